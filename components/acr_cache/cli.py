@@ -1,0 +1,102 @@
+"""`acr-cache`: the offline plan of a stack, and the generated config reference.
+
+Exit status: 0 success; 1 schema problems (or a failing program); 2 bad config or bad invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_SCHEMA = 1
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="acr-cache", description=__doc__.splitlines()[0] if __doc__ else "")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser(
+        "plan",
+        help="show what `pulumi preview` would create, offline",
+        description="Run the stack's program on the real Pulumi SDK under Azure-like mocks: "
+        "no Pulumi CLI, no Azure login, no network.",
+    )
+    plan.add_argument("stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory")
+    plan.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml (stack = NAME)")
+    plan.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    plan.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    plan.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
+
+    docs = commands.add_parser("docs", help="write the config reference generated from the model")
+    docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
+    docs.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
+
+    args = parser.parse_args(argv)
+    if args.command == "docs":
+        return _docs(args.output, args.check)
+    if args.stack and args.config:
+        parser.error("give a stack name or --config, not both")
+    return _plan(args.stack, args.config, args.format, args.cwd or Path.cwd(), args.debug)
+
+
+def _plan(stack: str | None, config: Path | None, fmt: str, cwd: Path, debug: bool) -> int:
+    # Imported here so that `acr-cache --help` stays instant.
+    from acr_cache.config import ConfigError
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.stackfile import StackFileError, load_stack_files
+    from acr_cache.plan.table import render_table
+
+    try:
+        files = load_stack_files(stack, config, cwd)
+    except StackFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        result = make_plan(files)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"error: the program failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("(run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_SCHEMA
+
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_table(result))
+    for note in result.notes + result.run.messages:
+        print(f"note: {note}", file=sys.stderr)
+    if result.schema_problems:
+        print(f"error: {len(result.schema_problems)} schema problem(s):", file=sys.stderr)
+        for problem in result.schema_problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_SCHEMA
+    return EXIT_OK
+
+
+def _docs(output: Path, check: bool) -> int:
+    from acr_cache.docgen import configuration_reference
+
+    text = configuration_reference()
+    if check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else ""
+        if current != text:
+            print(f"{output} is stale: run `acr-cache docs` and commit the result", file=sys.stderr)
+            return 1
+        return EXIT_OK
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""Shared building blocks of the typed stack config.
+
+Every section of the config is a :class:`ConfigModel`: unknown keys are refused, YAML keys are
+camelCase, and every field carries a description (``docs/configuration.md`` is generated from them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+# Azure region names as ARM expects them in `location`: lowercase, no spaces ("westeurope").
+_REGION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
+# Azure tag names may not contain these characters (ARM "Use tags to organize your Azure resources").
+_TAG_NAME_FORBIDDEN = set("<>%&\\?/")
+
+
+class ConfigModel(BaseModel):
+    """Base of every config section: strict keys, camelCase aliases, immutable once loaded."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        use_attribute_docstrings=False,
+        validate_default=True,
+    )
+
+
+def field_error(field_alias: str, message: str) -> PydanticCustomError:
+    """An error that a model validator raises about one of its fields.
+
+    Pydantic places model-level errors on the model itself; the `field` in the context lets the
+    loader report the precise key path (``acr-cache:registry.retentionDays``) instead.
+    """
+    return PydanticCustomError("acr_cache_field", "{message}", {"field": field_alias, "message": message})
+
+
+def _check_region(value: str) -> str:
+    if not _REGION.match(value):
+        raise ValueError(
+            f"'{value}' is not an Azure region name: use the lowercase name without spaces "
+            "that `az account list-locations -o table` prints in its Name column, e.g. 'westeurope'"
+        )
+    return value
+
+
+AzureRegion = Annotated[str, AfterValidator(_check_region)]
+"""An Azure region name as ARM expects it (``westeurope``, ``eastus2``)."""
+
+
+def _check_tags(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 50:
+        raise ValueError(f"{len(value)} tags given; Azure allows at most 50 tags on a resource")
+    for key, val in value.items():
+        if not key or len(key) > 512 or _TAG_NAME_FORBIDDEN.intersection(key):
+            raise ValueError(
+                f"tag name '{key}' is not allowed: 1-512 characters, none of < > % & \\ ? /"
+            )
+        if len(val) > 256:
+            raise ValueError(f"the value of tag '{key}' is {len(val)} characters long; Azure allows 256")
+    return value
+
+
+Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+"""Azure resource tags: at most 50, names without ``<>%&\\?/``, values up to 256 characters."""
+

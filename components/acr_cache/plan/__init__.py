@@ -1,0 +1,97 @@
+"""The offline plan: what `pulumi preview` would create, with no CLI, no Azure login, no network."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acr_cache.plan.runner import PlannedResource, ProgramRun, run_program
+from acr_cache.plan.schema import check_resource
+from acr_cache.plan.stackfile import StackFiles
+from acr_cache.plan.values import render
+
+__all__ = ["Plan", "PlannedResource", "ProgramRun", "make_plan", "plan_program", "program_from_file"]
+
+
+@dataclass
+class Plan:
+    """A program run plus what the plan checks found in it."""
+
+    run: ProgramRun
+    schema_problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON contract of `acr-cache plan --format json`."""
+        return {
+            "project": self.run.project,
+            "stack": self.run.stack,
+            "resources": [
+                {
+                    "urn": r.urn,
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "inputs": render(r.inputs),
+                    "dependsOn": r.depends_on,
+                    "protect": r.protect,
+                }
+                for r in self.run.resources
+            ],
+            "outputs": render(self.run.outputs),
+        }
+
+
+def program_from_file(main: Path) -> Callable[[], None]:
+    """A callable that executes a Pulumi program file the way the Python language host does."""
+
+    def program() -> None:
+        directory = str(main.parent)
+        sys.path.insert(0, directory)
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            sys.path.remove(directory)
+
+    return program
+
+
+def plan_program(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str] | None = None,
+) -> Plan:
+    """Run a program under the mocks (as a preview) and check every input against the SDK."""
+    run = run_program(program, project=project, stack=stack, config=config, secret_keys=secret_keys)
+    problems = [
+        f"{r.urn}: {problem}"
+        for r in run.resources
+        if r.custom
+        for problem in check_resource(r.type, r.inputs)
+    ]
+    return Plan(run=run, schema_problems=problems)
+
+
+def make_plan(files: StackFiles) -> Plan:
+    """Plan one stack of a project read from disk."""
+    plan = plan_program(
+        program_from_file(files.main),
+        project=files.project,
+        stack=files.stack,
+        config=files.config,
+        secret_keys=files.secret_keys,
+    )
+    plan.notes.extend(files.notes)
+    if files.placeholder_keys:
+        plan.notes.append(
+            "encrypted values cannot be decrypted offline; these keys were planned with placeholder "
+            f"secrets and show as [secret]: {', '.join(files.placeholder_keys)}"
+        )
+    return plan

@@ -1,0 +1,139 @@
+"""Pulumi mocks that answer like Azure, for the offline plan and the tests.
+
+Every resource gets an ARM-style `id` and its `name`; registries get their `loginServer`, system
+assigned identities a deterministic `principalId`. Invokes get documented placeholders. All values
+derive from the inputs only, so the same config always gives the same answers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+PLACEHOLDER_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+"""Subscription id the mocks use: a real one is only known after `az login`."""
+PLACEHOLDER_TENANT_ID = "11111111-1111-1111-1111-111111111111"
+"""Tenant id the mocks use."""
+PLACEHOLDER_CLIENT_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
+"""Object id of the signed-in principal the mocks report (`getClientConfig`)."""
+PLACEHOLDER_CLIENT_ID = "33333333-3333-3333-3333-333333333333"
+"""Client (application) id the mocks report (`getClientConfig`)."""
+
+# Stable namespace for the principal ids the mocks invent, so they never change between runs.
+_PRINCIPAL_NAMESPACE = uuid.UUID("6f1d1f37-2f5a-4a57-9d1e-6b8f2c6b7a10")
+
+# ARM id templates: provider path below the resource group, with `{wireInput}` placeholders.
+# The last placeholder is the resource's own name.
+_ARM_PATHS: dict[str, tuple[str, str]] = {
+    "azure-native:containerregistry:Registry": (
+        "Microsoft.ContainerRegistry/registries/{registryName}",
+        "registryName",
+    ),
+    "azure-native:containerregistry:Replication": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/replications/{replicationName}",
+        "replicationName",
+    ),
+    "azure-native:containerregistry:CacheRule": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/cacheRules/{cacheRuleName}",
+        "cacheRuleName",
+    ),
+    "azure-native:containerregistry:CredentialSet": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/credentialSets/{credentialSetName}",
+        "credentialSetName",
+    ),
+    "azure-native:network:PrivateEndpoint": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}",
+        "privateEndpointName",
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}",
+        "privateDnsZoneGroupName",
+    ),
+    "azure-native:privatedns:PrivateZone": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}",
+        "privateZoneName",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}",
+        "virtualNetworkLinkName",
+    ),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults/{vaultName}", "vaultName"),
+    "azure-native:keyvault:Secret": (
+        "Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
+        "secretName",
+    ),
+}
+
+
+def principal_id_for(urn_or_name: str) -> str:
+    """The deterministic principal id the mocks give a system-assigned identity."""
+    return str(uuid.uuid5(_PRINCIPAL_NAMESPACE, urn_or_name))
+
+
+class AzureMocks(Mocks):
+    """Answers resource registrations and invokes the way Azure would, deterministically."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        if not args.custom:
+            return "", inputs
+        state = dict(inputs)
+        arm_id, name = self._arm_id(args.typ, args.name, inputs, args.resource_id)
+        state["name"] = name
+        state["id"] = arm_id
+        if args.typ == "azure-native:containerregistry:Registry":
+            state["loginServer"] = f"{name.lower()}.azurecr.io"
+        identity = inputs.get("identity")
+        if isinstance(identity, dict) and "SystemAssigned" in str(identity.get("type", "")):
+            state["identity"] = {
+                **identity,
+                "principalId": principal_id_for(arm_id),
+                "tenantId": PLACEHOLDER_TENANT_ID,
+            }
+        return arm_id, state
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": PLACEHOLDER_CLIENT_ID,
+                "objectId": PLACEHOLDER_CLIENT_OBJECT_ID,
+                "subscriptionId": PLACEHOLDER_SUBSCRIPTION_ID,
+                "tenantId": PLACEHOLDER_TENANT_ID,
+            }
+        if args.token == "azure-native:resources:getResourceGroup":
+            name = args.args["resourceGroupName"]
+            return {
+                "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/{name}",
+                "name": name,
+                "type": "Microsoft.Resources/resourceGroups",
+                "provisioningState": "Succeeded",
+            }
+        return dict(args.args)
+
+    @staticmethod
+    def _arm_id(typ: str, logical: str, inputs: dict[str, Any], resource_id: str | None) -> tuple[str, str]:
+        subscription = f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION_ID}"
+        if resource_id:
+            return resource_id, resource_id.rstrip("/").rsplit("/", 1)[-1]
+        if typ == "azure-native:resources:ResourceGroup":
+            name = str(inputs.get("resourceGroupName") or logical)
+            return f"{subscription}/resourceGroups/{name}", name
+        group = f"{subscription}/resourceGroups/{inputs.get('resourceGroupName', 'unknown-group')}"
+        if typ in _ARM_PATHS:
+            template, name_key = _ARM_PATHS[typ]
+            values = {k: str(v) for k, v in inputs.items() if isinstance(v, str | int)}
+            values.setdefault(name_key, logical)
+            name = values[name_key]
+            try:
+                return f"{group}/providers/{template.format(**values)}", name
+            except KeyError:
+                pass
+        scope = inputs.get("scope")
+        name = str(inputs.get("name") or logical)
+        module, kind = typ.split(":")[1:3]
+        if isinstance(scope, str) and scope.startswith("/"):
+            # Extension resources (role assignments, locks) live below the resource they guard.
+            return f"{scope}/providers/Microsoft.{module.capitalize()}/{kind}/{name}", name
+        return f"{group}/providers/Microsoft.{module.capitalize()}/{kind}/{name}", name

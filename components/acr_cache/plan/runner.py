@@ -1,0 +1,142 @@
+"""Runs a Pulumi program on the real SDK under Azure-like mocks and records what it registers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime.stack import run_pulumi_func
+
+from acr_cache.plan.mocks import AzureMocks
+from acr_cache.plan.values import from_struct
+
+
+@dataclass
+class PlannedResource:
+    """One resource as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    depends_on: list[str]
+    protect: bool
+
+
+@dataclass
+class ProgramRun:
+    """Everything a program registered under the mocks."""
+
+    project: str
+    stack: str
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+    messages: list[str] = field(default_factory=list)
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that keeps each registration's wire inputs, dependencies and options."""
+
+    def __init__(self, mocks: AzureMocks) -> None:
+        super().__init__(mocks)
+        self.records: dict[str, PlannedResource] = {}
+        self.stack_urn = ""
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        parent = request.parent if request.parent and request.parent != self.stack_urn else None
+        self.records[response.urn] = PlannedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=parent,
+            custom=bool(request.custom),
+            inputs=from_struct(request.object),
+            depends_on=sorted(set(request.dependencies)),
+            protect=bool(request.protect),
+        )
+        return response
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str] | None = None,
+    preview: bool = True,
+) -> ProgramRun:
+    """Run `program` once, on a fresh event loop, under AzureMocks; return what it registered.
+
+    Exceptions of the program (a ConfigError, say) propagate after the runtime has settled.
+    """
+    with _fresh_runtime(config, secret_keys or []) as loop:
+        mocks = AzureMocks()
+        monitor = RecordingMonitor(mocks)
+        logger = logging.getLogger(f"acr_cache.plan.{id(monitor)}")
+        logger.propagate = False
+        collector = _Collector()
+        logger.addHandler(collector)
+        pulumi.runtime.set_mocks(
+            mocks, project=project, stack=stack, preview=preview, monitor=monitor, logger=logger
+        )
+        loop.run_until_complete(run_pulumi_func(program))
+        outputs = loop.run_until_complete(_stack_outputs())
+        return ProgramRun(
+            project=project,
+            stack=stack,
+            resources=sorted(monitor.records.values(), key=lambda r: r.urn),
+            outputs=outputs,
+            messages=collector.messages,
+        )
+
+
+async def _stack_outputs() -> dict[str, Any]:
+    root = settings.get_root_resource()
+    exported = dict(getattr(root, "outputs", {}) or {})
+    struct = await rpc.serialize_properties(exported, {})
+    return from_struct(struct)
+
+
+@contextlib.contextmanager
+def _fresh_runtime(config: Mapping[str, str], secret_keys: list[str]) -> Iterator[asyncio.AbstractEventLoop]:
+    # Each run gets its own loop and root stack: a registration left over from an earlier run
+    # would otherwise execute inside this one (pulumi#6561).
+    previous_config = dict(runtime_config.CONFIG.get())
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.reset_options()
+    runtime_config.set_all_config(dict(config), list(secret_keys))
+    try:
+        yield loop
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+        asyncio.set_event_loop(None)
+        settings.reset_options()
+        runtime_config.set_all_config(previous_config, [])

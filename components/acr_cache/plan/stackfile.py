@@ -1,0 +1,133 @@
+"""Reads a Pulumi project and one stack's config file the way the Pulumi CLI hands them to a program."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PLACEHOLDER_SECRET = "offline-plan-placeholder-secret"
+"""What an encrypted `secure:` value becomes offline: it cannot be decrypted without the backend."""
+
+
+class StackFileError(Exception):
+    """The project or stack file cannot be read; the message says which and why."""
+
+
+@dataclass
+class StackFiles:
+    project: str
+    project_dir: Path
+    main: Path
+    stack: str
+    config: dict[str, str]
+    secret_keys: list[str]
+    placeholder_keys: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> StackFiles:
+    """Resolve `acr-cache plan STACK` (Pulumi.STACK.yaml in cwd) or `--config PATH/Pulumi.NAME.yaml`."""
+    if config_path is not None:
+        stack_file = config_path
+        name = stack_file.name
+        if not (name.startswith("Pulumi.") and name.endswith((".yaml", ".yml"))) or name.count(".") < 2:
+            raise StackFileError(f"{stack_file}: a stack config file is named Pulumi.<stack>.yaml")
+        stack_name = name[len("Pulumi.") :].rsplit(".", 1)[0]
+        # The project is the one beside the stack file, else the one in the current directory.
+        project_dir = stack_file.parent if _project_file(stack_file.parent) else cwd
+    elif stack:
+        stack_name = stack
+        project_dir = cwd
+        stack_file = cwd / f"Pulumi.{stack}.yaml"
+    else:
+        raise StackFileError("name a stack (`acr-cache plan dev`) or a file (`--config Pulumi.dev.yaml`)")
+
+    project_file = _project_file(project_dir)
+    if project_file is None:
+        raise StackFileError(f"no Pulumi.yaml in {project_dir}: run the plan from the project directory")
+    project_doc = _read_yaml(project_file)
+    project = project_doc.get("name")
+    if not isinstance(project, str) or not project:
+        raise StackFileError(f"{project_file}: `name` is missing")
+    main = project_dir / str(project_doc.get("main") or ".")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.is_file():
+        raise StackFileError(f"{project_file}: the program `{main}` does not exist")
+
+    if not stack_file.is_file():
+        raise StackFileError(
+            f"{stack_file} does not exist: name an existing stack (Pulumi.<stack>.yaml in {project_dir}) "
+            "or pass --config PATH"
+        )
+    stack_doc = _read_yaml(stack_file)
+    raw_config = stack_doc.get("config") or {}
+    if not isinstance(raw_config, dict):
+        raise StackFileError(f"{stack_file}: `config` must be a mapping of keys to values")
+
+    files = StackFiles(project, project_dir, main, stack_name, {}, [])
+    if stack_doc.get("environment"):
+        files.notes.append(
+            "the stack imports Pulumi ESC environments, which cannot be opened offline; "
+            "only the values in the file are planned"
+        )
+    for key, value in raw_config.items():
+        full_key = str(key) if ":" in str(key) else f"{project}:{key}"
+        text, secret = _to_config_value(value)
+        files.config[full_key] = text
+        if secret:
+            files.secret_keys.append(full_key)
+            files.placeholder_keys.append(full_key)
+    files.secret_keys.sort()
+    files.placeholder_keys.sort()
+    return files
+
+
+def _project_file(directory: Path) -> Path | None:
+    for name in ("Pulumi.yaml", "Pulumi.yml"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise StackFileError(f"{path}: cannot read it as YAML{where}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise StackFileError(f"{path}: expected a YAML mapping at the top level")
+    return document
+
+
+def _to_config_value(value: Any) -> tuple[str, bool]:
+    """The string Pulumi passes to the program for one config value, and whether it is secret."""
+    found_secret = False
+
+    def walk(node: Any) -> Any:
+        nonlocal found_secret
+        if isinstance(node, dict):
+            if set(node) == {"secure"}:
+                found_secret = True
+                return PLACEHOLDER_SECRET
+            return {str(k): walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    converted = walk(value)
+    if isinstance(converted, dict | list):
+        return json.dumps(converted), found_secret
+    if isinstance(converted, bool):
+        return ("true" if converted else "false"), found_secret
+    if converted is None:
+        return "", found_secret
+    return str(converted), found_secret

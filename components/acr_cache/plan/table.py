@@ -1,0 +1,58 @@
+"""The readable form of a plan: a tree of what would be created, like `pulumi preview`."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from acr_cache.plan import Plan
+from acr_cache.plan.runner import PlannedResource
+from acr_cache.plan.values import render
+
+
+def render_table(plan: Plan) -> str:
+    run = plan.run
+    children: dict[str | None, list[PlannedResource]] = defaultdict(list)
+    for resource in run.resources:
+        children[resource.parent].append(resource)
+    lines = [
+        f"Offline plan of {run.project}/{run.stack} (Pulumi mocks; nothing is deployed or read from Azure)",
+        "",
+        f"+ pulumi:pulumi:Stack  {run.project}-{run.stack}",
+    ]
+
+    def walk(parent: str | None, depth: int) -> None:
+        for resource in sorted(children[parent], key=lambda r: (r.name, r.type)):
+            indent = "    " * depth
+            flags = "  [protect]" if resource.protect else ""
+            lines.append(f"{indent}+ {resource.type}  {resource.name}{flags}")
+            if resource.custom:
+                for key, value in _leaves(render(resource.inputs)):
+                    lines.append(f"{indent}      {key}: {value}")
+            walk(resource.urn, depth + 1)
+
+    walk(None, 1)
+    custom = sum(1 for r in run.resources if r.custom)
+    lines.append("")
+    if run.outputs:
+        lines.append("Outputs:")
+        for key, value in _leaves(render(run.outputs)):
+            lines.append(f"    {key}: {value}")
+        lines.append("")
+    lines.append(
+        f"Resources: {len(run.resources)} to create "
+        f"({custom} Azure resources, {len(run.resources) - custom} components)"
+    )
+    lines.append(f"Schema problems: {len(plan.schema_problems)}")
+    return "\n".join(lines) + "\n"
+
+
+def _leaves(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Flatten nested inputs into `a.b[0].c: value` pairs for display."""
+    if isinstance(value, dict) and value:
+        return [pair for k in sorted(value) for pair in _leaves(value[k], f"{prefix}.{k}" if prefix else k)]
+    if isinstance(value, list) and value:
+        return [pair for i, item in enumerate(value) for pair in _leaves(item, f"{prefix}[{i}]")]
+    shown = value if isinstance(value, str) else json.dumps(value)
+    return [(prefix, shown)]

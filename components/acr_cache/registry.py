@@ -1,0 +1,307 @@
+"""The registry core: the resource group and a Premium registry with a secure posture by default."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pulumi
+from pulumi_azure_native import containerregistry, resources
+from pydantic import Field, field_validator, model_validator
+
+from acr_cache.model import AzureRegion, ConfigModel, Tags, field_error
+
+# ARM: resource group names are 1-90 characters of letters, digits, '_', '-', '.', '(' and ')',
+# and may not end with a period.
+_RESOURCE_GROUP_NAME = re.compile(r"^[-\w.()]{1,90}$")
+# ARM RegistryNameParameter: 5-50 characters, ^[a-zA-Z0-9]*$, unique across all of Azure.
+_REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
+
+
+class Sku(StrEnum):
+    """Registry service tier. Geo-replication, private endpoints and IP rules need Premium."""
+
+    BASIC = "Basic"
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
+
+
+class ResourceGroupConfig(ConfigModel):
+    """Where the registry lives: a resource group the stack creates, or an existing one."""
+
+    name: str = Field(
+        description="Name of the resource group (1-90 letters, digits, `_ - . ( )`, not ending in `.`).",
+    )
+    create: bool = Field(
+        default=True,
+        description="`true`: the stack creates (and owns) the resource group. `false`: the group must "
+        "already exist; the stack looks it up and never modifies or deletes it.",
+    )
+    location: AzureRegion | None = Field(
+        default=None,
+        description="Region of a resource group the stack creates. Defaults to `registry.location`. "
+        "Not allowed when `create` is `false` (an existing group keeps its region).",
+    )
+    tags: Tags = Field(
+        default_factory=dict,
+        description="Tags on a resource group the stack creates.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _RESOURCE_GROUP_NAME.match(value) or value.endswith("."):
+            raise ValueError(
+                f"'{value}' is not a valid resource group name: use 1-90 letters, digits, "
+                "underscores, hyphens, periods or parentheses, not ending with a period"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _existing_group_has_no_settings(self) -> ResourceGroupConfig:
+        if not self.create and self.location is not None:
+            raise field_error(
+                "location",
+                "an existing resource group keeps its own region: remove `location`, "
+                "or set `create: true` to let the stack create the group",
+            )
+        if not self.create and self.tags:
+            raise field_error(
+                "tags",
+                "the stack never modifies an existing resource group: remove `tags`, "
+                "or set `create: true` to let the stack create the group",
+            )
+        return self
+
+
+class RegistryConfig(ConfigModel):
+    """The container registry itself."""
+
+    name: str = Field(
+        description="Registry name: 5-50 letters and digits, no hyphens. It becomes "
+        "`<name>.azurecr.io` and must be unique across all of Azure, not only your subscription "
+        "(check with `az acr check-name -n <name>`).",
+    )
+    location: AzureRegion = Field(
+        description="Home region of the registry, e.g. `westeurope`. It cannot change after creation.",
+    )
+    sku: Sku = Field(
+        default=Sku.PREMIUM,
+        description="Service tier: `Basic`, `Standard` or `Premium`. Premium is needed for geo-replicas, "
+        "private endpoints, IP rules and the untagged-manifest retention policy.",
+    )
+    zone_redundancy: bool | None = Field(
+        default=None,
+        description="Zone redundancy of the home region. Default: on for Premium. Azure now makes "
+        "registries in availability-zone regions zone redundant on every tier, but the property can "
+        "only be set to `Enabled` on Premium, so `true` on another tier is refused. "
+        "It cannot change after creation: a change replaces the registry.",
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        description="Days after which untagged manifests are deleted (0-365; 0 deletes them at once). "
+        "Default: 7 on Premium. The retention policy is a Premium feature: set on another tier it "
+        "is refused.",
+    )
+    export_enabled: bool = Field(
+        default=True,
+        description="Whether artifacts may be exported out of the registry (`az acr import` from it, "
+        "transfer pipelines). Azure only lets a registry disable exports when its public network "
+        "access is disabled.",
+    )
+    tags: Tags = Field(default_factory=dict, description="Tags on the registry.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _REGISTRY_NAME.match(value):
+            raise ValueError(
+                f"'{value}' is not a valid registry name: use 5-50 letters and digits only "
+                "(no hyphens or underscores); the name must be unique across all of Azure"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _premium_features(self) -> RegistryConfig:
+        if self.sku is not Sku.PREMIUM and self.zone_redundancy:
+            raise field_error(
+                "zoneRedundancy",
+                f"zone redundancy can only be enabled on Premium (sku is {self.sku.value}): "
+                "set `sku: Premium` or remove `zoneRedundancy`",
+            )
+        if self.sku is not Sku.PREMIUM and self.retention_days is not None:
+            raise field_error(
+                "retentionDays",
+                f"the retention policy is a Premium feature (sku is {self.sku.value}): "
+                "set `sku: Premium` or remove `retentionDays`",
+            )
+        return self
+
+    @property
+    def is_premium(self) -> bool:
+        return self.sku is Sku.PREMIUM
+
+    @property
+    def effective_zone_redundancy(self) -> bool:
+        return self.is_premium if self.zone_redundancy is None else self.zone_redundancy
+
+    @property
+    def effective_retention_days(self) -> int | None:
+        """Retention in days, or None where the tier has no retention policy."""
+        if not self.is_premium:
+            return None
+        return 7 if self.retention_days is None else self.retention_days
+
+    @property
+    def login_server(self) -> str:
+        return f"{self.name.lower()}.azurecr.io"
+
+
+@dataclass(frozen=True)
+class RegistryNetwork:
+    """The network posture of the registry resource.
+
+    The defaults describe an open registry (reachable from anywhere, as Azure creates it); the
+    network module narrows it. Every value is sent explicitly: the azure-native SDK would otherwise
+    fill in `publicNetworkAccess: Enabled` and `networkRuleBypassOptions: AzureServices` itself.
+    """
+
+    public_network_access: bool = True
+    default_action_deny: bool = False
+    ip_rules: tuple[str, ...] = field(default_factory=tuple)
+    trusted_services_bypass: bool = True
+    data_endpoint_enabled: bool = False
+
+
+class RegistryCore(pulumi.ComponentResource):
+    """A resource group (created or looked up) and a registry with a secure posture by default.
+
+    Secure defaults: admin user off, anonymous pull off, ARM-audience tokens off, export policy and
+    retention explicit, zone redundancy on for Premium, and every network value explicit.
+    """
+
+    registry: containerregistry.Registry
+    """The registry resource, as an escape hatch for settings this component does not cover."""
+    resource_group_name: pulumi.Output[str]
+    """Name of the resource group that holds the registry."""
+    registry_id: pulumi.Output[str]
+    """ARM id of the registry."""
+    registry_name: pulumi.Output[str]
+    """Name of the registry."""
+    login_server: pulumi.Output[str]
+    """Login server of the registry (`<name>.azurecr.io`)."""
+
+    def __init__(
+        self,
+        name: str,
+        resource_group: ResourceGroupConfig,
+        registry: RegistryConfig,
+        *,
+        network: RegistryNetwork | None = None,
+        protect: bool = True,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("acr-cache:registry:RegistryCore", name, None, opts)
+        network = network or RegistryNetwork()
+
+        if resource_group.create:
+            group = resources.ResourceGroup(
+                f"{name}-rg",
+                resource_group_name=resource_group.name,
+                location=resource_group.location or registry.location,
+                tags=resource_group.tags or None,
+                opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            )
+            self.resource_group_name = group.name
+        else:
+            # The lookup fails the preview when the group does not exist, instead of the deploy.
+            existing = resources.get_resource_group_output(
+                resource_group_name=resource_group.name,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            self.resource_group_name = existing.name
+
+        self.registry = containerregistry.Registry(
+            f"{name}-registry",
+            resource_group_name=self.resource_group_name,
+            registry_name=registry.name,
+            location=registry.location,
+            sku=containerregistry.SkuArgs(name=registry.sku.value),
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            zone_redundancy=_enabled(registry.effective_zone_redundancy, containerregistry.ZoneRedundancy),
+            public_network_access=_enabled(
+                network.public_network_access, containerregistry.PublicNetworkAccess
+            ),
+            network_rule_bypass_options=(
+                containerregistry.NetworkRuleBypassOptions.AZURE_SERVICES
+                if network.trusted_services_bypass
+                else containerregistry.NetworkRuleBypassOptions.NONE
+            ),
+            # Network rule sets exist on Premium only; Azure rejects them on other tiers.
+            network_rule_set=_network_rule_set(network) if registry.is_premium else None,
+            data_endpoint_enabled=network.data_endpoint_enabled,
+            policies=_policies(registry),
+            tags=registry.tags or None,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+        self.registry_id = self.registry.id
+        self.registry_name = self.registry.name
+        self.login_server = self.registry.login_server
+        self.register_outputs(
+            {
+                "resourceGroupName": self.resource_group_name,
+                "registryId": self.registry_id,
+                "registryName": self.registry_name,
+                "loginServer": self.login_server,
+            }
+        )
+
+
+def _enabled(on: bool, enum: type[StrEnum]) -> StrEnum:
+    return enum("Enabled" if on else "Disabled")
+
+
+def _network_rule_set(network: RegistryNetwork) -> containerregistry.NetworkRuleSetArgs:
+    return containerregistry.NetworkRuleSetArgs(
+        default_action=(
+            containerregistry.DefaultAction.DENY
+            if network.default_action_deny
+            else containerregistry.DefaultAction.ALLOW
+        ),
+        ip_rules=[
+            containerregistry.IPRuleArgs(
+                i_p_address_or_range=rule, action=containerregistry.Action.ALLOW
+            )
+            for rule in network.ip_rules
+        ]
+        or None,
+    )
+
+
+def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
+    retention_days = registry.effective_retention_days
+    return containerregistry.PoliciesArgs(
+        # Tokens with the ARM audience are broader than registry-scoped ones (Azure Policy
+        # 42781ec6-6127-4c30-bdfa-fb423a0047d3); clients use `az acr login`, which needs none.
+        azure_ad_authentication_as_arm_policy=containerregistry.AzureADAuthenticationAsArmPolicyArgs(
+            status=containerregistry.AzureADAuthenticationAsArmPolicyStatus.DISABLED,
+        ),
+        export_policy=containerregistry.ExportPolicyArgs(
+            status=(
+                containerregistry.ExportPolicyStatus.ENABLED
+                if registry.export_enabled
+                else containerregistry.ExportPolicyStatus.DISABLED
+            ),
+        ),
+        retention_policy=(
+            containerregistry.RetentionPolicyArgs(
+                days=retention_days, status=containerregistry.PolicyStatus.ENABLED
+            )
+            if retention_days is not None
+            else containerregistry.RetentionPolicyArgs(status=containerregistry.PolicyStatus.DISABLED)
+        ),
+    )
