@@ -1,4 +1,4 @@
-"""acr-cache: Azure Container Registry as a secure, geo-replicated pull-through cache, as Pulumi components."""
+"""acr-cache: an Azure Container Registry as a secure, geo-replicated pull-through cache (Pulumi)."""
 
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_stack_config
 from acr_cache.protection import ProtectionConfig

@@ -47,6 +47,7 @@ def _plan(stack: str | None, config: Path | None, fmt: str, cwd: Path, debug: bo
     # Imported here so that `acr-cache --help` stays instant.
     from acr_cache.config import ConfigError
     from acr_cache.plan import make_plan
+    from acr_cache.plan.runner import ProgramFailed
     from acr_cache.plan.stackfile import StackFileError, load_stack_files
     from acr_cache.plan.table import render_table
 
@@ -57,14 +58,14 @@ def _plan(stack: str | None, config: Path | None, fmt: str, cwd: Path, debug: bo
         return EXIT_CONFIG
     try:
         result = make_plan(files)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print("nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr)
-        return EXIT_CONFIG
-    except Exception as exc:
+    except ProgramFailed as failed:
+        if isinstance(failed.cause, ConfigError):
+            print(f"error: {failed.cause}", file=sys.stderr)
+            print("nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr)
+            return EXIT_CONFIG
         if debug:
-            raise
-        print(f"error: the program failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            raise failed.cause from None
+        print(f"error: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
         print("(run with --debug for the traceback)", file=sys.stderr)
         return EXIT_SCHEMA
 

@@ -92,6 +92,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
     sections = section_keys()
     problems: list[ConfigProblem] = []
     document: dict[str, Any] = {}
+    refused: set[str] = set()
     for key in sorted(values):
         namespace, _, name = key.partition(":")
         if namespace != NAMESPACE:
@@ -116,13 +117,15 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
                     "(`pulumi config set --secret <name> ...`) and refer to it by name",
                 )
             )
+            refused.add(name)
             continue
         document[name] = _decode(values[key])
 
     try:
         config = StackConfig.model_validate(document)
     except ValidationError as exc:
-        problems.extend(_problems_from(exc))
+        # A refused section is already reported; its absence from the document is no news.
+        problems.extend(p for p in _problems_from(exc) if p.key.partition(":")[2] not in refused)
         raise ConfigError(problems) from None
     problems.extend(config.cross_section_problems())
     if problems:

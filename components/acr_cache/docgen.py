@@ -9,12 +9,12 @@ import typing
 from typing import Any
 
 from annotated_types import Ge, Le, MaxLen, MinLen
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from acr_cache.config import NAMESPACE, StackConfig
-from acr_cache.model import AzureRegion, Tags
+from acr_cache.model import NAMED_VALIDATORS, AzureRegion, Tags
 
 _HEADER = f"""# Configuration reference
 
@@ -50,10 +50,8 @@ def _model_doc(model: type[BaseModel], path: str) -> str:
     nested: list[str] = []
     for name, info in model.model_fields.items():
         key = info.alias or name
-        rows.append(
-            f"| `{key}` | {_type_text(info)} | {_default_text(info)} | "
-            f"{(info.description or '').replace('|', '\\|')} |"
-        )
+        description = (info.description or "").replace("|", "\\|")
+        rows.append(f"| `{key}` | {_type_text(info)} | {_default_text(info)} | {description} |")
         sub = _model_of(info.annotation)
         if sub is not None:
             container = typing.get_origin(_strip_optional(info.annotation))
@@ -66,6 +64,8 @@ def _type_text(info: FieldInfo) -> str:
     text = _annotation_text(info.annotation)
     bounds = []
     for meta in info.metadata:
+        if isinstance(meta, AfterValidator) and meta.func in NAMED_VALIDATORS:
+            text = NAMED_VALIDATORS[meta.func]
         if isinstance(meta, Ge):
             bounds.append(f">= {meta.ge}")
         elif isinstance(meta, Le):

@@ -59,9 +59,7 @@ def _check_tags(value: dict[str, str]) -> dict[str, str]:
         raise ValueError(f"{len(value)} tags given; Azure allows at most 50 tags on a resource")
     for key, val in value.items():
         if not key or len(key) > 512 or _TAG_NAME_FORBIDDEN.intersection(key):
-            raise ValueError(
-                f"tag name '{key}' is not allowed: 1-512 characters, none of < > % & \\ ? /"
-            )
+            raise ValueError(f"tag name '{key}' is not allowed: 1-512 characters, none of < > % & \\ ? /")
         if len(val) > 256:
             raise ValueError(f"the value of tag '{key}' is {len(val)} characters long; Azure allows 256")
     return value
@@ -70,3 +68,6 @@ def _check_tags(value: dict[str, str]) -> dict[str, str]:
 Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
 """Azure resource tags: at most 50, names without ``<>%&\\?/``, values up to 256 characters."""
 
+
+NAMED_VALIDATORS = {_check_region: "Azure region", _check_tags: "map of string"}
+"""Validator function -> the type name the config reference shows for fields using it."""

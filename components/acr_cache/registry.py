@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import TypeVar
 
 import pulumi
 from pulumi_azure_native import containerregistry, resources
@@ -138,6 +139,12 @@ class RegistryConfig(ConfigModel):
                 f"the retention policy is a Premium feature (sku is {self.sku.value}): "
                 "set `sku: Premium` or remove `retentionDays`",
             )
+        if self.sku is not Sku.PREMIUM and not self.export_enabled:
+            raise field_error(
+                "exportEnabled",
+                f"disabling exports is a Premium feature (sku is {self.sku.value}): "
+                "set `sku: Premium` or remove `exportEnabled`",
+            )
         return self
 
     @property
@@ -261,7 +268,10 @@ class RegistryCore(pulumi.ComponentResource):
         )
 
 
-def _enabled(on: bool, enum: type[StrEnum]) -> StrEnum:
+_E = TypeVar("_E", bound=Enum)
+
+
+def _enabled(on: bool, enum: type[_E]) -> _E:
     return enum("Enabled" if on else "Disabled")
 
 
@@ -273,9 +283,7 @@ def _network_rule_set(network: RegistryNetwork) -> containerregistry.NetworkRule
             else containerregistry.DefaultAction.ALLOW
         ),
         ip_rules=[
-            containerregistry.IPRuleArgs(
-                i_p_address_or_range=rule, action=containerregistry.Action.ALLOW
-            )
+            containerregistry.IPRuleArgs(i_p_address_or_range=rule, action=containerregistry.Action.ALLOW)
             for rule in network.ip_rules
         ]
         or None,
@@ -283,13 +291,18 @@ def _network_rule_set(network: RegistryNetwork) -> containerregistry.NetworkRule
 
 
 def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
+    # Tokens with the ARM audience are broader than registry-scoped ones (Azure Policy
+    # 42781ec6-6127-4c30-bdfa-fb423a0047d3); clients use `az acr login`, which needs none.
+    arm_audience = containerregistry.AzureADAuthenticationAsArmPolicyArgs(
+        status=containerregistry.AzureADAuthenticationAsArmPolicyStatus.DISABLED,
+    )
     retention_days = registry.effective_retention_days
+    if retention_days is None:
+        # Export and retention policies are Premium features; other tiers keep Azure's own
+        # defaults (exports enabled, no retention), so nothing is sent for them.
+        return containerregistry.PoliciesArgs(azure_ad_authentication_as_arm_policy=arm_audience)
     return containerregistry.PoliciesArgs(
-        # Tokens with the ARM audience are broader than registry-scoped ones (Azure Policy
-        # 42781ec6-6127-4c30-bdfa-fb423a0047d3); clients use `az acr login`, which needs none.
-        azure_ad_authentication_as_arm_policy=containerregistry.AzureADAuthenticationAsArmPolicyArgs(
-            status=containerregistry.AzureADAuthenticationAsArmPolicyStatus.DISABLED,
-        ),
+        azure_ad_authentication_as_arm_policy=arm_audience,
         export_policy=containerregistry.ExportPolicyArgs(
             status=(
                 containerregistry.ExportPolicyStatus.ENABLED
@@ -297,11 +310,7 @@ def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
                 else containerregistry.ExportPolicyStatus.DISABLED
             ),
         ),
-        retention_policy=(
-            containerregistry.RetentionPolicyArgs(
-                days=retention_days, status=containerregistry.PolicyStatus.ENABLED
-            )
-            if retention_days is not None
-            else containerregistry.RetentionPolicyArgs(status=containerregistry.PolicyStatus.DISABLED)
+        retention_policy=containerregistry.RetentionPolicyArgs(
+            days=retention_days, status=containerregistry.PolicyStatus.ENABLED
         ),
     )

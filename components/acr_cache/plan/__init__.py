@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acr_cache.plan.runner import PlannedResource, ProgramRun, run_program
+from acr_cache.plan.runner import PlannedResource, ProgramFailed, ProgramRun, run_program
 from acr_cache.plan.schema import check_resource
 from acr_cache.plan.stackfile import StackFiles
 from acr_cache.plan.values import render
 
-__all__ = ["Plan", "PlannedResource", "ProgramRun", "make_plan", "plan_program", "program_from_file"]
+__all__ = ["Plan", "PlannedResource", "ProgramFailed", "ProgramRun", "make_plan", "plan_program", "program_from_file"]
 
 
 @dataclass

@@ -94,14 +94,15 @@ class AzureMocks(Mocks):
             }
         return arm_id, state
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        # A (result, failures) pair: `(dict, None)` would crash the mock monitor, hence [].
         if args.token == "azure-native:authorization:getClientConfig":
             return {
                 "clientId": PLACEHOLDER_CLIENT_ID,
                 "objectId": PLACEHOLDER_CLIENT_OBJECT_ID,
                 "subscriptionId": PLACEHOLDER_SUBSCRIPTION_ID,
                 "tenantId": PLACEHOLDER_TENANT_ID,
-            }
+            }, []
         if args.token == "azure-native:resources:getResourceGroup":
             name = args.args["resourceGroupName"]
             return {
@@ -109,8 +110,8 @@ class AzureMocks(Mocks):
                 "name": name,
                 "type": "Microsoft.Resources/resourceGroups",
                 "provisioningState": "Succeeded",
-            }
-        return dict(args.args)
+            }, []
+        return dict(args.args), []
 
     @staticmethod
     def _arm_id(typ: str, logical: str, inputs: dict[str, Any], resource_id: str | None) -> tuple[str, str]:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime import config as runtime_config
 from pulumi.runtime.stack import run_pulumi_func
 
 from acr_cache.plan.mocks import AzureMocks
@@ -44,6 +44,15 @@ class ProgramRun:
     messages: list[str] = field(default_factory=list)
 
 
+class ProgramFailed(Exception):
+    """The program raised; `cause` is its exception, `resources` what it had registered by then."""
+
+    def __init__(self, cause: BaseException, resources: list[PlannedResource]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.resources = resources
+
+
 class RecordingMonitor(MockMonitor):
     """A mock monitor that keeps each registration's wire inputs, dependencies and options."""
 
@@ -52,7 +61,7 @@ class RecordingMonitor(MockMonitor):
         self.records: dict[str, PlannedResource] = {}
         self.stack_urn = ""
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
@@ -91,7 +100,8 @@ def run_program(
 ) -> ProgramRun:
     """Run `program` once, on a fresh event loop, under AzureMocks; return what it registered.
 
-    Exceptions of the program (a ConfigError, say) propagate after the runtime has settled.
+    An exception of the program (a ConfigError, say) comes out as ProgramFailed, once the
+    runtime has settled, with the resources registered until then.
     """
     with _fresh_runtime(config, secret_keys or []) as loop:
         mocks = AzureMocks()
@@ -103,7 +113,10 @@ def run_program(
         pulumi.runtime.set_mocks(
             mocks, project=project, stack=stack, preview=preview, monitor=monitor, logger=logger
         )
-        loop.run_until_complete(run_pulumi_func(program))
+        try:
+            loop.run_until_complete(run_pulumi_func(program))
+        except Exception as exc:
+            raise ProgramFailed(exc, sorted(monitor.records.values(), key=lambda r: r.urn)) from exc
         outputs = loop.run_until_complete(_stack_outputs())
         return ProgramRun(
             project=project,

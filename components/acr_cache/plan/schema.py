@@ -38,7 +38,7 @@ class _Kind:
 @functools.cache
 def resource_args_class(type_token: str) -> type | None:
     """The `*Args` class of an azure-native resource type token, or None if the SDK has none."""
-    package, module, name = (type_token.split(":") + ["", ""])[:3]
+    package, module, name = [*type_token.split(":"), "", ""][:3]
     if package != "azure-native" or not module or not name:
         return None
     try:
@@ -67,7 +67,7 @@ def _wire_types(cls: type) -> dict[str, Any]:
 @functools.cache
 def _required(cls: type) -> frozenset[str]:
     names = pulumi_types.input_type_py_to_pulumi_names(cls)
-    signature = inspect.signature(cls.__init__)
+    signature = inspect.signature(cls)
     return frozenset(
         names.get(p.name, p.name)
         for p in signature.parameters.values()
@@ -114,7 +114,9 @@ def _check_value(kind: _Kind, value: Any, path: str) -> list[str]:
     if kind.kind == "map":
         if not isinstance(value, dict):
             return [f"{path}: expected a map, got {shown}"]
-        return [p for k, item in sorted(value.items()) for p in _check_value(kind.detail, item, f"{path}.{k}")]
+        return [
+            p for key, item in sorted(value.items()) for p in _check_value(kind.detail, item, f"{path}.{key}")
+        ]
     if isinstance(value, dict | list):
         return [f"{path}: expected a {kind.kind}, got {shown}"]
     if kind.kind == "enum":

@@ -1,0 +1,77 @@
+"""Shared fixtures: every test gets its own event loop and a clean Pulumi runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime import settings
+
+from acr_cache.config import NAMESPACE, parse_stack_config
+from acr_cache.plan.runner import PlannedResource, ProgramRun, run_program
+from acr_cache.program import build
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VALID: dict[str, Any] = {
+    "resourceGroup": {"name": "rg-acr-test", "create": True},
+    "registry": {"name": "acrcachetest01", "location": "westeurope"},
+    "protection": {"protect": True},
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    # A registration that one test leaves behind must never run inside the next (pulumi#6561).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    asyncio.set_event_loop(None)
+    settings.reset_options()
+
+
+def sections(**changes: Any) -> dict[str, Any]:
+    """A valid config document with sections replaced (None removes one)."""
+    document = copy.deepcopy(VALID)
+    for key, value in changes.items():
+        if value is None:
+            document.pop(key, None)
+        else:
+            document[key] = value
+    return document
+
+
+def as_pulumi_config(document: dict[str, Any]) -> dict[str, str]:
+    """Config values the way the engine passes them: full keys, objects as JSON text."""
+    return {f"{NAMESPACE}:{key}": json.dumps(value) for key, value in document.items()}
+
+
+def run_stack(document: dict[str, Any], *, preview: bool = False) -> ProgramRun:
+    """Validate a config document and run the real program on it under the Azure mocks."""
+    config = parse_stack_config(as_pulumi_config(document))
+    return run_program(
+        lambda: _build(config), project="acr-cache", stack="test", config={}, preview=preview
+    )
+
+
+def _build(config: Any) -> None:
+    build(config)
+
+
+def by_type(run: ProgramRun, type_token: str) -> list[PlannedResource]:
+    return [r for r in run.resources if r.type == type_token]
+
+
+def one(run: ProgramRun, type_token: str) -> PlannedResource:
+    found = by_type(run, type_token)
+    assert len(found) == 1, f"expected one {type_token}, got {[r.name for r in found]}"
+    return found[0]

@@ -1,0 +1,197 @@
+"""The config model: valid documents load, each invalid one names its key and the fix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from acr_cache.config import ConfigError, parse_stack_config
+from acr_cache.registry import Sku
+from tests.conftest import as_pulumi_config, sections
+
+
+def problems_of(document: dict[str, Any], extra: dict[str, str] | None = None, secret=()) -> list[str]:
+    values = {**as_pulumi_config(document), **(extra or {})}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values, secret)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_valid_config_fills_secure_defaults() -> None:
+    config = parse_stack_config(as_pulumi_config(sections(protection=None)))
+    assert config.registry.sku is Sku.PREMIUM
+    assert config.registry.effective_zone_redundancy is True
+    assert config.registry.effective_retention_days == 7
+    assert config.registry.export_enabled is True
+    assert config.protection.protect is True
+    assert config.resource_group.create is True
+    assert config.registry.login_server == "acrcachetest01.azurecr.io"
+
+
+def test_scalars_arrive_as_strings_like_the_engine_sends_them() -> None:
+    values = as_pulumi_config(sections())
+    values["acr-cache:protection"] = json.dumps({"protect": "false"})
+    assert parse_stack_config(values).protection.protect is False
+
+
+def test_other_namespaces_are_ignored() -> None:
+    values = {**as_pulumi_config(sections()), "azure-native:location": "westeurope"}
+    assert parse_stack_config(values).registry.location == "westeurope"
+
+
+@pytest.mark.parametrize(
+    ("document", "key", "fragment"),
+    [
+        (sections(registry={"name": "ab", "location": "westeurope"}), "acr-cache:registry.name", "5-50 letters"),
+        (
+            sections(registry={"name": "acr-cache-01", "location": "westeurope"}),
+            "acr-cache:registry.name",
+            "no hyphens",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "colour": "blue"}),
+            "acr-cache:registry.colour",
+            "unknown key; allowed keys here are `name`, `location`",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "retentionDays": "seven"}),
+            "acr-cache:registry.retentionDays",
+            "valid integer",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "retentionDays": 400}),
+            "acr-cache:registry.retentionDays",
+            "less than or equal to 365",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "West Europe"}),
+            "acr-cache:registry.location",
+            "lowercase name without spaces",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Ultra"}),
+            "acr-cache:registry.sku",
+            "'Basic', 'Standard' or 'Premium'",
+        ),
+        (
+            sections(
+                registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Basic", "retentionDays": 3}
+            ),
+            "acr-cache:registry.retentionDays",
+            "Premium feature",
+        ),
+        (
+            sections(
+                registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Standard", "zoneRedundancy": True}
+            ),
+            "acr-cache:registry.zoneRedundancy",
+            "only be enabled on Premium",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "exportEnabled": False}),
+            "acr-cache:registry.exportEnabled",
+            "public network access is disabled",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Basic", "exportEnabled": False}),
+            "acr-cache:registry.exportEnabled",
+            "disabling exports is a Premium feature",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"a/b": "x"}}),
+            "acr-cache:registry.tags",
+            "tag name 'a/b' is not allowed",
+        ),
+        (sections(registry="acrcachetest01"), "acr-cache:registry", "expected an object with the keys `name`"),
+        (sections(registry=None), "acr-cache:registry", "required key is missing: The container registry"),
+        (
+            sections(registry={"location": "westeurope"}),
+            "acr-cache:registry.name",
+            "required key is missing: Registry name",
+        ),
+        (
+            sections(resourceGroup={"name": "rg-acr", "create": False, "location": "westeurope"}),
+            "acr-cache:resourceGroup.location",
+            "an existing resource group keeps its own region",
+        ),
+        (
+            sections(resourceGroup={"name": "rg-acr", "create": False, "tags": {"a": "b"}}),
+            "acr-cache:resourceGroup.tags",
+            "never modifies an existing resource group",
+        ),
+        (sections(resourceGroup={"name": "rg.acr."}), "acr-cache:resourceGroup.name", "not ending with a period"),
+        (sections(resourceGroup={"name": "rg", "create": "maybe"}), "acr-cache:resourceGroup.create", "boolean"),
+        (sections(protection={"protect": "sometimes"}), "acr-cache:protection.protect", "boolean"),
+        (sections(protection={"locks": True}), "acr-cache:protection.locks", "allowed keys here are `protect`"),
+    ],
+)
+def test_invalid_config_names_the_key_and_the_fix(document: dict[str, Any], key: str, fragment: str) -> None:
+    problems = problems_of(document)
+    matching = [p for p in problems if p.startswith(f"{key}: ")]
+    assert matching, problems
+    assert any(fragment in p for p in matching), matching
+
+
+def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
+    problems = problems_of(sections(), extra={"acr-cache:registy": "{}"})
+    assert problems == [
+        "acr-cache:registy: unknown config key; the sections are `resourceGroup`, `registry`, "
+        "`protection` (check the spelling; secrets go in keys of their own, set with "
+        "`pulumi config set --secret`)"
+    ]
+
+
+def test_secret_keys_of_their_own_are_accepted() -> None:
+    values = {**as_pulumi_config(sections()), "acr-cache:dockerHubToken": "s3cr3t-token"}
+    parse_stack_config(values, secret_keys=["acr-cache:dockerHubToken"])
+
+
+def test_a_section_holding_a_secret_is_refused_without_echoing_it() -> None:
+    document = sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"t": "hunter2"}})
+    problems = problems_of(document, secret=["acr-cache:registry"])
+    assert len(problems) == 1 and problems[0].startswith("acr-cache:registry: this section is stored as a secret")
+    assert "hunter2" not in problems[0]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    document = sections(
+        registry={"name": "ab", "location": "West Europe", "retentionDays": -1},
+        resourceGroup={"name": "rg", "colour": "red"},
+    )
+    keys = sorted(p.split(": ", 1)[0] for p in problems_of(document))
+    assert keys == [
+        "acr-cache:registry.location",
+        "acr-cache:registry.name",
+        "acr-cache:registry.retentionDays",
+        "acr-cache:resourceGroup.colour",
+    ]
+
+
+def test_error_is_a_run_error_so_pulumi_prints_no_traceback() -> None:
+    import pulumi
+
+    with pytest.raises(pulumi.RunError) as caught:
+        parse_stack_config(as_pulumi_config(sections(registry={"name": "ab", "location": "westeurope"})))
+    assert str(caught.value).startswith("invalid stack configuration (1 problem):\n  acr-cache:registry.name: ")
+
+
+def test_config_model_documents_every_field() -> None:
+    from pydantic import BaseModel
+
+    from acr_cache.config import StackConfig
+
+    seen: set[type[BaseModel]] = set()
+
+    def visit(model: type[BaseModel]) -> None:
+        seen.add(model)
+        assert model.model_config.get("extra") == "forbid", model
+        for name, info in model.model_fields.items():
+            assert info.description, f"{model.__name__}.{name} has no description"
+            for arg in getattr(info.annotation, "__args__", ()) + (info.annotation,):
+                if isinstance(arg, type) and issubclass(arg, BaseModel) and arg not in seen:
+                    visit(arg)
+
+    visit(StackConfig)
+    assert len(seen) >= 4

@@ -1,0 +1,114 @@
+"""The registry core: recorded wire inputs of the resources it registers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import by_type, one, run_stack, sections
+
+REGISTRY = "azure-native:containerregistry:Registry"
+GROUP = "azure-native:resources:ResourceGroup"
+
+
+def registry_inputs(**changes: object) -> dict:
+    return one(run_stack(sections(**changes)), REGISTRY).inputs
+
+
+def test_premium_registry_has_every_secure_default_on_the_wire() -> None:
+    inputs = registry_inputs()
+    assert inputs["registryName"] == "acrcachetest01"
+    assert inputs["sku"] == {"name": "Premium"}
+    assert inputs["location"] == "westeurope"
+    assert inputs["adminUserEnabled"] is False
+    assert inputs["anonymousPullEnabled"] is False
+    assert inputs["zoneRedundancy"] == "Enabled"
+    assert inputs["dataEndpointEnabled"] is False
+    # Values the SDK would otherwise fill in by itself are sent explicitly.
+    assert inputs["publicNetworkAccess"] == "Enabled"
+    assert inputs["networkRuleBypassOptions"] == "AzureServices"
+    assert inputs["networkRuleSet"] == {"defaultAction": "Allow"}
+    assert inputs["policies"] == {
+        "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
+        "exportPolicy": {"status": "enabled"},
+        "retentionPolicy": {"days": 7, "status": "enabled"},
+    }
+
+
+def test_retention_days_and_tags_reach_the_registry() -> None:
+    inputs = registry_inputs(
+        registry={"name": "acrcachetest01", "location": "northeurope", "retentionDays": 30, "tags": {"env": "t"}}
+    )
+    assert inputs["policies"]["retentionPolicy"] == {"days": 30, "status": "enabled"}
+    assert inputs["tags"] == {"env": "t"}
+    assert inputs["location"] == "northeurope"
+
+
+def test_zone_redundancy_can_be_turned_off_on_premium() -> None:
+    inputs = registry_inputs(registry={"name": "acrcachetest01", "location": "westeurope", "zoneRedundancy": False})
+    assert inputs["zoneRedundancy"] == "Disabled"
+
+
+@pytest.mark.parametrize("sku", ["Basic", "Standard"])
+def test_lower_tiers_get_no_premium_only_settings(sku: str) -> None:
+    inputs = registry_inputs(registry={"name": "acrcachetest01", "location": "westeurope", "sku": sku})
+    assert inputs["sku"] == {"name": sku}
+    assert "networkRuleSet" not in inputs
+    assert inputs["zoneRedundancy"] == "Disabled"
+    assert inputs["policies"] == {"azureADAuthenticationAsArmPolicy": {"status": "disabled"}}
+    assert inputs["adminUserEnabled"] is False and inputs["anonymousPullEnabled"] is False
+
+
+def test_created_resource_group_and_registry_depend_in_order() -> None:
+    run = run_stack(sections(resourceGroup={"name": "rg-acr-test", "tags": {"owner": "me"}}))
+    group = one(run, GROUP)
+    registry = one(run, REGISTRY)
+    assert group.inputs == {"resourceGroupName": "rg-acr-test", "location": "westeurope", "tags": {"owner": "me"}}
+    assert registry.inputs["resourceGroupName"] == "rg-acr-test"
+    assert group.urn in registry.depends_on
+
+
+def test_resource_group_location_can_differ_from_the_registry() -> None:
+    run = run_stack(sections(resourceGroup={"name": "rg-acr-test", "location": "swedencentral"}))
+    assert one(run, GROUP).inputs["location"] == "swedencentral"
+    assert one(run, REGISTRY).inputs["location"] == "westeurope"
+
+
+def test_existing_resource_group_is_looked_up_not_created() -> None:
+    run = run_stack(sections(resourceGroup={"name": "rg-shared", "create": False}))
+    assert by_type(run, GROUP) == []
+    assert one(run, REGISTRY).inputs["resourceGroupName"] == "rg-shared"
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_protect_follows_the_environment(protect: bool) -> None:
+    run = run_stack(sections(protection={"protect": protect}))
+    assert one(run, REGISTRY).protect is protect
+    assert one(run, GROUP).protect is protect
+
+
+def test_children_are_named_after_the_component_and_parented_to_it() -> None:
+    run = run_stack(sections())
+    component = one(run, "acr-cache:registry:RegistryCore")
+    for resource in (one(run, REGISTRY), one(run, GROUP)):
+        assert resource.parent == component.urn
+        assert resource.name.startswith(f"{component.name}-")
+    assert one(run, REGISTRY).urn == (
+        "urn:pulumi:test::acr-cache::acr-cache:registry:RegistryCore$azure-native:containerregistry:Registry"
+        "::acr-registry"
+    )
+
+
+def test_stack_outputs_carry_id_name_and_login_server() -> None:
+    outputs = run_stack(sections()).outputs
+    assert outputs == {
+        "loginServer": "acrcachetest01.azurecr.io",
+        "registryId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-acr-test"
+        "/providers/Microsoft.ContainerRegistry/registries/acrcachetest01",
+        "registryName": "acrcachetest01",
+        "resourceGroupName": "rg-acr-test",
+    }
+
+
+def test_login_server_is_lowercase_for_a_mixed_case_name() -> None:
+    outputs = run_stack(sections(registry={"name": "AcrCacheTest01", "location": "westeurope"})).outputs
+    assert outputs["loginServer"] == "acrcachetest01.azurecr.io"
