@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.runtime import settings
-
 from acr_cache.config import NAMESPACE, parse_stack_config
 from acr_cache.plan.runner import PlannedResource, ProgramRun, run_program
 from acr_cache.program import build
+from pulumi.runtime import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,9 +57,7 @@ def as_pulumi_config(document: dict[str, Any]) -> dict[str, str]:
 def run_stack(document: dict[str, Any], *, preview: bool = False) -> ProgramRun:
     """Validate a config document and run the real program on it under the Azure mocks."""
     config = parse_stack_config(as_pulumi_config(document))
-    return run_program(
-        lambda: _build(config), project="acr-cache", stack="test", config={}, preview=preview
-    )
+    return run_program(lambda: _build(config), project="acr-cache", stack="test", config={}, preview=preview)
 
 
 def _build(config: Any) -> None:

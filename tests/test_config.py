@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-
 from acr_cache.config import ConfigError, parse_stack_config
 from acr_cache.registry import Sku
+
 from tests.conftest import as_pulumi_config, sections
 
 
@@ -44,7 +44,11 @@ def test_other_namespaces_are_ignored() -> None:
 @pytest.mark.parametrize(
     ("document", "key", "fragment"),
     [
-        (sections(registry={"name": "ab", "location": "westeurope"}), "acr-cache:registry.name", "5-50 letters"),
+        (
+            sections(registry={"name": "ab", "location": "westeurope"}),
+            "acr-cache:registry.name",
+            "5-50 letters",
+        ),
         (
             sections(registry={"name": "acr-cache-01", "location": "westeurope"}),
             "acr-cache:registry.name",
@@ -77,14 +81,24 @@ def test_other_namespaces_are_ignored() -> None:
         ),
         (
             sections(
-                registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Basic", "retentionDays": 3}
+                registry={
+                    "name": "acrcachetest01",
+                    "location": "westeurope",
+                    "sku": "Basic",
+                    "retentionDays": 3,
+                }
             ),
             "acr-cache:registry.retentionDays",
             "Premium feature",
         ),
         (
             sections(
-                registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Standard", "zoneRedundancy": True}
+                registry={
+                    "name": "acrcachetest01",
+                    "location": "westeurope",
+                    "sku": "Standard",
+                    "zoneRedundancy": True,
+                }
             ),
             "acr-cache:registry.zoneRedundancy",
             "only be enabled on Premium",
@@ -95,7 +109,14 @@ def test_other_namespaces_are_ignored() -> None:
             "public network access is disabled",
         ),
         (
-            sections(registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Basic", "exportEnabled": False}),
+            sections(
+                registry={
+                    "name": "acrcachetest01",
+                    "location": "westeurope",
+                    "sku": "Basic",
+                    "exportEnabled": False,
+                }
+            ),
             "acr-cache:registry.exportEnabled",
             "disabling exports is a Premium feature",
         ),
@@ -104,7 +125,11 @@ def test_other_namespaces_are_ignored() -> None:
             "acr-cache:registry.tags",
             "tag name 'a/b' is not allowed",
         ),
-        (sections(registry="acrcachetest01"), "acr-cache:registry", "expected an object with the keys `name`"),
+        (
+            sections(registry="acrcachetest01"),
+            "acr-cache:registry",
+            "expected an object with the keys `name`",
+        ),
         (sections(registry=None), "acr-cache:registry", "required key is missing: The container registry"),
         (
             sections(registry={"location": "westeurope"}),
@@ -121,10 +146,22 @@ def test_other_namespaces_are_ignored() -> None:
             "acr-cache:resourceGroup.tags",
             "never modifies an existing resource group",
         ),
-        (sections(resourceGroup={"name": "rg.acr."}), "acr-cache:resourceGroup.name", "not ending with a period"),
-        (sections(resourceGroup={"name": "rg", "create": "maybe"}), "acr-cache:resourceGroup.create", "boolean"),
+        (
+            sections(resourceGroup={"name": "rg.acr."}),
+            "acr-cache:resourceGroup.name",
+            "not ending with a period",
+        ),
+        (
+            sections(resourceGroup={"name": "rg", "create": "maybe"}),
+            "acr-cache:resourceGroup.create",
+            "boolean",
+        ),
         (sections(protection={"protect": "sometimes"}), "acr-cache:protection.protect", "boolean"),
-        (sections(protection={"locks": True}), "acr-cache:protection.locks", "allowed keys here are `protect`"),
+        (
+            sections(protection={"locks": True}),
+            "acr-cache:protection.locks",
+            "allowed keys here are `protect`",
+        ),
     ],
 )
 def test_invalid_config_names_the_key_and_the_fix(document: dict[str, Any], key: str, fragment: str) -> None:
@@ -149,9 +186,13 @@ def test_secret_keys_of_their_own_are_accepted() -> None:
 
 
 def test_a_section_holding_a_secret_is_refused_without_echoing_it() -> None:
-    document = sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"t": "hunter2"}})
+    document = sections(
+        registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"t": "hunter2"}}
+    )
     problems = problems_of(document, secret=["acr-cache:registry"])
-    assert len(problems) == 1 and problems[0].startswith("acr-cache:registry: this section is stored as a secret")
+    assert len(problems) == 1 and problems[0].startswith(
+        "acr-cache:registry: this section is stored as a secret"
+    )
     assert "hunter2" not in problems[0]
 
 
@@ -174,13 +215,14 @@ def test_error_is_a_run_error_so_pulumi_prints_no_traceback() -> None:
 
     with pytest.raises(pulumi.RunError) as caught:
         parse_stack_config(as_pulumi_config(sections(registry={"name": "ab", "location": "westeurope"})))
-    assert str(caught.value).startswith("invalid stack configuration (1 problem):\n  acr-cache:registry.name: ")
+    assert str(caught.value).startswith(
+        "invalid stack configuration (1 problem):\n  acr-cache:registry.name: "
+    )
 
 
 def test_config_model_documents_every_field() -> None:
-    from pydantic import BaseModel
-
     from acr_cache.config import StackConfig
+    from pydantic import BaseModel
 
     seen: set[type[BaseModel]] = set()
 
@@ -189,7 +231,7 @@ def test_config_model_documents_every_field() -> None:
         assert model.model_config.get("extra") == "forbid", model
         for name, info in model.model_fields.items():
             assert info.description, f"{model.__name__}.{name} has no description"
-            for arg in getattr(info.annotation, "__args__", ()) + (info.annotation,):
+            for arg in (*getattr(info.annotation, "__args__", ()), info.annotation):
                 if isinstance(arg, type) and issubclass(arg, BaseModel) and arg not in seen:
                     visit(arg)
 

@@ -36,7 +36,12 @@ def test_premium_registry_has_every_secure_default_on_the_wire() -> None:
 
 def test_retention_days_and_tags_reach_the_registry() -> None:
     inputs = registry_inputs(
-        registry={"name": "acrcachetest01", "location": "northeurope", "retentionDays": 30, "tags": {"env": "t"}}
+        registry={
+            "name": "acrcachetest01",
+            "location": "northeurope",
+            "retentionDays": 30,
+            "tags": {"env": "t"},
+        }
     )
     assert inputs["policies"]["retentionPolicy"] == {"days": 30, "status": "enabled"}
     assert inputs["tags"] == {"env": "t"}
@@ -44,7 +49,9 @@ def test_retention_days_and_tags_reach_the_registry() -> None:
 
 
 def test_zone_redundancy_can_be_turned_off_on_premium() -> None:
-    inputs = registry_inputs(registry={"name": "acrcachetest01", "location": "westeurope", "zoneRedundancy": False})
+    inputs = registry_inputs(
+        registry={"name": "acrcachetest01", "location": "westeurope", "zoneRedundancy": False}
+    )
     assert inputs["zoneRedundancy"] == "Disabled"
 
 
@@ -62,7 +69,11 @@ def test_created_resource_group_and_registry_depend_in_order() -> None:
     run = run_stack(sections(resourceGroup={"name": "rg-acr-test", "tags": {"owner": "me"}}))
     group = one(run, GROUP)
     registry = one(run, REGISTRY)
-    assert group.inputs == {"resourceGroupName": "rg-acr-test", "location": "westeurope", "tags": {"owner": "me"}}
+    assert group.inputs == {
+        "resourceGroupName": "rg-acr-test",
+        "location": "westeurope",
+        "tags": {"owner": "me"},
+    }
     assert registry.inputs["resourceGroupName"] == "rg-acr-test"
     assert group.urn in registry.depends_on
 

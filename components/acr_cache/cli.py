@@ -61,7 +61,9 @@ def _plan(stack: str | None, config: Path | None, fmt: str, cwd: Path, debug: bo
     except ProgramFailed as failed:
         if isinstance(failed.cause, ConfigError):
             print(f"error: {failed.cause}", file=sys.stderr)
-            print("nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr)
+            print(
+                "nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr
+            )
             return EXIT_CONFIG
         if debug:
             raise failed.cause from None

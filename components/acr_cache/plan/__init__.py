@@ -14,7 +14,15 @@ from acr_cache.plan.schema import check_resource
 from acr_cache.plan.stackfile import StackFiles
 from acr_cache.plan.values import render
 
-__all__ = ["Plan", "PlannedResource", "ProgramFailed", "ProgramRun", "make_plan", "plan_program", "program_from_file"]
+__all__ = [
+    "Plan",
+    "PlannedResource",
+    "ProgramFailed",
+    "ProgramRun",
+    "make_plan",
+    "plan_program",
+    "program_from_file",
+]
 
 
 @dataclass
@@ -68,15 +76,25 @@ def plan_program(
     config: dict[str, str],
     secret_keys: list[str] | None = None,
 ) -> Plan:
-    """Run a program under the mocks (as a preview) and check every input against the SDK."""
-    run = run_program(program, project=project, stack=stack, config=config, secret_keys=secret_keys)
-    problems = [
-        f"{r.urn}: {problem}"
-        for r in run.resources
-        if r.custom
-        for problem in check_resource(r.type, r.inputs)
+    """Run a program under the mocks (as a preview) and check every input against the SDK.
+
+    A program that fails after registering inputs of the wrong shape (the SDK then chokes on the
+    echoed outputs) still yields a plan: its schema problems are the explanation.
+    """
+    try:
+        run = run_program(program, project=project, stack=stack, config=config, secret_keys=secret_keys)
+    except ProgramFailed as failed:
+        problems = _schema_problems(failed.resources)
+        if not problems:
+            raise
+        return Plan(ProgramRun(project, stack, failed.resources, {}), schema_problems=problems)
+    return Plan(run=run, schema_problems=_schema_problems(run.resources))
+
+
+def _schema_problems(resources: list[PlannedResource]) -> list[str]:
+    return [
+        f"{r.urn}: {problem}" for r in resources if r.custom for problem in check_resource(r.type, r.inputs)
     ]
-    return Plan(run=run, schema_problems=problems)
 
 
 def make_plan(files: StackFiles) -> Plan:

@@ -61,6 +61,14 @@ class RecordingMonitor(MockMonitor):
         self.records: dict[str, PlannedResource] = {}
         self.stack_urn = ""
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine's rule (sdk/go/common/resource/urn.go): a child's type is qualified by its
+        # parent's whole type chain, and the root stack adds nothing. The stock mock monitor keeps
+        # only the last link and prefixes children of the stack, so its URNs differ from real ones.
+        if parent and parent != self.stack_urn:
+            type_ = f"{parent.split('::')[2]}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
@@ -104,6 +112,9 @@ def run_program(
     runtime has settled, with the resources registered until then.
     """
     with _fresh_runtime(config, secret_keys or []) as loop:
+        # A failed registration's future is also reported by asyncio as "never retrieved" when it
+        # is collected; the failure itself comes out of run_pulumi_func, so that echo is dropped.
+        loop.set_exception_handler(_quiet_unretrieved)
         mocks = AzureMocks()
         monitor = RecordingMonitor(mocks)
         logger = logging.getLogger(f"acr_cache.plan.{id(monitor)}")
@@ -125,6 +136,11 @@ def run_program(
             outputs=outputs,
             messages=collector.messages,
         )
+
+
+def _quiet_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if context.get("message") != "Future exception was never retrieved":
+        loop.default_exception_handler(context)
 
 
 async def _stack_outputs() -> dict[str, Any]:

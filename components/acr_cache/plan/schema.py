@@ -66,6 +66,12 @@ def _wire_types(cls: type) -> dict[str, Any]:
 
 @functools.cache
 def _required(cls: type) -> frozenset[str]:
+    # The getters' annotations say what the API requires: `NetworkRuleSetArgs.default_action` is
+    # optional in `__init__` (the class fills in "Allow") but required on the wire, where a plain
+    # dict never gets that default. The keyword-only parameters without default are the fallback.
+    by_annotation = getattr(pulumi_types, "_required_property_names", None)
+    if by_annotation is not None:
+        return frozenset(by_annotation(cls))
     names = pulumi_types.input_type_py_to_pulumi_names(cls)
     signature = inspect.signature(cls)
     return frozenset(

@@ -1,0 +1,215 @@
+"""`acr-cache plan`: both formats, determinism, bad config and bad files, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from acr_cache.cli import main
+from acr_cache.plan.stackfile import PLACEHOLDER_SECRET
+
+from tests.conftest import ROOT
+
+
+def plan(capsys: pytest.CaptureFixture[str], *args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
+    code = main(["plan", *args, "--cwd", str(cwd)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project files (program + Pulumi.yaml) where tests write stack configs."""
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    return tmp_path
+
+
+def write_stack(project: Path, name: str, body: str) -> Path:
+    path = project / f"Pulumi.{name}.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+GOOD = """\
+config:
+  acr-cache:resourceGroup:
+    name: rg-acr-t
+  acr-cache:registry:
+    name: acrcachet01
+    location: westeurope
+"""
+
+
+def test_dev_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = plan(capsys, "dev", "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert set(document) == {"project", "stack", "resources", "outputs"}
+    assert (document["project"], document["stack"]) == ("acr-cache", "dev")
+    for resource in document["resources"]:
+        assert set(resource) == {"urn", "type", "name", "parent", "inputs", "dependsOn", "protect"}
+    registry = next(
+        r for r in document["resources"] if r["type"] == "azure-native:containerregistry:Registry"
+    )
+    inputs = registry["inputs"]
+    assert inputs["adminUserEnabled"] is False
+    assert inputs["anonymousPullEnabled"] is False
+    assert inputs["policies"]["azureADAuthenticationAsArmPolicy"] == {"status": "disabled"}
+    assert inputs["policies"]["exportPolicy"] == {"status": "enabled"}
+    assert inputs["policies"]["retentionPolicy"] == {"days": 7, "status": "enabled"}
+    assert inputs["zoneRedundancy"] == "Enabled"
+    assert inputs["publicNetworkAccess"] == "Enabled"
+    assert inputs["networkRuleBypassOptions"] == "AzureServices"
+    assert inputs["sku"] == {"name": "Premium"}
+    group = next(r for r in document["resources"] if r["type"] == "azure-native:resources:ResourceGroup")
+    assert registry["dependsOn"] == [group["urn"]]
+    component = next(r for r in document["resources"] if r["type"] == "acr-cache:registry:RegistryCore")
+    assert registry["parent"] == component["urn"] and component["parent"] is None
+    assert document["outputs"]["loginServer"] == "acrcachedev01.azurecr.io"
+    assert document["outputs"]["registryId"].endswith(
+        "/providers/Microsoft.ContainerRegistry/registries/acrcachedev01"
+    )
+
+
+def test_plan_is_byte_identical_across_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    first = plan(capsys, "dev", "--format", "json")
+    second = plan(capsys, "dev", "--format", "json")
+    assert first[0] == 0 and first[1] == second[1]
+    table = plan(capsys, "dev")
+    assert table[1] == plan(capsys, "dev")[1]
+
+
+def test_table_shows_the_tree_and_key_properties(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = plan(capsys, "dev")
+    assert code == 0
+    assert "+ acr-cache:registry:RegistryCore  acr" in out
+    assert "+ azure-native:containerregistry:Registry  acr-registry" in out
+    assert "adminUserEnabled: false" in out
+    assert "policies.azureADAuthenticationAsArmPolicy.status: disabled" in out
+    assert "loginServer: acrcachedev01.azurecr.io" in out
+    assert "Schema problems: 0" in out
+
+
+def test_config_option_reads_any_stack_file(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    path = write_stack(project, "team-a", GOOD)
+    code = main(["plan", "--config", str(path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["stack"] == "team-a"
+    assert document["outputs"]["loginServer"] == "acrcachet01.azurecr.io"
+
+
+@pytest.mark.parametrize(
+    ("registry", "expected"),
+    [
+        (
+            "    name: ab\n    location: westeurope\n",
+            "acr-cache:registry.name: 'ab' is not a valid registry name",
+        ),
+        (
+            "    name: acrcachet01\n    location: westeurope\n    colour: blue\n",
+            "acr-cache:registry.colour: unknown key",
+        ),
+        (
+            "    name: acrcachet01\n    location: westeurope\n    retentionDays: [1]\n",
+            "acr-cache:registry.retentionDays: Input should be a valid integer",
+        ),
+    ],
+)
+def test_bad_config_exits_2_naming_the_key(
+    capsys: pytest.CaptureFixture[str], project: Path, registry: str, expected: str
+) -> None:
+    write_stack(
+        project,
+        "bad",
+        f"config:\n  acr-cache:resourceGroup:\n    name: rg\n  acr-cache:registry:\n{registry}",
+    )
+    code, out, err = plan(capsys, "bad", cwd=project)
+    assert code == 2
+    assert out == ""
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_bad_config_registers_nothing(project: Path) -> None:
+    from acr_cache.config import ConfigError
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.runner import ProgramFailed
+    from acr_cache.plan.stackfile import load_stack_files
+
+    write_stack(project, "bad", "config:\n  acr-cache:registry:\n    name: ab\n")
+    with pytest.raises(ProgramFailed) as caught:
+        make_plan(load_stack_files("bad", None, project))
+    assert isinstance(caught.value.cause, ConfigError)
+    assert caught.value.resources == []
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "fragment"),
+    [
+        ({}, ["missing"], "Pulumi.missing.yaml does not exist"),
+        ({"Pulumi.broken.yaml": "config: [unclosed\n"}, ["broken"], "cannot read it as YAML"),
+        ({"Pulumi.list.yaml": "config: [1, 2]\n"}, ["list"], "`config` must be a mapping"),
+    ],
+)
+def test_unreadable_stack_files_exit_2(
+    capsys: pytest.CaptureFixture[str], project: Path, files: dict[str, str], args: list[str], fragment: str
+) -> None:
+    for name, text in files.items():
+        (project / name).write_text(text, encoding="utf-8")
+    code, _, err = plan(capsys, *args, cwd=project)
+    assert code == 2 and fragment in err and "Traceback" not in err
+
+
+def test_encrypted_values_become_placeholder_secrets(
+    capsys: pytest.CaptureFixture[str], project: Path
+) -> None:
+    write_stack(project, "sec", GOOD + "  acr-cache:dockerHubToken:\n    secure: v1:AAAABBBBCCCC\n")
+    code, out, err = plan(capsys, "sec", "--format", "json", cwd=project)
+    assert code == 0, err
+    assert "acr-cache:dockerHubToken" in err and "placeholder" in err
+    assert "AAAABBBBCCCC" not in out + err and PLACEHOLDER_SECRET not in out
+
+
+def test_secret_outputs_print_as_secret_placeholder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: demo\nruntime: python\nmain: prog.py\n")
+    (tmp_path / "prog.py").write_text(
+        "import pulumi\n"
+        "from pulumi_azure_native import resources\n"
+        "cfg = pulumi.Config()\n"
+        "rg = resources.ResourceGroup('rg', resource_group_name='rg-demo', location='westeurope',\n"
+        "    tags={'token': cfg.require_secret('token')})\n"
+        "pulumi.export('token', cfg.require_secret('token'))\n"
+        "pulumi.export('later', rg.managed_by)\n"
+    )
+    (tmp_path / "Pulumi.s.yaml").write_text("config:\n  demo:token:\n    secure: v1:ZZZZ\n")
+    code, out, err = plan(capsys, "s", "--format", "json", cwd=tmp_path)
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["outputs"] == {"later": "[unknown]", "token": "[secret]"}
+    assert document["resources"][0]["inputs"]["tags"] == {"token": "[secret]"}
+    assert PLACEHOLDER_SECRET not in out
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path, project: Path) -> None:
+    write_stack(project, "bad", "config:\n  acr-cache:registry:\n    name: ab\n    location: westeurope\n")
+    script = Path(sys.executable).parent / "acr-cache"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    bad = subprocess.run([str(script), "plan", "bad"], cwd=project, capture_output=True, text=True, env=env)
+    assert bad.returncode == 2
+    assert "acr-cache:registry.name" in bad.stderr and "Traceback" not in bad.stderr
+    good = subprocess.run(
+        [str(script), "plan", "dev", "--format", "json"], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["stack"] == "dev"
