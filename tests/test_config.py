@@ -175,7 +175,7 @@ def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
     problems = problems_of(sections(), extra={"acr-cache:registy": "{}"})
     assert problems == [
         "acr-cache:registy: unknown config key; the sections are `resourceGroup`, `registry`, "
-        "`protection` (check the spelling; secrets go in keys of their own, set with "
+        "`replicas`, `network`, `privateAccess`, `protection` (check the spelling; secrets go in keys of their own, set with "
         "`pulumi config set --secret`)"
     ]
 
@@ -229,6 +229,8 @@ def test_config_model_documents_every_field() -> None:
     def visit(model: type[BaseModel]) -> None:
         seen.add(model)
         assert model.model_config.get("extra") == "forbid", model
+        # An unresolved forward reference leaves a model half-built, without its aliases.
+        assert model.__pydantic_complete__, model
         for name, info in model.model_fields.items():
             assert info.description, f"{model.__name__}.{name} has no description"
             for arg in (*getattr(info.annotation, "__args__", ()), info.annotation):

@@ -111,6 +111,9 @@ def test_children_are_named_after_the_component_and_parented_to_it() -> None:
 
 def test_stack_outputs_carry_id_name_and_login_server() -> None:
     outputs = run_stack(sections()).outputs
+    assert outputs.pop("endpoints") == {
+        "westeurope": {"loginServer": "acrcachetest01.azurecr.io", "dataEndpoint": "*.blob.core.windows.net"}
+    }
     assert outputs == {
         "loginServer": "acrcachetest01.azurecr.io",
         "registryId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-acr-test"

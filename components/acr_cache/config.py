@@ -20,9 +20,17 @@ import pulumi
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from acr_cache.model import ConfigModel
+from acr_cache.model import AzureRegion, ConfigModel
+from acr_cache.network import NetworkConfig, PublicAccess
+from acr_cache.private_access import (
+    DnsZoneMode,
+    PrivateAccessConfig,
+    addresses_per_endpoint,
+    usable_addresses,
+)
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig
+from acr_cache.replication import ReplicaConfig
 
 NAMESPACE = "acr-cache"
 
@@ -34,24 +42,174 @@ class StackConfig(ConfigModel):
         description="The resource group that holds the registry (created by the stack, or existing).",
     )
     registry: RegistryConfig = Field(description="The container registry.")
+    replicas: dict[AzureRegion, ReplicaConfig] = Field(
+        default_factory=dict,
+        description="Geo-replicas by Azure region (Premium). The region is each replica's identity: "
+        "reordering or adding replicas renames nothing. The home region (`registry.location`) is "
+        "not listed: it always holds the registry.",
+    )
+    network: NetworkConfig = Field(
+        default_factory=NetworkConfig,
+        description="The firewall of the public endpoint: public access, IP rules, trusted services, "
+        "dedicated data endpoints.",
+    )
+    private_access: PrivateAccessConfig = Field(
+        default_factory=PrivateAccessConfig,
+        description="Private endpoints and the `privatelink.azurecr.io` DNS zone (Premium).",
+    )
     protection: ProtectionConfig = Field(
         default_factory=ProtectionConfig,
         description="Guards against deleting stateful resources.",
     )
 
+    @property
+    def public_access(self) -> PublicAccess:
+        return self.network.effective_public_access(bool(self.private_access.endpoints))
+
+    @property
+    def regions(self) -> list[str]:
+        """The home region first, then the replica regions in sorted order."""
+        return [self.registry.location, *sorted(self.replicas)]
+
     def cross_section_problems(self) -> list[ConfigProblem]:
         """Rules that span sections, which the section models cannot see on their own."""
-        problems: list[ConfigProblem] = []
-        if not self.registry.export_enabled:
-            # The registry is always publicly reachable until a network section restricts it,
-            # and Azure refuses to disable exports on a publicly reachable registry.
+        return [
+            *self._replica_problems(),
+            *self._premium_problems(),
+            *self._network_problems(),
+            *self._private_access_problems(),
+        ]
+
+    def _replica_problems(self) -> list[ConfigProblem]:
+        problems = []
+        for region in self.replicas:
+            key = f"{NAMESPACE}:replicas.{region}"
+            if region == self.registry.location:
+                problems.append(
+                    ConfigProblem(
+                        key,
+                        f"'{region}' is the registry's home region (registry.location), which always "
+                        "holds the registry: list only other regions as replicas",
+                    )
+                )
+            if len(region) < 5:
+                problems.append(
+                    ConfigProblem(key, "a replica is named after its region, and ACR names need 5-50 characters")
+                )
+        return problems
+
+    def _premium_problems(self) -> list[ConfigProblem]:
+        registry = self.registry
+        if registry.is_premium:
+            return []
+        needs = f"needs the Premium tier (sku is {registry.sku.value}): set `acr-cache:registry.sku: Premium` or remove"
+        problems = []
+        if self.replicas:
+            problems.append(ConfigProblem(f"{NAMESPACE}:replicas", f"geo-replication {needs} the replicas"))
+        if self.network.ip_rules:
+            problems.append(ConfigProblem(f"{NAMESPACE}:network.ipRules", f"an IP firewall {needs} `ipRules`"))
+        elif self.public_access is not PublicAccess.OPEN and self.network.public_access is not None:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:network.publicAccess",
+                    f"`{self.public_access.value}` public access {needs} `publicAccess`",
+                )
+            )
+        if self.private_access.endpoints:
+            problems.append(
+                ConfigProblem(f"{NAMESPACE}:privateAccess.endpoints", f"private endpoints {needs} the endpoints")
+            )
+        if self.network.data_endpoints:
+            problems.append(
+                ConfigProblem(f"{NAMESPACE}:network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`")
+            )
+        return problems
+
+    def _network_problems(self) -> list[ConfigProblem]:
+        problems = []
+        access = self.public_access
+        if not self.registry.export_enabled and access is not PublicAccess.DISABLED:
             problems.append(
                 ConfigProblem(
                     f"{NAMESPACE}:registry.exportEnabled",
-                    "Azure only allows disabling exports when public network access is disabled, "
-                    "and this registry is publicly reachable: remove `exportEnabled: false`",
+                    "Azure only allows disabling exports when public network access is disabled, and "
+                    f"public access is `{access.value}`: set `acr-cache:network.publicAccess: Disabled` "
+                    "(reach the registry through private endpoints) or remove `exportEnabled: false`",
                 )
             )
+        if self.network.data_endpoints is False and self.private_access.endpoints:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:network.dataEndpoints",
+                    "Azure turns dedicated data endpoints on for every registry with private endpoints: "
+                    "remove `dataEndpoints: false`",
+                )
+            )
+        return problems
+
+    def _private_access_problems(self) -> list[ConfigProblem]:
+        access = self.private_access
+        prefix = f"{NAMESPACE}:privateAccess"
+        if not access.endpoints:
+            if "dns_zone" in access.model_fields_set:
+                return [
+                    ConfigProblem(
+                        f"{prefix}.dnsZone",
+                        "there are no private endpoints to register in the zone: add `endpoints` or remove `dnsZone`",
+                    )
+                ]
+            return []
+        problems = []
+        if access.dns_zone.mode is DnsZoneMode.CREATE and not access.dns_zone.vnet_links:
+            for clash in access.link_collisions():
+                problems.append(
+                    ConfigProblem(
+                        f"{prefix}.dnsZone.vnetLinks",
+                        f"several endpoint VNets are named '{clash}', and derived links are keyed by VNet "
+                        "name: list the links explicitly in `vnetLinks` (name: VNet id)",
+                    )
+                )
+        problems.extend(self._capacity_problems())
+        return problems
+
+    def _capacity_problems(self) -> list[ConfigProblem]:
+        # Each endpoint takes one address for the login server and one per region's data endpoint;
+        # when a replica is added, Azure adds an address to every endpoint, and the replica rolls
+        # back if any endpoint subnet is full.
+        per_endpoint = addresses_per_endpoint(len(self.regions))
+        by_subnet: dict[str, list[str]] = {}
+        for key in sorted(self.private_access.endpoints):
+            by_subnet.setdefault(self.private_access.endpoints[key].subnet_id.lower(), []).append(key)
+        problems = []
+        for keys in by_subnet.values():
+            lengths = {
+                k: self.private_access.endpoints[k].subnet_prefix_length
+                for k in keys
+                if self.private_access.endpoints[k].subnet_prefix_length is not None
+            }
+            if len(set(lengths.values())) > 1:
+                problems.append(
+                    ConfigProblem(
+                        f"{NAMESPACE}:privateAccess.endpoints.{sorted(lengths)[-1]}.subnetPrefixLength",
+                        f"endpoints {', '.join(sorted(lengths))} share a subnet but give different prefix "
+                        "lengths: give the same one",
+                    )
+                )
+                continue
+            if not lengths:
+                continue
+            key, length = sorted(lengths.items())[0]
+            needed = per_endpoint * len(keys)
+            room = usable_addresses(length)
+            if needed > room:
+                problems.append(
+                    ConfigProblem(
+                        f"{NAMESPACE}:privateAccess.endpoints.{key}.subnetPrefixLength",
+                        f"a /{length} subnet has {room} usable addresses, and the endpoints in it "
+                        f"({', '.join(keys)}) need {needed}: {per_endpoint} each (the login server plus one "
+                        f"data endpoint for each of {len(self.regions)} regions): use a larger subnet",
+                    )
+                )
         return problems
 
 
@@ -175,6 +333,9 @@ def _key_path(loc: list[int | str]) -> str:
         return f"{NAMESPACE}:<root>"
     path = f"{NAMESPACE}:{loc[0]}"
     for part in loc[1:]:
+        if part == "[key]":
+            # Pydantic marks an invalid map key with a "[key]" step after the key itself.
+            continue
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
 

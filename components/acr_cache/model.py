@@ -71,3 +71,70 @@ Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
 
 NAMED_VALIDATORS = {_check_region: "Azure region", _check_tags: "map of string"}
 """Validator function -> the type name the config reference shows for fields using it."""
+
+
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_SUBNET_ID = re.compile(
+    rf"^/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
+    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})/subnets/(?P<subnet>[-\w.]{1,80})$",
+    re.IGNORECASE,
+)
+_VNET_ID = re.compile(
+    rf"^/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
+    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})$",
+    re.IGNORECASE,
+)
+
+
+class SubnetId(str):
+    """An ARM subnet id, split into its parts."""
+
+    @property
+    def parts(self) -> dict[str, str]:
+        match = _SUBNET_ID.match(self)
+        assert match is not None  # validated on the way in
+        return match.groupdict()
+
+    @property
+    def subscription(self) -> str:
+        return self.parts["subscription"].lower()
+
+    @property
+    def resource_group(self) -> str:
+        return self.parts["group"]
+
+    @property
+    def vnet_name(self) -> str:
+        return self.parts["vnet"]
+
+    @property
+    def vnet_id(self) -> str:
+        return self.rsplit("/subnets/", 1)[0]
+
+
+def _check_subnet_id(value: str) -> SubnetId:
+    if not _SUBNET_ID.match(value):
+        raise ValueError(
+            f"'{value}' is not an ARM subnet id: expected /subscriptions/<guid>/resourceGroups/<group>"
+            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet> "
+            "(`az network vnet subnet show ... --query id -o tsv` prints it)"
+        )
+    return SubnetId(value)
+
+
+def _check_vnet_id(value: str) -> str:
+    if not _VNET_ID.match(value):
+        raise ValueError(
+            f"'{value}' is not an ARM virtual network id: expected /subscriptions/<guid>/resourceGroups/"
+            "<group>/providers/Microsoft.Network/virtualNetworks/<vnet> "
+            "(`az network vnet show ... --query id -o tsv` prints it)"
+        )
+    return value
+
+
+SubnetIdStr = Annotated[str, AfterValidator(_check_subnet_id)]
+"""An ARM subnet id (`/subscriptions/.../virtualNetworks/<vnet>/subnets/<subnet>`)."""
+VnetIdStr = Annotated[str, AfterValidator(_check_vnet_id)]
+"""An ARM virtual network id."""
+
+NAMED_VALIDATORS.update({_check_subnet_id: "subnet id", _check_vnet_id: "virtual network id"})

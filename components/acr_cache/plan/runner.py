@@ -31,6 +31,8 @@ class PlannedResource:
     inputs: dict[str, Any]
     depends_on: list[str]
     protect: bool
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
 
 
 @dataclass
@@ -84,6 +86,8 @@ class RecordingMonitor(MockMonitor):
             inputs=from_struct(request.object),
             depends_on=sorted(set(request.dependencies)),
             protect=bool(request.protect),
+            replace_on_changes=sorted(request.replaceOnChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
         )
         return response
 

@@ -1,0 +1,359 @@
+"""Private endpoints and the `privatelink.azurecr.io` DNS zone that resolves them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pulumi
+from pulumi_azure_native import network, privatedns
+from pydantic import Field, model_validator
+
+from acr_cache.model import AzureRegion, ConfigModel, SubnetId, SubnetIdStr, Tags, VnetIdStr, field_error
+
+PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
+"""The one zone ACR private endpoints need: login server and every region's data endpoint."""
+GROUP_ID = "registry"
+"""The registry's private link sub-resource; it covers the login server and all data endpoints."""
+
+# Azure: the usable addresses of a subnet are its size minus 5 (network, broadcast and three that
+# Azure reserves for itself).
+_AZURE_RESERVED_IPS = 5
+_ZONE_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}"
+    r"/providers/Microsoft\.Network/privateDnsZones/privatelink\.azurecr\.io$",
+    re.IGNORECASE,
+)
+_LINK_KEY = re.compile(r"^[a-zA-Z0-9][\w.-]{0,74}$")
+_ENDPOINT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
+
+
+class DnsZoneMode(StrEnum):
+    """Where the `privatelink.azurecr.io` zone comes from."""
+
+    CREATE = "create"
+    """The stack creates one zone and links it to the listed VNets."""
+    EXISTING = "existing"
+    """A zone that already exists (hub-and-spoke, central DNS); the stack only adds records."""
+    PER_ENDPOINT = "perEndpoint"
+    """The stack creates a zone in each endpoint's VNet resource group (one per group) and links it."""
+
+
+class PrivateDnsZoneConfig(ConfigModel):
+    """The private DNS zone `privatelink.azurecr.io` that the endpoints' records go into."""
+
+    mode: DnsZoneMode = Field(
+        default=DnsZoneMode.CREATE,
+        description="`create`: one zone made by the stack, linked to `vnetLinks`. `existing`: the zone "
+        "given by `zoneId` (central DNS in a hub). `perEndpoint`: a zone in each endpoint's VNet "
+        "resource group, linked to that VNet (one zone per resource group; the VNets must be in the "
+        "subscription the stack deploys to).",
+    )
+    resource_group: str | None = Field(
+        default=None,
+        description="`create` mode: resource group of the zone. Default: the registry's resource group.",
+    )
+    zone_id: str | None = Field(
+        default=None,
+        description="`existing` mode: ARM id of the `privatelink.azurecr.io` zone "
+        "(`/subscriptions/.../providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io`).",
+    )
+    vnet_links: dict[str, VnetIdStr] = Field(
+        default_factory=dict,
+        description="`create` mode: VNets to link the zone to, by a name of your choice (the name keys "
+        "the link, so reordering renames nothing). Default: the VNet of every private endpoint, each "
+        "keyed by its VNet name. VNets that resolve through a hub's DNS need no link.",
+    )
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> PrivateDnsZoneConfig:
+        for key in self.vnet_links:
+            if not _LINK_KEY.match(key):
+                raise field_error(
+                    "vnetLinks",
+                    f"link key '{key}' is not valid: use 1-75 letters, digits, `_ . -`, starting with a "
+                    "letter or digit (it names the link `link-<key>`)",
+                )
+        if self.mode is DnsZoneMode.EXISTING:
+            if not self.zone_id:
+                raise field_error("zoneId", "`existing` mode needs the ARM id of the zone in `zoneId`")
+            if not _ZONE_ID.match(self.zone_id):
+                raise field_error(
+                    "zoneId",
+                    f"'{self.zone_id}' is not the ARM id of a `{PRIVATE_DNS_ZONE}` private DNS zone: expected "
+                    "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/"
+                    f"privateDnsZones/{PRIVATE_DNS_ZONE}",
+                )
+            if self.vnet_links:
+                raise field_error(
+                    "vnetLinks",
+                    "an existing zone's VNet links belong to whoever owns the zone: remove `vnetLinks`, "
+                    "or use `mode: create`",
+                )
+        elif self.zone_id:
+            raise field_error("zoneId", f"`zoneId` is only used with `mode: existing` (mode is {self.mode.value})")
+        if self.mode is not DnsZoneMode.CREATE and self.resource_group:
+            raise field_error(
+                "resourceGroup", f"`resourceGroup` is only used with `mode: create` (mode is {self.mode.value})"
+            )
+        if self.mode is DnsZoneMode.PER_ENDPOINT and self.vnet_links:
+            raise field_error(
+                "vnetLinks", "`perEndpoint` mode links each zone to its endpoint's VNet: remove `vnetLinks`"
+            )
+        return self
+
+
+class PrivateEndpointConfig(ConfigModel):
+    """One private endpoint of the registry. Its key in `endpoints` is its stable identity."""
+
+    subnet_id: SubnetIdStr = Field(
+        description="ARM id of the subnet the endpoint's network interface goes into.",
+    )
+    resource_group: str | None = Field(
+        default=None,
+        description="Resource group of the endpoint. Default: the registry's resource group.",
+    )
+    location: AzureRegion | None = Field(
+        default=None,
+        description="Region of the endpoint, which Azure requires to be the VNet's region. A subnet "
+        "id does not reveal that region, so the default is the registry's home region: set it for "
+        "a VNet elsewhere.",
+    )
+    name: str | None = Field(
+        default=None,
+        description="Name of the private endpoint resource (2-64 characters). Default: "
+        "`pe-<registry>-<key>`.",
+    )
+    subnet_prefix_length: int | None = Field(
+        default=None,
+        ge=8,
+        le=29,
+        description="Prefix length of the subnet (27 for a /27), to check before deploying that it has "
+        "room: every endpoint needs one address for the login server plus one per region's data "
+        "endpoint, and adding a replica later fails and rolls back when any endpoint subnet is full.",
+    )
+    tags: Tags = Field(default_factory=dict, description="Tags on the private endpoint.")
+
+    @model_validator(mode="after")
+    def _name(self) -> PrivateEndpointConfig:
+        if self.name is not None and not re.match(r"^[a-zA-Z0-9][\w.-]{0,62}[\w]$", self.name):
+            raise field_error(
+                "name",
+                f"'{self.name}' is not a valid private endpoint name: 2-64 letters, digits, `_ . -`, "
+                "starting with a letter or digit and ending with a letter, digit or `_`",
+            )
+        return self
+
+    @property
+    def subnet(self) -> SubnetId:
+        return SubnetId(self.subnet_id)
+
+
+class PrivateAccessConfig(ConfigModel):
+    """Private endpoints of the registry and the DNS that resolves them (Premium)."""
+
+    endpoints: dict[str, PrivateEndpointConfig] = Field(
+        default_factory=dict,
+        description="Private endpoints by key (lowercase letters, digits and hyphens, up to 40). "
+        "Each gets the `registry` sub-resource (login server and every region's data endpoint), "
+        "dynamic IP addresses (static ones block adding replicas later), a DNS zone group that keeps "
+        "its records in the zone, and waits for every replica. At most 200 per registry.",
+        max_length=200,
+    )
+    dns_zone: PrivateDnsZoneConfig = Field(
+        default_factory=PrivateDnsZoneConfig,
+        description="The `privatelink.azurecr.io` zone the endpoints register in.",
+    )
+
+    @model_validator(mode="after")
+    def _keys_and_zones(self) -> PrivateAccessConfig:
+        for key in self.endpoints:
+            if not _ENDPOINT_KEY.match(key):
+                raise field_error(
+                    "endpoints",
+                    f"endpoint key '{key}' is not valid: use 1-40 lowercase letters, digits and hyphens, "
+                    "not starting or ending with a hyphen",
+                )
+        if self.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
+            subscriptions = {e.subnet.subscription for e in self.endpoints.values()}
+            if len(subscriptions) > 1:
+                raise field_error(
+                    "dnsZone",
+                    "`perEndpoint` zones are created in each endpoint's VNet resource group, in the "
+                    "subscription the stack deploys to, and these endpoints' VNets span several "
+                    "subscriptions: use `mode: existing` or `mode: create`",
+                )
+        return self
+
+    def links(self) -> dict[str, str]:
+        """`create` mode: VNet links by key, explicit or derived from the endpoints' VNets."""
+        if self.dns_zone.vnet_links:
+            return dict(self.dns_zone.vnet_links)
+        derived: dict[str, str] = {}
+        for key in sorted(self.endpoints):
+            subnet = self.endpoints[key].subnet
+            derived.setdefault(subnet.vnet_name.lower(), subnet.vnet_id)
+        return derived
+
+    def link_collisions(self) -> list[str]:
+        """Derived link keys that two different VNets would share (they need explicit vnetLinks)."""
+        seen: dict[str, str] = {}
+        clashes = []
+        for endpoint in self.endpoints.values():
+            subnet = endpoint.subnet
+            key = subnet.vnet_name.lower()
+            if key in seen and seen[key].lower() != subnet.vnet_id.lower():
+                clashes.append(key)
+            seen.setdefault(key, subnet.vnet_id)
+        return sorted(set(clashes))
+
+
+def usable_addresses(prefix_length: int) -> int:
+    return 2 ** (32 - prefix_length) - _AZURE_RESERVED_IPS
+
+
+def addresses_per_endpoint(region_count: int) -> int:
+    """One address for the login server plus one per region's data endpoint (home region included)."""
+    return 1 + region_count
+
+
+@dataclass(frozen=True)
+class _Zone:
+    key: str
+    resource_group: str
+    vnets: dict[str, str]
+
+
+class PrivateAccess(pulumi.ComponentResource):
+    """Private endpoints of a registry, with their DNS zone (created or existing) and zone groups."""
+
+    private_endpoints: dict[str, network.PrivateEndpoint]
+    """Private endpoint resources by config key."""
+    private_endpoint_ids: dict[str, pulumi.Output[str]]
+    """ARM ids of the private endpoints by config key, for teams that run their own DNS."""
+    dns_zone_ids: dict[str, pulumi.Output[str]]
+    """ARM ids of the `privatelink.azurecr.io` zones the records go into, by zone key."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        registry_id: pulumi.Input[str],
+        registry_name: str,
+        resource_group_name: pulumi.Input[str],
+        home_region: str,
+        config: PrivateAccessConfig,
+        replicas: Sequence[pulumi.Resource] = (),
+        protect: bool = True,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("acr-cache:private_access:PrivateAccess", name, None, opts)
+        zone_ids = self._zones(name, config, resource_group_name, protect)
+        self.dns_zone_ids = dict(zone_ids)
+        self.private_endpoints = {}
+        self.private_endpoint_ids = {}
+        for key in sorted(config.endpoints):
+            endpoint = config.endpoints[key]
+            group = endpoint.resource_group or resource_group_name
+            endpoint_name = endpoint.name or f"pe-{registry_name.lower()}-{key}"
+            resource = network.PrivateEndpoint(
+                f"{name}-{key}",
+                private_endpoint_name=endpoint_name,
+                resource_group_name=group,
+                location=endpoint.location or home_region,
+                # A reference by id only: SubnetArgs would add its own network-policy defaults to
+                # the body, which belong to the subnet (and its owner), not to the endpoint.
+                subnet={"id": endpoint.subnet_id},
+                custom_network_interface_name=f"{endpoint_name}-nic",
+                # No ip_configurations: static addresses make every later replica fail, because
+                # Azure must add an address for the new region's data endpoint to this endpoint.
+                private_link_service_connections=[
+                    network.PrivateLinkServiceConnectionArgs(
+                        name=endpoint_name,
+                        private_link_service_id=registry_id,
+                        group_ids=[GROUP_ID],
+                    )
+                ],
+                tags=endpoint.tags or None,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # The endpoint's network interface gets one member per region's data endpoint; an
+                    # endpoint made while a replica is still provisioning fails (peers' #4040/#4042).
+                    depends_on=list(replicas),
+                ),
+            )
+            zone_key = self._zone_key(config, endpoint)
+            network.PrivateDnsZoneGroup(
+                f"{name}-{key}-dns",
+                private_endpoint_name=resource.name,
+                resource_group_name=group,
+                private_dns_zone_group_name="default",
+                private_dns_zone_configs=[
+                    # Azure rejects a zone config without a name (InvalidRequestFormat,
+                    # pulumi-azure-native#2431).
+                    network.PrivateDnsZoneConfigArgs(name="privatelink-azurecr-io", private_dns_zone_id=zone_ids[zone_key])
+                ],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.private_endpoints[key] = resource
+            self.private_endpoint_ids[key] = resource.id
+        self.register_outputs({"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids})
+
+    @staticmethod
+    def _zone_key(config: PrivateAccessConfig, endpoint: PrivateEndpointConfig) -> str:
+        if config.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
+            return endpoint.subnet.resource_group.lower()
+        return "shared"
+
+    def _zones(
+        self,
+        name: str,
+        config: PrivateAccessConfig,
+        resource_group_name: pulumi.Input[str],
+        protect: bool,
+    ) -> Mapping[str, pulumi.Input[str]]:
+        mode = config.dns_zone.mode
+        if mode is DnsZoneMode.EXISTING:
+            assert config.dns_zone.zone_id is not None
+            return {"shared": config.dns_zone.zone_id}
+        zones: list[tuple[_Zone, pulumi.Input[str]]] = []
+        if mode is DnsZoneMode.CREATE:
+            zones.append(
+                (_Zone("shared", "", config.links()), config.dns_zone.resource_group or resource_group_name)
+            )
+        else:
+            by_group: dict[str, _Zone] = {}
+            for key in sorted(config.endpoints):
+                subnet = config.endpoints[key].subnet
+                zone = by_group.setdefault(
+                    subnet.resource_group.lower(), _Zone(subnet.resource_group.lower(), subnet.resource_group, {})
+                )
+                zone.vnets.setdefault(subnet.vnet_name.lower(), subnet.vnet_id)
+            zones.extend((zone, zone.resource_group) for zone in by_group.values())
+
+        ids: dict[str, pulumi.Input[str]] = {}
+        for zone, group in zones:
+            prefix = f"{name}-zone" if zone.key == "shared" else f"{name}-zone-{zone.key}"
+            resource = privatedns.PrivateZone(
+                prefix,
+                private_zone_name=PRIVATE_DNS_ZONE,
+                resource_group_name=group,
+                location="global",
+                opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            )
+            for link_key, vnet_id in sorted(zone.vnets.items()):
+                privatedns.VirtualNetworkLink(
+                    f"{prefix}-link-{link_key}",
+                    private_zone_name=resource.name,
+                    resource_group_name=group,
+                    virtual_network_link_name=f"link-{link_key}",
+                    location="global",
+                    # Endpoint records are managed by the zone groups; VMs must not auto-register here.
+                    registration_enabled=False,
+                    virtual_network=privatedns.SubResourceArgs(id=vnet_id),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            ids[zone.key] = resource.id
+        return ids
