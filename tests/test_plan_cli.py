@@ -213,3 +213,45 @@ def test_console_script_runs_without_traceback(tmp_path: Path, project: Path) ->
     )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["stack"] == "dev"
+
+
+def test_prod_plan_is_private_geo_replicated_and_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = plan(capsys, "prod", "--format", "json")
+    assert code == 0, err
+    resources = json.loads(out)["resources"]
+
+    def of(kind: str) -> list[dict]:
+        return [r for r in resources if r["type"] == kind]
+
+    registry = of("azure-native:containerregistry:Registry")[0]
+    assert registry["protect"] is True
+    assert registry["inputs"]["publicNetworkAccess"] == "Disabled"
+    assert registry["inputs"]["networkRuleBypassOptions"] == "AzureServices"
+    assert registry["inputs"]["dataEndpointEnabled"] is True
+    replicas = of("azure-native:containerregistry:Replication")
+    assert sorted(r["inputs"]["location"] for r in replicas) == ["northeurope", "swedencentral"]
+    endpoints = of("azure-native:network:PrivateEndpoint")
+    assert len(endpoints) == 2
+    for endpoint in endpoints:
+        assert {r["urn"] for r in replicas} <= set(endpoint["dependsOn"])
+    groups = of("azure-native:network:PrivateDnsZoneGroup")
+    assert sorted(g["inputs"]["privateEndpointName"] for g in groups) == sorted(
+        e["inputs"]["privateEndpointName"] for e in endpoints
+    )
+    (zone,) = of("azure-native:privatedns:PrivateZone")
+    assert zone["inputs"]["privateZoneName"] == "privatelink.azurecr.io" and zone["protect"] is True
+    assert len(of("azure-native:privatedns:VirtualNetworkLink")) == 2
+
+
+def test_network_refusal_exits_2_through_the_cli(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    write_stack(project, "bad", GOOD + "  acr-cache:replicas:\n    westeurope: {}\n")
+    code, out, err = plan(capsys, "bad", cwd=project)
+    assert code == 2 and out == ""
+    assert "acr-cache:replicas.westeurope: 'westeurope' is the registry's home region" in err
+
+
+def test_duplicate_yaml_keys_are_refused(capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    write_stack(project, "dup", GOOD + "  acr-cache:replicas:\n    northeurope: {}\n    northeurope: {}\n")
+    code, _, err = plan(capsys, "dup", cwd=project)
+    assert code == 2
+    assert "the key 'northeurope' appears twice in one mapping" in err and "Traceback" not in err

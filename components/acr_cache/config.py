@@ -94,7 +94,9 @@ class StackConfig(ConfigModel):
                 )
             if len(region) < 5:
                 problems.append(
-                    ConfigProblem(key, "a replica is named after its region, and ACR names need 5-50 characters")
+                    ConfigProblem(
+                        key, "a replica is named after its region, and ACR names need 5-50 characters"
+                    )
                 )
         return problems
 
@@ -107,7 +109,9 @@ class StackConfig(ConfigModel):
         if self.replicas:
             problems.append(ConfigProblem(f"{NAMESPACE}:replicas", f"geo-replication {needs} the replicas"))
         if self.network.ip_rules:
-            problems.append(ConfigProblem(f"{NAMESPACE}:network.ipRules", f"an IP firewall {needs} `ipRules`"))
+            problems.append(
+                ConfigProblem(f"{NAMESPACE}:network.ipRules", f"an IP firewall {needs} `ipRules`")
+            )
         elif self.public_access is not PublicAccess.OPEN and self.network.public_access is not None:
             problems.append(
                 ConfigProblem(
@@ -117,11 +121,15 @@ class StackConfig(ConfigModel):
             )
         if self.private_access.endpoints:
             problems.append(
-                ConfigProblem(f"{NAMESPACE}:privateAccess.endpoints", f"private endpoints {needs} the endpoints")
+                ConfigProblem(
+                    f"{NAMESPACE}:privateAccess.endpoints", f"private endpoints {needs} the endpoints"
+                )
             )
         if self.network.data_endpoints:
             problems.append(
-                ConfigProblem(f"{NAMESPACE}:network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`")
+                ConfigProblem(
+                    f"{NAMESPACE}:network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`"
+                )
             )
         return problems
 
@@ -182,11 +190,11 @@ class StackConfig(ConfigModel):
             by_subnet.setdefault(self.private_access.endpoints[key].subnet_id.lower(), []).append(key)
         problems = []
         for keys in by_subnet.values():
-            lengths = {
-                k: self.private_access.endpoints[k].subnet_prefix_length
-                for k in keys
-                if self.private_access.endpoints[k].subnet_prefix_length is not None
-            }
+            lengths: dict[str, int] = {}
+            for k in keys:
+                length = self.private_access.endpoints[k].subnet_prefix_length
+                if length is not None:
+                    lengths[k] = length
             if len(set(lengths.values())) > 1:
                 problems.append(
                     ConfigProblem(

@@ -93,10 +93,13 @@ class PrivateDnsZoneConfig(ConfigModel):
                     "or use `mode: create`",
                 )
         elif self.zone_id:
-            raise field_error("zoneId", f"`zoneId` is only used with `mode: existing` (mode is {self.mode.value})")
+            raise field_error(
+                "zoneId", f"`zoneId` is only used with `mode: existing` (mode is {self.mode.value})"
+            )
         if self.mode is not DnsZoneMode.CREATE and self.resource_group:
             raise field_error(
-                "resourceGroup", f"`resourceGroup` is only used with `mode: create` (mode is {self.mode.value})"
+                "resourceGroup",
+                f"`resourceGroup` is only used with `mode: create` (mode is {self.mode.value})",
             )
         if self.mode is DnsZoneMode.PER_ENDPOINT and self.vnet_links:
             raise field_error(
@@ -251,7 +254,7 @@ class PrivateAccess(pulumi.ComponentResource):
     ) -> None:
         super().__init__("acr-cache:private_access:PrivateAccess", name, None, opts)
         zone_ids = self._zones(name, config, resource_group_name, protect)
-        self.dns_zone_ids = dict(zone_ids)
+        self.dns_zone_ids = {key: pulumi.Output.from_input(value) for key, value in zone_ids.items()}
         self.private_endpoints = {}
         self.private_endpoint_ids = {}
         for key in sorted(config.endpoints):
@@ -293,13 +296,17 @@ class PrivateAccess(pulumi.ComponentResource):
                 private_dns_zone_configs=[
                     # Azure rejects a zone config without a name (InvalidRequestFormat,
                     # pulumi-azure-native#2431).
-                    network.PrivateDnsZoneConfigArgs(name="privatelink-azurecr-io", private_dns_zone_id=zone_ids[zone_key])
+                    network.PrivateDnsZoneConfigArgs(
+                        name="privatelink-azurecr-io", private_dns_zone_id=zone_ids[zone_key]
+                    )
                 ],
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.private_endpoints[key] = resource
             self.private_endpoint_ids[key] = resource.id
-        self.register_outputs({"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids})
+        self.register_outputs(
+            {"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids}
+        )
 
     @staticmethod
     def _zone_key(config: PrivateAccessConfig, endpoint: PrivateEndpointConfig) -> str:
@@ -328,7 +335,8 @@ class PrivateAccess(pulumi.ComponentResource):
             for key in sorted(config.endpoints):
                 subnet = config.endpoints[key].subnet
                 zone = by_group.setdefault(
-                    subnet.resource_group.lower(), _Zone(subnet.resource_group.lower(), subnet.resource_group, {})
+                    subnet.resource_group.lower(),
+                    _Zone(subnet.resource_group.lower(), subnet.resource_group, {}),
                 )
                 zone.vnets.setdefault(subnet.vnet_name.lower(), subnet.vnet_id)
             zones.extend((zone, zone.resource_group) for zone in by_group.values())

@@ -103,7 +103,9 @@ def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = F
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise StackFileError(f"line {key_node.start_mark.line + 1}: the key '{key}' appears twice in one mapping")
+            raise StackFileError(
+                f"line {key_node.start_mark.line + 1}: the key '{key}' appears twice in one mapping"
+            )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -113,7 +115,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _n
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (safe loader)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except StackFileError as exc:
         raise StackFileError(f"{path}: {exc}") from None
     except (OSError, yaml.YAMLError) as exc:
