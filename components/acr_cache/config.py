@@ -10,8 +10,10 @@ Every problem is reported at once, each with its key path and the fix, before an
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -20,6 +22,8 @@ import pulumi
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from acr_cache.artifact_cache import CacheRuleConfig, CredentialSetConfig, DockerMirrorConfig, secret_name_for
+from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import AzureRegion, ConfigModel
 from acr_cache.network import NetworkConfig, PublicAccess
 from acr_cache.private_access import (
@@ -29,10 +33,29 @@ from acr_cache.private_access import (
     usable_addresses,
 )
 from acr_cache.protection import ProtectionConfig
-from acr_cache.registry import RegistryConfig, ResourceGroupConfig
+from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
+from acr_cache.upstreams import MAX_CACHE_RULES, RULE_NAME, is_wildcard, wildcards_overlap
 
 NAMESPACE = "acr-cache"
+OFFLINE_PLACEHOLDER = "offline-plan-placeholder-secret"
+"""The value a secret takes in the offline plan when it is encrypted or not set at all."""
+
+# Set by the offline plan only: referenced secret keys that are not set are planned with a
+# placeholder (and listed here) instead of failing, since the user sets them with
+# `pulumi config set --secret` and never commits them. Under the engine it stays None.
+_OFFLINE_MISSING: ContextVar[list[str] | None] = ContextVar("acr_cache_offline_missing", default=None)
+
+
+@contextlib.contextmanager
+def offline_placeholders() -> Iterator[list[str]]:
+    """Within this block, unset secret keys that the config refers to become placeholders."""
+    missing: list[str] = []
+    token = _OFFLINE_MISSING.set(missing)
+    try:
+        yield missing
+    finally:
+        _OFFLINE_MISSING.reset(token)
 
 
 class StackConfig(ConfigModel):
@@ -57,10 +80,59 @@ class StackConfig(ConfigModel):
         default_factory=PrivateAccessConfig,
         description="Private endpoints and the `privatelink.azurecr.io` DNS zone (Premium).",
     )
+    key_vault: KeyVaultConfig | None = Field(
+        default=None,
+        description="The Key Vault that holds the credential sets' secrets (created, or existing). "
+        "Required when `credentialSets` is set.",
+    )
+    credential_sets: dict[str, CredentialSetConfig] = Field(
+        default_factory=dict,
+        description="Upstream credentials by set name (5-50 of `[a-zA-Z0-9-]`). Each set gets a "
+        "system-assigned identity with Key Vault Secrets User on its two secrets only.",
+    )
+    cache_rules: dict[str, CacheRuleConfig] | list[CacheRuleConfig] = Field(
+        default_factory=dict,
+        description="Cache rules: a map by rule name (5-50 of `[a-zA-Z0-9-]`), or a list whose rules "
+        "are named by `name` or, failing that, after their target. At most 1,000 per registry. Works "
+        "on every tier.",
+    )
+    docker_mirror: DockerMirrorConfig = Field(
+        default_factory=DockerMirrorConfig,
+        description="Docker Engine mirror mode (anonymous pull, a registry-wide Docker Hub rule). "
+        "Off unless enabled explicitly with a reason.",
+    )
     protection: ProtectionConfig = Field(
         default_factory=ProtectionConfig,
         description="Guards against deleting stateful resources.",
     )
+
+    def rule_entries(self) -> list[tuple[str, str, CacheRuleConfig]]:
+        """(key path, rule name, rule) for every cache rule, the mirror's included, in config order."""
+        entries: list[tuple[str, str, CacheRuleConfig]] = []
+        if isinstance(self.cache_rules, dict):
+            for key, rule in self.cache_rules.items():
+                entries.append((f"{NAMESPACE}:cacheRules.{key}", rule.name or key, rule))
+        else:
+            for index, rule in enumerate(self.cache_rules):
+                entries.append((f"{NAMESPACE}:cacheRules[{index}]", rule.rule_name, rule))
+        if self.docker_mirror.enabled:
+            entries.append((f"{NAMESPACE}:dockerMirror", self.docker_mirror.rule_name, self.docker_mirror.rule()))
+        return entries
+
+    def rules(self) -> dict[str, CacheRuleConfig]:
+        """Every cache rule by its name (names are unique once the config is valid)."""
+        return {name: rule for _, name, rule in self.rule_entries()}
+
+    def referenced_config_keys(self) -> dict[str, tuple[str, bool]]:
+        """Config keys the credential sets read: key -> (key path that names it, must be secret)."""
+        keys: dict[str, tuple[str, bool]] = {}
+        for set_name, spec in self.credential_sets.items():
+            for role, source in (("username", spec.username), ("password", spec.password)):
+                if source.config_key is not None:
+                    path = f"{NAMESPACE}:credentialSets.{set_name}.{role}.configKey"
+                    previous = keys.get(source.config_key, (path, False))
+                    keys[source.config_key] = (previous[0], previous[1] or role == "password")
+        return keys
 
     @property
     def public_access(self) -> PublicAccess:
@@ -78,7 +150,144 @@ class StackConfig(ConfigModel):
             *self._premium_problems(),
             *self._network_problems(),
             *self._private_access_problems(),
+            *self._credential_set_problems(),
+            *self._cache_rule_problems(),
         ]
+
+    def _credential_set_problems(self) -> list[ConfigProblem]:
+        problems = []
+        prefix = f"{NAMESPACE}:credentialSets"
+        if self.credential_sets and self.key_vault is None:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:keyVault",
+                    "credential sets keep their secrets in Key Vault: set `acr-cache:keyVault` with a "
+                    "`name` (the stack creates the vault) or an `existingId`",
+                )
+            )
+        owners: dict[str, str] = {}
+        for set_name, spec in self.credential_sets.items():
+            if not RULE_NAME.match(set_name):
+                problems.append(
+                    ConfigProblem(
+                        f"{prefix}.{set_name}",
+                        f"'{set_name}' is not a valid credential set name: 5-50 letters, digits and hyphens",
+                    )
+                )
+            for role, source in (("username", spec.username), ("password", spec.password)):
+                secret = secret_name_for(set_name, role, source)
+                owner = f"{set_name}.{role}"
+                if secret in owners and source.config_key is not None:
+                    problems.append(
+                        ConfigProblem(
+                            f"{prefix}.{set_name}.{role}.secretName",
+                            f"the vault secret '{secret}' is already used by {owners[secret]}: give each "
+                            "written secret its own `secretName`",
+                        )
+                    )
+                owners.setdefault(secret, owner)
+        return problems
+
+    def _cache_rule_problems(self) -> list[ConfigProblem]:
+        problems: list[ConfigProblem] = []
+        entries = self.rule_entries()
+        if len(entries) > MAX_CACHE_RULES:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:cacheRules",
+                    f"{len(entries)} cache rules; a registry holds at most {MAX_CACHE_RULES}: replace "
+                    "groups of rules by wildcard rules (`library/*`)",
+                )
+            )
+        names: dict[str, str] = {}
+        static_targets: dict[str, str] = {}
+        wildcards: list[tuple[str, str]] = []
+        for path, name, rule in entries:
+            if isinstance(self.cache_rules, dict) and path.startswith(f"{NAMESPACE}:cacheRules."):
+                key = path.rsplit(".", 1)[1]
+                if not RULE_NAME.match(key):
+                    problems.append(ConfigProblem(path, f"'{key}' is not a valid rule name: 5-50 letters, digits and hyphens"))
+                elif rule.name is not None and rule.name != key:
+                    problems.append(ConfigProblem(f"{path}.name", "in the map form the key is the rule's name: remove `name`"))
+            if name in names:
+                problems.append(
+                    ConfigProblem(
+                        path,
+                        f"rule name '{name}' is also the name of {names[name]}: give one of them a different `name`",
+                    )
+                )
+            names.setdefault(name, path)
+            problems.extend(self._rule_set_problems(path, rule))
+            if is_wildcard(rule.target):
+                for other_path, other_target in wildcards:
+                    if wildcards_overlap(rule.target, other_target):
+                        problems.append(
+                            ConfigProblem(
+                                f"{path}.target",
+                                f"wildcard target '{rule.target}' overlaps '{other_target}' of {other_path}; "
+                                "ACR refuses wildcard rules whose targets are equal or nested: remove one, or "
+                                "use a static rule for the single repository",
+                            )
+                        )
+                wildcards.append((path, rule.target))
+            elif rule.target in static_targets:
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.target",
+                        f"target '{rule.target}' is already the target of {static_targets[rule.target]}: "
+                        "a repository can have one rule",
+                    )
+                )
+            else:
+                static_targets[rule.target] = path
+        problems.extend(self._mirror_problems())
+        if entries and not self.network.trusted_services_bypass and self.public_access is not PublicAccess.OPEN:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:network.trustedServicesBypass",
+                    "the artifact cache fills a restricted registry as a trusted Azure service, so it "
+                    "cannot populate with the bypass off while cache rules exist: remove "
+                    "`trustedServicesBypass: false`",
+                )
+            )
+        return problems
+
+    def _rule_set_problems(self, path: str, rule: CacheRuleConfig) -> list[ConfigProblem]:
+        if rule.credential_set is None:
+            return []
+        spec = self.credential_sets.get(rule.credential_set)
+        if spec is None:
+            known = ", ".join(f"`{k}`" for k in self.credential_sets) or "none"
+            return [
+                ConfigProblem(
+                    f"{path}.credentialSet",
+                    f"no credential set '{rule.credential_set}' in acr-cache:credentialSets (defined: {known})",
+                )
+            ]
+        if spec.login_server != rule.host:
+            return [
+                ConfigProblem(
+                    f"{path}.credentialSet",
+                    f"credential set '{rule.credential_set}' logs in to {spec.login_server}, but the rule "
+                    f"pulls from {rule.host}: use a set whose loginServer is {rule.host}",
+                )
+            ]
+        return []
+
+    def _mirror_problems(self) -> list[ConfigProblem]:
+        mirror = self.docker_mirror
+        if not mirror.enabled:
+            return []
+        problems = []
+        if self.registry.sku is Sku.BASIC:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:dockerMirror.enabled",
+                    "mirror mode needs anonymous pull, which Azure offers on Standard and Premium only: "
+                    "set `acr-cache:registry.sku` to Standard or Premium",
+                )
+            )
+        return problems
 
     def _replica_problems(self) -> list[ConfigProblem]:
         problems = []
@@ -259,20 +468,14 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
     problems: list[ConfigProblem] = []
     document: dict[str, Any] = {}
     refused: set[str] = set()
+    stray: list[str] = []
     for key in sorted(values):
         namespace, _, name = key.partition(":")
         if namespace != NAMESPACE:
             continue
         if name not in sections:
             if key not in secret:
-                problems.append(
-                    ConfigProblem(
-                        key,
-                        f"unknown config key; the sections are {_join(sections)} "
-                        "(check the spelling; secrets go in keys of their own, "
-                        "set with `pulumi config set --secret`)",
-                    )
-                )
+                stray.append(key)
             continue
         if key in secret:
             problems.append(
@@ -287,6 +490,18 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
             continue
         document[name] = _decode(values[key])
 
+    # Plain keys outside the sections are typos, unless a credential set reads them (a username).
+    named = _config_keys_named_in(document)
+    for key in stray:
+        if key.partition(":")[2] not in named:
+            problems.append(
+                ConfigProblem(
+                    key,
+                    f"unknown config key; the sections are {_join(sections)} (check the spelling; secrets "
+                    "go in keys of their own, set with `pulumi config set --secret`, and a credential set "
+                    "names them in `configKey`)",
+                )
+            )
     try:
         config = StackConfig.model_validate(document)
     except ValidationError as exc:
@@ -294,9 +509,53 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
         problems.extend(p for p in _problems_from(exc) if p.key.partition(":")[2] not in refused)
         raise ConfigError(problems) from None
     problems.extend(config.cross_section_problems())
+    problems.extend(_secret_key_problems(config, values, secret))
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _secret_key_problems(config: StackConfig, values: Mapping[str, Any], secret: set[str]) -> list[ConfigProblem]:
+    problems = []
+    missing = _OFFLINE_MISSING.get()
+    for key, (path, must_be_secret) in sorted(config.referenced_config_keys().items()):
+        full = f"{NAMESPACE}:{key}"
+        if full not in values:
+            if missing is not None:
+                missing.append(full)
+                continue
+            problems.append(
+                ConfigProblem(
+                    path,
+                    f"config key `{full}` is not set: run `pulumi config set --secret {key} <value>` "
+                    "(it is never committed in plain text)",
+                )
+            )
+        elif must_be_secret and full not in secret:
+            # The value itself is never echoed: it is a password sitting in plain text.
+            problems.append(
+                ConfigProblem(
+                    full,
+                    f"holds a password or token in plain text: remove it from the stack file and set it "
+                    f"with `pulumi config set --secret {key} <value>`",
+                )
+            )
+    return problems
+
+
+def _config_keys_named_in(document: Any) -> set[str]:
+    """Every `configKey` value anywhere in a raw config document."""
+    found: set[str] = set()
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key == "configKey" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _config_keys_named_in(value)
+    elif isinstance(document, list):
+        for item in document:
+            found |= _config_keys_named_in(item)
+    return found
 
 
 def load_stack_config() -> StackConfig:
@@ -309,7 +568,15 @@ def load_stack_config() -> StackConfig:
     ours = {key: runtime_config.get_config(key) for key in keys if key.startswith(f"{NAMESPACE}:")}
     secret = {key for key in ours if runtime_config.is_config_secret(key)}
     secret |= set(runtime_config.get_config_secret_keys_env()) & set(ours)
-    return parse_stack_config(ours, secret)
+    config = parse_stack_config(ours, secret)
+    missing = _OFFLINE_MISSING.get()
+    if missing:
+        # Offline plan only: make the unset secrets readable as placeholder secrets.
+        current = dict(runtime_config.CONFIG.get())
+        current_secret = [key for key in current if runtime_config.is_config_secret(key)]
+        current.update(dict.fromkeys(missing, OFFLINE_PLACEHOLDER))
+        runtime_config.set_all_config(current, current_secret + missing)
+    return config
 
 
 def _decode(raw: Any) -> Any:

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 import pulumi
 
-from acr_cache.config import StackConfig, load_stack_config
+from pulumi_azure_native import authorization
+
+from acr_cache.artifact_cache import ArtifactCache, SecretValues
+from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
+from acr_cache.key_vault import CredentialVault
 from acr_cache.private_access import PrivateAccess
 from acr_cache.registry import RegistryCore
 from acr_cache.replication import GeoReplicas
@@ -22,6 +26,8 @@ class Deployment:
     core: RegistryCore
     replicas: GeoReplicas | None
     private_access: PrivateAccess | None
+    vault: CredentialVault | None
+    cache: ArtifactCache | None
 
 
 def build(config: StackConfig) -> Deployment:
@@ -32,6 +38,7 @@ def build(config: StackConfig) -> Deployment:
         config.resource_group,
         config.registry,
         network=config.network.registry_network(has_endpoints),
+        anonymous_pull=config.docker_mirror.enabled,
         protect=config.protection.protect,
     )
     replicas = None
@@ -55,6 +62,8 @@ def build(config: StackConfig) -> Deployment:
             protect=config.protection.protect,
         )
 
+    vault, cache = _artifact_cache(config, core)
+
     pulumi.export("resourceGroupName", core.resource_group_name)
     pulumi.export("registryId", core.registry_id)
     pulumi.export("registryName", core.registry_name)
@@ -65,7 +74,56 @@ def build(config: StackConfig) -> Deployment:
         pulumi.export("privateDnsZoneIds", private_access.dns_zone_ids)
         if "shared" in private_access.dns_zone_ids:
             pulumi.export("privateDnsZoneId", private_access.dns_zone_ids["shared"])
-    return Deployment(core, replicas, private_access)
+    if cache is not None:
+        pulumi.export("credentialSetIds", cache.credential_set_ids)
+        pulumi.export("credentialSetPrincipalIds", cache.credential_set_principal_ids)
+        pulumi.export("pullReferences", cache.pull_references)
+    if vault is not None:
+        pulumi.export("keyVaultId", vault.vault_id)
+    return Deployment(core, replicas, private_access, vault, cache)
+
+
+def _artifact_cache(config: StackConfig, core: RegistryCore) -> tuple[CredentialVault | None, ArtifactCache | None]:
+    rules = config.rules()
+    if not rules and not config.credential_sets:
+        return None, None
+    client = authorization.get_client_config_output()
+    vault = None
+    if config.key_vault is not None:
+        vault = CredentialVault(
+            "vault",
+            config=config.key_vault,
+            tenant_id=client.tenant_id,
+            resource_group_name=core.resource_group_name,
+            home_region=config.registry.location,
+            protect=config.protection.protect,
+        )
+    # Secrets come from their own config keys as secret Outputs; require_object would have
+    # returned them in plain text.
+    stack_config = pulumi.Config(NAMESPACE)
+
+    def value(key: str | None) -> pulumi.Output[str] | None:
+        return stack_config.require_secret(key) if key else None
+
+    secrets = {
+        name: SecretValues(value(spec.username.config_key), value(spec.password.config_key))
+        for name, spec in config.credential_sets.items()
+    }
+    cache = ArtifactCache(
+        "cache",
+        # An output of the registry, so every set and rule waits for the registry to exist.
+        registry_name=core.registry_name,
+        registry_key=config.registry.name,
+        login_server=config.registry.login_server,
+        resource_group_name=core.resource_group_name,
+        subscription_id=client.subscription_id,
+        vault=vault,
+        vault_config=config.key_vault,
+        credential_sets=config.credential_sets,
+        secrets=secrets,
+        rules=rules,
+    )
+    return vault, cache
 
 
 def _region_endpoints(config: StackConfig) -> dict[str, dict[str, str]]:

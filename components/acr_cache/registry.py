@@ -208,6 +208,7 @@ class RegistryCore(pulumi.ComponentResource):
         registry: RegistryConfig,
         *,
         network: RegistryNetwork | None = None,
+        anonymous_pull: bool = False,
         protect: bool = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -238,7 +239,9 @@ class RegistryCore(pulumi.ComponentResource):
             location=registry.location,
             sku=containerregistry.SkuArgs(name=registry.sku.value),
             admin_user_enabled=False,
-            anonymous_pull_enabled=False,
+            # Off unless Docker Engine mirror mode asks for it explicitly (daemons cannot sign in
+            # to a mirror); Azure Policy 9f2dea28-e834-476c-99c5-3507b4728395.
+            anonymous_pull_enabled=anonymous_pull,
             zone_redundancy=_enabled(registry.effective_zone_redundancy, containerregistry.ZoneRedundancy),
             public_network_access=_enabled(
                 network.public_network_access, containerregistry.PublicNetworkAccess

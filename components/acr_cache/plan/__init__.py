@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acr_cache.config import offline_placeholders
 from acr_cache.plan.runner import PlannedResource, ProgramFailed, ProgramRun, run_program
 from acr_cache.plan.schema import check_resource
 from acr_cache.plan.stackfile import StackFiles
@@ -99,14 +100,20 @@ def _schema_problems(resources: list[PlannedResource]) -> list[str]:
 
 def make_plan(files: StackFiles) -> Plan:
     """Plan one stack of a project read from disk."""
-    plan = plan_program(
-        program_from_file(files.main),
-        project=files.project,
-        stack=files.stack,
-        config=files.config,
-        secret_keys=files.secret_keys,
-    )
+    with offline_placeholders() as unset:
+        plan = plan_program(
+            program_from_file(files.main),
+            project=files.project,
+            stack=files.stack,
+            config=files.config,
+            secret_keys=files.secret_keys,
+        )
     plan.notes.extend(files.notes)
+    if unset:
+        plan.notes.append(
+            "these secret keys are not set (set them with `pulumi config set --secret <key> <value>` "
+            f"before `pulumi up`); they were planned with placeholder secrets: {', '.join(sorted(unset))}"
+        )
     if files.placeholder_keys:
         plan.notes.append(
             "encrypted values cannot be decrypted offline; these keys were planned with placeholder "

@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
-PLACEHOLDER_SECRET = "offline-plan-placeholder-secret"
-"""What an encrypted `secure:` value becomes offline: it cannot be decrypted without the backend."""
+from acr_cache.config import OFFLINE_PLACEHOLDER as PLACEHOLDER_SECRET
+
+__all__ = ["PLACEHOLDER_SECRET", "StackFileError", "StackFiles", "load_stack_files"]
 
 
 class StackFileError(Exception):

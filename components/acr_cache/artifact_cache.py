@@ -1,0 +1,368 @@
+"""The artifact cache: credential sets backed by Key Vault, their grants, and cache rules.
+
+Per credential set: two Key Vault secrets (written from Pulumi secret config, or existing ones),
+the set with its system-assigned identity, and Key Vault Secrets User on exactly those two secrets
+for that identity. Rules that use a set wait for its grants, so the set is healthy when the rule
+is created.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization, containerregistry, keyvault
+from pydantic import Field, field_validator, model_validator
+
+from acr_cache.key_vault import SECRET_NAME, CredentialVault, KeyVaultConfig
+from acr_cache.model import ConfigModel, field_error
+from acr_cache.upstreams import (
+    DOCKER_HUB,
+    RULE_NAME,
+    Auth,
+    check_login_server,
+    check_target,
+    derive_rule_name,
+    is_wildcard,
+    parse_source,
+)
+
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+"""Built-in role: read secret contents (`secrets/getSecret/action`), the least a credential set needs."""
+_CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$")
+_CREDENTIAL_SET_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.ContainerRegistry"
+    r"/registries/[a-zA-Z0-9]{5,50}/credentialSets/[a-zA-Z0-9-]{5,50}$",
+    re.IGNORECASE,
+)
+# Deterministic role assignment names: the same set and secret always give the same GUID, so a
+# re-run never adds a second assignment.
+_ASSIGNMENT_NAMESPACE = uuid.UUID("0b8f3c8e-4a3e-4d53-9a55-7c1c3b0b6f21")
+
+
+class SecretSource(ConfigModel):
+    """Where one credential (username or password/token) comes from."""
+
+    config_key: str | None = Field(
+        default=None,
+        description="A key in the `acr-cache` namespace holding the value, set with "
+        "`pulumi config set --secret <key> <value>`; the stack writes it into the vault as "
+        "`secretName`. A password must be a secret key; a username may be plain.",
+    )
+    secret_name: str | None = Field(
+        default=None,
+        description="Name of the Key Vault secret (1-127 letters, digits, hyphens). With `configKey`, "
+        "the secret the stack writes (default `<set>-username` / `<set>-password`); without, an "
+        "existing secret in the vault (bring your own).",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretSource:
+        if self.config_key is None and self.secret_name is None:
+            raise field_error(
+                "configKey",
+                "give `configKey` (a Pulumi secret config key the stack writes into the vault) or "
+                "`secretName` (an existing secret in the vault)",
+            )
+        if self.config_key is not None and not _CONFIG_KEY.match(self.config_key):
+            raise field_error(
+                "configKey",
+                f"'{self.config_key}' is not a config key name: give the key without the `acr-cache:` "
+                "namespace, e.g. `dockerHubToken`",
+            )
+        if self.secret_name is not None and not SECRET_NAME.match(self.secret_name):
+            raise field_error(
+                "secretName", f"'{self.secret_name}' is not a valid Key Vault secret name: 1-127 letters, digits, hyphens"
+            )
+        return self
+
+
+class CredentialSetConfig(ConfigModel):
+    """Credentials for one upstream. Its key in `credentialSets` is its name (5-50 of `[a-zA-Z0-9-]`)."""
+
+    login_server: str = Field(
+        description="Upstream login server: `docker.io`, `ghcr.io`, `quay.io`, `registry.k8s.io`, "
+        "`nvcr.io`, `gcr.io`, `<region>-docker.pkg.dev`, `registry.redhat.io`, `dhi.io` or "
+        "`<name>.azurecr.io`. Upstreams that only serve anonymous pulls (MCR, ECR Public) take no set.",
+    )
+    username: SecretSource = Field(description="The upstream username (Docker Hub: your account name).")
+    password: SecretSource = Field(
+        description="The upstream password or, better, an access token (Docker Hub: a personal access "
+        "token with read-only public repository scope)."
+    )
+
+    @field_validator("login_server")
+    @classmethod
+    def _login_server(cls, value: str) -> str:
+        return check_login_server(value)
+
+
+class CacheRuleConfig(ConfigModel):
+    """One cache rule: pulls of `<registry>/<target>` come from `<source>` through the registry."""
+
+    source: str = Field(
+        description="Upstream repository with its host, lowercase, no tag or digest: "
+        "`docker.io/library/nginx`, or a wildcard ending in `/*` (`mcr.microsoft.com/dotnet/*`)."
+    )
+    target: str = Field(
+        description="Repository inside the registry (`library/nginx`), or a wildcard ending in `/*` "
+        "(or `*`) when the source is one. Wildcard targets may not be equal or nested."
+    )
+    name: str | None = Field(
+        default=None,
+        description="Rule name (5-50 of `[a-zA-Z0-9-]`). In the map form it is the key; in the list "
+        "form it defaults to one derived from the target (hashed when too long).",
+    )
+    credential_set: str | None = Field(
+        default=None, description="Key of a credential set in `credentialSets` that authenticates this rule."
+    )
+    credential_set_id: str | None = Field(
+        default=None,
+        description="ARM id of a credential set that exists outside this stack (another team's "
+        "registry config), instead of `credentialSet`.",
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> CacheRuleConfig:
+        try:
+            source = parse_source(self.source)
+        except ValueError as exc:
+            raise field_error("source", str(exc)) from None
+        try:
+            check_target(self.target)
+        except ValueError as exc:
+            raise field_error("target", str(exc)) from None
+        if source.wildcard != is_wildcard(self.target):
+            raise field_error(
+                "target",
+                f"source '{self.source}' and target '{self.target}' must both end in `/*` (a wildcard "
+                "rule) or neither (a rule for one repository)",
+            )
+        if self.credential_set and self.credential_set_id:
+            raise field_error("credentialSetId", "give `credentialSet` or `credentialSetId`, not both")
+        if self.credential_set_id and not _CREDENTIAL_SET_ID.match(self.credential_set_id):
+            raise field_error(
+                "credentialSetId",
+                f"'{self.credential_set_id}' is not an ARM credential set id: expected /subscriptions/<guid>/"
+                "resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<registry>/"
+                "credentialSets/<name>",
+            )
+        uses_set = bool(self.credential_set or self.credential_set_id)
+        upstream = source.upstream
+        if upstream.auth is Auth.REQUIRED and not uses_set:
+            hint = (
+                " (Azure refuses it: EnforceDockerAuthentication)" if source.host == DOCKER_HUB else ""
+            )
+            raise field_error(
+                "credentialSet",
+                f"{upstream.title} only serves authenticated pulls to the cache{hint}: add "
+                f"`credentialSet` naming a set whose loginServer is {source.host}",
+            )
+        if upstream.auth is Auth.NONE and uses_set:
+            raise field_error(
+                "credentialSet",
+                f"{upstream.title} only serves anonymous pulls: remove `credentialSet`",
+            )
+        if self.name is not None and not RULE_NAME.match(self.name):
+            raise field_error("name", f"'{self.name}' is not a valid rule name: 5-50 letters, digits and hyphens")
+        return self
+
+    @property
+    def host(self) -> str:
+        return self.source.split("/", 1)[0]
+
+    @property
+    def rule_name(self) -> str:
+        return self.name or derive_rule_name(self.target)
+
+
+class DockerMirrorConfig(ConfigModel):
+    """Docker Engine mirror mode: a registry-wide Docker Hub rule with anonymous pull."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Add the rule `docker.io/*` -> `*` and turn anonymous pull on, so that Docker "
+        "daemons whose `registry-mirrors` point at the registry (they cannot authenticate to a mirror) "
+        "pull Docker Hub through it. Anyone who reaches the registry can then pull every repository in "
+        "it without signing in. Never on by default; see docs/docker-mirror.md.",
+    )
+    reason: str | None = Field(
+        default=None,
+        description="Why this environment needs anonymous pull (required when enabled; kept in the "
+        "config for reviewers and auditors).",
+    )
+    credential_set: str | None = Field(
+        default=None, description="Key of the Docker Hub credential set the mirror rule uses (required when enabled)."
+    )
+    rule_name: str = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
+
+    @model_validator(mode="after")
+    def _explicit(self) -> DockerMirrorConfig:
+        if self.enabled:
+            if not self.reason or len(self.reason.strip()) < 20:
+                raise field_error(
+                    "reason",
+                    "mirror mode opens anonymous pull: say in `reason` (20 characters or more) why this "
+                    "environment needs it",
+                )
+            if not self.credential_set:
+                raise field_error(
+                    "credentialSet", "Docker Hub needs credentials: name the Docker Hub credential set"
+                )
+        if not RULE_NAME.match(self.rule_name):
+            raise field_error("ruleName", f"'{self.rule_name}' is not a valid rule name: 5-50 letters, digits and hyphens")
+        return self
+
+    def rule(self) -> CacheRuleConfig:
+        return CacheRuleConfig(
+            source=f"{DOCKER_HUB}/*", target="*", name=self.rule_name, credential_set=self.credential_set
+        )
+
+
+@dataclass(frozen=True)
+class SecretValues:
+    """The secret config values a credential set needs, as Pulumi secrets."""
+
+    username: pulumi.Input[str] | None
+    password: pulumi.Input[str] | None
+
+
+def secret_name_for(set_name: str, role: str, source: SecretSource) -> str:
+    return source.secret_name or f"{set_name}-{role}"
+
+
+def assignment_name(registry_name: str, set_name: str, secret_name: str) -> str:
+    return str(uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"{registry_name.lower()}/{set_name}/{secret_name}/{KEY_VAULT_SECRETS_USER}"))
+
+
+class ArtifactCache(pulumi.ComponentResource):
+    """Credential sets with Key Vault secrets and grants, and the cache rules that use them."""
+
+    credential_sets: dict[str, containerregistry.CredentialSet]
+    credential_set_ids: dict[str, pulumi.Output[str]]
+    """ARM ids of the credential sets by name."""
+    credential_set_principal_ids: dict[str, pulumi.Output[str]]
+    """Principal ids of the credential sets' system-assigned identities by name."""
+    cache_rules: dict[str, containerregistry.CacheRule]
+    pull_references: dict[str, str]
+    """Per rule, what clients pull: `<loginServer>/<target>`."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        registry_name: pulumi.Input[str],
+        registry_key: str,
+        login_server: str,
+        resource_group_name: pulumi.Input[str],
+        subscription_id: pulumi.Input[str],
+        vault: CredentialVault | None,
+        vault_config: KeyVaultConfig | None,
+        credential_sets: Mapping[str, CredentialSetConfig],
+        secrets: Mapping[str, SecretValues],
+        rules: Mapping[str, CacheRuleConfig],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("acr-cache:artifact_cache:ArtifactCache", name, None, opts)
+        self.credential_sets = {}
+        self.credential_set_ids = {}
+        self.credential_set_principal_ids = {}
+        grants: dict[str, list[pulumi.Resource]] = {}
+        role_definition = pulumi.Output.from_input(subscription_id).apply(
+            lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}"
+        )
+        for set_name in sorted(credential_sets):
+            assert vault is not None and vault_config is not None  # the config requires a vault for sets
+            spec = credential_sets[set_name]
+            written: list[pulumi.Resource] = []
+            secret_names: dict[str, str] = {}
+            for role, source, value in (
+                ("username", spec.username, secrets[set_name].username),
+                ("password", spec.password, secrets[set_name].password),
+            ):
+                secret_name = secret_name_for(set_name, role, source)
+                secret_names[role] = secret_name
+                if source.config_key is not None and value is not None:
+                    written.append(
+                        keyvault.Secret(
+                            f"{name}-{set_name}-{role}",
+                            resource_group_name=vault.resource_group_name,
+                            vault_name=vault.vault_name,
+                            secret_name=secret_name,
+                            properties=keyvault.SecretPropertiesArgs(
+                                value=pulumi.Output.secret(value), content_type="text/plain"
+                            ),
+                            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"]),
+                        )
+                    )
+            credential_set = containerregistry.CredentialSet(
+                f"{name}-{set_name}",
+                resource_group_name=resource_group_name,
+                registry_name=registry_name,
+                credential_set_name=set_name,
+                login_server=spec.login_server,
+                identity=containerregistry.IdentityPropertiesArgs(
+                    type=containerregistry.ResourceIdentityType.SYSTEM_ASSIGNED
+                ),
+                auth_credentials=[
+                    containerregistry.AuthCredentialArgs(
+                        name=containerregistry.CredentialName.CREDENTIAL1,
+                        username_secret_identifier=vault_config.secret_uri(secret_names["username"]),
+                        password_secret_identifier=vault_config.secret_uri(secret_names["password"]),
+                    )
+                ],
+                # The secret URIs must resolve once the set checks its credentials.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=written),
+            )
+            principal_id = credential_set.identity.apply(lambda identity: identity.principal_id if identity else "")
+            grants[set_name] = [
+                authorization.RoleAssignment(
+                    f"{name}-{set_name}-{role}-reader",
+                    # The narrowest scope Azure allows: the one secret, not the vault.
+                    scope=vault.secret_id(secret_names[role]),
+                    role_assignment_name=assignment_name(registry_key, set_name, secret_names[role]),
+                    role_definition_id=role_definition,
+                    principal_id=principal_id,
+                    # Without the type, ARM looks the new identity up in Entra ID first and can fail
+                    # while it replicates.
+                    principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+                    description=f"Credential set {set_name} of {registry_key} reads its {role}",
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=written),
+                )
+                for role in ("username", "password")
+            ]
+            self.credential_sets[set_name] = credential_set
+            self.credential_set_ids[set_name] = credential_set.id
+            self.credential_set_principal_ids[set_name] = principal_id
+
+        self.cache_rules = {}
+        self.pull_references = {}
+        for rule_name in sorted(rules):
+            rule = rules[rule_name]
+            set_id: pulumi.Input[str] | None = rule.credential_set_id
+            waits: list[pulumi.Resource] = []
+            if rule.credential_set:
+                set_id = self.credential_set_ids[rule.credential_set]
+                # An unhealthy set makes the first pulls fail: create the rule once the grants exist.
+                waits = grants[rule.credential_set]
+            self.cache_rules[rule_name] = containerregistry.CacheRule(
+                f"{name}-{rule_name}",
+                resource_group_name=resource_group_name,
+                registry_name=registry_name,
+                cache_rule_name=rule_name,
+                source_repository=rule.source,
+                target_repository=rule.target,
+                credential_set_resource_id=set_id,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
+            )
+            self.pull_references[rule_name] = f"{login_server}/{rule.target}"
+        self.register_outputs(
+            {
+                "credentialSetIds": self.credential_set_ids,
+                "credentialSetPrincipalIds": self.credential_set_principal_ids,
+                "pullReferences": self.pull_references,
+            }
+        )

@@ -1,0 +1,205 @@
+"""Upstream registries the ACR artifact cache supports, and the rules for repository paths.
+
+Pure functions without Pulumi, so the config model and property-based tests share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Auth(StrEnum):
+    """What an upstream accepts from a cache rule."""
+
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    pattern: str
+    """Login server, or a `*.domain` pattern."""
+    title: str
+    auth: Auth
+
+    def matches(self, host: str) -> bool:
+        if self.pattern.startswith("*."):
+            suffix = self.pattern[1:]
+            return host.endswith(suffix) and _HOST_LABELS.match(host[: -len(suffix)]) is not None
+        return host == self.pattern
+
+
+# ACR "Upstream support" table (artifact-cache-overview): which upstreams take credentials.
+UPSTREAMS: tuple[Upstream, ...] = (
+    Upstream("docker.io", "Docker Hub", Auth.REQUIRED),
+    Upstream("dhi.io", "Docker Hardened Images", Auth.REQUIRED),
+    Upstream("mcr.microsoft.com", "Microsoft Artifact Registry", Auth.NONE),
+    Upstream("public.ecr.aws", "AWS ECR Public Gallery", Auth.NONE),
+    Upstream("ghcr.io", "GitHub Container Registry", Auth.OPTIONAL),
+    Upstream("quay.io", "Quay", Auth.OPTIONAL),
+    Upstream("registry.k8s.io", "Kubernetes registry", Auth.OPTIONAL),
+    Upstream("gcr.io", "Google Container Registry", Auth.OPTIONAL),
+    Upstream("nvcr.io", "NVIDIA NGC", Auth.OPTIONAL),
+    Upstream("registry.redhat.io", "Red Hat Registry", Auth.REQUIRED),
+    Upstream("registry.access.redhat.com", "Red Hat Public Registry", Auth.NONE),
+    Upstream("*.pkg.dev", "Google Artifact Registry", Auth.REQUIRED),
+    Upstream("*.azurecr.io", "Azure Container Registry", Auth.REQUIRED),
+)
+DOCKER_HUB = "docker.io"
+# Hosts people write for Docker Hub that ACR does not take as a login server.
+_DOCKER_HUB_ALIASES = ("index.docker.io", "registry-1.docker.io", "hub.docker.com", "registry.hub.docker.com")
+_HOST_LABELS = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+# OCI distribution spec: path components of lowercase alphanumerics joined by `.`, `_`, `__` or `-`s.
+_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
+MAX_REPOSITORY_LENGTH = 256
+MAX_CACHE_RULES = 1000
+"""ACR limit: "Artifact cache supports a maximum of 1,000 cache rules"."""
+RULE_NAME = re.compile(r"^[a-zA-Z0-9-]{5,50}$")
+"""ARM CacheRuleNameParameter and CredentialSetNameParameter: 5-50 of [a-zA-Z0-9-]."""
+
+
+def supported_hosts() -> str:
+    return ", ".join(u.pattern for u in UPSTREAMS)
+
+
+def find_upstream(host: str) -> Upstream | None:
+    return next((u for u in UPSTREAMS if u.matches(host)), None)
+
+
+def check_login_server(host: str) -> str:
+    """A credential set's login server; raises ValueError with the fix."""
+    if host != host.lower():
+        raise ValueError(f"'{host}' must be lowercase: write '{host.lower()}'")
+    if host in _DOCKER_HUB_ALIASES:
+        raise ValueError(f"'{host}' is not how ACR names Docker Hub: write '{DOCKER_HUB}'")
+    upstream = find_upstream(host)
+    if upstream is None:
+        raise ValueError(f"'{host}' is not an upstream the artifact cache supports; supported: {supported_hosts()}")
+    if upstream.auth is Auth.NONE:
+        raise ValueError(
+            f"{upstream.title} ({host}) only serves anonymous pulls, so it takes no credential set: "
+            "remove the set and use rules without `credentialSet`"
+        )
+    return host
+
+
+@dataclass(frozen=True)
+class Source:
+    host: str
+    path: str
+    """Repository path below the host; ends with `/*` (or is `*`) for a wildcard rule."""
+
+    @property
+    def wildcard(self) -> bool:
+        return self.path == "*" or self.path.endswith("/*")
+
+    @property
+    def upstream(self) -> Upstream:
+        found = find_upstream(self.host)
+        assert found is not None
+        return found
+
+
+def parse_source(source: str) -> Source:
+    """Check a cache rule's source repository (`<upstream host>/<path>`); raise ValueError with the fix."""
+    if source != source.lower():
+        raise ValueError(f"'{source}' must be lowercase (upstream repositories are): write '{source.lower()}'")
+    if "@" in source:
+        raise ValueError(
+            f"'{source}' holds a digest; a rule caches a whole repository: write '{source.split('@', 1)[0]}' "
+            "and pull the digest from the registry"
+        )
+    host, _, path = source.partition("/")
+    if ":" in path:
+        bare = f"{host}/{path.rsplit(':', 1)[0]}"
+        raise ValueError(
+            f"'{source}' holds a tag; a rule caches a whole repository: write '{bare}' and pull the tag "
+            "from the registry"
+        )
+    if not path:
+        raise ValueError(
+            f"'{source}' has no repository path: write '<upstream host>/<repository>', e.g. "
+            "'docker.io/library/nginx' or 'mcr.microsoft.com/dotnet/*'"
+        )
+    if host in _DOCKER_HUB_ALIASES:
+        raise ValueError(f"'{host}' is not how ACR names Docker Hub: write '{DOCKER_HUB}/{path}'")
+    if find_upstream(host) is None:
+        raise ValueError(
+            f"'{host}' in '{source}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
+        )
+    _check_path(path, source, allow_root_wildcard=True)
+    if host == DOCKER_HUB and "/" not in path and path != "*":
+        raise ValueError(
+            f"'{source}' is an official Docker Hub image, which lives under library/: write "
+            f"'{DOCKER_HUB}/library/{path}'"
+        )
+    return Source(host, path)
+
+
+def check_target(target: str) -> str:
+    """Check a cache rule's target repository inside the registry; raise ValueError with the fix."""
+    if target != target.lower():
+        raise ValueError(f"'{target}' must be lowercase: write '{target.lower()}'")
+    if ":" in target or "@" in target:
+        raise ValueError(f"'{target}' holds a tag or digest; a target is a repository path, e.g. 'library/nginx'")
+    if target.endswith(".azurecr.io") or ".azurecr.io/" in target:
+        raise ValueError(
+            f"'{target}' names the registry itself; a target is the path inside it: write "
+            f"'{target.split('.azurecr.io/', 1)[-1]}'"
+        )
+    _check_path(target, target, allow_root_wildcard=True)
+    return target
+
+
+def _check_path(path: str, whole: str, *, allow_root_wildcard: bool) -> None:
+    if len(path) > MAX_REPOSITORY_LENGTH:
+        raise ValueError(f"'{whole}' is longer than {MAX_REPOSITORY_LENGTH} characters")
+    components = path.split("/")
+    for index, component in enumerate(components):
+        last = index == len(components) - 1
+        if "*" in component:
+            if component == "*" and last and (index > 0 or allow_root_wildcard):
+                continue
+            raise ValueError(
+                f"'{whole}' has a `*` that is not a trailing `/*`: a wildcard rule ends in `/*` "
+                "(or is `*`), e.g. 'library/*'"
+            )
+        if not _COMPONENT.match(component):
+            raise ValueError(
+                f"'{component}' in '{whole}' is not a valid repository path component: use lowercase "
+                "letters and digits, separated by `.`, `_`, `__` or `-`"
+            )
+
+
+def is_wildcard(path: str) -> bool:
+    return path == "*" or path.endswith("/*")
+
+
+def wildcard_prefix(path: str) -> str:
+    """`*` -> ``, `library/*` -> `library`."""
+    return "" if path == "*" else path[: -len("/*")]
+
+
+def wildcards_overlap(a: str, b: str) -> bool:
+    """Whether two wildcard targets are equal or nested, which ACR refuses."""
+    pa, pb = wildcard_prefix(a), wildcard_prefix(b)
+    if pa == "" or pb == "" or pa == pb:
+        return True
+    return pa.startswith(pb + "/") or pb.startswith(pa + "/")
+
+
+def derive_rule_name(target: str) -> str:
+    """A stable, valid cache rule name (5-50 of [a-zA-Z0-9-]) derived from a target repository."""
+    text = target.replace("*", "all")
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    text = re.sub(r"-{2,}", "-", text) or "all"
+    if len(text) < 5:
+        text = f"{text}-cache"
+    if len(text) > 50:
+        digest = hashlib.sha256(target.encode()).hexdigest()[:8]
+        text = f"{text[:41].rstrip('-')}-{digest}"
+    return text
