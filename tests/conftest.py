@@ -54,10 +54,22 @@ def as_pulumi_config(document: dict[str, Any]) -> dict[str, str]:
     return {f"{NAMESPACE}:{key}": json.dumps(value) for key, value in document.items()}
 
 
-def run_stack(document: dict[str, Any], *, preview: bool = False) -> ProgramRun:
-    """Validate a config document and run the real program on it under the Azure mocks."""
-    config = parse_stack_config(as_pulumi_config(document))
-    return run_program(lambda: _build(config), project="acr-cache", stack="test", config={}, preview=preview)
+def run_stack(
+    document: dict[str, Any], *, secrets: dict[str, str] | None = None, preview: bool = False
+) -> ProgramRun:
+    """Validate a config document (plus secret keys) and run the real program on it under the mocks."""
+    values = as_pulumi_config(document)
+    secret_keys = [f"{NAMESPACE}:{key}" for key in secrets or {}]
+    values.update({f"{NAMESPACE}:{key}": value for key, value in (secrets or {}).items()})
+    config = parse_stack_config(values, secret_keys)
+    return run_program(
+        lambda: _build(config),
+        project="acr-cache",
+        stack="test",
+        config=values,
+        secret_keys=secret_keys,
+        preview=preview,
+    )
 
 
 def _build(config: Any) -> None:

@@ -75,7 +75,8 @@ class SecretSource(ConfigModel):
             )
         if self.secret_name is not None and not SECRET_NAME.match(self.secret_name):
             raise field_error(
-                "secretName", f"'{self.secret_name}' is not a valid Key Vault secret name: 1-127 letters, digits, hyphens"
+                "secretName",
+                f"'{self.secret_name}' is not a valid Key Vault secret name: 1-127 letters, digits, hyphens",
             )
         return self
 
@@ -153,9 +154,7 @@ class CacheRuleConfig(ConfigModel):
         uses_set = bool(self.credential_set or self.credential_set_id)
         upstream = source.upstream
         if upstream.auth is Auth.REQUIRED and not uses_set:
-            hint = (
-                " (Azure refuses it: EnforceDockerAuthentication)" if source.host == DOCKER_HUB else ""
-            )
+            hint = " (Azure refuses it: EnforceDockerAuthentication)" if source.host == DOCKER_HUB else ""
             raise field_error(
                 "credentialSet",
                 f"{upstream.title} only serves authenticated pulls to the cache{hint}: add "
@@ -167,7 +166,9 @@ class CacheRuleConfig(ConfigModel):
                 f"{upstream.title} only serves anonymous pulls: remove `credentialSet`",
             )
         if self.name is not None and not RULE_NAME.match(self.name):
-            raise field_error("name", f"'{self.name}' is not a valid rule name: 5-50 letters, digits and hyphens")
+            raise field_error(
+                "name", f"'{self.name}' is not a valid rule name: 5-50 letters, digits and hyphens"
+            )
         return self
 
     @property
@@ -195,7 +196,8 @@ class DockerMirrorConfig(ConfigModel):
         "config for reviewers and auditors).",
     )
     credential_set: str | None = Field(
-        default=None, description="Key of the Docker Hub credential set the mirror rule uses (required when enabled)."
+        default=None,
+        description="Key of the Docker Hub credential set the mirror rule uses (required when enabled).",
     )
     rule_name: str = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
 
@@ -213,7 +215,9 @@ class DockerMirrorConfig(ConfigModel):
                     "credentialSet", "Docker Hub needs credentials: name the Docker Hub credential set"
                 )
         if not RULE_NAME.match(self.rule_name):
-            raise field_error("ruleName", f"'{self.rule_name}' is not a valid rule name: 5-50 letters, digits and hyphens")
+            raise field_error(
+                "ruleName", f"'{self.rule_name}' is not a valid rule name: 5-50 letters, digits and hyphens"
+            )
         return self
 
     def rule(self) -> CacheRuleConfig:
@@ -235,7 +239,12 @@ def secret_name_for(set_name: str, role: str, source: SecretSource) -> str:
 
 
 def assignment_name(registry_name: str, set_name: str, secret_name: str) -> str:
-    return str(uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"{registry_name.lower()}/{set_name}/{secret_name}/{KEY_VAULT_SECRETS_USER}"))
+    return str(
+        uuid.uuid5(
+            _ASSIGNMENT_NAMESPACE,
+            f"{registry_name.lower()}/{set_name}/{secret_name}/{KEY_VAULT_SECRETS_USER}",
+        )
+    )
 
 
 class ArtifactCache(pulumi.ComponentResource):
@@ -272,7 +281,9 @@ class ArtifactCache(pulumi.ComponentResource):
         self.credential_set_principal_ids = {}
         grants: dict[str, list[pulumi.Resource]] = {}
         role_definition = pulumi.Output.from_input(subscription_id).apply(
-            lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}"
+            lambda sub: (
+                f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}"
+            )
         )
         for set_name in sorted(credential_sets):
             assert vault is not None and vault_config is not None  # the config requires a vault for sets
@@ -295,7 +306,9 @@ class ArtifactCache(pulumi.ComponentResource):
                             properties=keyvault.SecretPropertiesArgs(
                                 value=pulumi.Output.secret(value), content_type="text/plain"
                             ),
-                            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"]),
+                            opts=pulumi.ResourceOptions(
+                                parent=self, additional_secret_outputs=["properties"]
+                            ),
                         )
                     )
             credential_set = containerregistry.CredentialSet(
@@ -317,7 +330,9 @@ class ArtifactCache(pulumi.ComponentResource):
                 # The secret URIs must resolve once the set checks its credentials.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=written),
             )
-            principal_id = credential_set.identity.apply(lambda identity: identity.principal_id if identity else "")
+            principal_id = credential_set.identity.apply(
+                lambda identity: identity.principal_id if identity else ""
+            )
             grants[set_name] = [
                 authorization.RoleAssignment(
                     f"{name}-{set_name}-{role}-reader",

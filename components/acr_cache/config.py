@@ -19,7 +19,7 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import pulumi
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from acr_cache.artifact_cache import CacheRuleConfig, CredentialSetConfig, DockerMirrorConfig, secret_name_for
@@ -90,7 +90,11 @@ class StackConfig(ConfigModel):
         description="Upstream credentials by set name (5-50 of `[a-zA-Z0-9-]`). Each set gets a "
         "system-assigned identity with Key Vault Secrets User on its two secrets only.",
     )
-    cache_rules: dict[str, CacheRuleConfig] | list[CacheRuleConfig] = Field(
+    cache_rules: Annotated[
+        Annotated[dict[str, CacheRuleConfig], Tag("<map>")] | Annotated[list[CacheRuleConfig], Tag("<list>")],
+        # Pick the shape by the input's type, so errors come from that shape only.
+        Discriminator(lambda value: "<list>" if isinstance(value, list) else "<map>"),
+    ] = Field(
         default_factory=dict,
         description="Cache rules: a map by rule name (5-50 of `[a-zA-Z0-9-]`), or a list whose rules "
         "are named by `name` or, failing that, after their target. At most 1,000 per registry. Works "
@@ -116,7 +120,9 @@ class StackConfig(ConfigModel):
             for index, rule in enumerate(self.cache_rules):
                 entries.append((f"{NAMESPACE}:cacheRules[{index}]", rule.rule_name, rule))
         if self.docker_mirror.enabled:
-            entries.append((f"{NAMESPACE}:dockerMirror", self.docker_mirror.rule_name, self.docker_mirror.rule()))
+            entries.append(
+                (f"{NAMESPACE}:dockerMirror", self.docker_mirror.rule_name, self.docker_mirror.rule())
+            )
         return entries
 
     def rules(self) -> dict[str, CacheRuleConfig]:
@@ -206,9 +212,17 @@ class StackConfig(ConfigModel):
             if isinstance(self.cache_rules, dict) and path.startswith(f"{NAMESPACE}:cacheRules."):
                 key = path.rsplit(".", 1)[1]
                 if not RULE_NAME.match(key):
-                    problems.append(ConfigProblem(path, f"'{key}' is not a valid rule name: 5-50 letters, digits and hyphens"))
+                    problems.append(
+                        ConfigProblem(
+                            path, f"'{key}' is not a valid rule name: 5-50 letters, digits and hyphens"
+                        )
+                    )
                 elif rule.name is not None and rule.name != key:
-                    problems.append(ConfigProblem(f"{path}.name", "in the map form the key is the rule's name: remove `name`"))
+                    problems.append(
+                        ConfigProblem(
+                            f"{path}.name", "in the map form the key is the rule's name: remove `name`"
+                        )
+                    )
             if name in names:
                 problems.append(
                     ConfigProblem(
@@ -241,7 +255,11 @@ class StackConfig(ConfigModel):
             else:
                 static_targets[rule.target] = path
         problems.extend(self._mirror_problems())
-        if entries and not self.network.trusted_services_bypass and self.public_access is not PublicAccess.OPEN:
+        if (
+            entries
+            and not self.network.trusted_services_bypass
+            and self.public_access is not PublicAccess.OPEN
+        ):
             problems.append(
                 ConfigProblem(
                     f"{NAMESPACE}:network.trustedServicesBypass",
@@ -515,7 +533,9 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
     return config
 
 
-def _secret_key_problems(config: StackConfig, values: Mapping[str, Any], secret: set[str]) -> list[ConfigProblem]:
+def _secret_key_problems(
+    config: StackConfig, values: Mapping[str, Any], secret: set[str]
+) -> list[ConfigProblem]:
     problems = []
     missing = _OFFLINE_MISSING.get()
     for key, (path, must_be_secret) in sorted(config.referenced_config_keys().items()):
@@ -608,8 +628,9 @@ def _key_path(loc: list[int | str]) -> str:
         return f"{NAMESPACE}:<root>"
     path = f"{NAMESPACE}:{loc[0]}"
     for part in loc[1:]:
-        if part == "[key]":
-            # Pydantic marks an invalid map key with a "[key]" step after the key itself.
+        if part == "[key]" or (isinstance(part, str) and part.startswith("<") and part.endswith(">")):
+            # Pydantic marks an invalid map key with a "[key]" step after the key itself, and the
+            # branch of a tagged union (`<map>`, `<list>`) with the tag: neither is a config key.
             continue
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path

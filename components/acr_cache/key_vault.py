@@ -48,7 +48,9 @@ class KeyVaultConfig(ConfigModel):
     resource_group: str | None = Field(
         default=None, description="Resource group of a created vault. Default: the registry's."
     )
-    location: AzureRegion | None = Field(default=None, description="Region of a created vault. Default: the home region.")
+    location: AzureRegion | None = Field(
+        default=None, description="Region of a created vault. Default: the home region."
+    )
     public_network_access: bool = Field(
         default=True,
         description="Whether the vault's data plane answers on its public endpoint (filtered by "
@@ -62,7 +64,8 @@ class KeyVaultConfig(ConfigModel):
         "(the registry's credential sets among them) always pass.",
     )
     ip_rules: list[Annotated[str, AfterValidator(normalise_ip_rule)]] = Field(
-        default_factory=list, description="Public IPv4 addresses or CIDR ranges allowed to the vault's data plane."
+        default_factory=list,
+        description="Public IPv4 addresses or CIDR ranges allowed to the vault's data plane.",
     )
     soft_delete_retention_days: int = Field(
         default=90, ge=7, le=90, description="Days a deleted vault or secret stays recoverable (7-90)."
@@ -97,8 +100,10 @@ class KeyVaultConfig(ConfigModel):
             created_only = ("resource_group", "location", "ip_rules", "tags")
             for field in created_only:
                 if field in self.model_fields_set:
-                    alias = self.model_fields[field].alias or field
-                    raise field_error(alias, f"`{alias}` only applies to a vault the stack creates: remove it")
+                    alias = type(self).model_fields[field].alias or field
+                    raise field_error(
+                        alias, f"`{alias}` only applies to a vault the stack creates: remove it"
+                    )
         return self
 
     @property

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-
 from pulumi_azure_native import authorization
 
 from acr_cache.artifact_cache import ArtifactCache, SecretValues
@@ -83,7 +82,9 @@ def build(config: StackConfig) -> Deployment:
     return Deployment(core, replicas, private_access, vault, cache)
 
 
-def _artifact_cache(config: StackConfig, core: RegistryCore) -> tuple[CredentialVault | None, ArtifactCache | None]:
+def _artifact_cache(
+    config: StackConfig, core: RegistryCore
+) -> tuple[CredentialVault | None, ArtifactCache | None]:
     rules = config.rules()
     if not rules and not config.credential_sets:
         return None, None

@@ -78,7 +78,9 @@ def check_login_server(host: str) -> str:
         raise ValueError(f"'{host}' is not how ACR names Docker Hub: write '{DOCKER_HUB}'")
     upstream = find_upstream(host)
     if upstream is None:
-        raise ValueError(f"'{host}' is not an upstream the artifact cache supports; supported: {supported_hosts()}")
+        raise ValueError(
+            f"'{host}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
+        )
     if upstream.auth is Auth.NONE:
         raise ValueError(
             f"{upstream.title} ({host}) only serves anonymous pulls, so it takes no credential set: "
@@ -107,7 +109,9 @@ class Source:
 def parse_source(source: str) -> Source:
     """Check a cache rule's source repository (`<upstream host>/<path>`); raise ValueError with the fix."""
     if source != source.lower():
-        raise ValueError(f"'{source}' must be lowercase (upstream repositories are): write '{source.lower()}'")
+        raise ValueError(
+            f"'{source}' must be lowercase (upstream repositories are): write '{source.lower()}'"
+        )
     if "@" in source:
         raise ValueError(
             f"'{source}' holds a digest; a rule caches a whole repository: write '{source.split('@', 1)[0]}' "
@@ -145,7 +149,9 @@ def check_target(target: str) -> str:
     if target != target.lower():
         raise ValueError(f"'{target}' must be lowercase: write '{target.lower()}'")
     if ":" in target or "@" in target:
-        raise ValueError(f"'{target}' holds a tag or digest; a target is a repository path, e.g. 'library/nginx'")
+        raise ValueError(
+            f"'{target}' holds a tag or digest; a target is a repository path, e.g. 'library/nginx'"
+        )
     if target.endswith(".azurecr.io") or ".azurecr.io/" in target:
         raise ValueError(
             f"'{target}' names the registry itself; a target is the path inside it: write "

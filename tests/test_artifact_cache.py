@@ -1,0 +1,575 @@
+"""The artifact cache: vault, secrets, credential sets, grants and rules on the wire; every refusal."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from acr_cache.artifact_cache import KEY_VAULT_SECRETS_USER
+from acr_cache.config import ConfigError, parse_stack_config
+from acr_cache.plan.values import Secret
+
+from tests.conftest import as_pulumi_config, by_type, one, run_stack, sections
+
+VAULT = "azure-native:keyvault:Vault"
+SECRET = "azure-native:keyvault:Secret"
+CREDENTIAL_SET = "azure-native:containerregistry:CredentialSet"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+RULE = "azure-native:containerregistry:CacheRule"
+REGISTRY = "azure-native:containerregistry:Registry"
+SUB = "00000000-0000-0000-0000-000000000000"
+TOKEN = "dckr_pat_S3cr3t-Hunter2-Value"
+USER = "octocat-user"
+SECRETS = {"dockerHubUsername": USER, "dockerHubToken": TOKEN}
+DOCKERHUB = {
+    "loginServer": "docker.io",
+    "username": {"configKey": "dockerHubUsername"},
+    "password": {"configKey": "dockerHubToken"},
+}
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-shared01"
+
+
+def cache(rules: Any = None, **extra: Any) -> dict[str, Any]:
+    """A valid document with a created vault, the Docker Hub set and the given rules."""
+    document: dict[str, Any] = {
+        "keyVault": {"name": "kv-acrtest01"},
+        "credentialSets": {"dockerhub": DOCKERHUB},
+        "cacheRules": rules
+        if rules is not None
+        else {
+            "dockerhub-library": {
+                "source": "docker.io/library/*",
+                "target": "library/*",
+                "credentialSet": "dockerhub",
+            },
+            "mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"},
+        },
+    }
+    document.update(extra)
+    return sections(**document)
+
+
+def problems_of(document: dict[str, Any], secrets: dict[str, str] | None = None) -> list[str]:
+    values = as_pulumi_config(document)
+    values.update({f"acr-cache:{k}": v for k, v in (secrets if secrets is not None else SECRETS).items()})
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values, [f"acr-cache:{k}" for k in (secrets if secrets is not None else SECRETS)])
+    return [str(p) for p in caught.value.problems]
+
+
+def test_vault_is_rbac_soft_delete_and_purge_protected() -> None:
+    run = run_stack(cache(), secrets=SECRETS)
+    vault = one(run, VAULT)
+    assert vault.protect is True
+    assert vault.inputs["vaultName"] == "kv-acrtest01"
+    assert vault.inputs["properties"] == {
+        "enablePurgeProtection": True,
+        "enableRbacAuthorization": True,
+        "enableSoftDelete": True,
+        "enabledForDeployment": False,
+        "enabledForDiskEncryption": False,
+        "enabledForTemplateDeployment": False,
+        "networkAcls": {"bypass": "AzureServices", "defaultAction": "Deny"},
+        "publicNetworkAccess": "Enabled",
+        "sku": {"family": "A", "name": "standard"},
+        "softDeleteRetentionInDays": 90,
+        "tenantId": "11111111-1111-1111-1111-111111111111",
+    }
+
+
+def test_vault_network_and_purge_protection_are_configurable() -> None:
+    vault_config = {
+        "name": "kv-acrtest01",
+        "publicNetworkAccess": False,
+        "ipRules": ["203.0.113.9"],
+        "purgeProtection": False,
+        "softDeleteRetentionDays": 7,
+    }
+    properties = one(run_stack(cache(keyVault=vault_config), secrets=SECRETS), VAULT).inputs["properties"]
+    assert "enablePurgeProtection" not in properties  # Azure refuses `false`; off means not sent
+    assert properties["publicNetworkAccess"] == "Disabled"
+    assert properties["networkAcls"]["ipRules"] == [{"value": "203.0.113.9"}]
+    assert properties["softDeleteRetentionInDays"] == 7
+
+
+def test_secrets_are_written_as_secrets_and_never_in_plain_text() -> None:
+    run = run_stack(cache(), secrets=SECRETS)
+    secrets = {r.inputs["secretName"]: r.inputs for r in by_type(run, SECRET)}
+    assert sorted(secrets) == ["dockerhub-password", "dockerhub-username"]
+    assert secrets["dockerhub-password"]["properties"]["value"] == Secret(TOKEN)
+    assert secrets["dockerhub-username"]["properties"]["value"] == Secret(USER)
+    assert secrets["dockerhub-password"]["vaultName"] == "kv-acrtest01"
+    assert secrets["dockerhub-password"]["resourceGroupName"] == "rg-acr-test"
+
+
+def test_credential_set_has_identity_and_versionless_secret_uris() -> None:
+    run = run_stack(cache(), secrets=SECRETS)
+    credential_set = one(run, CREDENTIAL_SET)
+    assert credential_set.inputs == {
+        "authCredentials": [
+            {
+                "name": "Credential1",
+                "passwordSecretIdentifier": "https://kv-acrtest01.vault.azure.net/secrets/dockerhub-password",
+                "usernameSecretIdentifier": "https://kv-acrtest01.vault.azure.net/secrets/dockerhub-username",
+            }
+        ],
+        "credentialSetName": "dockerhub",
+        "identity": {"type": "SystemAssigned"},
+        "loginServer": "docker.io",
+        "registryName": "acrcachetest01",
+        "resourceGroupName": "rg-acr-test",
+    }
+    secret_urns = {r.urn for r in by_type(run, SECRET)}
+    assert secret_urns <= set(credential_set.depends_on)
+    assert one(run, REGISTRY).urn in credential_set.depends_on
+
+
+def test_each_set_reads_exactly_its_two_secrets() -> None:
+    run = run_stack(cache(), secrets=SECRETS)
+    principal = run.outputs["credentialSetPrincipalIds"]["dockerhub"]
+    assignments = {r.inputs["scope"].rsplit("/", 1)[1]: r for r in by_type(run, ASSIGNMENT)}
+    assert sorted(assignments) == ["dockerhub-password", "dockerhub-username"]
+    for secret_name, assignment in assignments.items():
+        assert (
+            assignment.inputs["scope"]
+            == f"{VAULT_ID.replace('rg-sec', 'rg-acr-test').replace('kv-shared01', 'kv-acrtest01')}/secrets/{secret_name}"
+        )
+        assert assignment.inputs["roleDefinitionId"] == (
+            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}"
+        )
+        assert assignment.inputs["principalId"] == principal
+        assert assignment.inputs["principalType"] == "ServicePrincipal"
+        assert one(run, CREDENTIAL_SET).urn in assignment.depends_on
+    names = {r.inputs["roleAssignmentName"] for r in by_type(run, ASSIGNMENT)}
+    again = {r.inputs["roleAssignmentName"] for r in by_type(run_stack(cache(), secrets=SECRETS), ASSIGNMENT)}
+    assert names == again and len(names) == 2
+
+
+def test_docker_hub_rules_wait_for_the_grants_and_mcr_needs_no_set() -> None:
+    run = run_stack(cache(), secrets=SECRETS)
+    rules = {r.inputs["cacheRuleName"]: r for r in by_type(run, RULE)}
+    grants = {r.urn for r in by_type(run, ASSIGNMENT)}
+    library = rules["dockerhub-library"]
+    assert library.inputs["credentialSetResourceId"] == run.outputs["credentialSetIds"]["dockerhub"]
+    assert grants <= set(library.depends_on)
+    assert library.inputs["sourceRepository"] == "docker.io/library/*"
+    assert library.inputs["targetRepository"] == "library/*"
+    mcr = rules["mcr-dotnet"]
+    assert "credentialSetResourceId" not in mcr.inputs
+    assert not grants & set(mcr.depends_on)
+    assert run.outputs["pullReferences"] == {
+        "dockerhub-library": "acrcachetest01.azurecr.io/library/*",
+        "mcr-dotnet": "acrcachetest01.azurecr.io/dotnet/*",
+    }
+
+
+def test_list_form_rules_get_names_derived_from_their_targets() -> None:
+    rules = [
+        {"source": "docker.io/library/nginx", "target": "library/nginx", "credentialSet": "dockerhub"},
+        {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*", "name": "dotnet-all"},
+        {"source": "registry.k8s.io/pause", "target": "k8s/pause"},
+    ]
+    names = sorted(r.inputs["cacheRuleName"] for r in by_type(run_stack(cache(rules), secrets=SECRETS), RULE))
+    assert names == ["dotnet-all", "k8s-pause", "library-nginx"]
+
+
+def test_existing_vault_and_existing_secrets() -> None:
+    document = cache(
+        keyVault={"existingId": VAULT_ID},
+        credentialSets={
+            "dockerhub": {
+                "loginServer": "docker.io",
+                "username": {"secretName": "dockerhub-user"},
+                "password": {"secretName": "dockerhub-pat"},
+            }
+        },
+    )
+    run = run_stack(document)
+    assert by_type(run, VAULT) == [] and by_type(run, SECRET) == []
+    credentials = one(run, CREDENTIAL_SET).inputs["authCredentials"][0]
+    assert (
+        credentials["usernameSecretIdentifier"]
+        == "https://kv-shared01.vault.azure.net/secrets/dockerhub-user"
+    )
+    scopes = sorted(r.inputs["scope"] for r in by_type(run, ASSIGNMENT))
+    assert scopes == [f"{VAULT_ID}/secrets/dockerhub-pat", f"{VAULT_ID}/secrets/dockerhub-user"]
+    assert run.outputs["keyVaultId"] == VAULT_ID
+
+
+def test_rule_with_an_existing_credential_set_id() -> None:
+    set_id = f"/subscriptions/{SUB}/resourceGroups/rg-p/providers/Microsoft.ContainerRegistry/registries/platformacr/credentialSets/dockerhub"
+    rules = {
+        "team-nginx": {"source": "docker.io/library/nginx", "target": "team/nginx", "credentialSetId": set_id}
+    }
+    run = run_stack(sections(cacheRules=rules))
+    assert one(run, RULE).inputs["credentialSetResourceId"] == set_id
+    assert by_type(run, VAULT) == [] and by_type(run, CREDENTIAL_SET) == []
+
+
+def test_cache_rules_work_on_basic() -> None:
+    run = run_stack(
+        sections(
+            registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Basic"},
+            cacheRules={"mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"}},
+        )
+    )
+    assert one(run, RULE).inputs["cacheRuleName"] == "mcr-dotnet"
+
+
+def test_docker_mirror_mode_is_explicit_and_opens_anonymous_pull() -> None:
+    mirror = {
+        "enabled": True,
+        "reason": "CI agents use Docker daemon registry-mirrors, which cannot sign in",
+        "credentialSet": "dockerhub",
+    }
+    run = run_stack(
+        cache(
+            rules={"mcr-dotnet-sdk": {"source": "mcr.microsoft.com/dotnet/sdk", "target": "dotnet/sdk"}},
+            dockerMirror=mirror,
+        ),
+        secrets=SECRETS,
+    )
+    assert one(run, REGISTRY).inputs["anonymousPullEnabled"] is True
+    rules = {r.inputs["cacheRuleName"]: r.inputs for r in by_type(run, RULE)}
+    assert rules["dockerhub-mirror"]["sourceRepository"] == "docker.io/*"
+    assert rules["dockerhub-mirror"]["targetRepository"] == "*"
+    assert one(run_stack(cache(), secrets=SECRETS), REGISTRY).inputs["anonymousPullEnabled"] is False
+
+
+def test_a_secret_value_never_appears_in_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    from acr_cache.plan import plan_program
+    from acr_cache.plan.table import render_table
+    from acr_cache.program import main
+
+    values = as_pulumi_config(cache())
+    values.update({"acr-cache:dockerHubUsername": USER, "acr-cache:dockerHubToken": TOKEN})
+    plan = plan_program(
+        main,
+        project="acr-cache",
+        stack="t",
+        config=values,
+        secret_keys=["acr-cache:dockerHubToken", "acr-cache:dockerHubUsername"],
+    )
+    text = (
+        json.dumps(plan.to_json()) + render_table(plan) + "\n".join(plan.run.messages + plan.schema_problems)
+    )
+    out, err = capsys.readouterr()
+    assert plan.schema_problems == []
+    assert TOKEN not in text + out + err and USER not in text
+    assert '"value": "[secret]"' in json.dumps(plan.to_json())
+
+
+def test_a_password_in_plain_text_is_refused_without_echoing_it() -> None:
+    values = as_pulumi_config(cache())
+    values.update({"acr-cache:dockerHubUsername": USER, "acr-cache:dockerHubToken": TOKEN})
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values, ["acr-cache:dockerHubUsername"])
+    message = str(caught.value)
+    assert "acr-cache:dockerHubToken: holds a password or token in plain text" in message
+    assert TOKEN not in message
+
+
+def test_a_plain_username_key_is_accepted() -> None:
+    values = as_pulumi_config(cache())
+    values.update({"acr-cache:dockerHubUsername": USER, "acr-cache:dockerHubToken": TOKEN})
+    parse_stack_config(values, ["acr-cache:dockerHubToken"])
+
+
+def wildcard(source: str, target: str, **extra: Any) -> dict[str, Any]:
+    return {"source": source, "target": target, **extra}
+
+
+DH = {"credentialSet": "dockerhub"}
+REFUSED: list[tuple[Any, str, str]] = [
+    (
+        {"r-upper": wildcard("docker.io/library/Nginx", "library/nginx", **DH)},
+        "acr-cache:cacheRules.r-upper.source",
+        "must be lowercase",
+    ),
+    (
+        {"r-tag": wildcard("docker.io/library/python:3.11", "library/python", **DH)},
+        "acr-cache:cacheRules.r-tag.source",
+        "holds a tag; a rule caches a whole repository: write 'docker.io/library/python'",
+    ),
+    (
+        {"r-digest": wildcard("docker.io/library/python@sha256:abc", "library/python", **DH)},
+        "acr-cache:cacheRules.r-digest.source",
+        "holds a digest",
+    ),
+    (
+        {"r-host": wildcard("example.com/team/app", "team/app")},
+        "acr-cache:cacheRules.r-host.source",
+        "is not an upstream the artifact cache supports",
+    ),
+    (
+        {"r-index": wildcard("index.docker.io/library/nginx", "library/nginx", **DH)},
+        "acr-cache:cacheRules.r-index.source",
+        "write 'docker.io/library/nginx'",
+    ),
+    (
+        {"r-nopath": wildcard("ghcr.io", "x/y")},
+        "acr-cache:cacheRules.r-nopath.source",
+        "has no repository path",
+    ),
+    (
+        {"r-nocreds": wildcard("docker.io/library/nginx", "library/nginx")},
+        "acr-cache:cacheRules.r-nocreds.credentialSet",
+        "EnforceDockerAuthentication",
+    ),
+    (
+        {"r-official": wildcard("docker.io/nginx", "nginx", **DH)},
+        "acr-cache:cacheRules.r-official.source",
+        "write 'docker.io/library/nginx'",
+    ),
+    (
+        {"r-mcr": wildcard("mcr.microsoft.com/dotnet/sdk", "dotnet/sdk", **DH)},
+        "acr-cache:cacheRules.r-mcr.credentialSet",
+        "only serves anonymous pulls",
+    ),
+    (
+        {"r-quay": wildcard("quay.io/prometheus/node-exporter", "prom/node-exporter", **DH)},
+        "acr-cache:cacheRules.r-quay.credentialSet",
+        "logs in to docker.io, but the rule pulls from quay.io",
+    ),
+    (
+        {"r-unknown": wildcard("quay.io/a/b", "a/b", credentialSet="nope1")},
+        "acr-cache:cacheRules.r-unknown.credentialSet",
+        "no credential set 'nope1'",
+    ),
+    (
+        {"r-mid": wildcard("docker.io/library/*/x", "library/*/x", **DH)},
+        "acr-cache:cacheRules.r-mid.source",
+        "not a trailing `/*`",
+    ),
+    (
+        {"r-glob": wildcard("docker.io/library/ng*", "library/ng*", **DH)},
+        "acr-cache:cacheRules.r-glob.source",
+        "not a trailing `/*`",
+    ),
+    (
+        {"r-oneside": wildcard("docker.io/library/*", "library/nginx", **DH)},
+        "acr-cache:cacheRules.r-oneside.target",
+        "must both end in `/*`",
+    ),
+    (
+        {"r-oneside2": wildcard("docker.io/library/nginx", "library/*", **DH)},
+        "acr-cache:cacheRules.r-oneside2.target",
+        "must both end in `/*`",
+    ),
+    (
+        {
+            "r-all": wildcard("mcr.microsoft.com/*", "*"),
+            "r-lib": wildcard("docker.io/library/*", "library/*", **DH),
+        },
+        "acr-cache:cacheRules.r-lib.target",
+        "wildcard target 'library/*' overlaps '*'",
+    ),
+    (
+        {
+            "r-lib": wildcard("docker.io/library/*", "library/*", **DH),
+            "r-dotnet": wildcard("mcr.microsoft.com/dotnet/*", "library/dotnet/*"),
+        },
+        "acr-cache:cacheRules.r-dotnet.target",
+        "overlaps 'library/*'",
+    ),
+    (
+        {"r-one": wildcard("mcr.microsoft.com/a/*", "same/*"), "r-two": wildcard("ghcr.io/b/*", "same/*")},
+        "acr-cache:cacheRules.r-two.target",
+        "overlaps 'same/*'",
+    ),
+    (
+        {
+            "r-one": wildcard("docker.io/library/nginx", "web/nginx", **DH),
+            "r-two": wildcard("ghcr.io/nginx/nginx", "web/nginx"),
+        },
+        "acr-cache:cacheRules.r-two.target",
+        "already the target of acr-cache:cacheRules.r-one",
+    ),
+    (
+        {"ab": wildcard("mcr.microsoft.com/dotnet/sdk", "dotnet/sdk")},
+        "acr-cache:cacheRules.ab",
+        "not a valid rule name",
+    ),
+    (
+        {"rule_1": wildcard("mcr.microsoft.com/dotnet/sdk", "dotnet/sdk")},
+        "acr-cache:cacheRules.rule_1",
+        "not a valid rule name",
+    ),
+    (
+        {"r-tgt": wildcard("mcr.microsoft.com/dotnet/sdk", "Dotnet/SDK")},
+        "acr-cache:cacheRules.r-tgt.target",
+        "must be lowercase",
+    ),
+    (
+        {
+            "r-both": wildcard(
+                "docker.io/library/nginx", "library/nginx", credentialSet="dockerhub", credentialSetId="/x"
+            )
+        },
+        "acr-cache:cacheRules.r-both.credentialSetId",
+        "not both",
+    ),
+    (
+        [wildcard("mcr.microsoft.com/a/b", "lib/x-y"), wildcard("ghcr.io/c/d", "lib/x/y")],
+        "acr-cache:cacheRules[1]",
+        "rule name 'lib-x-y' is also the name of acr-cache:cacheRules[0]",
+    ),
+    (
+        [wildcard(f"mcr.microsoft.com/r{i}", f"r{i}") for i in range(1001)],
+        "acr-cache:cacheRules",
+        "1001 cache rules; a registry holds at most 1000",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rules", "key", "fragment"), REFUSED, ids=[f"{i:02d}" for i in range(len(REFUSED))])
+def test_refused_rules_name_the_key_and_the_fix(rules: Any, key: str, fragment: str) -> None:
+    problems = problems_of(cache(rules=copy.deepcopy(rules)))
+    matching = [p for p in problems if p.startswith(f"{key}: ")]
+    assert matching, problems
+    assert any(fragment in p for p in matching), matching
+
+
+OTHER_REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    (
+        sections(credentialSets={"dockerhub": DOCKERHUB}),
+        "acr-cache:keyVault",
+        "credential sets keep their secrets in Key Vault",
+    ),
+    (cache(keyVault={"name": "kv--double"}), "acr-cache:keyVault.name", "not a valid vault name"),
+    (cache(keyVault={"name": "k"}), "acr-cache:keyVault.name", "not a valid vault name"),
+    (cache(keyVault={}), "acr-cache:keyVault.name", "give either `name`"),
+    (cache(keyVault={"name": "kv-a01", "existingId": VAULT_ID}), "acr-cache:keyVault.name", "not both"),
+    (
+        cache(keyVault={"existingId": "/subscriptions/x/vaults/y"}),
+        "acr-cache:keyVault.existingId",
+        "not an ARM Key Vault id",
+    ),
+    (
+        cache(keyVault={"existingId": VAULT_ID, "location": "westeurope"}),
+        "acr-cache:keyVault.location",
+        "only applies to a vault the stack creates",
+    ),
+    (
+        cache(keyVault={"name": "kv-acrtest01", "softDeleteRetentionDays": 3}),
+        "acr-cache:keyVault.softDeleteRetentionDays",
+        "greater than or equal to 7",
+    ),
+    (
+        cache(credentialSets={"dockerhub": {**DOCKERHUB, "loginServer": "mcr.microsoft.com"}}),
+        "acr-cache:credentialSets.dockerhub.loginServer",
+        "takes no credential set",
+    ),
+    (
+        cache(credentialSets={"dockerhub": {**DOCKERHUB, "loginServer": "example.com"}}),
+        "acr-cache:credentialSets.dockerhub.loginServer",
+        "not an upstream",
+    ),
+    (
+        cache(credentialSets={"dockerhub": {**DOCKERHUB, "loginServer": "Docker.io"}}),
+        "acr-cache:credentialSets.dockerhub.loginServer",
+        "must be lowercase",
+    ),
+    (
+        cache(credentialSets={"dh": DOCKERHUB}, cacheRules={}),
+        "acr-cache:credentialSets.dh",
+        "not a valid credential set name",
+    ),
+    (
+        cache(credentialSets={"dockerhub": {**DOCKERHUB, "password": {}}}),
+        "acr-cache:credentialSets.dockerhub.password.configKey",
+        "give `configKey`",
+    ),
+    (
+        cache(credentialSets={"dockerhub": {**DOCKERHUB, "password": {"configKey": "acr-cache:token"}}}),
+        "acr-cache:credentialSets.dockerhub.password.configKey",
+        "without the `acr-cache:` namespace",
+    ),
+    (
+        cache(credentialSets={"dockerhub": {**DOCKERHUB, "password": {"secretName": "bad_name"}}}),
+        "acr-cache:credentialSets.dockerhub.password.secretName",
+        "not a valid Key Vault secret name",
+    ),
+    (
+        cache(
+            credentialSets={
+                "dockerhub": DOCKERHUB,
+                "ghcr-creds": {
+                    "loginServer": "ghcr.io",
+                    "username": {"configKey": "dockerHubUsername", "secretName": "dockerhub-username"},
+                    "password": {"configKey": "dockerHubToken", "secretName": "gh-pat"},
+                },
+            }
+        ),
+        "acr-cache:credentialSets.ghcr-creds.username.secretName",
+        "the vault secret 'dockerhub-username' is already used by dockerhub.username",
+    ),
+    (
+        cache(dockerMirror={"enabled": True, "credentialSet": "dockerhub"}),
+        "acr-cache:dockerMirror.reason",
+        "say in `reason`",
+    ),
+    (
+        cache(dockerMirror={"enabled": True, "reason": "daemons cannot sign in to mirrors"}),
+        "acr-cache:dockerMirror.credentialSet",
+        "name the Docker Hub credential set",
+    ),
+    (
+        cache(
+            registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Basic"},
+            dockerMirror={
+                "enabled": True,
+                "reason": "daemons cannot sign in to mirrors",
+                "credentialSet": "dockerhub",
+            },
+        ),
+        "acr-cache:dockerMirror.enabled",
+        "Standard and Premium only",
+    ),
+    (
+        cache(
+            dockerMirror={
+                "enabled": True,
+                "reason": "daemons cannot sign in to mirrors",
+                "credentialSet": "dockerhub",
+            }
+        ),
+        "acr-cache:dockerMirror.target",
+        "overlaps",
+    ),
+    (
+        cache(network={"publicAccess": "Restricted", "trustedServicesBypass": False}),
+        "acr-cache:network.trustedServicesBypass",
+        "cannot populate with the bypass off while cache rules exist",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("document", "key", "fragment"), OTHER_REFUSED, ids=[f"{i:02d}" for i in range(len(OTHER_REFUSED))]
+)
+def test_refused_vault_sets_and_mirror_config(document: dict[str, Any], key: str, fragment: str) -> None:
+    problems = problems_of(copy.deepcopy(document))
+    matching = [p for p in problems if p.startswith(f"{key}: ")]
+    assert matching, problems
+    assert any(fragment in p for p in matching), matching
+
+
+def test_unset_secret_key_is_refused_with_the_command_to_set_it() -> None:
+    problems = problems_of(cache(), secrets={"dockerHubUsername": USER})
+    assert problems == [
+        "acr-cache:credentialSets.dockerhub.password.configKey: config key `acr-cache:dockerHubToken` is not "
+        "set: run `pulumi config set --secret dockerHubToken <value>` (it is never committed in plain text)"
+    ]
+
+
+def test_a_plain_stray_key_is_still_unknown() -> None:
+    values = as_pulumi_config(cache())
+    values.update(
+        {"acr-cache:dockerHubUsername": USER, "acr-cache:dockerHubToken": TOKEN, "acr-cache:colour": "x"}
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values, ["acr-cache:dockerHubToken"])
+    assert [p.key for p in caught.value.problems] == ["acr-cache:colour"]

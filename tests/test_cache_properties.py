@@ -1,0 +1,85 @@
+"""Property-based tests: whatever rule set the config accepts, Azure's rules for it hold."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from acr_cache.config import ConfigError, parse_stack_config
+from acr_cache.upstreams import RULE_NAME, check_target, derive_rule_name, is_wildcard, wildcards_overlap
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import as_pulumi_config, sections
+
+COMPONENT = st.sampled_from(["library", "nginx", "dotnet", "sdk", "team-a", "a.b", "x_y", "k8s", "lib"])
+PATH = st.lists(COMPONENT, min_size=1, max_size=3).map("/".join)
+HOSTS = st.sampled_from(["mcr.microsoft.com", "ghcr.io", "quay.io", "registry.k8s.io"])
+
+
+@st.composite
+def rules(draw: st.DrawFn) -> dict[str, Any]:
+    wildcard = draw(st.booleans())
+    source_path, target_path = draw(PATH), draw(PATH)
+    if wildcard:
+        root = draw(st.booleans())
+        source = f"{draw(HOSTS)}/{source_path}/*" if not root else f"{draw(HOSTS)}/*"
+        target = f"{target_path}/*" if not draw(st.booleans()) else "*"
+    else:
+        source, target = f"{draw(HOSTS)}/{source_path}", target_path
+    rule: dict[str, Any] = {"source": source, "target": target}
+    if draw(st.booleans()):
+        rule["name"] = draw(st.from_regex(r"[a-z][a-z0-9-]{4,20}", fullmatch=True))
+    return rule
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(rules(), max_size=8))
+def test_accepted_rule_sets_have_no_overlaps_and_valid_names(rule_list: list[dict[str, Any]]) -> None:
+    try:
+        config = parse_stack_config(as_pulumi_config(sections(cacheRules=rule_list)))
+    except ConfigError:
+        return
+    named = config.rules()
+    assert len(named) == len(rule_list)  # no rule lost to a name clash
+    for name in named:
+        assert RULE_NAME.match(name), name
+    wildcard_targets = [r.target for r in named.values() if is_wildcard(r.target)]
+    for a, b in itertools.combinations(wildcard_targets, 2):
+        assert not wildcards_overlap(a, b), (a, b)
+    static_targets = [r.target for r in named.values() if not is_wildcard(r.target)]
+    assert len(static_targets) == len(set(static_targets))
+
+
+@given(st.lists(rules(), min_size=2, max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_overlapping_wildcards_are_always_refused(rule_list: list[dict[str, Any]]) -> None:
+    targets = [r["target"] for r in rule_list if is_wildcard(r["target"])]
+    overlapping = any(wildcards_overlap(a, b) for a, b in itertools.combinations(targets, 2))
+    if not overlapping:
+        return
+    try:
+        parse_stack_config(as_pulumi_config(sections(cacheRules=rule_list)))
+    except ConfigError as exc:
+        assert any("overlaps" in p.message for p in exc.problems)
+    else:
+        raise AssertionError(f"overlapping wildcard targets were accepted: {targets}")
+
+
+@given(st.from_regex(r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*){0,6}(/\*)?", fullmatch=True))
+@settings(max_examples=300, deadline=None)
+def test_derived_names_are_valid_and_stable_for_any_target(target: str) -> None:
+    assume(len(target) <= 256)
+    check_target(target)
+    name = derive_rule_name(target)
+    assert RULE_NAME.match(name), (target, name)
+    assert derive_rule_name(target) == name
+
+
+def test_long_targets_are_hashed_to_distinct_names() -> None:
+    long_a = "team/" + "a" * 60
+    long_b = "team/" + "a" * 59 + "b"
+    assert derive_rule_name(long_a) != derive_rule_name(long_b)
+    assert len(derive_rule_name(long_a)) <= 50
+    assert derive_rule_name("*") == "all-cache"
+    assert derive_rule_name("library/*") == "library-all"
