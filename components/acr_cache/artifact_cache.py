@@ -330,8 +330,8 @@ class ArtifactCache(pulumi.ComponentResource):
                 # The secret URIs must resolve once the set checks its credentials.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=written),
             )
-            principal_id = credential_set.identity.apply(
-                lambda identity: identity.principal_id if identity else ""
+            principal_id: pulumi.Output[str] = credential_set.identity.apply(
+                lambda identity: (identity.principal_id or "") if identity else ""
             )
             grants[set_name] = [
                 authorization.RoleAssignment(
