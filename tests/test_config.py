@@ -158,9 +158,9 @@ def test_other_namespaces_are_ignored() -> None:
         ),
         (sections(protection={"protect": "sometimes"}), "acr-cache:protection.protect", "boolean"),
         (
-            sections(protection={"locks": True}),
-            "acr-cache:protection.locks",
-            "allowed keys here are `protect`",
+            sections(protection={"lock": True}),
+            "acr-cache:protection.lock",
+            "allowed keys here are `protect`, `locks`",
         ),
     ],
 )
@@ -177,7 +177,7 @@ def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
     assert problems[0].startswith(
         "acr-cache:registy: unknown config key; the sections are `resourceGroup`, `registry`, "
         "`replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, `cacheRules`, "
-        "`dockerMirror`, `protection` (check the spelling;"
+        "`dockerMirror`, `access`, `imports`, `protection` (check the spelling;"
     )
 
 

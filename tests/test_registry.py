@@ -31,6 +31,7 @@ def test_premium_registry_has_every_secure_default_on_the_wire() -> None:
         "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
         "exportPolicy": {"status": "enabled"},
         "retentionPolicy": {"days": 7, "status": "enabled"},
+        "softDeletePolicy": {"retentionDays": 7, "status": "disabled"},
     }
 
 
@@ -61,7 +62,10 @@ def test_lower_tiers_get_no_premium_only_settings(sku: str) -> None:
     assert inputs["sku"] == {"name": sku}
     assert "networkRuleSet" not in inputs
     assert inputs["zoneRedundancy"] == "Disabled"
-    assert inputs["policies"] == {"azureADAuthenticationAsArmPolicy": {"status": "disabled"}}
+    assert inputs["policies"] == {
+        "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
+        "softDeletePolicy": {"retentionDays": 7, "status": "disabled"},
+    }
     assert inputs["adminUserEnabled"] is False and inputs["anonymousPullEnabled"] is False
 
 
@@ -126,3 +130,12 @@ def test_stack_outputs_carry_id_name_and_login_server() -> None:
 def test_login_server_is_lowercase_for_a_mixed_case_name() -> None:
     outputs = run_stack(sections(registry={"name": "AcrCacheTest01", "location": "westeurope"})).outputs
     assert outputs["loginServer"] == "acrcachetest01.azurecr.io"
+
+
+def test_soft_delete_replaces_the_retention_policy() -> None:
+    inputs = registry_inputs(
+        registry={"name": "acrcachetest01", "location": "westeurope", "softDeleteDays": 14}
+    )
+    assert inputs["policies"]["softDeletePolicy"] == {"retentionDays": 14, "status": "enabled"}
+    # Azure refuses both policies at once.
+    assert inputs["policies"]["retentionPolicy"] == {"days": 7, "status": "disabled"}

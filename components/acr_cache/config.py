@@ -22,7 +22,9 @@ import pulumi
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
+from acr_cache.access import GrantConfig, check_grant_key
 from acr_cache.artifact_cache import CacheRuleConfig, CredentialSetConfig, DockerMirrorConfig, secret_name_for
+from acr_cache.image_import import ImportConfig, check_import_target
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import AzureRegion, ConfigModel
 from acr_cache.network import NetworkConfig, PublicAccess
@@ -35,7 +37,7 @@ from acr_cache.private_access import (
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
-from acr_cache.upstreams import MAX_CACHE_RULES, RULE_NAME, is_wildcard, wildcards_overlap
+from acr_cache.upstreams import MAX_CACHE_RULES, RULE_NAME, is_wildcard, wildcard_prefix, wildcards_overlap
 
 NAMESPACE = "acr-cache"
 OFFLINE_PLACEHOLDER = "offline-plan-placeholder-secret"
@@ -105,6 +107,17 @@ class StackConfig(ConfigModel):
         description="Docker Engine mirror mode (anonymous pull, a registry-wide Docker Hub rule). "
         "Off unless enabled explicitly with a reason.",
     )
+    access: dict[str, GrantConfig] = Field(
+        default_factory=dict,
+        description="Who may pull and push, by grant name (lowercase, hyphens): AKS kubelet identities, "
+        "Container Apps, CI. Each becomes an AcrPull or AcrPush role assignment on the registry with a "
+        "deterministic name, so a re-run never duplicates it.",
+    )
+    imports: dict[str, ImportConfig] = Field(
+        default_factory=dict,
+        description="Public images copied into the registry, by target `repository:tag`. Removing an "
+        "entry leaves the image in the registry.",
+    )
     protection: ProtectionConfig = Field(
         default_factory=ProtectionConfig,
         description="Guards against deleting stateful resources.",
@@ -138,6 +151,14 @@ class StackConfig(ConfigModel):
                     path = f"{NAMESPACE}:credentialSets.{set_name}.{role}.configKey"
                     previous = keys.get(source.config_key, (path, False))
                     keys[source.config_key] = (previous[0], previous[1] or role == "password")
+        for target, image in self.imports.items():
+            for field, key in (
+                ("usernameConfigKey", image.username_config_key),
+                ("passwordConfigKey", image.password_config_key),
+            ):
+                if key is not None:
+                    previous = keys.get(key, (f"{NAMESPACE}:imports.{target}.{field}", False))
+                    keys[key] = (previous[0], previous[1] or field == "passwordConfigKey")
         return keys
 
     @property
@@ -158,7 +179,70 @@ class StackConfig(ConfigModel):
             *self._private_access_problems(),
             *self._credential_set_problems(),
             *self._cache_rule_problems(),
+            *self._access_problems(),
+            *self._import_problems(),
         ]
+
+    def _access_problems(self) -> list[ConfigProblem]:
+        problems = []
+        seen: dict[tuple[str, str], str] = {}
+        for key, grant in self.access.items():
+            path = f"{NAMESPACE}:access.{key}"
+            try:
+                check_grant_key(key)
+            except ValueError as exc:
+                problems.append(ConfigProblem(path, str(exc)))
+            pair = (grant.principal_id, grant.role)
+            if pair in seen:
+                problems.append(
+                    ConfigProblem(
+                        path,
+                        f"grants {grant.role} to the same principal as access.{seen[pair]}: remove one of them",
+                    )
+                )
+            seen.setdefault(pair, key)
+        return problems
+
+    def _import_problems(self) -> list[ConfigProblem]:
+        problems = []
+        rules = self.rules()
+        for target in self.imports:
+            path = f"{NAMESPACE}:imports.{target}"
+            try:
+                check_import_target(target)
+            except ValueError as exc:
+                problems.append(ConfigProblem(path, str(exc)))
+                continue
+            repository = target.rpartition(":")[0]
+            for name, rule in rules.items():
+                covered = (
+                    wildcard_prefix(rule.target) == ""
+                    or repository.startswith(wildcard_prefix(rule.target) + "/")
+                    if is_wildcard(rule.target)
+                    else repository == rule.target
+                )
+                if covered:
+                    problems.append(
+                        ConfigProblem(
+                            path,
+                            f"repository '{repository}' belongs to cache rule '{name}' (target '{rule.target}'); "
+                            "a cache rule's repositories must not already exist: import under another path, "
+                            "e.g. 'base/" + target + "'",
+                        )
+                    )
+        if (
+            self.imports
+            and not self.network.trusted_services_bypass
+            and self.public_access is not PublicAccess.OPEN
+        ):
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:network.trustedServicesBypass",
+                    "importing into a restricted registry runs as a trusted Azure service: remove "
+                    "`trustedServicesBypass: false` or the imports",
+                )
+            )
+        return problems
 
     def _credential_set_problems(self) -> list[ConfigProblem]:
         problems = []
@@ -309,6 +393,14 @@ class StackConfig(ConfigModel):
 
     def _replica_problems(self) -> list[ConfigProblem]:
         problems = []
+        if self.replicas and self.registry.soft_delete_days is not None:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:registry.softDeleteDays",
+                    "Azure's soft delete policy does not support geo-replicated registries: remove "
+                    "`softDeleteDays` (the retention policy then applies) or the replicas",
+                )
+            )
         for region in self.replicas:
             key = f"{NAMESPACE}:replicas.{region}"
             if region == self.registry.location:

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization
 
+from acr_cache.access import RegistryAccess
 from acr_cache.artifact_cache import ArtifactCache, SecretValues
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
+from acr_cache.image_import import ImageImports
 from acr_cache.key_vault import CredentialVault
 from acr_cache.private_access import PrivateAccess
+from acr_cache.protection import DeletionLocks
 from acr_cache.registry import RegistryCore
 from acr_cache.replication import GeoReplicas
 
@@ -27,6 +30,9 @@ class Deployment:
     private_access: PrivateAccess | None
     vault: CredentialVault | None
     cache: ArtifactCache | None
+    access: RegistryAccess | None
+    imports: ImageImports | None
+    locks: DeletionLocks | None
 
 
 def build(config: StackConfig) -> Deployment:
@@ -61,7 +67,24 @@ def build(config: StackConfig) -> Deployment:
             protect=config.protection.protect,
         )
 
-    vault, cache = _artifact_cache(config, core)
+    client = authorization.get_client_config_output()
+    vault, cache = _artifact_cache(config, core, client)
+    access = None
+    if config.access:
+        access = RegistryAccess(
+            "access",
+            registry_id=core.registry_id,
+            registry_key=config.registry.name,
+            subscription_id=client.subscription_id,
+            grants=config.access,
+        )
+    imports = _imports(config, core, client)
+    locks = None
+    if config.protection.locks:
+        scopes: dict[str, pulumi.Input[str]] = {"registry": core.registry_id}
+        if vault is not None and vault.vault is not None:
+            scopes["vault"] = vault.vault_id
+        locks = DeletionLocks("locks", scopes=scopes)
 
     pulumi.export("resourceGroupName", core.resource_group_name)
     pulumi.export("registryId", core.registry_id)
@@ -79,16 +102,44 @@ def build(config: StackConfig) -> Deployment:
         pulumi.export("pullReferences", cache.pull_references)
     if vault is not None:
         pulumi.export("keyVaultId", vault.vault_id)
-    return Deployment(core, replicas, private_access, vault, cache)
+    if imports is not None:
+        pulumi.export("importedImages", imports.references)
+    return Deployment(core, replicas, private_access, vault, cache, access, imports, locks)
+
+
+def _secret(key: str | None) -> pulumi.Output[str] | None:
+    # Secrets come from their own config keys as secret Outputs; require_object would have
+    # returned them in plain text.
+    return pulumi.Config(NAMESPACE).require_secret(key) if key else None
+
+
+def _imports(
+    config: StackConfig, core: RegistryCore, client: pulumi.Output[authorization.GetClientConfigResult]
+) -> ImageImports | None:
+    if not config.imports:
+        return None
+    credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
+    for target, image in config.imports.items():
+        username, password = _secret(image.username_config_key), _secret(image.password_config_key)
+        if username is not None and password is not None:
+            credentials[target] = (username, password)
+    return ImageImports(
+        "imports",
+        subscription_id=client.subscription_id,
+        resource_group_name=core.resource_group_name,
+        registry_name=core.registry_name,
+        login_server=config.registry.login_server,
+        images=config.imports,
+        credentials=credentials,
+    )
 
 
 def _artifact_cache(
-    config: StackConfig, core: RegistryCore
+    config: StackConfig, core: RegistryCore, client: pulumi.Output[authorization.GetClientConfigResult]
 ) -> tuple[CredentialVault | None, ArtifactCache | None]:
     rules = config.rules()
     if not rules and not config.credential_sets:
         return None, None
-    client = authorization.get_client_config_output()
     vault = None
     if config.key_vault is not None:
         vault = CredentialVault(
@@ -99,15 +150,8 @@ def _artifact_cache(
             home_region=config.registry.location,
             protect=config.protection.protect,
         )
-    # Secrets come from their own config keys as secret Outputs; require_object would have
-    # returned them in plain text.
-    stack_config = pulumi.Config(NAMESPACE)
-
-    def value(key: str | None) -> pulumi.Output[str] | None:
-        return stack_config.require_secret(key) if key else None
-
     secrets = {
-        name: SecretValues(value(spec.username.config_key), value(spec.password.config_key))
+        name: SecretValues(_secret(spec.username.config_key), _secret(spec.password.config_key))
         for name, spec in config.credential_sets.items()
     }
     cache = ArtifactCache(

@@ -107,6 +107,15 @@ class RegistryConfig(ConfigModel):
         "Default: 7 on Premium. The retention policy is a Premium feature: set on another tier it "
         "is refused.",
     )
+    soft_delete_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=90,
+        description="Keep deleted artifacts recoverable for this many days (soft delete policy, "
+        "preview, every tier). Azure allows it neither beside the retention policy for untagged "
+        "manifests (so setting it turns retention off, and `retentionDays` is then refused) nor on a "
+        "geo-replicated registry. Default: off.",
+    )
     export_enabled: bool = Field(
         default=True,
         description="Whether artifacts may be exported out of the registry (`az acr import` from it, "
@@ -139,6 +148,12 @@ class RegistryConfig(ConfigModel):
                 f"the retention policy is a Premium feature (sku is {self.sku.value}): "
                 "set `sku: Premium` or remove `retentionDays`",
             )
+        if self.soft_delete_days is not None and self.retention_days is not None:
+            raise field_error(
+                "softDeleteDays",
+                "Azure does not allow the soft delete policy beside the retention policy: remove "
+                "`retentionDays` (soft delete then replaces it) or `softDeleteDays`",
+            )
         if self.sku is not Sku.PREMIUM and not self.export_enabled:
             raise field_error(
                 "exportEnabled",
@@ -158,7 +173,7 @@ class RegistryConfig(ConfigModel):
     @property
     def effective_retention_days(self) -> int | None:
         """Retention in days, or None where the tier has no retention policy."""
-        if not self.is_premium:
+        if not self.is_premium or self.soft_delete_days is not None:
             return None
         return 7 if self.retention_days is None else self.retention_days
 
@@ -299,13 +314,23 @@ def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
     arm_audience = containerregistry.AzureADAuthenticationAsArmPolicyArgs(
         status=containerregistry.AzureADAuthenticationAsArmPolicyStatus.DISABLED,
     )
-    retention_days = registry.effective_retention_days
-    if retention_days is None:
+    soft_delete = (
+        containerregistry.SoftDeletePolicyArgs(
+            retention_days=registry.soft_delete_days, status=containerregistry.PolicyStatus.ENABLED
+        )
+        if registry.soft_delete_days is not None
+        else containerregistry.SoftDeletePolicyArgs(status=containerregistry.PolicyStatus.DISABLED)
+    )
+    if not registry.is_premium:
         # Export and retention policies are Premium features; other tiers keep Azure's own
         # defaults (exports enabled, no retention), so nothing is sent for them.
-        return containerregistry.PoliciesArgs(azure_ad_authentication_as_arm_policy=arm_audience)
+        return containerregistry.PoliciesArgs(
+            azure_ad_authentication_as_arm_policy=arm_audience, soft_delete_policy=soft_delete
+        )
+    retention_days = registry.effective_retention_days
     return containerregistry.PoliciesArgs(
         azure_ad_authentication_as_arm_policy=arm_audience,
+        soft_delete_policy=soft_delete,
         export_policy=containerregistry.ExportPolicyArgs(
             status=(
                 containerregistry.ExportPolicyStatus.ENABLED
@@ -313,7 +338,12 @@ def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
                 else containerregistry.ExportPolicyStatus.DISABLED
             ),
         ),
-        retention_policy=containerregistry.RetentionPolicyArgs(
-            days=retention_days, status=containerregistry.PolicyStatus.ENABLED
+        retention_policy=(
+            containerregistry.RetentionPolicyArgs(
+                days=retention_days, status=containerregistry.PolicyStatus.ENABLED
+            )
+            if retention_days is not None
+            # Soft delete is on instead (Azure refuses both at once).
+            else containerregistry.RetentionPolicyArgs(status=containerregistry.PolicyStatus.DISABLED)
         ),
     )

@@ -1,0 +1,130 @@
+"""Who may pull from and push to the registry: role assignments at registry scope."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from enum import StrEnum
+
+import pulumi
+from pulumi_azure_native import authorization
+from pydantic import Field, field_validator
+
+from acr_cache.model import ConfigModel
+
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
+ROLE_IDS = {"AcrPull": ACR_PULL, "AcrPush": ACR_PUSH}
+"""The least-privilege data roles of a registry (AcrPush includes pull)."""
+# Broad roles refused at registry scope, by name and by role definition id.
+_BROAD_ROLES = {
+    "owner": "Owner",
+    "contributor": "Contributor",
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GRANT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c7a43-2f0f-4f8e-9e43-31a4d6f8b2c7")
+
+
+class PrincipalType(StrEnum):
+    """What kind of Entra ID object the principal is. Always sent: without it, ARM first looks a new
+    identity up in Entra ID and fails while it replicates (PrincipalNotFound)."""
+
+    SERVICE_PRINCIPAL = "ServicePrincipal"
+    USER = "User"
+    GROUP = "Group"
+
+
+class GrantConfig(ConfigModel):
+    """One principal's access. Its key in `acr-cache:access` names the grant (lowercase, hyphens)."""
+
+    principal_id: str = Field(
+        description="Object id (GUID) of the principal: an AKS kubelet identity "
+        "(`az aks show --query identityProfile.kubeletidentity.objectId`), a Container App's identity, "
+        "a CI service principal's object id, a user or a group.",
+    )
+    principal_type: PrincipalType = Field(
+        description="`ServicePrincipal` (managed identities included), `User` or `Group`."
+    )
+    role: str = Field(
+        default="AcrPull",
+        description="`AcrPull` (pull only) or `AcrPush` (push and pull). Owner and Contributor are "
+        "refused: they can also delete the registry and change its network rules.",
+    )
+
+    @field_validator("principal_id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        if not _GUID.match(value):
+            raise ValueError(
+                f"'{value}' is not an object id: expected a GUID like 00000000-0000-0000-0000-000000000000 "
+                "(`az ad sp show --id <app id> --query id -o tsv`)"
+            )
+        return value.lower()
+
+    @field_validator("role")
+    @classmethod
+    def _least_privilege(cls, value: str) -> str:
+        broad = _BROAD_ROLES.get(value.lower())
+        if broad:
+            raise ValueError(
+                f"{broad} on the registry can delete it and open its firewall: grant `AcrPull` to "
+                "workloads that pull and `AcrPush` to CI that publishes"
+            )
+        if value not in ROLE_IDS:
+            raise ValueError(f"'{value}' is not a registry role here: use `AcrPull` or `AcrPush`")
+        return value
+
+
+def check_grant_key(key: str) -> None:
+    if not _GRANT_KEY.match(key):
+        raise ValueError(f"'{key}' is not a valid grant name: 1-63 lowercase letters, digits and hyphens")
+
+
+def assignment_name(registry_key: str, principal_id: str, role: str) -> str:
+    """The same registry, principal and role always give the same assignment name."""
+    return str(
+        uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"{registry_key.lower()}/{principal_id.lower()}/{ROLE_IDS[role]}")
+    )
+
+
+class RegistryAccess(pulumi.ComponentResource):
+    """AcrPull/AcrPush role assignments on the registry, with deterministic names."""
+
+    assignments: dict[str, authorization.RoleAssignment]
+    """Role assignments by grant key."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        registry_id: pulumi.Input[str],
+        registry_key: str,
+        subscription_id: pulumi.Input[str],
+        grants: Mapping[str, GrantConfig],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("acr-cache:access:RegistryAccess", name, None, opts)
+        subscription = pulumi.Output.from_input(subscription_id)
+        self.assignments = {}
+        for key in sorted(grants):
+            grant = grants[key]
+            role_id = ROLE_IDS[grant.role]
+            self.assignments[key] = authorization.RoleAssignment(
+                f"{name}-{key}",
+                scope=registry_id,
+                role_assignment_name=assignment_name(registry_key, grant.principal_id, grant.role),
+                role_definition_id=subscription.apply(
+                    lambda sub, role_id=role_id: (
+                        f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
+                    )
+                ),
+                principal_id=grant.principal_id,
+                principal_type=authorization.PrincipalType(grant.principal_type.value),
+                description=f"{grant.role} on {registry_key} for {key}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({"grants": sorted(grants)})
