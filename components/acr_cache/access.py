@@ -79,6 +79,15 @@ class GrantConfig(ConfigModel):
         return value
 
 
+def role_definition_id(subscription_id: pulumi.Input[str], role_id: str) -> pulumi.Output[str]:
+    """The subscription-qualified id of a built-in role definition."""
+    return pulumi.Output.from_input(subscription_id).apply(
+        lambda subscription: (
+            f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
+        )
+    )
+
+
 def check_grant_key(key: str) -> None:
     if not _GRANT_KEY.match(key):
         raise ValueError(f"'{key}' is not a valid grant name: 1-63 lowercase letters, digits and hyphens")
@@ -108,7 +117,6 @@ class RegistryAccess(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acr-cache:access:RegistryAccess", name, None, opts)
-        subscription = pulumi.Output.from_input(subscription_id)
         self.assignments = {}
         for key in sorted(grants):
             grant = grants[key]
@@ -117,11 +125,7 @@ class RegistryAccess(pulumi.ComponentResource):
                 f"{name}-{key}",
                 scope=registry_id,
                 role_assignment_name=assignment_name(registry_key, grant.principal_id, grant.role),
-                role_definition_id=subscription.apply(
-                    lambda sub, role_id=role_id: (
-                        f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
-                    )
-                ),
+                role_definition_id=role_definition_id(subscription_id, role_id),
                 principal_id=grant.principal_id,
                 principal_type=authorization.PrincipalType(grant.principal_type.value),
                 description=f"{grant.role} on {registry_key} for {key}",

@@ -17,6 +17,7 @@ import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault
 from pydantic import Field, field_validator, model_validator
 
+from acr_cache.access import role_definition_id
 from acr_cache.key_vault import SECRET_NAME, CredentialVault, KeyVaultConfig
 from acr_cache.model import ConfigModel, field_error
 from acr_cache.upstreams import (
@@ -280,11 +281,7 @@ class ArtifactCache(pulumi.ComponentResource):
         self.credential_set_ids = {}
         self.credential_set_principal_ids = {}
         grants: dict[str, list[pulumi.Resource]] = {}
-        role_definition = pulumi.Output.from_input(subscription_id).apply(
-            lambda sub: (
-                f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}"
-            )
-        )
+        role_definition = role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER)
         for set_name in sorted(credential_sets):
             assert vault is not None and vault_config is not None  # the config requires a vault for sets
             spec = credential_sets[set_name]

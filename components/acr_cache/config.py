@@ -656,11 +656,12 @@ def _secret_key_problems(
 
 
 def _config_keys_named_in(document: Any) -> set[str]:
-    """Every `configKey` value anywhere in a raw config document."""
+    """Every config key name that a raw config document refers to."""
     found: set[str] = set()
     if isinstance(document, dict):
         for key, value in document.items():
-            if key == "configKey" and isinstance(value, str):
+            # `configKey` (credential sets), `usernameConfigKey` / `passwordConfigKey` (imports).
+            if isinstance(key, str) and key.lower().endswith("configkey") and isinstance(value, str):
                 found.add(value)
             else:
                 found |= _config_keys_named_in(value)

@@ -79,6 +79,8 @@ class ImportConfig(ConfigModel):
 def parse_image_source(source: str) -> tuple[str, str]:
     """(registry host, image reference below it); raises ValueError with the fix."""
     host, _, image = source.partition("/")
+    if image and _HOST.match(host.lower()) and host != host.lower():
+        raise ValueError(f"'{source}' must have a lowercase registry host: write '{host.lower()}/{image}'")
     if not image or not _HOST.match(host):
         raise ValueError(
             f"'{source}' needs the registry host first, e.g. 'docker.io/library/alpine:3.20' or "
@@ -212,7 +214,9 @@ class ImageImportProvider(ResourceProvider):
                 base_url=str(props.get("armEndpoint") or PUBLIC_ARM_ENDPOINT),
                 **self._client_options,
             )
-            extra = {"polling_interval": self._polling_interval} if self._polling_interval is not None else {}
+            extra: dict[str, Any] = (
+                {"polling_interval": self._polling_interval} if self._polling_interval is not None else {}
+            )
             with client:
                 poller = client.registries.begin_import_image(
                     str(props["resourceGroupName"]), str(props["registryName"]), parameters, **extra

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import pulumi
 from pulumi_azure_native import containerregistry, resources
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from acr_cache.model import AzureRegion, ConfigModel, Tags, field_error
 
@@ -18,6 +18,19 @@ from acr_cache.model import AzureRegion, ConfigModel, Tags, field_error
 _RESOURCE_GROUP_NAME = re.compile(r"^[-\w.()]{1,90}$")
 # ARM RegistryNameParameter: 5-50 characters, ^[a-zA-Z0-9]*$, unique across all of Azure.
 _REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
+_REGISTRY_URN = re.compile(
+    r"^urn:pulumi:[^:]+::[^:]+::([^:]+:[^:]+:[^:]+\$)*azure-native:containerregistry:Registry::.+$"
+)
+
+
+def _check_registry_urn(urn: str) -> str:
+    if not _REGISTRY_URN.match(urn):
+        raise ValueError(
+            f"'{urn}' is not the URN of a registry: expected urn:pulumi:<stack>::<project>::"
+            "[<parent types>$]azure-native:containerregistry:Registry::<name> "
+            "(`pulumi stack --show-urns` lists them)"
+        )
+    return urn
 
 
 class Sku(StrEnum):
@@ -123,6 +136,13 @@ class RegistryConfig(ConfigModel):
         "access is disabled.",
     )
     tags: Tags = Field(default_factory=dict, description="Tags on the registry.")
+    aliases: list[Annotated[str, AfterValidator(_check_registry_urn)]] = Field(
+        default_factory=list,
+        description="Earlier URNs of this registry in the same stack, e.g. "
+        "`urn:pulumi:prod::acr-cache::azure-native:containerregistry:Registry::acr` from the program "
+        "you ran before acr-cache. Pulumi then adopts that registry instead of deleting it and "
+        "creating a new one. See docs/protection.md.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -271,7 +291,7 @@ class RegistryCore(pulumi.ComponentResource):
             data_endpoint_enabled=network.data_endpoint_enabled,
             policies=_policies(registry),
             tags=registry.tags or None,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, aliases=list(registry.aliases) or None),
         )
         self.registry_id = self.registry.id
         self.registry_name = self.registry.name

@@ -33,6 +33,7 @@ class PlannedResource:
     protect: bool
     replace_on_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    alias_urns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +89,8 @@ class RecordingMonitor(MockMonitor):
             protect=bool(request.protect),
             replace_on_changes=sorted(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
+            # Only the explicit URN aliases: azure-native adds a type alias per API version.
+            alias_urns=sorted(a.urn for a in request.aliases if a.WhichOneof("alias") == "urn"),
         )
         return response
 

@@ -1,0 +1,161 @@
+"""A loopback HTTPS server that speaks ARM's long-running-operation protocol for `importImage`.
+
+POST .../registries/{name}/importImage answers 202 with a Location header; GETs on that location
+answer 202 while the operation runs, then 200 (success) or an ARM error status and body (failure).
+A certificate made at start-up is the server's, and tests trust it, because azure-core refuses to
+send bearer tokens over plain HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+VALID_TOKEN = "test-token"
+
+
+@dataclass
+class Scenario:
+    """How the server behaves for one test."""
+
+    polls_before_done: int = 1
+    """How many polls answer 202 before the outcome (-1: never finishes)."""
+    fail_with: tuple[int, str, str] | None = None
+    """(status, ARM error code, message) of a failed operation."""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    """Every request received: method, path, query, headers, body."""
+
+
+class ArmServer:
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._dir = tempfile.TemporaryDirectory()
+        self.cert_path = Path(self._dir.name) / "cert.pem"
+        key_path = Path(self._dir.name) / "key.pem"
+        _self_signed(self.cert_path, key_path)
+        handler = _handler(scenario)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_path, key_path)
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def __enter__(self) -> ArmServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+        self._dir.cleanup()
+
+
+def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
+    polls = {"count": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:  # keep test output quiet
+            return
+
+        def _record(self, body: Any) -> None:
+            path, _, query = self.path.partition("?")
+            scenario.requests.append(
+                {
+                    "method": self.command,
+                    "path": path,
+                    "query": query,
+                    "headers": dict(self.headers),
+                    "body": body,
+                }
+            )
+
+        def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+            payload = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _authorised(self) -> bool:
+            if self.headers.get("Authorization") == f"Bearer {VALID_TOKEN}":
+                return True
+            self._send(
+                401,
+                {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}},
+            )
+            return False
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"null")
+            self._record(body)
+            if not self._authorised():
+                return
+            if not self.path.split("?")[0].endswith("/importImage"):
+                self._send(404, {"error": {"code": "NotFound", "message": self.path}})
+                return
+            location = f"https://{self.headers['Host']}/operations/import-1?api-version=test"
+            self._send(202, None, {"Location": location, "Retry-After": "0"})
+
+        def do_GET(self) -> None:
+            self._record(None)
+            if not self._authorised():
+                return
+            polls["count"] += 1
+            if scenario.polls_before_done < 0 or polls["count"] <= scenario.polls_before_done:
+                self._send(202, None, {"Location": self.path, "Retry-After": "0"})
+                return
+            if scenario.fail_with is not None:
+                status, code, message = scenario.fail_with
+                self._send(status, {"error": {"code": code, "message": message}})
+                return
+            self._send(200, {})
+
+    return Handler
+
+
+def _self_signed(cert_path: Path, key_path: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
