@@ -241,6 +241,16 @@ def test_prod_plan_is_private_geo_replicated_and_clean(capsys: pytest.CaptureFix
     (zone,) = of("azure-native:privatedns:PrivateZone")
     assert zone["inputs"]["privateZoneName"] == "privatelink.azurecr.io" and zone["protect"] is True
     assert len(of("azure-native:privatedns:VirtualNetworkLink")) == 2
+    pulls = [
+        g
+        for g in of("azure-native:authorization:RoleAssignment")
+        if g["inputs"]["roleDefinitionId"].endswith("7f951dda-4ed3-4680-a7ca-43fe172d538d")
+    ]
+    assert len(pulls) == 3 and all(g["inputs"]["principalType"] == "ServicePrincipal" for g in pulls)
+    imports = of("pulumi-python:dynamic/acr-cache:ImageImport")
+    assert len(imports) == 2 and all("@sha256:" in i["inputs"]["source"] for i in imports)
+    locks = of("azure-native:authorization:ManagementLockByScope")
+    assert sorted(lock["inputs"]["level"] for lock in locks) == ["CanNotDelete", "CanNotDelete"]
 
 
 def test_network_refusal_exits_2_through_the_cli(capsys: pytest.CaptureFixture[str], project: Path) -> None:
