@@ -1,6 +1,7 @@
 """`acr-cache`: the offline plan of a stack, and the generated config reference.
 
-Exit status: 0 success; 1 schema problems (or a failing program); 2 bad config or bad invocation.
+Exit status: 0 success; 1 schema problems (or a failing program); 2 bad config or bad invocation;
+3 a mandatory policy violation.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_SCHEMA = 1
 EXIT_CONFIG = 2
+EXIT_POLICY = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml (stack = NAME)")
     plan.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     plan.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    plan.add_argument(
+        "--policy-config",
+        type=Path,
+        default=None,
+        help="policy levels and options, as for `pulumi preview --policy-pack-config` (JSON)",
+    )
     plan.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
 
     docs = commands.add_parser("docs", help="write the config reference generated from the model")
@@ -40,20 +48,29 @@ def main(argv: list[str] | None = None) -> int:
         return _docs(args.output, args.check)
     if args.stack and args.config:
         parser.error("give a stack name or --config, not both")
-    return _plan(args.stack, args.config, args.format, args.cwd or Path.cwd(), args.debug)
+    return _plan(args.stack, args.config, args.format, args.cwd or Path.cwd(), args.debug, args.policy_config)
 
 
-def _plan(stack: str | None, config: Path | None, fmt: str, cwd: Path, debug: bool) -> int:
+def _plan(
+    stack: str | None,
+    config: Path | None,
+    fmt: str,
+    cwd: Path,
+    debug: bool,
+    policy_config: Path | None = None,
+) -> int:
     # Imported here so that `acr-cache --help` stays instant.
     from acr_cache.config import ConfigError
     from acr_cache.plan import make_plan
     from acr_cache.plan.runner import ProgramFailed
     from acr_cache.plan.stackfile import StackFileError, load_stack_files
     from acr_cache.plan.table import render_table
+    from acr_cache.policy import PolicyConfig, PolicyConfigError, evaluate, from_planned
 
     try:
         files = load_stack_files(stack, config, cwd)
-    except StackFileError as exc:
+        policies = PolicyConfig.load(policy_config) if policy_config else PolicyConfig()
+    except (StackFileError, PolicyConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
@@ -71,17 +88,27 @@ def _plan(stack: str | None, config: Path | None, fmt: str, cwd: Path, debug: bo
         print("(run with --debug for the traceback)", file=sys.stderr)
         return EXIT_SCHEMA
 
+    report = evaluate(from_planned(result.run.resources), policies)
     if fmt == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render_table(result))
-    for note in result.notes + result.run.messages:
+        counts = (
+            f"{len(report.mandatory)} mandatory, {len(report.violations) - len(report.mandatory)} advisory"
+        )
+        sys.stdout.write(f"Policy violations: {counts}\n")
+    for note in result.notes + result.run.messages + report.not_evaluated:
         print(f"note: {note}", file=sys.stderr)
+    for violation in report.violations:
+        print(f"policy: {violation}", file=sys.stderr)
     if result.schema_problems:
         print(f"error: {len(result.schema_problems)} schema problem(s):", file=sys.stderr)
         for problem in result.schema_problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_SCHEMA
+    if report.mandatory:
+        print(f"error: {len(report.mandatory)} mandatory policy violation(s)", file=sys.stderr)
+        return EXIT_POLICY
     return EXIT_OK
 
 
