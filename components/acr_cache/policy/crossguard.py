@@ -6,6 +6,7 @@ PolicyPack constructor serves gRPC forever, so only policy/__main__.py calls it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -39,7 +40,7 @@ def _schema(control: Control) -> PolicyConfigSchema | None:
     )
 
 
-def _options(control: Control, config: dict[str, Any] | None) -> dict[str, Any]:
+def _options(control: Control, config: Mapping[str, Any] | None) -> dict[str, Any]:
     values = {key: default for key, (_, default, _) in control.options.items()}
     values.update({k: v for k, v in (config or {}).items() if k in control.options})
     return values
