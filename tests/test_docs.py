@@ -22,6 +22,16 @@ def test_reference_lists_every_section_and_key() -> None:
     assert "| `location` | Azure region | required |" in text
 
 
+def test_security_controls_table_is_up_to_date() -> None:
+    from acr_cache.docgen import with_controls
+    from acr_cache.policy import CONTROLS
+
+    committed = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert committed == with_controls(committed), "docs/security.md is stale: run `acr-cache docs`"
+    for control in CONTROLS:
+        assert f"| `{control.name}` | {control.level} |" in committed
+
+
 def test_docs_check_detects_a_stale_file(tmp_path, capsys) -> None:
     stale = tmp_path / "configuration.md"
     stale.write_text("old\n")

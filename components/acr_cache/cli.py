@@ -113,18 +113,25 @@ def _plan(
 
 
 def _docs(output: Path, check: bool) -> int:
-    from acr_cache.docgen import configuration_reference
+    from acr_cache.docgen import configuration_reference, with_controls
 
-    text = configuration_reference()
+    security = output.parent / "security.md"
+    documents = {output: configuration_reference()}
+    if security.is_file():
+        documents[security] = with_controls(security.read_text(encoding="utf-8"))
+    stale = [
+        path
+        for path, text in documents.items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
     if check:
-        current = output.read_text(encoding="utf-8") if output.is_file() else ""
-        if current != text:
-            print(f"{output} is stale: run `acr-cache docs` and commit the result", file=sys.stderr)
-            return 1
-        return EXIT_OK
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    print(f"wrote {output}")
+        for path in stale:
+            print(f"{path} is stale: run `acr-cache docs` and commit the result", file=sys.stderr)
+        return 1 if stale else EXIT_OK
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(documents[path], encoding="utf-8")
+        print(f"wrote {path}")
     return EXIT_OK
 
 
