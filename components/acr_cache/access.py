@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from enum import StrEnum
 
 import pulumi
@@ -111,7 +112,7 @@ class RegistryAccess(pulumi.ComponentResource):
         name: str,
         *,
         registry_id: pulumi.Input[str],
-        registry_key: str,
+        registry_key: pulumi.Input[str],
         subscription_id: pulumi.Input[str],
         grants: Mapping[str, GrantConfig],
         opts: pulumi.ResourceOptions | None = None,
@@ -124,11 +125,13 @@ class RegistryAccess(pulumi.ComponentResource):
             self.assignments[key] = authorization.RoleAssignment(
                 f"{name}-{key}",
                 scope=registry_id,
-                role_assignment_name=assignment_name(registry_key, grant.principal_id, grant.role),
+                role_assignment_name=pulumi.Output.from_input(registry_key).apply(
+                    partial(assignment_name, principal_id=grant.principal_id, role=grant.role)
+                ),
                 role_definition_id=role_definition_id(subscription_id, role_id),
                 principal_id=grant.principal_id,
                 principal_type=authorization.PrincipalType(grant.principal_type.value),
-                description=f"{grant.role} on {registry_key} for {key}",
+                description=pulumi.Output.concat(grant.role, " on ", registry_key, " for ", key),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({"grants": sorted(grants)})

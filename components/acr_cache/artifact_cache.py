@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import partial
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -257,7 +258,7 @@ class ArtifactCache(pulumi.ComponentResource):
     credential_set_principal_ids: dict[str, pulumi.Output[str]]
     """Principal ids of the credential sets' system-assigned identities by name."""
     cache_rules: dict[str, containerregistry.CacheRule]
-    pull_references: dict[str, str]
+    pull_references: dict[str, pulumi.Output[str]]
     """Per rule, what clients pull: `<loginServer>/<target>`."""
 
     def __init__(
@@ -265,8 +266,8 @@ class ArtifactCache(pulumi.ComponentResource):
         name: str,
         *,
         registry_name: pulumi.Input[str],
-        registry_key: str,
-        login_server: str,
+        registry_key: pulumi.Input[str],
+        login_server: pulumi.Input[str],
         resource_group_name: pulumi.Input[str],
         subscription_id: pulumi.Input[str],
         vault: CredentialVault | None,
@@ -335,13 +336,17 @@ class ArtifactCache(pulumi.ComponentResource):
                     f"{name}-{set_name}-{role}-reader",
                     # The narrowest scope Azure allows: the one secret, not the vault.
                     scope=vault.secret_id(secret_names[role]),
-                    role_assignment_name=assignment_name(registry_key, set_name, secret_names[role]),
+                    role_assignment_name=pulumi.Output.from_input(registry_key).apply(
+                        partial(assignment_name, set_name=set_name, secret_name=secret_names[role])
+                    ),
                     role_definition_id=role_definition,
                     principal_id=principal_id,
                     # Without the type, ARM looks the new identity up in Entra ID first and can fail
                     # while it replicates.
                     principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                    description=f"Credential set {set_name} of {registry_key} reads its {role}",
+                    description=pulumi.Output.concat(
+                        "Credential set ", set_name, " of ", registry_key, " reads its ", role
+                    ),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=written),
                 )
                 for role in ("username", "password")
@@ -370,7 +375,7 @@ class ArtifactCache(pulumi.ComponentResource):
                 credential_set_resource_id=set_id,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
             )
-            self.pull_references[rule_name] = f"{login_server}/{rule.target}"
+            self.pull_references[rule_name] = pulumi.Output.concat(login_server, "/", rule.target)
         self.register_outputs(
             {
                 "credentialSetIds": self.credential_set_ids,

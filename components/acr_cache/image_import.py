@@ -303,7 +303,7 @@ class ImageImports(pulumi.ComponentResource):
 
     imports: dict[str, ImageImport]
     """Import resources by target."""
-    references: dict[str, str]
+    references: dict[str, pulumi.Output[str]]
     """Per target, what clients pull: `<loginServer>/<repository>:<tag>`."""
 
     def __init__(
@@ -313,7 +313,7 @@ class ImageImports(pulumi.ComponentResource):
         subscription_id: pulumi.Input[str],
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
-        login_server: str,
+        login_server: pulumi.Input[str],
         images: Mapping[str, ImportConfig],
         credentials: Mapping[str, tuple[pulumi.Input[str], pulumi.Input[str]]],
         opts: pulumi.ResourceOptions | None = None,
@@ -336,5 +336,7 @@ class ImageImports(pulumi.ComponentResource):
                 password=password,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.references = {target: f"{login_server}/{target}" for target in sorted(images)}
+        self.references = {
+            target: pulumi.Output.concat(login_server, "/", target) for target in sorted(images)
+        }
         self.register_outputs({"importedImages": self.references})

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 import pulumi
 from pulumi_azure_native import network, privatedns
@@ -213,6 +214,10 @@ class PrivateAccessConfig(ConfigModel):
         return sorted(set(clashes))
 
 
+def _endpoint_name(registry_name: str, key: str) -> str:
+    return f"pe-{registry_name.lower()}-{key}"
+
+
 def usable_addresses(prefix_length: int) -> int:
     return 2 ** (32 - prefix_length) - _AZURE_RESERVED_IPS
 
@@ -244,7 +249,7 @@ class PrivateAccess(pulumi.ComponentResource):
         name: str,
         *,
         registry_id: pulumi.Input[str],
-        registry_name: str,
+        registry_name: pulumi.Input[str],
         resource_group_name: pulumi.Input[str],
         home_region: str,
         config: PrivateAccessConfig,
@@ -260,7 +265,9 @@ class PrivateAccess(pulumi.ComponentResource):
         for key in sorted(config.endpoints):
             endpoint = config.endpoints[key]
             group = endpoint.resource_group or resource_group_name
-            endpoint_name = endpoint.name or f"pe-{registry_name.lower()}-{key}"
+            endpoint_name: pulumi.Input[str] = endpoint.name or pulumi.Output.from_input(registry_name).apply(
+                partial(_endpoint_name, key=key)
+            )
             resource = network.PrivateEndpoint(
                 f"{name}-{key}",
                 private_endpoint_name=endpoint_name,
@@ -269,7 +276,7 @@ class PrivateAccess(pulumi.ComponentResource):
                 # A reference by id only: SubnetArgs would add its own network-policy defaults to
                 # the body, which belong to the subnet (and its owner), not to the endpoint.
                 subnet={"id": endpoint.subnet_id},
-                custom_network_interface_name=f"{endpoint_name}-nic",
+                custom_network_interface_name=pulumi.Output.concat(endpoint_name, "-nic"),
                 # No ip_configurations: static addresses make every later replica fail, because
                 # Azure must add an address for the new region's data endpoint to this endpoint.
                 private_link_service_connections=[
