@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from functools import partial
 from enum import StrEnum
+from functools import partial
 
 import pulumi
 from pulumi_azure_native import authorization

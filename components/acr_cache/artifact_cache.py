@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from functools import partial
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault
@@ -23,6 +23,7 @@ from acr_cache.key_vault import SECRET_NAME, CredentialVault, KeyVaultConfig
 from acr_cache.model import ConfigModel, field_error
 from acr_cache.upstreams import (
     DOCKER_HUB,
+    MAX_CACHE_RULES,
     RULE_NAME,
     Auth,
     check_login_server,
@@ -30,6 +31,7 @@ from acr_cache.upstreams import (
     derive_rule_name,
     is_wildcard,
     parse_source,
+    wildcards_overlap,
 )
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -226,6 +228,79 @@ class DockerMirrorConfig(ConfigModel):
         return CacheRuleConfig(
             source=f"{DOCKER_HUB}/*", target="*", name=self.rule_name, credential_set=self.credential_set
         )
+
+
+def rule_set_problems(
+    entries: list[tuple[str, str, CacheRuleConfig]],
+    credential_sets: Mapping[str, CredentialSetConfig],
+    rules_path: str,
+    sets_path: str,
+) -> list[tuple[str, str]]:
+    """(key path, message) for what ACR refuses in a set of rules: more than 1,000, duplicate names,
+    equal or nested wildcard targets, two rules for one repository, a credential set that is
+    missing or logs in to another upstream. `entries` are (key path, rule name, rule)."""
+    problems: list[tuple[str, str]] = []
+    if len(entries) > MAX_CACHE_RULES:
+        problems.append(
+            (
+                rules_path,
+                f"{len(entries)} cache rules; a registry holds at most {MAX_CACHE_RULES}: replace groups of "
+                "rules by wildcard rules (`library/*`)",
+            )
+        )
+    names: dict[str, str] = {}
+    static_targets: dict[str, str] = {}
+    wildcards: list[tuple[str, str]] = []
+    for path, name, rule in entries:
+        if name in names:
+            problems.append(
+                (
+                    path,
+                    f"rule name '{name}' is also the name of {names[name]}: give one of them a different `name`",
+                )
+            )
+        names.setdefault(name, path)
+        if rule.credential_set is not None:
+            spec = credential_sets.get(rule.credential_set)
+            if spec is None:
+                known = ", ".join(f"`{k}`" for k in credential_sets) or "none"
+                problems.append(
+                    (
+                        f"{path}.credentialSet",
+                        f"no credential set '{rule.credential_set}' in {sets_path} (defined: {known})",
+                    )
+                )
+            elif spec.login_server != rule.host:
+                problems.append(
+                    (
+                        f"{path}.credentialSet",
+                        f"credential set '{rule.credential_set}' logs in to {spec.login_server}, but the rule "
+                        f"pulls from {rule.host}: use a set whose loginServer is {rule.host}",
+                    )
+                )
+        if is_wildcard(rule.target):
+            for other_path, other_target in wildcards:
+                if wildcards_overlap(rule.target, other_target):
+                    problems.append(
+                        (
+                            f"{path}.target",
+                            f"wildcard target '{rule.target}' overlaps '{other_target}' of {other_path}; ACR "
+                            "refuses wildcard rules whose targets are equal or nested: remove one, or use a "
+                            "static rule for the single repository",
+                        )
+                    )
+            wildcards.append((path, rule.target))
+        elif rule.target in static_targets:
+            problems.append(
+                (
+                    f"{path}.target",
+                    f"target '{rule.target}' is already the target of {static_targets[rule.target]}: a "
+                    "repository can have one rule",
+                )
+            )
+        else:
+            static_targets[rule.target] = path
+    return problems
 
 
 @dataclass(frozen=True)

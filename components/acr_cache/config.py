@@ -23,7 +23,13 @@ from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from acr_cache.access import GrantConfig, check_grant_key
-from acr_cache.artifact_cache import CacheRuleConfig, CredentialSetConfig, DockerMirrorConfig, secret_name_for
+from acr_cache.artifact_cache import (
+    CacheRuleConfig,
+    CredentialSetConfig,
+    DockerMirrorConfig,
+    rule_set_problems,
+    secret_name_for,
+)
 from acr_cache.image_import import ImportConfig, check_import_target
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import AzureRegion, ConfigModel
@@ -37,7 +43,7 @@ from acr_cache.private_access import (
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
-from acr_cache.upstreams import MAX_CACHE_RULES, RULE_NAME, is_wildcard, wildcard_prefix, wildcards_overlap
+from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
 
 NAMESPACE = "acr-cache"
 OFFLINE_PLACEHOLDER = "offline-plan-placeholder-secret"
@@ -279,22 +285,16 @@ class StackConfig(ConfigModel):
         return problems
 
     def _cache_rule_problems(self) -> list[ConfigProblem]:
-        problems: list[ConfigProblem] = []
         entries = self.rule_entries()
-        if len(entries) > MAX_CACHE_RULES:
-            problems.append(
-                ConfigProblem(
-                    f"{NAMESPACE}:cacheRules",
-                    f"{len(entries)} cache rules; a registry holds at most {MAX_CACHE_RULES}: replace "
-                    "groups of rules by wildcard rules (`library/*`)",
-                )
+        problems = [
+            ConfigProblem(path, message)
+            for path, message in rule_set_problems(
+                entries, self.credential_sets, f"{NAMESPACE}:cacheRules", f"{NAMESPACE}:credentialSets"
             )
-        names: dict[str, str] = {}
-        static_targets: dict[str, str] = {}
-        wildcards: list[tuple[str, str]] = []
-        for path, name, rule in entries:
-            if isinstance(self.cache_rules, dict) and path.startswith(f"{NAMESPACE}:cacheRules."):
-                key = path.rsplit(".", 1)[1]
+        ]
+        if isinstance(self.cache_rules, dict):
+            for key, rule in self.cache_rules.items():
+                path = f"{NAMESPACE}:cacheRules.{key}"
                 if not RULE_NAME.match(key):
                     problems.append(
                         ConfigProblem(
@@ -307,37 +307,6 @@ class StackConfig(ConfigModel):
                             f"{path}.name", "in the map form the key is the rule's name: remove `name`"
                         )
                     )
-            if name in names:
-                problems.append(
-                    ConfigProblem(
-                        path,
-                        f"rule name '{name}' is also the name of {names[name]}: give one of them a different `name`",
-                    )
-                )
-            names.setdefault(name, path)
-            problems.extend(self._rule_set_problems(path, rule))
-            if is_wildcard(rule.target):
-                for other_path, other_target in wildcards:
-                    if wildcards_overlap(rule.target, other_target):
-                        problems.append(
-                            ConfigProblem(
-                                f"{path}.target",
-                                f"wildcard target '{rule.target}' overlaps '{other_target}' of {other_path}; "
-                                "ACR refuses wildcard rules whose targets are equal or nested: remove one, or "
-                                "use a static rule for the single repository",
-                            )
-                        )
-                wildcards.append((path, rule.target))
-            elif rule.target in static_targets:
-                problems.append(
-                    ConfigProblem(
-                        f"{path}.target",
-                        f"target '{rule.target}' is already the target of {static_targets[rule.target]}: "
-                        "a repository can have one rule",
-                    )
-                )
-            else:
-                static_targets[rule.target] = path
         problems.extend(self._mirror_problems())
         if (
             entries
@@ -353,28 +322,6 @@ class StackConfig(ConfigModel):
                 )
             )
         return problems
-
-    def _rule_set_problems(self, path: str, rule: CacheRuleConfig) -> list[ConfigProblem]:
-        if rule.credential_set is None:
-            return []
-        spec = self.credential_sets.get(rule.credential_set)
-        if spec is None:
-            known = ", ".join(f"`{k}`" for k in self.credential_sets) or "none"
-            return [
-                ConfigProblem(
-                    f"{path}.credentialSet",
-                    f"no credential set '{rule.credential_set}' in acr-cache:credentialSets (defined: {known})",
-                )
-            ]
-        if spec.login_server != rule.host:
-            return [
-                ConfigProblem(
-                    f"{path}.credentialSet",
-                    f"credential set '{rule.credential_set}' logs in to {spec.login_server}, but the rule "
-                    f"pulls from {rule.host}: use a set whose loginServer is {rule.host}",
-                )
-            ]
-        return []
 
     def _mirror_problems(self) -> list[ConfigProblem]:
         mirror = self.docker_mirror
