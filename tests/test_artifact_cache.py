@@ -208,6 +208,21 @@ def test_rule_with_an_existing_credential_set_id() -> None:
     assert by_type(run, VAULT) == [] and by_type(run, CREDENTIAL_SET) == []
 
 
+def test_rule_with_a_credential_set_of_the_same_registry_by_name() -> None:
+    rules = {
+        "team-nginx": {
+            "source": "docker.io/library/nginx",
+            "target": "team/nginx",
+            "registryCredentialSet": "dockerhub",
+        }
+    }
+    run = run_stack(sections(cacheRules=rules))
+    assert one(run, RULE).inputs["credentialSetResourceId"] == (
+        f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ContainerRegistry/registries/"
+        "acrcachetest01/credentialSets/dockerhub"
+    )
+
+
 def test_cache_rules_work_on_basic() -> None:
     run = run_stack(
         sections(
@@ -409,7 +424,7 @@ REFUSED: list[tuple[Any, str, str]] = [
             )
         },
         "acr-cache:cacheRules.r-both.credentialSetId",
-        "not both",
+        "not several",
     ),
     (
         [wildcard("mcr.microsoft.com/a/b", "lib/x-y"), wildcard("ghcr.io/c/d", "lib/x/y")],

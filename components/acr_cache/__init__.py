@@ -1,18 +1,55 @@
-"""acr-cache: an Azure Container Registry as a secure, geo-replicated pull-through cache (Pulumi)."""
+"""acr-cache: an Azure Container Registry as a secure, geo-replicated pull-through cache (Pulumi).
+
+The public components (also a Pulumi component package for other languages) take `args` whose
+sections mirror the stack config; see README "Reuse" and docs/configuration.md:
+
+    from acr_cache import ArtifactCache
+    ArtifactCache("team-a", {"registry_id": platform_registry_id, "cache_rules": {...}})
+"""
 
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_stack_config
+from acr_cache.package import (
+    COMPONENTS,
+    PACKAGE,
+    Access,
+    AccessArgs,
+    ArtifactCache,
+    ArtifactCacheArgs,
+    ImageImports,
+    ImageImportsArgs,
+    PrivateAccess,
+    PrivateAccessArgs,
+    Registry,
+    RegistryArgs,
+    Replicas,
+    ReplicasArgs,
+)
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, RegistryCore, RegistryNetwork, ResourceGroupConfig, Sku
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "COMPONENTS",
+    "PACKAGE",
+    "Access",
+    "AccessArgs",
+    "ArtifactCache",
+    "ArtifactCacheArgs",
     "ConfigError",
     "ConfigProblem",
+    "ImageImports",
+    "ImageImportsArgs",
+    "PrivateAccess",
+    "PrivateAccessArgs",
     "ProtectionConfig",
+    "Registry",
+    "RegistryArgs",
     "RegistryConfig",
     "RegistryCore",
     "RegistryNetwork",
+    "Replicas",
+    "ReplicasArgs",
     "ResourceGroupConfig",
     "Sku",
     "StackConfig",

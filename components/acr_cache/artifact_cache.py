@@ -129,6 +129,12 @@ class CacheRuleConfig(ConfigModel):
         description="ARM id of a credential set that exists outside this stack (another team's "
         "registry config), instead of `credentialSet`.",
     )
+    registry_credential_set: str | None = Field(
+        default=None,
+        description="Name of a credential set that already exists on the same registry (the "
+        "platform's `dockerhub`, say), instead of `credentialSet`: a team adding rules to a shared "
+        "registry reuses its sets without knowing their ids.",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> CacheRuleConfig:
@@ -146,8 +152,19 @@ class CacheRuleConfig(ConfigModel):
                 f"source '{self.source}' and target '{self.target}' must both end in `/*` (a wildcard "
                 "rule) or neither (a rule for one repository)",
             )
-        if self.credential_set and self.credential_set_id:
-            raise field_error("credentialSetId", "give `credentialSet` or `credentialSetId`, not both")
+        given = [
+            k for k in ("credential_set", "credential_set_id", "registry_credential_set") if getattr(self, k)
+        ]
+        if len(given) > 1:
+            raise field_error(
+                "credentialSetId",
+                "give one of `credentialSet`, `credentialSetId` and `registryCredentialSet`, not several",
+            )
+        if self.registry_credential_set and not RULE_NAME.match(self.registry_credential_set):
+            raise field_error(
+                "registryCredentialSet",
+                f"'{self.registry_credential_set}' is not a credential set name: 5-50 letters, digits and hyphens",
+            )
         if self.credential_set_id and not _CREDENTIAL_SET_ID.match(self.credential_set_id):
             raise field_error(
                 "credentialSetId",
@@ -155,7 +172,7 @@ class CacheRuleConfig(ConfigModel):
                 "resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<registry>/"
                 "credentialSets/<name>",
             )
-        uses_set = bool(self.credential_set or self.credential_set_id)
+        uses_set = bool(self.credential_set or self.credential_set_id or self.registry_credential_set)
         upstream = source.upstream
         if upstream.auth is Auth.REQUIRED and not uses_set:
             hint = " (Azure refuses it: EnforceDockerAuthentication)" if source.host == DOCKER_HUB else ""
@@ -436,6 +453,17 @@ class ArtifactCache(pulumi.ComponentResource):
             rule = rules[rule_name]
             set_id: pulumi.Input[str] | None = rule.credential_set_id
             waits: list[pulumi.Resource] = []
+            if rule.registry_credential_set:
+                set_id = pulumi.Output.concat(
+                    "/subscriptions/",
+                    subscription_id,
+                    "/resourceGroups/",
+                    resource_group_name,
+                    "/providers/Microsoft.ContainerRegistry/registries/",
+                    registry_name,
+                    "/credentialSets/",
+                    rule.registry_credential_set,
+                )
             if rule.credential_set:
                 set_id = self.credential_set_ids[rule.credential_set]
                 # An unhealthy set makes the first pulls fail: create the rule once the grants exist.

@@ -43,9 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
     docs.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
 
+    schema = commands.add_parser("schema", help="write the component package schema (components/schema.json)")
+    schema.add_argument("--output", type=Path, default=Path("components/schema.json"))
+    schema.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
+
     args = parser.parse_args(argv)
     if args.command == "docs":
         return _docs(args.output, args.check)
+    if args.command == "schema":
+        return _schema(args.output, args.check)
     if args.stack and args.config:
         parser.error("give a stack name or --config, not both")
     return _plan(args.stack, args.config, args.format, args.cwd or Path.cwd(), args.debug, args.policy_config)
@@ -109,6 +115,22 @@ def _plan(
     if report.mandatory:
         print(f"error: {len(report.mandatory)} mandatory policy violation(s)", file=sys.stderr)
         return EXIT_POLICY
+    return EXIT_OK
+
+
+def _schema(output: Path, check: bool) -> int:
+    from acr_cache import __version__
+    from acr_cache.package import package_schema
+
+    text = json.dumps(package_schema(__version__), indent=2, sort_keys=True) + "\n"
+    current = output.read_text(encoding="utf-8") if output.is_file() else ""
+    if check:
+        if current != text:
+            print(f"{output} is stale: run `acr-cache schema` and commit the result", file=sys.stderr)
+            return 1
+        return EXIT_OK
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}")
     return EXIT_OK
 
 

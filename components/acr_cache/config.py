@@ -182,7 +182,7 @@ class StackConfig(ConfigModel):
             *self._replica_problems(),
             *self._premium_problems(),
             *self._network_problems(),
-            *self._private_access_problems(),
+            *self.private_access_problems(),
             *self._credential_set_problems(),
             *self._cache_rule_problems(),
             *self._access_problems(),
@@ -421,7 +421,7 @@ class StackConfig(ConfigModel):
             )
         return problems
 
-    def _private_access_problems(self) -> list[ConfigProblem]:
+    def private_access_problems(self) -> list[ConfigProblem]:
         access = self.private_access
         prefix = f"{NAMESPACE}:privateAccess"
         if not access.endpoints:
@@ -563,7 +563,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
         config = StackConfig.model_validate(document)
     except ValidationError as exc:
         # A refused section is already reported; its absence from the document is no news.
-        problems.extend(p for p in _problems_from(exc) if p.key.partition(":")[2] not in refused)
+        problems.extend(p for p in problems_from(exc) if p.key.partition(":")[2] not in refused)
         raise ConfigError(problems) from None
     problems.extend(config.cross_section_problems())
     problems.extend(_secret_key_problems(config, values, secret))
@@ -653,20 +653,21 @@ def _join(names: Iterable[str]) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
 
-def _problems_from(exc: ValidationError) -> list[ConfigProblem]:
+def problems_from(exc: ValidationError, prefix: str = f"{NAMESPACE}:") -> list[ConfigProblem]:
+    """One problem per validation error, keyed by its path below `prefix`, never echoing input."""
     problems = []
     for error in exc.errors(include_url=False, include_input=False):
         loc = list(error["loc"])
         if error["type"] == "acr_cache_field":
             loc.append(error["ctx"]["field"])
-        problems.append(ConfigProblem(_key_path(loc), _message(error, loc)))
+        problems.append(ConfigProblem(_key_path(loc, prefix), _message(error, loc)))
     return problems
 
 
-def _key_path(loc: list[int | str]) -> str:
+def _key_path(loc: list[int | str], prefix: str) -> str:
     if not loc:
-        return f"{NAMESPACE}:<root>"
-    path = f"{NAMESPACE}:{loc[0]}"
+        return f"{prefix}<root>"
+    path = f"{prefix}{loc[0]}"
     for part in loc[1:]:
         if part == "[key]" or (isinstance(part, str) and part.startswith("<") and part.endswith(">")):
             # Pydantic marks an invalid map key with a "[key]" step after the key itself, and the

@@ -1,0 +1,661 @@
+"""The public components: for other Python stacks (`from acr_cache import ...`) and, as a Pulumi
+component package, for TypeScript, Go, C#, Java and YAML stacks (`pulumi package add`).
+
+Each component takes `args`, a typed dictionary whose sections mirror the stack config
+(docs/configuration.md): the same names (snake_case here, camelCase in other languages and in
+YAML), the same validation, the same messages. A section may also be given as its pydantic model
+(`RegistryConfig(...)`). Components other than `Registry` attach to any registry by its ARM id,
+so a team can add its own cache rules or grants to the platform's registry.
+
+No `from __future__ import annotations` here: Pulumi's schema analyzer reads these annotations as
+objects, not strings.
+"""
+
+import re
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from acr_cache.access import GrantConfig, RegistryAccess, check_grant_key
+from acr_cache.artifact_cache import (
+    ArtifactCache as _ArtifactCache,
+)
+from acr_cache.artifact_cache import (
+    CacheRuleConfig,
+    CredentialSetConfig,
+    SecretValues,
+    rule_set_problems,
+)
+from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
+from acr_cache.image_import import ImageImports as _ImageImports
+from acr_cache.image_import import ImportConfig, check_import_target
+from acr_cache.key_vault import CredentialVault, KeyVaultConfig
+from acr_cache.model import AzureRegion
+from acr_cache.private_access import PrivateAccess as _PrivateAccess
+from acr_cache.private_access import PrivateAccessConfig
+from acr_cache.registry import RegistryConfig, RegistryCore
+from acr_cache.replication import GeoReplicas, ReplicaConfig
+
+PACKAGE = "acr-cache"
+"""Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
+
+_REGISTRY_ID = re.compile(
+    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)"
+    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[^/]+)$",
+    re.IGNORECASE,
+)
+
+
+class ResourceGroupArgs(TypedDict):
+    """Where the registry lives (section `resourceGroup`)."""
+
+    name: str
+    """Name of the resource group."""
+    create: NotRequired[bool]
+    """Create the group (default) or use an existing one."""
+    location: NotRequired[str]
+    """Region of a created group; default: the registry's."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on a created group."""
+
+
+class RegistrySettingsArgs(TypedDict):
+    """The registry itself (section `registry`)."""
+
+    name: str
+    """5-50 letters and digits, unique across Azure."""
+    location: str
+    """Home region, e.g. westeurope."""
+    sku: NotRequired[str]
+    """Basic, Standard or Premium (default)."""
+    zone_redundancy: NotRequired[bool]
+    """Default: on for Premium."""
+    retention_days: NotRequired[int]
+    """Days before untagged manifests are deleted (Premium; default 7)."""
+    soft_delete_days: NotRequired[int]
+    """Soft delete retention in days (replaces retention; not with replicas)."""
+    export_enabled: NotRequired[bool]
+    """Allow exports (default true; false needs public access Disabled)."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on the registry."""
+
+
+class NetworkArgs(TypedDict):
+    """The firewall of the public endpoint (section `network`)."""
+
+    public_access: NotRequired[str]
+    """Open, Restricted or Disabled."""
+    ip_rules: NotRequired[list[str]]
+    """IPv4 addresses or CIDR ranges for a Restricted firewall."""
+    trusted_services_bypass: NotRequired[bool]
+    """Let trusted Azure services through (default true)."""
+    data_endpoints: NotRequired[bool]
+    """Dedicated data endpoints (default: on when restricted)."""
+
+
+class RegistryArgs(TypedDict):
+    """Arguments of Registry."""
+
+    resource_group: ResourceGroupArgs
+    """The resource group (created or existing)."""
+    registry: RegistrySettingsArgs
+    """The registry."""
+    network: NotRequired[NetworkArgs]
+    """The firewall; default: open, every value explicit."""
+    private_endpoints_planned: NotRequired[bool]
+    """Set when private endpoints will be attached: public access then defaults to Disabled."""
+    protect: NotRequired[bool]
+    """Protect the registry and a created resource group (default true)."""
+
+
+class ReplicaArgs(TypedDict):
+    """One geo-replica (an entry of section `replicas`)."""
+
+    zone_redundancy: NotRequired[bool]
+    """Zone redundant (default true); a change replaces the replica."""
+    region_endpoint_enabled: NotRequired[bool]
+    """Route pulls to this replica (default true)."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on the replica."""
+
+
+class ReplicasArgs(TypedDict):
+    """Arguments of Replicas."""
+
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry (Premium)."""
+    replicas: dict[str, ReplicaArgs]
+    """Replicas by Azure region; the home region is not listed."""
+
+
+class PrivateEndpointArgs(TypedDict):
+    """One private endpoint (an entry of `privateAccess.endpoints`)."""
+
+    subnet_id: str
+    """ARM id of the subnet."""
+    resource_group: NotRequired[str]
+    """Resource group of the endpoint; default: the registry's."""
+    location: NotRequired[str]
+    """The VNet's region; default: home_region."""
+    name: NotRequired[str]
+    """Name of the endpoint resource; default pe-<registry>-<key>."""
+    subnet_prefix_length: NotRequired[int]
+    """The subnet's prefix length, for the capacity check."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on the endpoint."""
+
+
+class PrivateDnsZoneArgs(TypedDict):
+    """The privatelink.azurecr.io zone (`privateAccess.dnsZone`)."""
+
+    mode: NotRequired[str]
+    """create (default), existing or perEndpoint."""
+    resource_group: NotRequired[str]
+    """create: resource group of the zone; default: the registry's."""
+    zone_id: NotRequired[str]
+    """existing: ARM id of the zone."""
+    vnet_links: NotRequired[dict[str, str]]
+    """create: VNet ids to link, by name."""
+
+
+class PrivateAccessArgs(TypedDict):
+    """Arguments of PrivateAccess."""
+
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry (Premium)."""
+    home_region: str
+    """The registry's home region: the default location of endpoints."""
+    endpoints: dict[str, PrivateEndpointArgs]
+    """Private endpoints by key."""
+    dns_zone: NotRequired[PrivateDnsZoneArgs]
+    """The DNS zone; default: created in the registry's group."""
+    region_count: NotRequired[int]
+    """Regions of the registry (home plus replicas), for the subnet capacity check; default 1."""
+    protect: NotRequired[bool]
+    """Protect the created zones (default true)."""
+
+
+class SecretSourceArgs(TypedDict):
+    """Where a credential comes from."""
+
+    config_key: NotRequired[str]
+    """A key of `secrets` whose value the component writes into the vault."""
+    secret_name: NotRequired[str]
+    """Name of the vault secret (written, or existing)."""
+
+
+class CredentialSetArgs(TypedDict):
+    """Upstream credentials (an entry of `credentialSets`)."""
+
+    login_server: str
+    """docker.io, ghcr.io, quay.io, ..."""
+    username: SecretSourceArgs
+    """The username."""
+    password: SecretSourceArgs
+    """The password or token."""
+
+
+class KeyVaultArgs(TypedDict):
+    """The credential vault (section `keyVault`)."""
+
+    name: NotRequired[str]
+    """Name of a vault to create."""
+    existing_id: NotRequired[str]
+    """ARM id of an existing vault."""
+    resource_group: NotRequired[str]
+    """Resource group of a created vault."""
+    location: NotRequired[str]
+    """Region of a created vault."""
+    public_network_access: NotRequired[bool]
+    """Public data plane (filtered by the firewall)."""
+    soft_delete_retention_days: NotRequired[int]
+    """7-90 days."""
+    purge_protection: NotRequired[bool]
+    """Default true."""
+
+
+class CacheRuleArgs(TypedDict):
+    """A cache rule (an entry of `cacheRules`, keyed by name)."""
+
+    source: str
+    """Upstream repository, e.g. docker.io/library/nginx or mcr.microsoft.com/dotnet/*."""
+    target: str
+    """Repository inside the registry."""
+    credential_set: NotRequired[str]
+    """Key of a credential set of this component."""
+    credential_set_id: NotRequired[str]
+    """ARM id of an existing credential set."""
+    registry_credential_set: NotRequired[str]
+    """Name of a credential set that already exists on the registry (e.g. the platform's dockerhub)."""
+
+
+class ArtifactCacheArgs(TypedDict):
+    """Arguments of ArtifactCache."""
+
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry (any tier)."""
+    cache_rules: dict[str, CacheRuleArgs]
+    """Cache rules by name (5-50 of [a-zA-Z0-9-])."""
+    credential_sets: NotRequired[dict[str, CredentialSetArgs]]
+    """Credential sets by name."""
+    key_vault: NotRequired[KeyVaultArgs]
+    """The vault for the sets' secrets (required with credential_sets)."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Secret values by the `config_key` names the credential sets use."""
+    protect: NotRequired[bool]
+    """Protect a created vault (default true)."""
+
+
+class GrantArgs(TypedDict):
+    """One principal's access (an entry of `access`)."""
+
+    principal_id: str
+    """Object id (GUID)."""
+    principal_type: str
+    """ServicePrincipal, User or Group."""
+    role: NotRequired[str]
+    """AcrPull (default) or AcrPush."""
+
+
+class AccessArgs(TypedDict):
+    """Arguments of Access."""
+
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry."""
+    grants: dict[str, GrantArgs]
+    """Grants by name."""
+
+
+class ImageArgs(TypedDict):
+    """An image to import (an entry of `imports`, keyed by target repository:tag)."""
+
+    source: str
+    """Registry host, repository and a tag or digest."""
+    username_config_key: NotRequired[str]
+    """Key of `secrets` with the upstream username."""
+    password_config_key: NotRequired[str]
+    """Key of `secrets` with the upstream password."""
+    force: NotRequired[bool]
+    """Overwrite an existing target tag."""
+
+
+class ImageImportsArgs(TypedDict):
+    """Arguments of ImageImports."""
+
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry."""
+    images: dict[str, ImageArgs]
+    """Images by target repository:tag."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Secret values by the config key names the images use."""
+
+
+class _ReplicaMap(BaseModel):
+    # The stack config's replicas section alone: region keys checked like in YAML.
+    replicas: dict[AzureRegion, ReplicaConfig]
+
+
+_REPLICAS = _ReplicaMap
+
+
+def _fail(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
+    return ConfigError(ConfigProblem(f"{component}('{name}').{p.key}", p.message) for p in problems)
+
+
+def _model(model: type[BaseModel], data: Any, path: str, problems: list[ConfigProblem]) -> Any:
+    try:
+        return model.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
+    except ValidationError as exc:
+        problems.extend(problems_from(exc, prefix=f"{path}."))
+        return None
+
+
+def _models(
+    model: type[BaseModel], entries: Mapping[str, Any], path: str, problems: list[ConfigProblem]
+) -> dict[str, Any]:
+    built = {key: _model(model, value, f"{path}.{key}", problems) for key, value in (entries or {}).items()}
+    return {key: value for key, value in built.items() if value is not None}
+
+
+def _registry_part(registry_id: pulumi.Input[str], part: str) -> pulumi.Output[str]:
+    def pick(value: str) -> str:
+        match = _REGISTRY_ID.match(value)
+        if match is None:
+            raise ValueError(f"'{value}' is not the ARM id of a container registry")
+        return match[part]
+
+    return pulumi.Output.from_input(registry_id).apply(pick)
+
+
+def _subscription(registry_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    return _registry_part(registry_id, "subscription")
+
+
+def _secret_values(secrets: Mapping[str, pulumi.Input[str]] | None) -> dict[str, pulumi.Output[str]]:
+    return {key: pulumi.Output.secret(value) for key, value in (secrets or {}).items()}
+
+
+class Registry(pulumi.ComponentResource):
+    """A resource group (created or existing) and a registry with a secure posture by default."""
+
+    registry_id: pulumi.Output[str]
+    """ARM id of the registry."""
+    registry_name: pulumi.Output[str]
+    """Name of the registry."""
+    login_server: pulumi.Output[str]
+    """Login server, <name>.azurecr.io."""
+    resource_group_name: pulumi.Output[str]
+    """Resource group of the registry."""
+
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PACKAGE}:index:Registry", name, None, opts)
+        problems: list[ConfigProblem] = []
+        document = {
+            "resource_group": args["resource_group"],
+            "registry": args["registry"],
+            "network": args.get("network") or {},
+        }
+        config = _model(StackConfig, document, "args", problems)
+        if config is not None:
+            problems.extend(
+                ConfigProblem(p.key.replace("acr-cache:", "args.", 1), p.message)
+                for p in config.cross_section_problems()
+            )
+        if problems:
+            raise _fail("Registry", name, problems)
+        endpoints = bool(args.get("private_endpoints_planned", False))
+        core = RegistryCore(
+            f"{name}-core",
+            config.resource_group,
+            config.registry,
+            network=config.network.registry_network(endpoints),
+            protect=bool(args.get("protect", True)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.registry_id = core.registry_id
+        self.registry_name = core.registry_name
+        self.login_server = core.login_server
+        self.resource_group_name = core.resource_group_name
+        self.register_outputs(
+            {
+                "registryId": self.registry_id,
+                "registryName": self.registry_name,
+                "loginServer": self.login_server,
+                "resourceGroupName": self.resource_group_name,
+            }
+        )
+
+
+class Replicas(pulumi.ComponentResource):
+    """Geo-replicas of a registry, keyed by region."""
+
+    regions: pulumi.Output[list[str]]
+    """The replica regions."""
+
+    def __init__(self, name: str, args: ReplicasArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PACKAGE}:index:Replicas", name, None, opts)
+        problems: list[ConfigProblem] = []
+        replicas = _model(_REPLICAS, {"replicas": args["replicas"]}, "args", problems)
+        if problems:
+            raise _fail("Replicas", name, problems)
+        inner = GeoReplicas(
+            f"{name}-replicas",
+            resource_group_name=_registry_part(args["registry_id"], "group"),
+            registry_name=_registry_part(args["registry_id"], "name"),
+            replicas=replicas.replicas,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.regions = pulumi.Output.from_input(inner.regions)
+        self.register_outputs({"regions": self.regions})
+
+
+class PrivateAccess(pulumi.ComponentResource):
+    """Private endpoints of a registry with the privatelink.azurecr.io zone and zone groups."""
+
+    private_endpoint_ids: pulumi.Output[dict[str, str]]
+    """ARM ids of the endpoints by key."""
+    dns_zone_ids: pulumi.Output[dict[str, str]]
+    """ARM ids of the zones the records go into."""
+
+    def __init__(
+        self, name: str, args: PrivateAccessArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"{PACKAGE}:index:PrivateAccess", name, None, opts)
+        problems: list[ConfigProblem] = []
+        config = _model(
+            PrivateAccessConfig,
+            {"endpoints": args["endpoints"], "dns_zone": args.get("dns_zone") or {}},
+            "args",
+            problems,
+        )
+        if config is not None:
+            regions = int(args.get("region_count", 1))
+            stack = StackConfig.model_construct(
+                registry=RegistryConfig.model_construct(location=args["home_region"]),
+                replicas={f"region{i}": ReplicaConfig() for i in range(regions - 1)},
+                private_access=config,
+            )
+            problems.extend(
+                ConfigProblem(p.key.replace("acr-cache:privateAccess", "args", 1), p.message)
+                for p in stack.private_access_problems()
+            )
+        if problems:
+            raise _fail("PrivateAccess", name, problems)
+        inner = _PrivateAccess(
+            f"{name}-private",
+            registry_id=args["registry_id"],
+            registry_name=_registry_part(args["registry_id"], "name"),
+            resource_group_name=_registry_part(args["registry_id"], "group"),
+            home_region=args["home_region"],
+            config=config,
+            protect=bool(args.get("protect", True)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.private_endpoint_ids = pulumi.Output.all(**inner.private_endpoint_ids).apply(dict)
+        self.dns_zone_ids = pulumi.Output.all(**inner.dns_zone_ids).apply(dict)
+        self.register_outputs(
+            {"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids}
+        )
+
+
+class ArtifactCache(pulumi.ComponentResource):
+    """Cache rules on a registry, with credential sets backed by Key Vault and their grants."""
+
+    credential_set_ids: pulumi.Output[dict[str, str]]
+    """ARM ids of the credential sets by name."""
+    credential_set_principal_ids: pulumi.Output[dict[str, str]]
+    """Principal ids of the sets' identities by name."""
+    pull_references: pulumi.Output[dict[str, str]]
+    """Per rule: <loginServer>/<target>."""
+
+    def __init__(
+        self, name: str, args: ArtifactCacheArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"{PACKAGE}:index:ArtifactCache", name, None, opts)
+        problems: list[ConfigProblem] = []
+        rules = _models(CacheRuleConfig, args["cache_rules"], "args.cache_rules", problems)
+        sets = _models(
+            CredentialSetConfig, args.get("credential_sets") or {}, "args.credential_sets", problems
+        )
+        vault_args = args.get("key_vault")
+        vault_config = _model(KeyVaultConfig, vault_args, "args.key_vault", problems) if vault_args else None
+        secrets = _secret_values(args.get("secrets"))
+        entries = [(f"args.cache_rules.{key}", key, rule) for key, rule in rules.items()]
+        problems.extend(
+            ConfigProblem(path, message)
+            for path, message in rule_set_problems(entries, sets, "args.cache_rules", "args.credential_sets")
+        )
+        if vault_config is not None and vault_config.name is not None and vault_config.location is None:
+            problems.append(
+                ConfigProblem(
+                    "args.key_vault.location", "a vault the component creates needs its region in `location`"
+                )
+            )
+        if sets and vault_config is None:
+            problems.append(
+                ConfigProblem(
+                    "args.key_vault", "credential sets keep their secrets in Key Vault: give key_vault"
+                )
+            )
+        for set_name, spec in sets.items():
+            for role, source in (("username", spec.username), ("password", spec.password)):
+                if source.config_key is not None and source.config_key not in secrets:
+                    problems.append(
+                        ConfigProblem(
+                            f"args.credential_sets.{set_name}.{role}.config_key",
+                            f"no value '{source.config_key}' in args.secrets",
+                        )
+                    )
+        if problems:
+            raise _fail("ArtifactCache", name, problems)
+        group = _registry_part(args["registry_id"], "group")
+        registry_name = _registry_part(args["registry_id"], "name")
+        vault = None
+        if vault_config is not None:
+            from pulumi_azure_native import authorization
+
+            vault = CredentialVault(
+                f"{name}-vault",
+                config=vault_config,
+                tenant_id=authorization.get_client_config_output(
+                    opts=pulumi.InvokeOutputOptions(parent=self)
+                ).tenant_id,
+                resource_group_name=group,
+                home_region=vault_config.location or "",
+                protect=bool(args.get("protect", True)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        inner = _ArtifactCache(
+            f"{name}-cache",
+            registry_name=registry_name,
+            registry_key=registry_name,
+            login_server=registry_name.apply(lambda n: f"{n.lower()}.azurecr.io"),
+            resource_group_name=group,
+            subscription_id=_subscription(args["registry_id"]),
+            vault=vault,
+            vault_config=vault_config,
+            credential_sets=sets,
+            secrets={
+                set_name: SecretValues(
+                    secrets.get(spec.username.config_key or ""), secrets.get(spec.password.config_key or "")
+                )
+                for set_name, spec in sets.items()
+            },
+            rules=rules,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.credential_set_ids = pulumi.Output.all(**inner.credential_set_ids).apply(dict)
+        self.credential_set_principal_ids = pulumi.Output.all(**inner.credential_set_principal_ids).apply(
+            dict
+        )
+        self.pull_references = pulumi.Output.all(**inner.pull_references).apply(dict)
+        self.register_outputs(
+            {
+                "credentialSetIds": self.credential_set_ids,
+                "credentialSetPrincipalIds": self.credential_set_principal_ids,
+                "pullReferences": self.pull_references,
+            }
+        )
+
+
+class Access(pulumi.ComponentResource):
+    """AcrPull / AcrPush role assignments on a registry, with deterministic names."""
+
+    assignment_ids: pulumi.Output[dict[str, str]]
+    """ARM ids of the role assignments by grant name."""
+
+    def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PACKAGE}:index:Access", name, None, opts)
+        problems: list[ConfigProblem] = []
+        grants = _models(GrantConfig, args["grants"], "args.grants", problems)
+        for key in grants:
+            try:
+                check_grant_key(key)
+            except ValueError as exc:
+                problems.append(ConfigProblem(f"args.grants.{key}", str(exc)))
+        if problems:
+            raise _fail("Access", name, problems)
+        inner = RegistryAccess(
+            f"{name}-access",
+            registry_id=args["registry_id"],
+            registry_key=_registry_part(args["registry_id"], "name"),
+            subscription_id=_subscription(args["registry_id"]),
+            grants=grants,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.assignment_ids = pulumi.Output.all(**{k: a.id for k, a in inner.assignments.items()}).apply(dict)
+        self.register_outputs({"assignmentIds": self.assignment_ids})
+
+
+class ImageImports(pulumi.ComponentResource):
+    """Pinned public images imported into a registry (removing one leaves the image in place)."""
+
+    references: pulumi.Output[dict[str, str]]
+    """Per target: <loginServer>/<repository>:<tag>."""
+
+    def __init__(self, name: str, args: ImageImportsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PACKAGE}:index:ImageImports", name, None, opts)
+        problems: list[ConfigProblem] = []
+        images = _models(ImportConfig, args["images"], "args.images", problems)
+        secrets = _secret_values(args.get("secrets"))
+        credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
+        for target, image in images.items():
+            try:
+                check_import_target(target)
+            except ValueError as exc:
+                problems.append(ConfigProblem(f"args.images.{target}", str(exc)))
+            keys = (image.username_config_key, image.password_config_key)
+            if keys[0] is not None and keys[1] is not None:
+                missing = [k for k in keys if k not in secrets]
+                if missing:
+                    problems.append(
+                        ConfigProblem(f"args.images.{target}", f"no value {missing} in args.secrets")
+                    )
+                else:
+                    credentials[target] = (secrets[keys[0]], secrets[keys[1]])
+        if problems:
+            raise _fail("ImageImports", name, problems)
+        registry_name = _registry_part(args["registry_id"], "name")
+        inner = _ImageImports(
+            f"{name}-imports",
+            subscription_id=_subscription(args["registry_id"]),
+            resource_group_name=_registry_part(args["registry_id"], "group"),
+            registry_name=registry_name,
+            login_server=registry_name.apply(lambda n: f"{n.lower()}.azurecr.io"),
+            images=images,
+            credentials=credentials,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.references = pulumi.Output.all(**inner.references).apply(dict)
+        self.register_outputs({"references": self.references})
+
+
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    Registry,
+    Replicas,
+    PrivateAccess,
+    ArtifactCache,
+    Access,
+    ImageImports,
+]
+"""Every component of the package, as hosted for other languages."""
+
+
+def package_schema(version: str) -> dict[str, Any]:
+    """The component package schema, generated offline by Pulumi's analyzer (what `pulumi package
+    add` reads from the running host)."""
+    from pulumi.provider.experimental.analyzer import Analyzer
+    from pulumi.provider.experimental.schema import generate_schema
+
+    result = Analyzer(PACKAGE).analyze(COMPONENTS)
+    schema = generate_schema(
+        PACKAGE,
+        version,
+        None,
+        result["component_definitions"],
+        result["type_definitions"],
+        sorted(result["dependencies"], key=lambda d: d.name),
+    )
+    return dict(schema.to_json())

@@ -1,0 +1,303 @@
+"""The public components: schema snapshot, construction through the component provider (as another
+language would), two instances per program, attaching to an existing registry by id."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pulumi
+import pytest
+from acr_cache import (
+    COMPONENTS,
+    Access,
+    ArtifactCache,
+    ConfigError,
+    ImageImports,
+    PrivateAccess,
+    Registry,
+    RegistryConfig,
+    Replicas,
+    __version__,
+)
+from acr_cache.cli import main
+from acr_cache.plan import plan_program
+from acr_cache.plan.runner import ProgramFailed, run_program
+
+from tests.conftest import ROOT
+
+SUB = "00000000-0000-0000-0000-000000000000"
+PLATFORM = f"/subscriptions/{SUB}/resourceGroups/rg-platform/providers/Microsoft.ContainerRegistry/registries/platformacr01"
+SUBNET = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/pe"
+DOCKERHUB_SET = f"{PLATFORM}/credentialSets/dockerhub"
+
+# Arguments as another language sends them: camelCase, plain JSON.
+CONSTRUCT_INPUTS: dict[str, dict[str, Any]] = {
+    "Registry": {
+        "resourceGroup": {"name": "rg-team"},
+        "registry": {"name": "teamacr01", "location": "westeurope", "retentionDays": 14},
+        "network": {"publicAccess": "Restricted", "ipRules": ["203.0.113.0/24"]},
+    },
+    "Replicas": {
+        "registryId": PLATFORM,
+        "replicas": {"northeurope": {}, "swedencentral": {"zoneRedundancy": True}},
+    },
+    "PrivateAccess": {
+        "registryId": PLATFORM,
+        "homeRegion": "westeurope",
+        "endpoints": {"hub": {"subnetId": SUBNET}},
+    },
+    "ArtifactCache": {
+        "registryId": PLATFORM,
+        "cacheRules": {
+            "team-nginx": {
+                "source": "docker.io/library/nginx",
+                "target": "team-a/nginx",
+                "credentialSetId": DOCKERHUB_SET,
+            },
+            "team-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "team-a/dotnet/*"},
+        },
+    },
+    "Access": {
+        "registryId": PLATFORM,
+        "grants": {
+            "team-a-aks": {
+                "principalId": "0c2f4b9a-7d3e-4e1f-8a6b-5c9d0e1f2a33",
+                "principalType": "ServicePrincipal",
+            }
+        },
+    },
+    "ImageImports": {
+        "registryId": PLATFORM,
+        "images": {"team-a/alpine:3.20": {"source": "docker.io/library/alpine:3.20"}},
+    },
+}
+
+
+def test_schema_snapshot_is_up_to_date() -> None:
+    assert main(["schema", "--check", "--output", str(ROOT / "components" / "schema.json")]) == 0
+
+
+def test_schema_lists_every_component_with_its_inputs() -> None:
+    schema = json.loads((ROOT / "components" / "schema.json").read_text())
+    assert schema["name"] == "acr-cache" and schema["version"] == __version__
+    assert sorted(schema["resources"]) == sorted(f"acr-cache:index:{c.__name__}" for c in COMPONENTS)
+    cache = schema["resources"]["acr-cache:index:ArtifactCache"]
+    assert sorted(cache["requiredInputs"]) == ["cacheRules", "registryId"]
+    assert "pullReferences" in cache["properties"]
+
+
+@pytest.mark.parametrize("component", sorted(CONSTRUCT_INPUTS))
+def test_each_component_constructs_through_the_provider_path(component: str) -> None:
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    provider = ComponentProvider(COMPONENTS, "acr-cache", None, __version__)
+    results: dict[str, Any] = {}
+
+    def program() -> None:
+        results["construct"] = provider.construct(
+            f"{component.lower()}-1", f"acr-cache:index:{component}", CONSTRUCT_INPUTS[component]
+        )
+
+    run = run_program(program, project="team", stack="t", config={}, preview=False)
+    result = results["construct"]
+    assert result.urn is not None
+    custom = [r for r in run.resources if r.custom]
+    assert custom, "the component registered no Azure resource"
+    component_urn = next(r.urn for r in run.resources if r.type == f"acr-cache:index:{component}")
+    assert all(
+        r.urn.split("::")[2].startswith(f"acr-cache:index:{component}$")
+        for r in run.resources
+        if r.urn != component_urn
+    )
+    schema = json.loads((ROOT / "components" / "schema.json").read_text())
+    assert set(result.state) == set(schema["resources"][f"acr-cache:index:{component}"]["properties"])
+
+
+def _two_of_each() -> None:
+    for suffix in ("a", "b"):
+        Registry(
+            f"registry-{suffix}",
+            {
+                "resource_group": {"name": f"rg-{suffix}"},
+                "registry": {"name": f"acr{suffix}0001", "location": "westeurope"},
+            },
+        )
+        Replicas(f"replicas-{suffix}", {"registry_id": PLATFORM, "replicas": {"northeurope": {}}})
+        PrivateAccess(
+            f"private-{suffix}",
+            {
+                "registry_id": PLATFORM,
+                "home_region": "westeurope",
+                "endpoints": {"hub": {"subnet_id": SUBNET}},
+                "dns_zone": {
+                    "mode": "existing",
+                    "zone_id": f"/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io",
+                },
+            },
+        )
+        ArtifactCache(
+            f"cache-{suffix}",
+            {
+                "registry_id": PLATFORM,
+                "cache_rules": {
+                    f"mcr-{suffix}-dotnet": {
+                        "source": "mcr.microsoft.com/dotnet/*",
+                        "target": f"{suffix}/dotnet/*",
+                    }
+                },
+            },
+        )
+        Access(
+            f"access-{suffix}",
+            {
+                "registry_id": PLATFORM,
+                "grants": {
+                    "ci": {
+                        "principal_id": "6f3c8f6e-2a51-4c0e-9a57-0d9d2a1b7c11",
+                        "principal_type": "ServicePrincipal",
+                    }
+                },
+            },
+        )
+        ImageImports(
+            f"imports-{suffix}",
+            {
+                "registry_id": PLATFORM,
+                "images": {f"{suffix}/alpine:3.20": {"source": "docker.io/library/alpine:3.20"}},
+            },
+        )
+
+
+def test_two_instances_of_each_component_never_collide() -> None:
+    plan = plan_program(_two_of_each, project="team", stack="t", config={})
+    urns = [r.urn for r in plan.run.resources]
+    assert [u for u, n in Counter(urns).items() if n > 1] == []
+    assert plan.schema_problems == []
+    assert len(urns) > 12
+
+
+def test_components_attach_to_a_registry_known_only_by_an_output() -> None:
+    def program() -> None:
+        registry_id = pulumi.Output.from_input(PLATFORM)  # what a StackReference hands over
+        cache = ArtifactCache(
+            "team",
+            {
+                "registry_id": registry_id,
+                "cache_rules": {"team-k8s": {"source": "registry.k8s.io/pause", "target": "team/pause"}},
+            },
+        )
+        pulumi.export("refs", cache.pull_references)
+
+    run = run_program(program, project="team", stack="t", config={})
+    rule = next(r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule")
+    assert (
+        rule.inputs["registryName"] == "platformacr01" and rule.inputs["resourceGroupName"] == "rg-platform"
+    )
+    assert run.outputs["refs"] == {"team-k8s": "platformacr01.azurecr.io/team/pause"}
+
+
+def test_sections_can_be_pydantic_models() -> None:
+    def program() -> None:
+        Registry(
+            "r",
+            {
+                "resource_group": {"name": "rg"},
+                "registry": RegistryConfig(name="acrmodel01", location="westeurope"),
+            },
+        )
+
+    run = run_program(program, project="team", stack="t", config={})
+    registry = next(r for r in run.resources if r.type == "azure-native:containerregistry:Registry")
+    assert registry.inputs["registryName"] == "acrmodel01"
+
+
+@pytest.mark.parametrize(
+    ("build", "fragment"),
+    [
+        (
+            lambda: Registry(
+                "r", {"resource_group": {"name": "rg"}, "registry": {"name": "ab", "location": "westeurope"}}
+            ),
+            "Registry('r').args.registry.name: 'ab' is not a valid registry name",
+        ),
+        (
+            lambda: Replicas("x", {"registry_id": PLATFORM, "replicas": {"North Europe": {}}}),
+            "Replicas('x').args.replicas.North Europe: 'North Europe' is not an Azure region name",
+        ),
+        (
+            lambda: ArtifactCache(
+                "c",
+                {
+                    "registry_id": PLATFORM,
+                    "cache_rules": {"dh-nginx": {"source": "docker.io/library/nginx", "target": "n"}},
+                },
+            ),
+            "ArtifactCache('c').args.cache_rules.dh-nginx.credentialSet: Docker Hub only serves authenticated pulls",
+        ),
+        (
+            lambda: Access(
+                "a",
+                {
+                    "registry_id": PLATFORM,
+                    "grants": {
+                        "ops": {
+                            "principal_id": "0c2f4b9a-7d3e-4e1f-8a6b-5c9d0e1f2a33",
+                            "principal_type": "User",
+                            "role": "Owner",
+                        }
+                    },
+                },
+            ),
+            "Access('a').args.grants.ops.role: Owner on the registry",
+        ),
+        (
+            lambda: ImageImports(
+                "i", {"registry_id": PLATFORM, "images": {"x/y:1": {"source": "docker.io/library/y"}}}
+            ),
+            "ImageImports('i').args.images.x/y:1.source",
+        ),
+        (
+            lambda: PrivateAccess(
+                "p",
+                {
+                    "registry_id": PLATFORM,
+                    "home_region": "westeurope",
+                    "endpoints": {"hub": {"subnet_id": SUBNET, "subnet_prefix_length": 29}},
+                    "region_count": 4,
+                },
+            ),
+            "PrivateAccess('p').args.endpoints.hub.subnetPrefixLength: a /29 subnet has 3 usable addresses",
+        ),
+    ],
+)
+def test_bad_arguments_fail_with_the_argument_path(build: Any, fragment: str) -> None:
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(build, project="team", stack="t", config={})
+    assert isinstance(caught.value.cause, ConfigError)
+    assert fragment in str(caught.value.cause)
+    assert [r for r in caught.value.resources if r.custom] == []
+
+
+def test_the_consumer_example_plans_offline_without_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    path = ROOT / "examples" / "consumer" / "Pulumi.team-a.yaml"
+    assert main(["plan", "--config", str(path), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert document["project"] == "team-cache" and document["stack"] == "team-a"
+    rules = [r for r in document["resources"] if r["type"] == "azure-native:containerregistry:CacheRule"]
+    assert len(rules) == 3
+    assert all(r["inputs"]["registryName"] == "acrcacheprod01" for r in rules)
+    assert "policy:" not in err and "schema problem" not in err
+    assert (
+        document["outputs"]["pullReferences"]["team-a-postgres"]
+        == "acrcacheprod01.azurecr.io/team-a/postgres"
+    )
+
+
+def test_the_platform_stack_exports_what_consumers_need(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "prod", "--format", "json", "--cwd", str(ROOT)]) == 0
+    outputs = json.loads(capsys.readouterr().out)["outputs"]
+    assert {"registryId", "loginServer", "credentialSetIds", "privateDnsZoneId", "endpoints"} <= set(outputs)
+    assert outputs["endpoints"]["northeurope"]["dataEndpoint"] == "acrcacheprod01.northeurope.data.azurecr.io"
