@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization
 
+from acr_cache import performance
 from acr_cache.access import RegistryAccess
 from acr_cache.artifact_cache import ArtifactCache, SecretValues
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
@@ -188,4 +189,6 @@ def _region_endpoints(config: StackConfig) -> dict[str, dict[str, str]]:
 
 def main() -> None:
     # Validation comes first, so a bad config registers nothing.
-    build(load_stack_config())
+    config = load_stack_config()
+    performance.register()
+    build(config)

@@ -34,6 +34,8 @@ class PlannedResource:
     replace_on_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     alias_urns: list[str] = field(default_factory=list)
+    alias_count: int = 0
+    """How many aliases (URNs and specs) the registration carried."""
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     """Per input property, the URNs its value came from (what policies trace grants by)."""
 
@@ -93,6 +95,7 @@ class RecordingMonitor(MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             # Only the explicit URN aliases: azure-native adds a type alias per API version.
             alias_urns=sorted(a.urn for a in request.aliases if a.WhichOneof("alias") == "urn"),
+            alias_count=len(request.aliases),
             property_dependencies={
                 key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items() if deps.urns
             },

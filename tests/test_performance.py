@@ -1,0 +1,68 @@
+"""The registration shortcut the program takes: azure-native's API-version aliases are dropped,
+every other alias is kept, and the plan is otherwise unchanged."""
+
+from __future__ import annotations
+
+import pulumi
+from acr_cache.performance import drop_api_version_aliases, register
+from acr_cache.plan.runner import run_program
+from pulumi_azure_native import containerregistry
+
+from tests.conftest import one, run_stack, sections
+
+RULE = "azure-native:containerregistry:CacheRule"
+
+
+def _rule() -> None:
+    containerregistry.CacheRule(
+        "rule",
+        resource_group_name="rg",
+        registry_name="acr01",
+        source_repository="mcr.microsoft.com/a",
+        target_repository="a",
+        opts=pulumi.ResourceOptions(
+            aliases=["urn:pulumi:s::p::azure-native:containerregistry:CacheRule::old"]
+        ),
+    )
+
+
+def test_without_the_transformation_every_version_alias_is_sent() -> None:
+    rule = one(run_program(_rule, project="p", stack="s", config={}), RULE)
+    assert rule.alias_count > 5  # one per older API version of CacheRule, plus ours
+
+
+def test_the_transformation_keeps_only_real_aliases() -> None:
+    def program() -> None:
+        register()
+        _rule()
+
+    rule = one(run_program(program, project="p", stack="s", config={}), RULE)
+    assert rule.alias_count == 1
+    assert rule.alias_urns == ["urn:pulumi:s::p::azure-native:containerregistry:CacheRule::old"]
+
+
+def test_the_stack_program_uses_it_and_keeps_registry_aliases() -> None:
+    from acr_cache.program import main as program
+
+    from tests.conftest import as_pulumi_config
+
+    earlier = "urn:pulumi:test::acr-cache::azure-native:containerregistry:Registry::old"
+    document = sections(registry={"name": "acrcachetest01", "location": "westeurope", "aliases": [earlier]})
+    run = run_program(program, project="acr-cache", stack="test", config=as_pulumi_config(document))
+    registry = one(run, "azure-native:containerregistry:Registry")
+    assert registry.alias_urns == [earlier] and registry.alias_count == 1
+    # Library users opt in: building the components alone keeps azure-native's aliases.
+    assert one(run_stack(document), "azure-native:containerregistry:Registry").alias_count > 1
+
+
+def test_non_azure_native_and_unaliased_resources_are_left_alone() -> None:
+    args = pulumi.ResourceTransformationArgs(
+        resource=None,  # type: ignore[arg-type]
+        type_="pulumi-python:dynamic/acr-cache:ImageImport",
+        name="x",
+        props={},
+        opts=pulumi.ResourceOptions(
+            aliases=[pulumi.Alias(type_="azure-native:containerregistry/v20230101preview:CacheRule")]
+        ),
+    )
+    assert drop_api_version_aliases(args) is None
