@@ -43,8 +43,10 @@ def _uv() -> str:
 def _sync() -> Path:
     env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
     # --locked: fail instead of silently re-resolving when pyproject.toml and uv.lock disagree.
+    # --compile-bytecode: write every .pyc once (about 10 s, first sync only), so that no run pays
+    # for compiling pulumi-azure-native from source, even where PYTHONDONTWRITEBYTECODE is set.
     subprocess.run(
-        [_uv(), "sync", "--locked", "--quiet", "--python", sys.executable],
+        [_uv(), "sync", "--locked", "--quiet", "--compile-bytecode", "--python", sys.executable],
         cwd=ROOT,
         env=env,
         check=True,

@@ -350,7 +350,7 @@ class ArtifactCache(pulumi.ComponentResource):
     credential_set_principal_ids: dict[str, pulumi.Output[str]]
     """Principal ids of the credential sets' system-assigned identities by name."""
     cache_rules: dict[str, containerregistry.CacheRule]
-    pull_references: dict[str, pulumi.Output[str]]
+    pull_references: pulumi.Output[dict[str, str]]
     """Per rule, what clients pull: `<loginServer>/<target>`."""
 
     def __init__(
@@ -367,6 +367,7 @@ class ArtifactCache(pulumi.ComponentResource):
         credential_sets: Mapping[str, CredentialSetConfig],
         secrets: Mapping[str, SecretValues],
         rules: Mapping[str, CacheRuleConfig],
+        registry: pulumi.Resource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acr-cache:artifact_cache:ArtifactCache", name, None, opts)
@@ -374,7 +375,12 @@ class ArtifactCache(pulumi.ComponentResource):
         self.credential_set_ids = {}
         self.credential_set_principal_ids = {}
         grants: dict[str, list[pulumi.Resource]] = {}
-        role_definition = role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER)
+        # Given the registry resource, names can be plain strings (known at preview, and cheaper to
+        # register a thousand times) while sets and rules still wait for the registry explicitly.
+        after_registry: list[pulumi.Resource] = [registry] if registry is not None else []
+        role_definition = (
+            role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER) if credential_sets else None
+        )
         for set_name in sorted(credential_sets):
             assert vault is not None and vault_config is not None  # the config requires a vault for sets
             spec = credential_sets[set_name]
@@ -418,7 +424,7 @@ class ArtifactCache(pulumi.ComponentResource):
                     )
                 ],
                 # The secret URIs must resolve once the set checks its credentials.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=written),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after_registry, *written]),
             )
             principal_id: pulumi.Output[str] = credential_set.identity.apply(
                 lambda identity: (identity.principal_id or "") if identity else ""
@@ -448,7 +454,6 @@ class ArtifactCache(pulumi.ComponentResource):
             self.credential_set_principal_ids[set_name] = principal_id
 
         self.cache_rules = {}
-        self.pull_references = {}
         for rule_name in sorted(rules):
             rule = rules[rule_name]
             set_id: pulumi.Input[str] | None = rule.credential_set_id
@@ -476,9 +481,14 @@ class ArtifactCache(pulumi.ComponentResource):
                 source_repository=rule.source,
                 target_repository=rule.target,
                 credential_set_resource_id=set_id,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after_registry, *waits]),
             )
-            self.pull_references[rule_name] = pulumi.Output.concat(login_server, "/", rule.target)
+
+        # One output for all rules: a thousand separate Outputs would cost a thousand tasks.
+        targets = {name: rules[name].target for name in sorted(rules)}
+        self.pull_references = pulumi.Output.from_input(login_server).apply(
+            lambda server: {name: f"{server}/{target}" for name, target in targets.items()}
+        )
         self.register_outputs(
             {
                 "credentialSetIds": self.credential_set_ids,

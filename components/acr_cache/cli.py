@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -157,5 +158,17 @@ def _docs(output: Path, check: bool) -> int:
     return EXIT_OK
 
 
+def run() -> None:
+    """Console entry point: run, flush, and leave without tearing the interpreter down.
+
+    Everything is written by then; tearing down a thousand resources' Outputs, tasks and the SDK's
+    executor threads only costs time (about 0.2 s at 1,000 rules).
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

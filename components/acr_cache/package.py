@@ -550,7 +550,7 @@ class ArtifactCache(pulumi.ComponentResource):
         self.credential_set_principal_ids = pulumi.Output.all(**inner.credential_set_principal_ids).apply(
             dict
         )
-        self.pull_references = pulumi.Output.all(**inner.pull_references).apply(dict)
+        self.pull_references = inner.pull_references
         self.register_outputs(
             {
                 "credentialSetIds": self.credential_set_ids,

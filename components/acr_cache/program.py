@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -68,7 +69,16 @@ def build(config: StackConfig) -> Deployment:
             protect=config.protection.protect,
         )
 
-    client = authorization.get_client_config_output()
+    # Asked only when something needs the subscription or tenant: the invoke (and loading the
+    # authorization module) is a measurable share of a small plan.
+    needs_client = bool(
+        config.credential_sets
+        or config.key_vault
+        or config.access
+        or config.imports
+        or any(rule.registry_credential_set for rule in config.rules().values())
+    )
+    client = authorization.get_client_config_output() if needs_client else None
     vault, cache = _artifact_cache(config, core, client)
     access = None
     if config.access:
@@ -76,7 +86,7 @@ def build(config: StackConfig) -> Deployment:
             "access",
             registry_id=core.registry_id,
             registry_key=config.registry.name,
-            subscription_id=client.subscription_id,
+            subscription_id=_client(client).subscription_id,
             grants=config.access,
         )
     imports = _imports(config, core, client)
@@ -108,15 +118,23 @@ def build(config: StackConfig) -> Deployment:
     return Deployment(core, replicas, private_access, vault, cache, access, imports, locks)
 
 
+# A string, so that defining it does not load the (large) authorization module; it is loaded
+# only when a stack asks for the client configuration.
+_Client: TypeAlias = "pulumi.Output[authorization.GetClientConfigResult] | None"
+
+
+def _client(client: _Client) -> pulumi.Output[authorization.GetClientConfigResult]:
+    assert client is not None  # build() asks for it whenever a component needs it
+    return client
+
+
 def _secret(key: str | None) -> pulumi.Output[str] | None:
     # Secrets come from their own config keys as secret Outputs; require_object would have
     # returned them in plain text.
     return pulumi.Config(NAMESPACE).require_secret(key) if key else None
 
 
-def _imports(
-    config: StackConfig, core: RegistryCore, client: pulumi.Output[authorization.GetClientConfigResult]
-) -> ImageImports | None:
+def _imports(config: StackConfig, core: RegistryCore, client: _Client) -> ImageImports | None:
     if not config.imports:
         return None
     credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
@@ -126,7 +144,7 @@ def _imports(
             credentials[target] = (username, password)
     return ImageImports(
         "imports",
-        subscription_id=client.subscription_id,
+        subscription_id=_client(client).subscription_id,
         resource_group_name=core.resource_group_name,
         registry_name=core.registry_name,
         login_server=config.registry.login_server,
@@ -136,7 +154,7 @@ def _imports(
 
 
 def _artifact_cache(
-    config: StackConfig, core: RegistryCore, client: pulumi.Output[authorization.GetClientConfigResult]
+    config: StackConfig, core: RegistryCore, client: _Client
 ) -> tuple[CredentialVault | None, ArtifactCache | None]:
     rules = config.rules()
     if not rules and not config.credential_sets:
@@ -146,7 +164,7 @@ def _artifact_cache(
         vault = CredentialVault(
             "vault",
             config=config.key_vault,
-            tenant_id=client.tenant_id,
+            tenant_id=_client(client).tenant_id,
             resource_group_name=core.resource_group_name,
             home_region=config.registry.location,
             protect=config.protection.protect,
@@ -157,17 +175,18 @@ def _artifact_cache(
     }
     cache = ArtifactCache(
         "cache",
-        # An output of the registry, so every set and rule waits for the registry to exist.
-        registry_name=core.registry_name,
+        # Names known from the config; `registry` makes every set and rule wait for the registry.
+        registry_name=config.registry.name,
         registry_key=config.registry.name,
         login_server=config.registry.login_server,
-        resource_group_name=core.resource_group_name,
-        subscription_id=client.subscription_id,
+        resource_group_name=config.resource_group.name,
+        subscription_id=client.subscription_id if client is not None else "",
         vault=vault,
         vault_config=config.key_vault,
         credential_sets=config.credential_sets,
         secrets=secrets,
         rules=rules,
+        registry=core.registry,
     )
     return vault, cache
 

@@ -98,7 +98,7 @@ def _check_object(cls: type, value: Any, path: str) -> list[str]:
                 f"{sub}: unknown property of {cls.__name__}; known properties: {', '.join(sorted(types))}"
             )
             continue
-        problems.extend(_check_value(_normalise(types[key]), value[key], sub))
+        problems.extend(_check_value(_kind_of(cls, key), value[key], sub))
     for key in sorted(_required(cls) - set(value)):
         sub = f"{path}.{key}" if path else key
         problems.append(f"{sub}: required property of {cls.__name__} is missing")
@@ -138,6 +138,11 @@ def _check_value(kind: _Kind, value: Any, path: str) -> list[str]:
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         return [f"{path}: expected {expected.__name__}, got {shown}"]
     return []
+
+
+@functools.cache
+def _kind_of(cls: type, wire_name: str) -> _Kind:
+    return _normalise(_wire_types(cls)[wire_name])
 
 
 def _normalise(hint: Any) -> _Kind:

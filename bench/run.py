@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Benchmark of the acr-cache program against the floor, at the sizes Azure allows.
+
+    .venv/bin/python bench/run.py [--runs 3] [--json bench/results.json]
+
+For each generated stack config it measures, in fresh processes, side by side:
+- `acr-cache plan` end to end: wall time and peak resident memory;
+- the floor: a bare program that registers the same resources (types and inputs taken from the
+  plan) directly through the azure-native classes under the same mocks, with no components and no
+  validation; once as the SDK does by default, once with the API-version alias shortcut the
+  program uses (a setting any program can take: acr_cache.performance);
+- Python start plus import time;
+- the deploy critical path: the longest dependency chain of Azure resources, and how many could
+  be created in parallel at each step.
+
+Only the standard library and the project's own dependencies; medians of --runs runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SUB = "00000000-0000-0000-0000-000000000000"
+# (cache rules, replicas, private endpoints)
+SIZES = [(10, 0, 0), (100, 0, 0), (1000, 0, 0), (100, 3, 2), (1000, 10, 5)]
+REGIONS = [
+    "northeurope", "swedencentral", "francecentral", "germanywestcentral", "uksouth",
+    "norwayeast", "switzerlandnorth", "italynorth", "polandcentral", "spaincentral",
+]  # fmt: skip
+
+
+def stack_config(rules: int, replicas: int, endpoints: int) -> dict[str, Any]:
+    """A valid stack config of the given size (no secrets needed: MCR rules only)."""
+    config: dict[str, Any] = {
+        "acr-cache:resourceGroup": {"name": "rg-bench"},
+        "acr-cache:registry": {"name": "acrbench01", "location": "westeurope"},
+        "acr-cache:cacheRules": {
+            f"mcr-team{i:04d}": {"source": f"mcr.microsoft.com/team{i}/app", "target": f"team{i}/app"}
+            for i in range(rules)
+        },
+    }
+    if replicas:
+        config["acr-cache:replicas"] = {region: {} for region in REGIONS[:replicas]}
+    if endpoints:
+        # Private-only, as the baseline wants it: no exports out of a private registry.
+        config["acr-cache:registry"]["exportEnabled"] = False
+        config["acr-cache:privateAccess"] = {
+            "endpoints": {
+                f"vnet{i}": {
+                    "subnetId": f"/subscriptions/{SUB}/resourceGroups/rg-net{i}/providers/Microsoft.Network/"
+                    f"virtualNetworks/vnet{i}/subnets/pe"
+                }
+                for i in range(endpoints)
+            }
+        }
+    return {"config": config}
+
+
+_FLOOR = r"""
+import json, sys, time
+start = time.perf_counter()
+from acr_cache.plan import program_from_file
+from acr_cache.plan.runner import run_program
+from pathlib import Path
+
+# The bare program runs the way Pulumi runs every program (and `acr-cache plan` runs ours): as a
+# file, through runpy, under the same runner and mocks.
+Path("floor_program.py").write_text(PROGRAM)
+run = run_program(program_from_file(Path("floor_program.py").resolve()), project="bench", stack="floor", config={})
+print(json.dumps({"resources": len(run.resources), "seconds": time.perf_counter() - start}), flush=True)
+# Leave the way `acr-cache plan` does, without interpreter teardown, so both measure the same work.
+import os
+os._exit(0)
+"""
+
+_FLOOR_PROGRAM = r"""
+import importlib, json, os
+from pulumi import _types
+from acr_cache.plan.schema import resource_args_class
+
+if os.environ["FLOOR_MODE"] == "shortcut":
+    from acr_cache import performance
+    performance.register()
+plan = json.load(open(os.environ["FLOOR_PLAN"]))
+for resource in plan["resources"]:
+    token = resource["type"]
+    if not token.startswith("azure-native:"):
+        continue
+    _, module, name = token.split(":")
+    cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
+    names = {wire: py for py, wire in _types.input_type_py_to_pulumi_names(resource_args_class(token)).items()}
+    cls(resource["name"], **{names[key]: value for key, value in resource["inputs"].items()})
+"""
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB, and stdout of one fresh process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+    )
+    assert process.stdout is not None
+    out = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0,):
+        raise RuntimeError(f"{' '.join(command)} failed with status {status}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def critical_path(plan: dict[str, Any]) -> tuple[int, list[int]]:
+    """Longest chain of Azure resources and the width of each creation step."""
+    resources = {r["urn"]: r for r in plan["resources"]}
+    children: dict[str, list[str]] = {}
+    for r in plan["resources"]:
+        if r["parent"]:
+            children.setdefault(r["parent"], []).append(r["urn"])
+
+    def expand(urn: str) -> list[str]:
+        # Waiting for a component means waiting for everything inside it.
+        if resources[urn]["type"].startswith("azure-native:"):
+            return [urn]
+        return [leaf for child in children.get(urn, []) for leaf in expand(child)]
+
+    azure = [u for u, r in resources.items() if r["type"].startswith("azure-native:")]
+    depth: dict[str, int] = {}
+
+    def level(urn: str) -> int:
+        if urn not in depth:
+            deps = {leaf for dep in resources[urn]["dependsOn"] if dep in resources for leaf in expand(dep)}
+            depth[urn] = 1 + max((level(d) for d in deps), default=0)
+        return depth[urn]
+
+    for urn in azure:
+        level(urn)
+    longest = max(depth.values(), default=0)
+    widths = [sum(1 for d in depth.values() if d == step) for step in range(1, longest + 1)]
+    return longest, widths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    python = sys.executable
+    acr_cache = str(Path(python).parent / "acr-cache")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+        (work / "stacks").mkdir()
+        (work / "stacks" / "__main__.py").write_text((ROOT / "stacks" / "__main__.py").read_text())
+        (work / "floor.py").write_text(_FLOOR.replace("PROGRAM", repr(_FLOOR_PROGRAM)))
+        startup = statistics.median(
+            measure([python, "-c", "import acr_cache.program, pulumi_azure_native.containerregistry"], work)[
+                0
+            ]
+            for _ in range(args.runs)
+        )
+        for rules, replicas, endpoints in SIZES:
+            stack = f"r{rules}-g{replicas}-e{endpoints}"
+            (work / f"Pulumi.{stack}.yaml").write_text(json.dumps(stack_config(rules, replicas, endpoints)))
+            plan_json = measure([acr_cache, "plan", stack, "--format", "json"], work)[2]
+            (work / f"{stack}.json").write_text(plan_json)
+            plan = json.loads(plan_json)
+            # Interleaved, so that a slow moment of the machine hits all three alike.
+            plan_runs: list[tuple[float, float, str]] = []
+            floors: dict[str, list[tuple[float, float, str]]] = {"default": [], "shortcut": []}
+            for _ in range(args.runs):
+                plan_runs.append(measure([acr_cache, "plan", stack, "--format", "json"], work))
+                for mode in floors:
+                    env = {"FLOOR_MODE": mode, "FLOOR_PLAN": f"{stack}.json"}
+                    floors[mode].append(measure([python, "floor.py"], work, env))
+            count = len(plan["resources"])
+            azure = sum(1 for r in plan["resources"] if r["type"].startswith("azure-native:"))
+            wall = statistics.median(r[0] for r in plan_runs)
+            floor_default = statistics.median(r[0] for r in floors["default"])
+            floor = statistics.median(r[0] for r in floors["shortcut"])
+            longest, widths = critical_path(plan)
+            results.append(
+                {
+                    "size": {"cacheRules": rules, "replicas": replicas, "privateEndpoints": endpoints},
+                    "resources": count,
+                    "azureResources": azure,
+                    "planSeconds": round(wall, 3),
+                    "planPeakMB": round(max(r[1] for r in plan_runs), 1),
+                    "floorSeconds": round(floor, 3),
+                    "floorPeakMB": round(max(r[1] for r in floors["shortcut"]), 1),
+                    "floorDefaultSeconds": round(floor_default, 3),
+                    "floorDefaultPeakMB": round(max(r[1] for r in floors["default"]), 1),
+                    "overheadVsFloor": round(wall / floor - 1, 3),
+                    "msPerResource": round((wall - startup) / count * 1000, 2),
+                    "criticalPath": longest,
+                    "parallelWidths": widths,
+                }
+            )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    )
+    print(f"python start + import: {startup:.2f} s (median of {args.runs})")
+    header = (
+        "| rules | replicas | PEs | resources | plan s | plan MB | floor s | floor MB | SDK-default floor s | "
+        "overhead | ms/resource | critical path | parallel widths |"
+    )
+    print(header)
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in results:
+        size = r["size"]
+        print(
+            f"| {size['cacheRules']} | {size['replicas']} | {size['privateEndpoints']} | {r['resources']} | "
+            f"{r['planSeconds']:.2f} | {r['planPeakMB']:.0f} | {r['floorSeconds']:.2f} | {r['floorPeakMB']:.0f} | "
+            f"{r['floorDefaultSeconds']:.2f} | {r['overheadVsFloor']:+.0%} | {r['msPerResource']:.2f} | "
+            f"{r['criticalPath']} | {'/'.join(map(str, r['parallelWidths']))} |"
+        )
+    if args.json:
+        args.json.write_text(
+            json.dumps({"startupSeconds": round(startup, 3), "results": results}, indent=2) + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
