@@ -66,3 +66,72 @@ def test_non_azure_native_and_unaliased_resources_are_left_alone() -> None:
         ),
     )
     assert drop_api_version_aliases(args) is None
+
+
+def _plan(stack: str) -> list[dict]:
+    import io
+    import json
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from acr_cache.cli import main
+    from tests.conftest import ROOT
+
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(io.StringIO()):
+        assert main(["plan", stack, "--format", "json", "--cwd", str(ROOT)]) == 0
+    return json.loads(out.getvalue())["resources"]
+
+
+def test_no_sibling_resources_are_chained() -> None:
+    # Rules, replicas, endpoints, grants and imports create in parallel: none waits for another
+    # of its own kind.
+    for stack in ("dev", "prod"):
+        resources = {r["urn"]: r for r in _plan(stack)}
+        for resource in resources.values():
+            same_kind = [
+                d
+                for d in resource["dependsOn"]
+                if d in resources and resources[d]["type"] == resource["type"]
+            ]
+            assert same_kind == [], (resource["name"], same_kind)
+
+
+def test_every_ordering_edge_is_one_the_docs_justify() -> None:
+    # (waiting type, waited-for type): each is explained in docs/performance.md.
+    allowed = {
+        ("Registry", "ResourceGroup"),
+        ("Replication", "Registry"),
+        ("Replication", "ResourceGroup"),
+        ("PrivateEndpoint", "Registry"),
+        ("PrivateEndpoint", "Replication"),
+        ("PrivateDnsZoneGroup", "PrivateEndpoint"),
+        ("PrivateDnsZoneGroup", "PrivateZone"),
+        ("VirtualNetworkLink", "PrivateZone"),
+        ("VirtualNetworkLink", "ResourceGroup"),
+        ("PrivateZone", "ResourceGroup"),
+        ("Vault", "ResourceGroup"),
+        ("Secret", "Vault"),
+        ("Secret", "ResourceGroup"),
+        ("CredentialSet", "Registry"),
+        ("CredentialSet", "Secret"),
+        ("RoleAssignment", "CredentialSet"),
+        ("RoleAssignment", "Secret"),
+        ("RoleAssignment", "Vault"),
+        ("RoleAssignment", "Registry"),
+        ("CacheRule", "Registry"),
+        ("CacheRule", "RoleAssignment"),
+        ("CacheRule", "CredentialSet"),
+        ("ImageImport", "Registry"),
+        ("ImageImport", "ResourceGroup"),
+        ("ManagementLockByScope", "Registry"),
+        ("ManagementLockByScope", "Vault"),
+    }
+    edges = set()
+    for stack in ("dev", "prod"):
+        resources = {r["urn"]: r for r in _plan(stack)}
+        for resource in resources.values():
+            for dep in resource["dependsOn"]:
+                if dep in resources:
+                    edges.add((resource["type"].rsplit(":", 1)[1], resources[dep]["type"].rsplit(":", 1)[1]))
+    assert edges <= allowed, edges - allowed
+    assert ("Secret", "Vault") in edges and ("PrivateEndpoint", "Replication") in edges

@@ -384,7 +384,7 @@ class ArtifactCache(pulumi.ComponentResource):
         for set_name in sorted(credential_sets):
             assert vault is not None and vault_config is not None  # the config requires a vault for sets
             spec = credential_sets[set_name]
-            written: list[pulumi.Resource] = []
+            written: dict[str, pulumi.Resource] = {}
             secret_names: dict[str, str] = {}
             for role, source, value in (
                 ("username", spec.username, secrets[set_name].username),
@@ -393,19 +393,16 @@ class ArtifactCache(pulumi.ComponentResource):
                 secret_name = secret_name_for(set_name, role, source)
                 secret_names[role] = secret_name
                 if source.config_key is not None and value is not None:
-                    written.append(
-                        keyvault.Secret(
-                            f"{name}-{set_name}-{role}",
-                            resource_group_name=vault.resource_group_name,
-                            vault_name=vault.vault_name,
-                            secret_name=secret_name,
-                            properties=keyvault.SecretPropertiesArgs(
-                                value=pulumi.Output.secret(value), content_type="text/plain"
-                            ),
-                            opts=pulumi.ResourceOptions(
-                                parent=self, additional_secret_outputs=["properties"]
-                            ),
-                        )
+                    written[role] = keyvault.Secret(
+                        f"{name}-{set_name}-{role}",
+                        resource_group_name=vault.resource_group_name,
+                        # The vault's own output: the secret waits for the vault to exist.
+                        vault_name=vault.name,
+                        secret_name=secret_name,
+                        properties=keyvault.SecretPropertiesArgs(
+                            value=pulumi.Output.secret(value), content_type="text/plain"
+                        ),
+                        opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"]),
                     )
             credential_set = containerregistry.CredentialSet(
                 f"{name}-{set_name}",
@@ -424,7 +421,7 @@ class ArtifactCache(pulumi.ComponentResource):
                     )
                 ],
                 # The secret URIs must resolve once the set checks its credentials.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after_registry, *written]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after_registry, *written.values()]),
             )
             principal_id: pulumi.Output[str] = credential_set.identity.apply(
                 lambda identity: (identity.principal_id or "") if identity else ""
@@ -445,7 +442,10 @@ class ArtifactCache(pulumi.ComponentResource):
                     description=pulumi.Output.concat(
                         "Credential set ", set_name, " of ", registry_key, " reads its ", role
                     ),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=written),
+                    # Its own secret only: the two grants of a set do not wait for each other.
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=[written[role]] if role in written else []
+                    ),
                 )
                 for role in ("username", "password")
             ]

@@ -130,6 +130,8 @@ class CredentialVault(pulumi.ComponentResource):
     vault: keyvault.Vault | None
     """The created vault, or None for an existing one."""
     vault_name: str
+    name: pulumi.Output[str]
+    """Name of the vault, as an output of the created vault: secrets written into it wait for it."""
     resource_group_name: pulumi.Output[str]
     """Resource group of the vault."""
     vault_id: pulumi.Output[str]
@@ -151,6 +153,7 @@ class CredentialVault(pulumi.ComponentResource):
         if config.existing_id is not None:
             self.vault = None
             self.vault_id = pulumi.Output.from_input(config.existing_id)
+            self.name = pulumi.Output.from_input(config.vault_name)
             self.resource_group_name = pulumi.Output.from_input(config.existing_resource_group or "")
         else:
             group = pulumi.Output.from_input(config.resource_group or resource_group_name)
@@ -182,6 +185,7 @@ class CredentialVault(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=protect),
             )
             self.vault_id = self.vault.id
+            self.name = self.vault.name
             self.resource_group_name = group
         self.register_outputs({"vaultId": self.vault_id})
 
