@@ -7,6 +7,7 @@ functions serve the CrossGuard pack (`policy/`) and `acr-cache plan`; neither ne
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -237,6 +238,9 @@ _SENSITIVE = {
 _SENSITIVE_KEY = re.compile(
     r"(password|secret|token|apikey|api_key|privatekey|connectionstring)$", re.IGNORECASE
 )
+_SENSITIVE_KEY_IN_TEXT = re.compile(
+    r"(password|secret|token|apikey|api_key|privatekey|connectionstring)\":", re.IGNORECASE
+)
 # Shapes of well-known credentials (Docker Hub, GitHub, Azure storage/SAS, PEM keys).
 _CREDENTIAL = re.compile(
     r"dckr_pat_[A-Za-z0-9_-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|"
@@ -246,6 +250,12 @@ _CREDENTIAL = re.compile(
 
 def _plain_secrets(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
     sensitive = set(_SENSITIVE.get(res.type, ()))
+    if not sensitive and type(res.props) is dict:  # CrossGuard's proxies take the full walk
+        # Most resources hold neither a sensitive key nor a credential-shaped value: one pass of
+        # the C JSON encoder and two regex searches rule them out before walking every leaf.
+        text = json.dumps(res.props, default=repr)
+        if not _CREDENTIAL.search(text) and not _SENSITIVE_KEY_IN_TEXT.search(text):
+            return
     for path, value, secret in _leaves(res.props):
         leaf = path.rsplit(".", 1)[-1]
         is_sensitive = path in sensitive or bool(_SENSITIVE_KEY.search(leaf))
