@@ -74,6 +74,7 @@ def _plan(stack: str) -> list[dict]:
     from contextlib import redirect_stderr, redirect_stdout
 
     from acr_cache.cli import main
+
     from tests.conftest import ROOT
 
     out = io.StringIO()
