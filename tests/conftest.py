@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 from acr_cache.config import NAMESPACE, parse_stack_config
-from acr_cache.plan.runner import PlannedResource, ProgramRun, run_program
+from acr_cache.plan.runner import PlannedResource, ProgramRun, close_loop, run_program
 from acr_cache.program import build
-from pulumi.runtime import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,12 +31,7 @@ def fresh_loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     yield loop
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    loop.run_until_complete(asyncio.sleep(0))
-    loop.close()
-    asyncio.set_event_loop(None)
-    settings.reset_options()
+    close_loop(loop)
     # The stack program tunes the collector for one run (acr_cache.performance); a test process
     # runs many, and must free what each leaves behind.
     gc.unfreeze()

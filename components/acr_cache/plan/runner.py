@@ -177,10 +177,15 @@ def _fresh_runtime(config: Mapping[str, str], secret_keys: list[str]) -> Iterato
     try:
         yield loop
     finally:
-        for task in asyncio.all_tasks(loop):
-            task.cancel()
-        loop.run_until_complete(asyncio.sleep(0))
-        loop.close()
-        asyncio.set_event_loop(None)
-        settings.reset_options()
+        close_loop(loop)
         runtime_config.set_all_config(previous_config, [])
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a run left pending, close its loop and forget the root stack and monitor."""
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    asyncio.set_event_loop(None)
+    settings.reset_options()
