@@ -361,7 +361,7 @@ class ArtifactCache(pulumi.ComponentResource):
         registry_key: pulumi.Input[str],
         login_server: pulumi.Input[str],
         resource_group_name: pulumi.Input[str],
-        subscription_id: pulumi.Input[str],
+        subscription_id: pulumi.Input[str] | None,
         vault: CredentialVault | None,
         vault_config: KeyVaultConfig | None,
         credential_sets: Mapping[str, CredentialSetConfig],
@@ -378,8 +378,14 @@ class ArtifactCache(pulumi.ComponentResource):
         # Given the registry resource, names can be plain strings (known at preview, and cheaper to
         # register a thousand times) while sets and rules still wait for the registry explicitly.
         after_registry: list[pulumi.Resource] = [registry] if registry is not None else []
+        # The subscription is needed only for grants and for sets named on the registry.
+        needs_subscription = bool(credential_sets) or any(r.registry_credential_set for r in rules.values())
+        if needs_subscription and subscription_id is None:
+            raise ValueError("credential sets need the subscription id (for their grants and ids)")
         role_definition = (
-            role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER) if credential_sets else None
+            role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER)
+            if credential_sets and subscription_id is not None
+            else None
         )
         for set_name in sorted(credential_sets):
             assert vault is not None and vault_config is not None  # the config requires a vault for sets
@@ -458,7 +464,7 @@ class ArtifactCache(pulumi.ComponentResource):
             rule = rules[rule_name]
             set_id: pulumi.Input[str] | None = rule.credential_set_id
             waits: list[pulumi.Resource] = []
-            if rule.registry_credential_set:
+            if rule.registry_credential_set and subscription_id is not None:
                 set_id = pulumi.Output.concat(
                     "/subscriptions/",
                     subscription_id,

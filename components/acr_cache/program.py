@@ -180,7 +180,7 @@ def _artifact_cache(
         registry_key=config.registry.name,
         login_server=config.registry.login_server,
         resource_group_name=config.resource_group.name,
-        subscription_id=client.subscription_id if client is not None else "",
+        subscription_id=client.subscription_id if client is not None else None,
         vault=vault,
         vault_config=config.key_vault,
         credential_sets=config.credential_sets,
