@@ -212,6 +212,11 @@ REFUSED = [
         "write 'docker.io/library/alpine:3.20'",
     ),
     (
+        sections(imports={"base/alpine:3.20": {"source": "index.docker.io/library/alpine:3.20"}}),
+        "acr-cache:imports.base/alpine:3.20.source",
+        "'index.docker.io' is not how ACR names Docker Hub: write 'docker.io/library/alpine:3.20'",
+    ),
+    (
         sections(imports={"base/alpine:3.20": {"source": "docker.io/library/alpine@sha256:abc"}}),
         "acr-cache:imports.base/alpine:3.20.source",
         "is not a digest",

@@ -24,7 +24,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 from pydantic import Field, model_validator
 
 from acr_cache.model import ConfigModel, field_error
-from acr_cache.upstreams import DOCKER_HUB
+from acr_cache.upstreams import check_docker_hub_alias, check_official_image
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_TIMEOUT_SECONDS = 1800
@@ -115,13 +115,8 @@ def parse_image_source(source: str) -> tuple[str, str]:
         raise ValueError(
             f"'{repository}' in '{source}' is not a valid repository path (lowercase, `/`-separated)"
         )
-    if host in ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"):
-        raise ValueError(f"write Docker Hub as '{DOCKER_HUB}': '{DOCKER_HUB}/{image}'")
-    if host == DOCKER_HUB and "/" not in repository:
-        raise ValueError(
-            f"'{source}' is an official Docker Hub image, which lives under library/: write "
-            f"'{DOCKER_HUB}/library/{image}'"
-        )
+    check_docker_hub_alias(host, image)
+    check_official_image(source, host, repository, image)
     return host, image
 
 

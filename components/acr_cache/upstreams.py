@@ -51,7 +51,7 @@ UPSTREAMS: tuple[Upstream, ...] = (
 )
 DOCKER_HUB = "docker.io"
 # Hosts people write for Docker Hub that ACR does not take as a login server.
-_DOCKER_HUB_ALIASES = ("index.docker.io", "registry-1.docker.io", "hub.docker.com", "registry.hub.docker.com")
+DOCKER_HUB_ALIASES = ("index.docker.io", "registry-1.docker.io", "hub.docker.com", "registry.hub.docker.com")
 _HOST_LABELS = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 # OCI distribution spec: path components of lowercase alphanumerics joined by `.`, `_`, `__` or `-`s.
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
@@ -74,8 +74,7 @@ def check_login_server(host: str) -> str:
     """A credential set's login server; raises ValueError with the fix."""
     if host != host.lower():
         raise ValueError(f"'{host}' must be lowercase: write '{host.lower()}'")
-    if host in _DOCKER_HUB_ALIASES:
-        raise ValueError(f"'{host}' is not how ACR names Docker Hub: write '{DOCKER_HUB}'")
+    check_docker_hub_alias(host, "")
     upstream = find_upstream(host)
     if upstream is None:
         raise ValueError(
@@ -129,19 +128,31 @@ def parse_source(source: str) -> Source:
             f"'{source}' has no repository path: write '<upstream host>/<repository>', e.g. "
             "'docker.io/library/nginx' or 'mcr.microsoft.com/dotnet/*'"
         )
-    if host in _DOCKER_HUB_ALIASES:
-        raise ValueError(f"'{host}' is not how ACR names Docker Hub: write '{DOCKER_HUB}/{path}'")
+    check_docker_hub_alias(host, path)
     if find_upstream(host) is None:
         raise ValueError(
             f"'{host}' in '{source}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
         )
     _check_path(path, source, allow_root_wildcard=True)
-    if host == DOCKER_HUB and "/" not in path and path != "*":
+    if path != "*":
+        check_official_image(source, host, path, path)
+    return Source(host, path)
+
+
+def check_docker_hub_alias(host: str, rest: str) -> None:
+    """Refuse the other names of Docker Hub; `rest` is what follows the host in the reference."""
+    if host in DOCKER_HUB_ALIASES:
+        written = f"{DOCKER_HUB}/{rest}" if rest else DOCKER_HUB
+        raise ValueError(f"'{host}' is not how ACR names Docker Hub: write '{written}'")
+
+
+def check_official_image(source: str, host: str, repository: str, rest: str) -> None:
+    """Refuse an official Docker Hub image written without its `library/` namespace."""
+    if host == DOCKER_HUB and "/" not in repository:
         raise ValueError(
             f"'{source}' is an official Docker Hub image, which lives under library/: write "
-            f"'{DOCKER_HUB}/library/{path}'"
+            f"'{DOCKER_HUB}/library/{rest}'"
         )
-    return Source(host, path)
 
 
 def check_target(target: str) -> str:
