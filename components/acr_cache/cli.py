@@ -126,15 +126,7 @@ def _schema(output: Path, check: bool) -> int:
     from acr_cache.package import package_schema
 
     text = json.dumps(package_schema(__version__), indent=2, sort_keys=True) + "\n"
-    current = output.read_text(encoding="utf-8") if output.is_file() else ""
-    if check:
-        if current != text:
-            print(f"{output} is stale: run `acr-cache schema` and commit the result", file=sys.stderr)
-            return 1
-        return EXIT_OK
-    output.write_text(text, encoding="utf-8")
-    print(f"wrote {output}")
-    return EXIT_OK
+    return _write_generated({output: text}, check, "acr-cache schema")
 
 
 def _docs(output: Path, check: bool) -> int:
@@ -144,6 +136,11 @@ def _docs(output: Path, check: bool) -> int:
     documents = {output: configuration_reference()}
     if security.is_file():
         documents[security] = with_controls(security.read_text(encoding="utf-8"))
+    return _write_generated(documents, check, "acr-cache docs")
+
+
+def _write_generated(documents: dict[Path, str], check: bool, command: str) -> int:
+    """Write generated files that changed, or (check) report them stale and exit 1."""
     stale = [
         path
         for path, text in documents.items()
@@ -151,7 +148,7 @@ def _docs(output: Path, check: bool) -> int:
     ]
     if check:
         for path in stale:
-            print(f"{path} is stale: run `acr-cache docs` and commit the result", file=sys.stderr)
+            print(f"{path} is stale: run `{command}` and commit the result", file=sys.stderr)
         return 1 if stale else EXIT_OK
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
