@@ -13,13 +13,13 @@ from pulumi_azure_native import authorization
 
 from acr_cache import performance
 from acr_cache.access import RegistryAccess
-from acr_cache.artifact_cache import ArtifactCache, SecretValues
+from acr_cache.artifact_cache import ArtifactCache, CacheRuleConfig, SecretValues
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
 from acr_cache.image_import import ImageImports
 from acr_cache.key_vault import CredentialVault
 from acr_cache.private_access import PrivateAccess
 from acr_cache.protection import DeletionLocks
-from acr_cache.registry import RegistryCore
+from acr_cache.registry import RegistryCore, RegistryNetwork
 from acr_cache.replication import GeoReplicas
 
 
@@ -40,11 +40,13 @@ class Deployment:
 def build(config: StackConfig) -> Deployment:
     """Register every resource of one environment and export what other stacks need."""
     has_endpoints = bool(config.private_access.endpoints)
+    network = config.network.registry_network(has_endpoints)
+    rules = config.rules()
     core = RegistryCore(
         "acr",
         config.resource_group,
         config.registry,
-        network=config.network.registry_network(has_endpoints),
+        network=network,
         anonymous_pull=config.docker_mirror.enabled,
         protect=config.protection.protect,
     )
@@ -76,10 +78,10 @@ def build(config: StackConfig) -> Deployment:
         or config.key_vault
         or config.access
         or config.imports
-        or any(rule.registry_credential_set for rule in config.rules().values())
+        or any(rule.registry_credential_set for rule in rules.values())
     )
     client = authorization.get_client_config_output() if needs_client else None
-    vault, cache = _artifact_cache(config, core, client)
+    vault, cache = _artifact_cache(config, rules, core, client)
     access = None
     if config.access:
         access = RegistryAccess(
@@ -101,7 +103,7 @@ def build(config: StackConfig) -> Deployment:
     pulumi.export("registryId", core.registry_id)
     pulumi.export("registryName", core.registry_name)
     pulumi.export("loginServer", core.login_server)
-    pulumi.export("endpoints", _region_endpoints(config))
+    pulumi.export("endpoints", _region_endpoints(config, network))
     if private_access is not None:
         pulumi.export("privateEndpointIds", private_access.private_endpoint_ids)
         pulumi.export("privateDnsZoneIds", private_access.dns_zone_ids)
@@ -154,9 +156,8 @@ def _imports(config: StackConfig, core: RegistryCore, client: _Client) -> ImageI
 
 
 def _artifact_cache(
-    config: StackConfig, core: RegistryCore, client: _Client
+    config: StackConfig, rules: dict[str, CacheRuleConfig], core: RegistryCore, client: _Client
 ) -> tuple[CredentialVault | None, ArtifactCache | None]:
-    rules = config.rules()
     if not rules and not config.credential_sets:
         return None, None
     vault = None
@@ -191,10 +192,10 @@ def _artifact_cache(
     return vault, cache
 
 
-def _region_endpoints(config: StackConfig) -> dict[str, dict[str, str]]:
+def _region_endpoints(config: StackConfig, network: RegistryNetwork) -> dict[str, dict[str, str]]:
     """Per region, the names clients resolve and firewalls allow-list."""
     login_server = config.registry.login_server
-    data = config.network.registry_network(bool(config.private_access.endpoints)).data_endpoint_enabled
+    data = network.data_endpoint_enabled
     name = config.registry.name.lower()
     return {
         region: {
