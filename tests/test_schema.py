@@ -92,7 +92,7 @@ def test_unknown_type_and_wrong_scalar_types() -> None:
     ]
     assert check_resource(
         REGISTRY, {"resourceGroupName": "rg", "sku": {"name": "Premium"}, "adminUserEnabled": "no"}
-    )
+    ) == ["adminUserEnabled: expected bool, got str 'no'"]
     assert check_resource(
         REGISTRY, {"resourceGroupName": "rg", "sku": {"name": "Premium"}, "tags": {"a": 1}}
     ) == ["tags.a: expected str, got int 1"]
