@@ -153,7 +153,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--size",
+        action="append",
+        metavar="RULES/REPLICAS/ENDPOINTS",
+        help="measure only this size (repeatable), e.g. 1000/0/0; default: all five",
+    )
     args = parser.parse_args()
+    sizes = SIZES
+    if args.size:
+        try:
+            sizes = [tuple(int(part) for part in size.split("/")) for size in args.size]
+        except ValueError:
+            parser.error("--size takes RULES/REPLICAS/ENDPOINTS, e.g. 1000/0/0")
+        if any(len(size) != 3 for size in sizes):
+            parser.error("--size takes RULES/REPLICAS/ENDPOINTS, e.g. 1000/0/0")
     python = sys.executable
     acr_cache = str(Path(python).parent / "acr-cache")
     results = []
@@ -169,7 +183,7 @@ def main() -> int:
             ]
             for _ in range(args.runs)
         )
-        for rules, replicas, endpoints in SIZES:
+        for rules, replicas, endpoints in sizes:
             stack = f"r{rules}-g{replicas}-e{endpoints}"
             (work / f"Pulumi.{stack}.yaml").write_text(json.dumps(stack_config(rules, replicas, endpoints)))
             plan_json = measure([acr_cache, "plan", stack, "--format", "json"], work)[2]

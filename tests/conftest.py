@@ -14,6 +14,7 @@ import pytest
 from acr_cache.config import NAMESPACE, parse_stack_config
 from acr_cache.plan.runner import PlannedResource, ProgramRun, close_loop, run_program
 from acr_cache.program import build
+from pulumi.runtime import resource as sdk_resource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,7 @@ VALID: dict[str, Any] = {
 def fresh_loop() -> Iterator[asyncio.AbstractEventLoop]:
     # A registration that one test leaves behind must never run inside the next (pulumi#6561).
     thresholds = gc.get_threshold()
+    sdk_stack_trace = sdk_resource._get_stack_trace
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     yield loop
@@ -36,6 +38,7 @@ def fresh_loop() -> Iterator[asyncio.AbstractEventLoop]:
     # runs many, and must free what each leaves behind.
     gc.unfreeze()
     gc.set_threshold(*thresholds)
+    sdk_resource._get_stack_trace = sdk_stack_trace
 
 
 def sections(**changes: Any) -> dict[str, Any]:

@@ -1,14 +1,21 @@
-"""The registration shortcut the program takes: azure-native's API-version aliases are dropped,
-every other alias is kept, and the plan is otherwise unchanged."""
+"""The registration shortcuts the program takes: azure-native's API-version aliases are dropped,
+every other alias is kept, the stack traces sent are the SDK's own, and the plan is otherwise
+unchanged."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pulumi
-from acr_cache.performance import drop_api_version_aliases, register
-from acr_cache.plan.runner import run_program
+import pytest
+from acr_cache.performance import drop_api_version_aliases, register, stack_trace
+from acr_cache.plan.runner import RecordingMonitor, run_program
+from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime.proto import source_pb2
 from pulumi_azure_native import containerregistry
 
-from tests.conftest import one, run_stack, sections
+from tests.conftest import VALID, one, run_stack, sections
 
 RULE = "azure-native:containerregistry:CacheRule"
 
@@ -37,6 +44,7 @@ def test_the_transformation_keeps_only_real_aliases() -> None:
         _rule()
 
     rule = one(run_program(program, project="p", stack="s", config={}), RULE)
+    assert sdk_resource._get_stack_trace is stack_trace
     assert rule.alias_count == 1
     assert rule.alias_urns == ["urn:pulumi:s::p::azure-native:containerregistry:CacheRule::old"]
 
@@ -136,3 +144,77 @@ def test_every_ordering_edge_is_one_the_docs_justify() -> None:
                     edges.add((resource["type"].rsplit(":", 1)[1], resources[dep]["type"].rsplit(":", 1)[1]))
     assert edges <= allowed, edges - allowed
     assert ("Secret", "Vault") in edges and ("PrivateEndpoint", "Replication") in edges
+
+
+# The SDK's function, taken before any test could have called register().
+SDK_STACK_TRACE = sdk_resource._get_stack_trace
+Traces = tuple[source_pb2.StackTrace, source_pb2.StackTrace]
+
+
+class _Base:
+    def __init__(self) -> None:
+        # Both from the same line, so that both see the same frames.
+        self.traces: Traces = (SDK_STACK_TRACE(), stack_trace())
+
+
+class _Middle(_Base):
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class _Leaf(_Middle):
+    """Three __init__ frames, as Resource < CustomResource < a resource class."""
+
+    def __init__(self) -> None:
+        self._internal_init()
+
+    def _internal_init(self) -> None:
+        # azure-native's classes register from a helper their __init__ calls.
+        super().__init__()
+
+
+def _nested(depth: int, make: Callable[[], Any]) -> Any:
+    return make() if depth == 0 else _nested(depth - 1, make)
+
+
+@pytest.mark.parametrize("depth", [0, 1, 7, 30])
+def test_the_stack_trace_is_the_sdks_at_any_depth(depth: int) -> None:
+    sdk, ours = _nested(depth, _Leaf).traces
+    assert ours == sdk
+    assert len(ours.frames) > depth and ours.frames[0].pc.uri.endswith("/tests/test_performance.py")
+
+
+def test_frames_without_a_file_have_no_position_as_in_the_sdk() -> None:
+    # Code compiled from a string has no absolute file name, so no URI.
+    namespace: dict[str, Any] = {"Leaf": _Leaf}
+    exec(compile("made = Leaf()", "<generated>", "exec"), namespace)
+    sdk, ours = namespace["made"].traces
+    assert ours == sdk and not ours.frames[0].HasField("pc")
+
+
+def test_too_few_init_frames_give_an_empty_trace_as_in_the_sdk() -> None:
+    sdk, ours = _Middle().traces
+    assert ours == sdk == source_pb2.StackTrace()
+
+
+def test_register_sends_the_same_positions_for_every_resource(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, tuple[bytes, bytes]]] = []
+    recording = RecordingMonitor.RegisterResource
+
+    def register_resource(self: RecordingMonitor, request: Any) -> Any:
+        positions = (request.sourcePosition.SerializeToString(), request.stackTrace.SerializeToString())
+        sent[-1][request.name] = positions
+        return recording(self, request)
+
+    monkeypatch.setattr(RecordingMonitor, "RegisterResource", register_resource)
+    document = sections(
+        cacheRules={"mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"}},
+        replicas={"northeurope": {}},
+    )
+    # Both runs from the same line: the test's own frame is part of every trace.
+    for function in (SDK_STACK_TRACE, stack_trace):
+        monkeypatch.setattr(sdk_resource, "_get_stack_trace", function)
+        sent.append({})
+        run_stack(document)
+    assert sent[0] == sent[1]
+    assert len(sent[1]) > len(VALID) and all(trace for _, trace in sent[1].values())

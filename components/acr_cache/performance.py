@@ -1,4 +1,4 @@
-"""What the program does to register resources fast (both apply to any Pulumi Python program).
+"""What the program does to register resources fast (all three apply to any Pulumi Python program).
 
 azure-native attaches to every resource one alias per older API version of its type (a CacheRule
 carries 13, `azure-native:containerregistry/v20230101preview:CacheRule` and so on), for stacks that
@@ -11,14 +11,25 @@ alias (URN strings, renames, reparenting, such as `acr-cache:registry.aliases`).
 
 A stack that was created with versioned azure-native types (azure-native v1 programs using
 `containerregistry/v20230101preview` modules) must not use this; acr-cache stacks never did.
+
+For every resource, the SDK also sends the engine the source position of each frame below the
+resource's constructor (what `pulumi up` shows next to a failed resource). It gets them from
+`traceback.extract_stack()`, which stats every file on the stack and reads its lines, and then
+turns each file name into a URI with pathlib: per resource, per frame, every time. The program
+sends the same stack trace computed from the live frames, with each frame's position built once.
 """
 
 from __future__ import annotations
 
 import gc
+import pathlib
 import re
+import sys
+from types import FrameType
 
 import pulumi
+from pulumi.runtime import resource as _sdk_resource
+from pulumi.runtime.proto import source_pb2
 
 GC_THRESHOLD = 50_000
 """Allocations between two collections of the youngest generation (Python's default is 700)."""
@@ -52,8 +63,54 @@ def drop_api_version_aliases(
     return pulumi.ResourceTransformationResult(args.props, opts)
 
 
+# One message per (file, line): a program registers from a handful of places.
+_FRAMES: dict[tuple[str, int | None], source_pb2.StackFrame] = {}
+
+
+def _stack_frame(filename: str, lineno: int | None) -> source_pb2.StackFrame:
+    frame = _FRAMES.get((filename, lineno))
+    if frame is None:
+        position = None
+        # The SDK's rules: no position without a file and a line, or for a name that is not an
+        # absolute path ("<frozen runpy>", "<string>"), which has no file URI.
+        if filename and lineno is not None:
+            try:
+                position = source_pb2.SourcePosition(uri=pathlib.Path(filename).as_uri(), line=lineno)
+            except ValueError:
+                position = None
+        frame = _FRAMES[(filename, lineno)] = source_pb2.StackFrame(pc=position)
+    return frame
+
+
+def stack_trace() -> source_pb2.StackTrace:
+    """The stack trace the SDK sends with a registration, equal to its own, built from live frames.
+
+    Called from the SDK's `register_resource`/`read_resource`: counting from there, the third
+    `__init__` is the resource class's (after Resource and Custom/ComponentResource); the frames
+    that called it are the program's, sent innermost first. A stack without three `__init__`
+    frames, or with nothing calling the third, gets an empty trace, as from the SDK.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    inits = 0
+    while frame is not None:
+        if frame.f_code.co_name == "__init__":
+            inits += 1
+            if inits == 3:
+                break
+        frame = frame.f_back
+    if frame is None or frame.f_back is None:
+        return source_pb2.StackTrace()
+    frames = []
+    caller: FrameType | None = frame.f_back
+    while caller is not None:
+        # Repeated message fields copy what they are given: the cached messages stay untouched.
+        frames.append(_stack_frame(caller.f_code.co_filename, caller.f_lineno))
+        caller = caller.f_back
+    return source_pb2.StackTrace(frames=frames)
+
+
 def register() -> None:
-    """Take both shortcuts for everything the program registers from here on.
+    """Take the three shortcuts for everything the program registers from here on.
 
     Besides dropping version aliases, it moves every object that exists now (the imported SDK,
     hundreds of thousands of objects) out of the garbage collector's sight: they live as long as
@@ -61,6 +118,10 @@ def register() -> None:
     program registers resources (about a tenth of the time at 1,000 cache rules).
     """
     pulumi.runtime.register_stack_transformation(drop_api_version_aliases)
+    # A private function of the SDK, looked up by its callers at each call; pinned in uv.lock,
+    # and tests/test_performance.py compares both on every stack shape the SDK distinguishes.
+    if callable(getattr(_sdk_resource, "_get_stack_trace", None)):
+        _sdk_resource._get_stack_trace = stack_trace
     gc.freeze()
     # Registering resources churns through many short-lived Outputs and tasks, which nearly all
     # die by reference counting; with the default threshold (700) the collector still runs
