@@ -11,8 +11,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from acr_cache.cli import main
-from acr_cache.plan.stackfile import PLACEHOLDER_SECRET
+from acr_cache.plan.stackfile import PLACEHOLDER_SECRET, StackFileError, _read_yaml
 
 from tests.conftest import ROOT
 
@@ -265,3 +266,30 @@ def test_duplicate_yaml_keys_are_refused(capsys: pytest.CaptureFixture[str], pro
     code, _, err = plan(capsys, "dup", cwd=project)
     assert code == 2
     assert "the key 'northeurope' appears twice in one mapping" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ("a: 1\nb: 2\na: 3\n", 3, "a"),
+        ("config:\n  x: {b: 1, b: 2}\n", 2, "b"),
+        ("config:\n  - {c: 1}\n  - {d: 1,\n     d: 2}\n", 4, "d"),
+    ],
+)
+def test_a_duplicate_key_is_named_with_its_line(tmp_path: Path, text: str, line: int, key: str) -> None:
+    path = tmp_path / "Pulumi.dup.yaml"
+    path.write_text(text)
+    with pytest.raises(StackFileError, match=rf"line {line}: the key '{key}' appears twice"):
+        _read_yaml(path)
+
+
+def test_distinct_keys_read_as_yaml_reads_them(tmp_path: Path) -> None:
+    text = 'config:\n  1: int\n  "1": str\n  list: [{a: 1}, {a: 2}]\n  nested: {a: {a: 1}}\n'
+    (tmp_path / "Pulumi.ok.yaml").write_text(text)
+    assert _read_yaml(tmp_path / "Pulumi.ok.yaml") == yaml.safe_load(text)
+
+
+def test_merge_keys_are_refused_as_before(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.m.yaml").write_text("base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n")
+    with pytest.raises(StackFileError, match="cannot read it as YAML"):
+        _read_yaml(tmp_path / "Pulumi.m.yaml")

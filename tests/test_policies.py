@@ -191,6 +191,32 @@ def test_each_policy_flags_the_violation_and_passes_the_compliant(name: str) -> 
     assert evaluate(compliant, only).violations == []
 
 
+# One value per alternative of the credential pattern, and sensitive keys in any case: the
+# substring prefilter in front of the full walk must let every one of them through.
+CREDENTIAL_SHAPES = [
+    "dckr_pat_" + "a" * 12,
+    *(f"gh{kind}_" + "b" * 24 for kind in "pousr"),
+    "github_pat_" + "c" * 24,
+    "DefaultEndpointsProtocol=https;AccountKey=" + "d" * 30,
+    "https://x.blob.core.windows.net/c?sv=2024&sig=" + "e" * 30,
+    "-----BEGIN RSA PRIVATE KEY-----",
+]
+
+
+@pytest.mark.parametrize("value", CREDENTIAL_SHAPES)
+def test_credential_shaped_values_are_found_anywhere(value: str) -> None:
+    only = PolicyConfig(levels={"all": "disabled", "no-plaintext-secrets": "mandatory"})
+    nested = res(CACHE_RULE, {"sourceRepository": "docker.io/library/nginx", "x": {"y": [{"note": value}]}})
+    assert [v.policy for v in evaluate([nested], only).violations] == ["no-plaintext-secrets"]
+
+
+@pytest.mark.parametrize("key", ["password", "ClientSecret", "API_KEY", "accessToken", "ConnectionString"])
+def test_sensitive_keys_are_found_in_any_case(key: str) -> None:
+    only = PolicyConfig(levels={"all": "disabled", "no-plaintext-secrets": "mandatory"})
+    assert evaluate([res(CACHE_RULE, {"settings": {key: "x"}})], only).violations
+    assert not evaluate([res(CACHE_RULE, {"settings": {key: Secret("x")}})], only).violations
+
+
 def test_every_control_names_what_it_mirrors_and_how_to_relax() -> None:
     for control in CONTROLS:
         assert control.level in ("mandatory", "advisory")

@@ -105,6 +105,12 @@ class _StrictLoader(_SafeLoader):
 
 
 def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    # Merge keys (`<<`) go the slow way, where PyYAML refuses them as before; any other mapping
+    # is built once, and looked at key by key only when it came out smaller than its keys.
+    merges = any(key_node.tag == _MERGE_TAG for key_node, _ in node.value)
+    mapping = None if merges else loader.construct_mapping(node, deep=deep)
+    if mapping is not None and len(mapping) == len(node.value):
+        return mapping
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -113,9 +119,10 @@ def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> d
                 f"line {key_node.start_mark.line + 1}: the key '{key}' appears twice in one mapping"
             )
         seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+    return mapping if mapping is not None else loader.construct_mapping(node, deep=deep)
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 

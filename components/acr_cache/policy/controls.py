@@ -238,13 +238,21 @@ _SENSITIVE = {
 _SENSITIVE_KEY = re.compile(
     r"(password|secret|token|apikey|api_key|privatekey|connectionstring)$", re.IGNORECASE
 )
-_SENSITIVE_KEY_IN_TEXT = re.compile(
-    r"(password|secret|token|apikey|api_key|privatekey|connectionstring)\":", re.IGNORECASE
+# The same names as JSON keys (`"password":`), to find in the lowered JSON text of the inputs.
+_SENSITIVE_KEYS_IN_JSON = tuple(
+    f'{name}":'
+    for name in ("password", "secret", "token", "apikey", "api_key", "privatekey", "connectionstring")
 )
 # Shapes of well-known credentials (Docker Hub, GitHub, Azure storage/SAS, PEM keys).
 _CREDENTIAL = re.compile(
     r"dckr_pat_[A-Za-z0-9_-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|"
     r"AccountKey=[A-Za-z0-9+/=]{20,}|[?&]sig=[A-Za-z0-9%]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+)
+# A literal that each alternative of _CREDENTIAL contains: substring search rules most inputs out
+# for a fraction of the regex's cost.
+_CREDENTIAL_MARKERS = (
+    *("dckr_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    *("AccountKey=", "sig=", "-----BEGIN"),
 )
 
 
@@ -252,9 +260,13 @@ def _plain_secrets(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
     sensitive = set(_SENSITIVE.get(res.type, ()))
     if not sensitive and type(res.props) is dict:  # CrossGuard's proxies take the full walk
         # Most resources hold neither a sensitive key nor a credential-shaped value: one pass of
-        # the C JSON encoder and two regex searches rule them out before walking every leaf.
+        # the C JSON encoder and a few substring searches rule them out before walking every leaf.
+        # The encoder escapes everything outside ASCII, so lowering the text is exact.
         text = json.dumps(res.props, default=repr)
-        if not _CREDENTIAL.search(text) and not _SENSITIVE_KEY_IN_TEXT.search(text):
+        lowered = text.lower()
+        if not any(marker in text for marker in _CREDENTIAL_MARKERS) and not any(
+            key in lowered for key in _SENSITIVE_KEYS_IN_JSON
+        ):
             return
     for path, value, secret in _leaves(res.props):
         leaf = path.rsplit(".", 1)[-1]
