@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark of the acr-cache program against the floor, at the sizes Azure allows.
 
-    .venv/bin/python bench/run.py [--runs 3] [--json bench/results.json]
+    .venv/bin/python bench/run.py [--runs 5] [--size 1000/0/0 ...] [--json bench/results.json]
 
 For each generated stack config it measures, in fresh processes, side by side:
 - `acr-cache plan` end to end: wall time and peak resident memory;
 - the floor: a bare program that registers the same resources (types and inputs taken from the
   plan) directly through the azure-native classes under the same mocks, with no components and no
-  validation; once as the SDK does by default, once with the API-version alias shortcut the
-  program uses (a setting any program can take: acr_cache.performance);
+  validation; once as the SDK does by default, once with the registration shortcuts the
+  program takes (settings any program can take: acr_cache.performance.register());
 - Python start plus import time;
 - the deploy critical path: the longest dependency chain of Azure resources, and how many could
   be created in parallel at each step.
