@@ -149,6 +149,13 @@ def critical_path(plan: dict[str, Any]) -> tuple[int, list[int]]:
     return longest, widths
 
 
+def _size(text: str) -> tuple[int, int, int]:
+    parts = text.split("/")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f"'{text}' is not RULES/REPLICAS/ENDPOINTS, e.g. 1000/0/0")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
@@ -156,21 +163,15 @@ def main() -> int:
     parser.add_argument(
         "--size",
         action="append",
+        type=_size,
         metavar="RULES/REPLICAS/ENDPOINTS",
         help="measure only this size (repeatable), e.g. 1000/0/0; default: all five",
     )
     args = parser.parse_args()
-    sizes = SIZES
-    if args.size:
-        try:
-            sizes = [tuple(int(part) for part in size.split("/")) for size in args.size]
-        except ValueError:
-            parser.error("--size takes RULES/REPLICAS/ENDPOINTS, e.g. 1000/0/0")
-        if any(len(size) != 3 for size in sizes):
-            parser.error("--size takes RULES/REPLICAS/ENDPOINTS, e.g. 1000/0/0")
+    sizes = args.size or SIZES
     python = sys.executable
     acr_cache = str(Path(python).parent / "acr-cache")
-    results = []
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())

@@ -105,12 +105,12 @@ class _StrictLoader(_SafeLoader):
 
 
 def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    # Merge keys (`<<`) go the slow way, where PyYAML refuses them as before; any other mapping
-    # is built once, and looked at key by key only when it came out smaller than its keys.
-    merges = any(key_node.tag == _MERGE_TAG for key_node, _ in node.value)
-    mapping = None if merges else loader.construct_mapping(node, deep=deep)
-    if mapping is not None and len(mapping) == len(node.value):
-        return mapping
+    # A mapping is built once, and looked at key by key only when it came out smaller than its
+    # keys. Merge keys (`<<`) go that way too, where PyYAML refuses them as before.
+    if not any(key_node.tag == _MERGE_TAG for key_node, _ in node.value):
+        mapping = loader.construct_mapping(node, deep=deep)
+        if len(mapping) == len(node.value):
+            return mapping
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -119,7 +119,7 @@ def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> d
                 f"line {key_node.start_mark.line + 1}: the key '{key}' appears twice in one mapping"
             )
         seen.add(key)
-    return mapping if mapping is not None else loader.construct_mapping(node, deep=deep)
+    return loader.construct_mapping(node, deep=deep)
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"

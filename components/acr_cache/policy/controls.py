@@ -235,14 +235,10 @@ _SENSITIVE = {
     KV_SECRET: ("properties.value",),
     IMAGE_IMPORT: ("username", "password"),
 }
-_SENSITIVE_KEY = re.compile(
-    r"(password|secret|token|apikey|api_key|privatekey|connectionstring)$", re.IGNORECASE
-)
+_SENSITIVE_NAMES = ("password", "secret", "token", "apikey", "api_key", "privatekey", "connectionstring")
+_SENSITIVE_KEY = re.compile(f"({'|'.join(_SENSITIVE_NAMES)})$", re.IGNORECASE)
 # The same names as JSON keys (`"password":`), to find in the lowered JSON text of the inputs.
-_SENSITIVE_KEYS_IN_JSON = tuple(
-    f'{name}":'
-    for name in ("password", "secret", "token", "apikey", "api_key", "privatekey", "connectionstring")
-)
+_SENSITIVE_KEYS_IN_JSON = tuple(f'{name}":' for name in _SENSITIVE_NAMES)
 # Shapes of well-known credentials (Docker Hub, GitHub, Azure storage/SAS, PEM keys).
 _CREDENTIAL = re.compile(
     r"dckr_pat_[A-Za-z0-9_-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|"
