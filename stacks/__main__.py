@@ -1,4 +1,4 @@
-"""Pulumi program of the acr-cache project (`main: stacks/` in Pulumi.yaml)."""
+"""Pulumi program of the acr-cache project, run by the entry point `__main__.py` beside Pulumi.yaml."""
 
 from acr_cache.program import main
 

@@ -1,6 +1,7 @@
 """The acr-cache Pulumi program: config in, components out.
 
-`stacks/__main__.py` calls :func:`main`; the offline plan runs that same file under mocks.
+`stacks/__main__.py` calls :func:`main` (Pulumi reaches it through the project's `__main__.py`); the
+offline plan runs that same entry point under mocks.
 """
 
 from __future__ import annotations

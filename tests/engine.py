@@ -1,0 +1,116 @@
+"""What the real Pulumi engine does at the seams the mocks skip, re-stated from its sources.
+
+Each function names the file of pulumi/pulumi (v3.27x) whose behaviour it reproduces, so that a
+test can check the project against the engine's rules instead of the mock's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def project(root: Path) -> dict[str, Any]:
+    document = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def runtime_options(root: Path) -> dict[str, str]:
+    runtime = project(root).get("runtime")
+    options = runtime.get("options", {}) if isinstance(runtime, dict) else {}
+    return {str(k): str(v) for k, v in (options or {}).items()}
+
+
+def engine_pwd(root: Path) -> Path:
+    """pkg/engine/project.go `getPwdMain`: the directory the program and every plugin start in.
+
+    No `main`: the project root. A directory: that directory. A file: the file's directory.
+    """
+    main = project(root).get("main")
+    if not main:
+        return root
+    path = (root / str(main)).resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"project 'main' could not be read: {path}")
+    return path if path.is_dir() else path.parent
+
+
+def plugin_environment(root: Path, base: dict[str, str]) -> dict[str, str]:
+    """sdk/go/common/resource/plugin/provider_plugin.go: runtime options of Pulumi.yaml reach
+    resource plugins as PULUMI_RUNTIME_<OPTION> (as written, relative paths stay relative), and
+    they win over the same variables in the engine's own environment."""
+    environment = dict(base)
+    for key, value in runtime_options(root).items():
+        environment[f"PULUMI_RUNTIME_{key.upper()}"] = value
+    environment["PULUMI_PROJECT"] = str(project(root)["name"])
+    return environment
+
+
+def launcher_virtualenv(pwd: Path, environment: dict[str, str]) -> Path | None:
+    """sdk/python/dist/pulumi-resource-pulumi-python: the venv the dynamic provider runs in.
+
+    PULUMI_RUNTIME_VIRTUALENV if set; else `.venv` for the uv toolchain (poetry asks poetry);
+    a relative path is made absolute against $PWD, the directory the engine started it in.
+    """
+    virtualenv = environment.get("PULUMI_RUNTIME_VIRTUALENV", "")
+    if not virtualenv and environment.get("PULUMI_RUNTIME_TOOLCHAIN") == "uv":
+        virtualenv = ".venv"
+    if not virtualenv:
+        return None
+    virtualenv = virtualenv.rstrip("/")
+    return Path(virtualenv) if virtualenv.startswith("/") else pwd / virtualenv
+
+
+def language_host_virtualenv(root: Path) -> Path:
+    """sdk/python/toolchain/toolchain.go `ResolveToolchain` and uv.go `newUv` (toolchain uv): the
+    venv the language host runs the program in. An explicit `virtualenv` is relative to the
+    project root; without one, `.venv` beside the nearest uv.lock (else pyproject.toml) found
+    searching upward from the program directory."""
+    options = runtime_options(root)
+    assert options.get("toolchain") == "uv", "these rules are the uv toolchain's"
+    if options.get("virtualenv"):
+        return (root / options["virtualenv"]).resolve()
+    program_dir = engine_pwd(root)
+    for marker in ("uv.lock", "pyproject.toml"):
+        for directory in (program_dir, *program_dir.parents):
+            if (directory / marker).is_file():
+                return directory / ".venv"
+    return program_dir / ".venv"
+
+
+def start_dynamic_provider(root: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the Python dynamic provider as the engine and its launcher do; return it and its port.
+
+    The process starts in the engine's directory with the launcher's environment: the venv's
+    bin first on PATH, PYTHONHOME unset, nothing of this test process's sys.path.
+    """
+    pwd = engine_pwd(root)
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    environment = plugin_environment(root, base)
+    virtualenv = launcher_virtualenv(pwd, environment)
+    if virtualenv is None or not (virtualenv / "bin" / "python").is_file():
+        raise FileNotFoundError(
+            f"the dynamic provider's launcher looks for a virtual environment at {virtualenv} "
+            f"(started in {pwd}), and there is none"
+        )
+    environment["PATH"] = f"{virtualenv / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
+    process = subprocess.Popen(
+        [str(virtualenv / "bin" / "python"), "-u", "-m", "pulumi.dynamic"],
+        cwd=pwd,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().decode().strip()
+    if not line.isdigit():
+        process.kill()
+        _, err = process.communicate(timeout=10)
+        raise RuntimeError(f"the dynamic provider did not print its port: {line!r} {err.decode()[-2000:]}")
+    return process, int(line)
