@@ -38,15 +38,88 @@ def test_without_the_transformation_every_version_alias_is_sent() -> None:
     assert rule.alias_count > 5  # one per older API version of CacheRule, plus ours
 
 
-def test_the_transformation_keeps_only_real_aliases() -> None:
-    def program() -> None:
-        register()
-        _rule()
+def _plain_rule(name: str = "plain", **opts: Any) -> None:
+    containerregistry.CacheRule(
+        name,
+        resource_group_name="rg",
+        registry_name="acr01",
+        source_repository="mcr.microsoft.com/a",
+        target_repository="a",
+        opts=pulumi.ResourceOptions(**opts),
+    )
 
-    rule = one(run_program(program, project="p", stack="s", config={}), RULE)
+
+def test_the_transformation_drops_version_aliases_only_where_nothing_else_is_aliased() -> None:
+    def program() -> None:
+        assert register() == []
+        _rule()
+        _plain_rule()
+        # Adopted: the resource may have been created under a versioned type.
+        _plain_rule("adopted", import_="/subscriptions/x/resourceGroups/rg/providers/y")
+
+    run = run_program(program, project="p", stack="s", config={})
+    by_name = {r.name: r for r in run.resources}
     assert sdk_resource._get_stack_trace is stack_trace
-    assert rule.alias_count == 1
-    assert rule.alias_urns == ["urn:pulumi:s::p::azure-native:containerregistry:CacheRule::old"]
+    assert by_name["plain"].alias_count == 0
+    # A user's alias keeps all of azure-native's too (it may point at a versioned type).
+    assert by_name["rule"].alias_count > 5
+    assert by_name["rule"].alias_urns == ["urn:pulumi:s::p::azure-native:containerregistry:CacheRule::old"]
+    assert by_name["adopted"].alias_count > 5
+
+
+def test_untested_sdk_versions_take_no_shortcut_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from acr_cache import performance
+
+    taken: list[bool] = []
+    monkeypatch.setattr(performance, "_register", lambda: taken.append(True))
+    real_version = performance.metadata.version
+    monkeypatch.setattr(
+        performance.metadata,
+        "version",
+        lambda name: "3.300.0" if name == "pulumi" else real_version(name),
+    )
+    messages = performance.register()
+    assert taken == []
+    assert len(messages) == 1
+    assert "pulumi 3.300.0" in messages[0] and "tested with" in messages[0] and "pulumi 3.272.0" in messages[0]
+
+
+def test_the_config_switch_turns_every_shortcut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from acr_cache import performance
+
+    taken: list[bool] = []
+    monkeypatch.setattr(performance, "_register", lambda: taken.append(True))
+    off = performance.PerformanceConfig.model_validate({"registrationShortcuts": False})
+    assert performance.register(off) == [
+        "registration shortcuts are off (acr-cache:performance.registrationShortcuts: false)"
+    ]
+    assert taken == []
+    assert performance.register(performance.PerformanceConfig()) == [] and taken == [True]
+
+
+def test_the_tested_versions_are_the_locked_ones() -> None:
+    import re
+
+    from acr_cache.performance import TESTED_VERSIONS
+
+    from tests.conftest import ROOT
+
+    lock = (ROOT / "uv.lock").read_text()
+    for name, version in TESTED_VERSIONS.items():
+        assert re.search(rf'name = "{name}"\nversion = "{re.escape(version)}"', lock), name
+
+
+def test_the_stack_program_without_shortcuts_keeps_every_alias() -> None:
+    from acr_cache.program import main as program
+
+    from tests.conftest import as_pulumi_config
+
+    document = sections(
+        registry={"name": "acrcachetest01", "location": "westeurope"},
+        performance={"registrationShortcuts": False},
+    )
+    run = run_program(program, project="acr-cache", stack="test", config=as_pulumi_config(document))
+    assert one(run, "azure-native:containerregistry:Registry").alias_count > 1
 
 
 def test_the_stack_program_uses_it_and_keeps_registry_aliases() -> None:
@@ -58,7 +131,7 @@ def test_the_stack_program_uses_it_and_keeps_registry_aliases() -> None:
     document = sections(registry={"name": "acrcachetest01", "location": "westeurope", "aliases": [earlier]})
     run = run_program(program, project="acr-cache", stack="test", config=as_pulumi_config(document))
     registry = one(run, "azure-native:containerregistry:Registry")
-    assert registry.alias_urns == [earlier] and registry.alias_count == 1
+    assert registry.alias_urns == [earlier] and registry.alias_count > 1
     # Library users opt in: building the components alone keeps azure-native's aliases.
     assert one(run_stack(document), "azure-native:containerregistry:Registry").alias_count > 1
 

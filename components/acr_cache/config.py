@@ -40,6 +40,7 @@ from acr_cache.private_access import (
     addresses_per_endpoint,
     usable_addresses,
 )
+from acr_cache.performance import PerformanceConfig
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
@@ -127,6 +128,10 @@ class StackConfig(ConfigModel):
     protection: ProtectionConfig = Field(
         default_factory=ProtectionConfig,
         description="Guards against deleting stateful resources.",
+    )
+    performance: PerformanceConfig = Field(
+        default_factory=PerformanceConfig,
+        description="How the program registers resources (the registration shortcuts).",
     )
 
     def rule_entries(self) -> list[tuple[str, str, CacheRuleConfig]]:

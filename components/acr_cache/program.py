@@ -211,5 +211,6 @@ def _region_endpoints(config: StackConfig, network: RegistryNetwork) -> dict[str
 def main() -> None:
     # Validation comes first, so a bad config registers nothing.
     config = load_stack_config()
-    performance.register()
+    for message in performance.register(config.performance):
+        pulumi.log.info(message)
     build(config)
