@@ -177,7 +177,7 @@ def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
     assert problems[0].startswith(
         "acr-cache:registy: unknown config key; the sections are `resourceGroup`, `registry`, "
         "`replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, `cacheRules`, "
-        "`dockerMirror`, `access`, `imports`, `protection` (check the spelling;"
+        "`dockerMirror`, `access`, `imports`, `protection`, `performance` (check the spelling;"
     )
 
 
