@@ -11,12 +11,12 @@ from pathlib import Path
 
 import grpc
 import pytest
+from acr_cache.image_import import ImageImportProvider
 from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from acr_cache.image_import import ImageImportProvider
 from tests import engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,10 @@ def test_main_stacks_would_send_the_dynamic_provider_to_a_missing_environment(tm
     )
     pwd = engine.engine_pwd(tmp_path)
     assert pwd == tmp_path / "stacks"
-    assert engine.launcher_virtualenv(pwd, engine.plugin_environment(tmp_path, {})) == tmp_path / "stacks" / ".venv"
+    assert (
+        engine.launcher_virtualenv(pwd, engine.plugin_environment(tmp_path, {}))
+        == tmp_path / "stacks" / ".venv"
+    )
     assert engine.language_host_virtualenv(tmp_path) == tmp_path / ".venv"
 
 
@@ -77,3 +80,133 @@ def test_the_dynamic_provider_serves_from_the_engine_directory_and_loads_the_imp
     finally:
         process.kill()
         process.communicate(timeout=10)
+
+
+# --- Duplicate URNs: the engine refuses them, so the plan and the config must too -------------
+
+
+def _problems(document: dict, secrets: dict[str, str] | None = None) -> list[str]:
+    from acr_cache.config import ConfigError, parse_stack_config
+
+    from tests.conftest import as_pulumi_config
+
+    values = as_pulumi_config(document)
+    values.update({f"acr-cache:{k}": v for k, v in (secrets or {}).items()})
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values, [f"acr-cache:{k}" for k in secrets or {}])
+    return [str(p) for p in caught.value.problems]
+
+
+def test_the_plan_fails_on_a_duplicate_urn_as_the_engine_does() -> None:
+    from acr_cache.plan.runner import DuplicateUrn, ProgramFailed, run_program
+    from pulumi_azure_native import containerregistry
+
+    def program() -> None:
+        for _ in range(2):
+            containerregistry.CacheRule(
+                "same",
+                resource_group_name="rg",
+                registry_name="acr01",
+                source_repository="mcr.microsoft.com/a",
+                target_repository="a",
+            )
+
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(program, project="p", stack="s", config={})
+    assert isinstance(caught.value.cause, DuplicateUrn)
+    assert str(caught.value.cause) == (
+        "Duplicate resource URN 'urn:pulumi:s::p::azure-native:containerregistry:CacheRule::same'; "
+        "try giving it a unique name"
+    )
+
+
+def test_import_targets_that_differ_only_in_slash_and_dash_are_refused() -> None:
+    from tests.conftest import sections
+
+    document = sections(
+        imports={
+            "base/alpine:3.20": {"source": "mcr.microsoft.com/dotnet/runtime:8.0"},
+            "base-alpine:3.20": {"source": "mcr.microsoft.com/dotnet/runtime:8.0"},
+        }
+    )
+    assert _problems(document) == [
+        "acr-cache:imports.base-alpine:3.20: 'base-alpine-3.20' is also the import resource name (`/` and "
+        "`:` both become `-`) of acr-cache:imports.base/alpine:3.20: change one target"
+    ]
+
+
+def test_names_azure_compares_without_case_are_refused() -> None:
+    from tests.conftest import sections
+
+    document = sections(
+        cacheRules={
+            "mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"},
+            "MCR-Dotnet": {"source": "mcr.microsoft.com/powershell", "target": "powershell"},
+        }
+    )
+    assert _problems(document) == [
+        "acr-cache:cacheRules.MCR-Dotnet: 'mcr-dotnet' is also the cache rule name (Azure ignores case "
+        "in names) of acr-cache:cacheRules.mcr-dotnet: rename one"
+    ]
+
+
+def test_list_form_rules_with_one_derived_name_are_refused() -> None:
+    from tests.conftest import sections
+
+    document = sections(
+        cacheRules=[
+            {"source": "mcr.microsoft.com/dotnet/runtime", "target": "dotnet/runtime"},
+            {"source": "mcr.microsoft.com/dotnet/runtime-deps", "target": "dotnet-runtime"},
+        ]
+    )
+    problems = _problems(document)
+    assert len(problems) == 1 and problems[0].startswith("acr-cache:cacheRules[1]: rule name ")
+    assert "also the name of acr-cache:cacheRules[0]" in problems[0]
+
+
+def test_endpoints_with_one_name_in_one_group_are_refused() -> None:
+    from tests.conftest import sections
+
+    subnet = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/"
+        "Microsoft.Network/virtualNetworks/vnet-a/subnets/pe"
+    )
+    document = sections(
+        registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Premium"},
+        privateAccess={
+            "endpoints": {
+                "hub": {"subnetId": subnet, "name": "pe-shared"},
+                "spoke": {"subnetId": subnet, "name": "PE-Shared"},
+            }
+        },
+    )
+    assert _problems(document) == [
+        "acr-cache:privateAccess.endpoints.spoke: 'rg-acr-test/pe-shared' is also the private endpoint "
+        "name in one resource group of acr-cache:privateAccess.endpoints.hub: give one a different `name`"
+    ]
+
+
+def test_per_endpoint_zone_links_whose_resource_names_meet_are_refused() -> None:
+    from tests.conftest import sections
+
+    def subnet(group: str, vnet: str) -> str:
+        return (
+            f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{group}/providers/"
+            f"Microsoft.Network/virtualNetworks/{vnet}/subnets/pe"
+        )
+
+    document = sections(
+        registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Premium"},
+        privateAccess={
+            "dnsZone": {"mode": "perEndpoint"},
+            "endpoints": {
+                "one": {"subnetId": subnet("a", "x-link-yy")},
+                "two": {"subnetId": subnet("a-link-x", "yy")},
+            },
+        },
+    )
+    assert _problems(document) == [
+        "acr-cache:privateAccess.endpoints.two: 'a-link-x-link-yy' is also the DNS zone link resource name "
+        "(`<VNet resource group>-link-<VNet>`) of acr-cache:privateAccess.endpoints.one: use "
+        "`dnsZone.mode: create` with explicit `vnetLinks`"
+    ]

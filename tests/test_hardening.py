@@ -46,6 +46,11 @@ EXTRA: list[tuple[dict[str, Any], str, str]] = [
     (sections(resourceGroup=None), "acr-cache:resourceGroup", "required key is missing"),
     (sections(protection={"protect": "sometimes"}), "acr-cache:protection.protect", "boolean"),
     (sections(protection=["protect"]), "acr-cache:protection", "expected an object"),
+    (
+        sections(performance={"registrationShortcuts": "fast"}),
+        "acr-cache:performance.registrationShortcuts",
+        "boolean",
+    ),
 ]
 
 
@@ -74,6 +79,7 @@ def _stack_file(tmp_path: Path, document: dict[str, Any], name: str = "case") ->
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "stacks").mkdir(exist_ok=True)
     (tmp_path / "stacks" / "__main__.py").write_text((ROOT / "stacks" / "__main__.py").read_text())
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     config: dict[str, Any] = {f"acr-cache:{key}": value for key, value in document.items()}
     # The secret keys the corpus' credential sets name, as encrypted values (placeholders offline).
     for key in ("dockerHubUsername", "dockerHubToken"):

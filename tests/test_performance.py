@@ -81,7 +81,9 @@ def test_untested_sdk_versions_take_no_shortcut_and_say_so(monkeypatch: pytest.M
     messages = performance.register()
     assert taken == []
     assert len(messages) == 1
-    assert "pulumi 3.300.0" in messages[0] and "tested with" in messages[0] and "pulumi 3.272.0" in messages[0]
+    assert (
+        "pulumi 3.300.0" in messages[0] and "tested with" in messages[0] and "pulumi 3.272.0" in messages[0]
+    )
 
 
 def test_the_config_switch_turns_every_shortcut_off(monkeypatch: pytest.MonkeyPatch) -> None:

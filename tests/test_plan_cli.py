@@ -28,6 +28,7 @@ def plan(capsys: pytest.CaptureFixture[str], *args: str, cwd: Path = ROOT) -> tu
 def project(tmp_path: Path) -> Path:
     """A copy of the project files (program + Pulumi.yaml) where tests write stack configs."""
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(ROOT / "__main__.py", tmp_path / "__main__.py")
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
     return tmp_path
 

@@ -30,17 +30,18 @@ from acr_cache.artifact_cache import (
     rule_set_problems,
     secret_name_for,
 )
-from acr_cache.image_import import ImportConfig, check_import_target
+from acr_cache.image_import import ImportConfig, check_import_target, import_resource_suffix
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import AzureRegion, ConfigModel
 from acr_cache.network import NetworkConfig, PublicAccess
+from acr_cache.performance import PerformanceConfig
 from acr_cache.private_access import (
     DnsZoneMode,
     PrivateAccessConfig,
     addresses_per_endpoint,
+    default_endpoint_name,
     usable_addresses,
 )
-from acr_cache.performance import PerformanceConfig
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
@@ -192,7 +193,52 @@ class StackConfig(ConfigModel):
             *self._cache_rule_problems(),
             *self._access_problems(),
             *self._import_problems(),
+            *self._name_collision_problems(),
         ]
+
+    def _name_collision_problems(self) -> list[ConfigProblem]:
+        """Pairs of keys whose resources would share a name: a URN the engine refuses twice
+        ("Duplicate resource URN"), or an Azure name, which Azure compares without case."""
+        problems = _collisions(
+            {f"{NAMESPACE}:imports.{t}": import_resource_suffix(t) for t in self.imports},
+            "import resource name (`/` and `:` both become `-`)",
+            "change one target",
+        )
+        problems += _collisions(
+            {f"{NAMESPACE}:credentialSets.{k}": k.lower() for k in self.credential_sets},
+            "credential set name (Azure ignores case in names)",
+            "rename one of them",
+        )
+        exact: dict[str, str] = {}
+        rule_names = {}
+        for path, name, _ in self.rule_entries():
+            # Exact duplicates are reported by the rule set checks.
+            if name not in exact:
+                exact[name] = path
+                rule_names[path] = name.lower()
+        problems += _collisions(rule_names, "cache rule name (Azure ignores case in names)", "rename one")
+        endpoint_names = {}
+        for key, endpoint in self.private_access.endpoints.items():
+            group = (endpoint.resource_group or self.resource_group.name).lower()
+            name = endpoint.name or default_endpoint_name(self.registry.name, key)
+            endpoint_names[f"{NAMESPACE}:privateAccess.endpoints.{key}"] = f"{group}/{name.lower()}"
+        problems += _collisions(
+            endpoint_names, "private endpoint name in one resource group", "give one a different `name`"
+        )
+        if self.private_access.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
+            links = {}
+            for key, endpoint in self.private_access.endpoints.items():
+                subnet = endpoint.subnet
+                zone, vnet = subnet.resource_group.lower(), subnet.vnet_name.lower()
+                links.setdefault(
+                    f"{zone}/{vnet}", (f"{NAMESPACE}:privateAccess.endpoints.{key}", f"{zone}-link-{vnet}")
+                )
+            problems += _collisions(
+                dict(links.values()),
+                "DNS zone link resource name (`<VNet resource group>-link-<VNet>`)",
+                "use `dnsZone.mode: create` with explicit `vnetLinks`",
+            )
+        return problems
 
     def _access_problems(self) -> list[ConfigProblem]:
         problems = []
@@ -652,6 +698,18 @@ def _decode(raw: Any) -> Any:
         except ValueError:
             return raw
     return raw
+
+
+def _collisions(derived: Mapping[str, str], what: str, fix: str) -> list[ConfigProblem]:
+    """One problem per key whose derived name an earlier key already has, naming both keys."""
+    first: dict[str, str] = {}
+    problems = []
+    for path, name in derived.items():
+        if name in first:
+            problems.append(ConfigProblem(path, f"'{name}' is also the {what} of {first[name]}: {fix}"))
+        else:
+            first[name] = path
+    return problems
 
 
 def _join(names: Iterable[str]) -> str:

@@ -134,6 +134,13 @@ def check_import_target(target: str) -> str:
     return target
 
 
+def import_resource_suffix(target: str) -> str:
+    """The part of an import's resource name that comes from its target (`/` and `:` become `-`),
+    so two targets can share it: `base/alpine:3.20` and `base-alpine:3.20`. The config refuses such
+    pairs, since the engine refuses two resources with one URN."""
+    return target.replace("/", "-").replace(":", "-")
+
+
 CredentialFactory = Callable[[], Any]
 
 
@@ -320,7 +327,7 @@ class ImageImports(pulumi.ComponentResource):
             username, password = credentials.get(target, (None, None))
             self.imports[target] = ImageImport(
                 # The target is the identity: another source for the same tag imports in place.
-                f"{name}-{target.replace('/', '-').replace(':', '-')}",
+                f"{name}-{import_resource_suffix(target)}",
                 subscription_id=subscription_id,
                 resource_group_name=resource_group_name,
                 registry_name=registry_name,

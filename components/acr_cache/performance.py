@@ -56,6 +56,7 @@ class PerformanceConfig(ConfigModel):
         "resources were once created with versioned azure-native types.",
     )
 
+
 GC_THRESHOLD = 50_000
 """Allocations between two collections of the youngest generation (Python's default is 700)."""
 

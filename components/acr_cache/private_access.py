@@ -214,7 +214,8 @@ class PrivateAccessConfig(ConfigModel):
         return sorted(set(clashes))
 
 
-def _endpoint_name(registry_name: str, key: str) -> str:
+def default_endpoint_name(registry_name: str, key: str) -> str:
+    """The name of an endpoint without an explicit `name`."""
     return f"pe-{registry_name.lower()}-{key}"
 
 
@@ -266,7 +267,7 @@ class PrivateAccess(pulumi.ComponentResource):
             endpoint = config.endpoints[key]
             group = endpoint.resource_group or resource_group_name
             endpoint_name: pulumi.Input[str] = endpoint.name or pulumi.Output.from_input(registry_name).apply(
-                partial(_endpoint_name, key=key)
+                partial(default_endpoint_name, key=key)
             )
             resource = network.PrivateEndpoint(
                 f"{name}-{key}",

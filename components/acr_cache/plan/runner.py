@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,10 @@ class ProgramFailed(Exception):
         self.resources = resources
 
 
+class DuplicateUrn(Exception):
+    """Two resources of one program share a URN, which the engine refuses."""
+
+
 class RecordingMonitor(MockMonitor):
     """A mock monitor that keeps each registration's wire inputs, dependencies and options."""
 
@@ -67,6 +72,9 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.records: dict[str, PlannedResource] = {}
         self.stack_urn = ""
+        self.duplicates: list[str] = []
+        self._claimed: set[str] = set()
+        self._claim = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine's rule (sdk/go/common/resource/urn.go): a child's type is qualified by its
@@ -77,6 +85,19 @@ class RecordingMonitor(MockMonitor):
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
+        parent = request.parent if request.parent and request.parent != self.stack_urn else ""
+        urn = self.make_urn(parent, request.type, request.name)
+        # Registrations arrive on several executor threads: claim the URN before registering.
+        with self._claim:
+            taken = urn in self._claimed
+            self._claimed.add(urn)
+        if taken:
+            # The engine stops the deployment here (sdk/go/common/diag/errors.go, error 2001); a
+            # mock would silently keep one of the two resources. The SDK turns an exception here
+            # into a rejected output nobody awaits, so run_program raises it after the run.
+            message = f"Duplicate resource URN '{urn}'; try giving it a unique name"
+            self.duplicates.append(message)
+            raise DuplicateUrn(message)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
@@ -143,6 +164,11 @@ def run_program(
             loop.run_until_complete(run_pulumi_func(program))
         except Exception as exc:
             raise ProgramFailed(exc, sorted(monitor.records.values(), key=lambda r: r.urn)) from exc
+        if monitor.duplicates:
+            raise ProgramFailed(
+                DuplicateUrn("; ".join(monitor.duplicates)),
+                sorted(monitor.records.values(), key=lambda r: r.urn),
+            )
         outputs = loop.run_until_complete(_stack_outputs())
         return ProgramRun(
             project=project,
