@@ -217,7 +217,7 @@ class StackConfig(ConfigModel):
                 exact[name] = path
                 rule_names[path] = name.lower()
         problems += _collisions(rule_names, "cache rule name (Azure ignores case in names)", "rename one")
-        endpoint_names = {}
+        endpoint_names: dict[str, str] = {}
         for key, endpoint in self.private_access.endpoints.items():
             group = (endpoint.resource_group or self.resource_group.name).lower()
             name = endpoint.name or default_endpoint_name(self.registry.name, key)
@@ -226,7 +226,7 @@ class StackConfig(ConfigModel):
             endpoint_names, "private endpoint name in one resource group", "give one a different `name`"
         )
         if self.private_access.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
-            links = {}
+            links: dict[str, tuple[str, str]] = {}
             for key, endpoint in self.private_access.endpoints.items():
                 subnet = endpoint.subnet
                 zone, vnet = subnet.resource_group.lower(), subnet.vnet_name.lower()
