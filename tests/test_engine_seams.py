@@ -210,3 +210,52 @@ def test_per_endpoint_zone_links_whose_resource_names_meet_are_refused() -> None
         "(`<VNet resource group>-link-<VNet>`) of acr-cache:privateAccess.endpoints.one: use "
         "`dnsZone.mode: create` with explicit `vnetLinks`"
     ]
+
+
+# --- Key Vault secrets: azure-native deletes them through the vault's data plane ---------------
+
+# provider/pkg/resources/customresources/custom_keyvault.go in pulumi/pulumi-azure-native: these
+# types are created and read through ARM but deleted with DeleteSecret/DeleteKey on
+# https://<vault>.vault.azure.net, which the vault firewall and the deployer's data roles guard.
+DELETED_THROUGH_THE_DATA_PLANE = {"azure-native:keyvault:Secret", "azure-native:keyvault:Key"}
+
+
+def _stack_plan(stack: str) -> dict:
+    import io
+    import json
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from acr_cache.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(io.StringIO()):
+        assert main(["plan", stack, "--format", "json", "--cwd", str(ROOT)]) == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_nothing_is_deleted_through_the_vault_data_plane(stack: str) -> None:
+    resources = _stack_plan(stack)["resources"]
+    data_plane = [r for r in resources if r["type"] in DELETED_THROUGH_THE_DATA_PLANE]
+    assert len(data_plane) == 2  # the Docker Hub set's username and token
+    # The engine skips the provider's Delete for these: removing a set, renaming a secret or
+    # `pulumi destroy` never reaches the vault's data plane.
+    assert all(r["retainOnDelete"] is True for r in data_plane)
+    assert not [
+        r["name"]
+        for r in resources
+        if r["retainOnDelete"] and r["type"] not in DELETED_THROUGH_THE_DATA_PLANE
+    ]
+
+
+def test_the_plan_says_which_resources_are_retained(capsys: pytest.CaptureFixture[str]) -> None:
+    from acr_cache.cli import main
+
+    assert main(["plan", "prod", "--cwd", str(ROOT)]) == 0
+    captured = capsys.readouterr()
+    assert "cache-dockerhub-password  [retain on delete]" in captured.out
+    assert (
+        "note: retained on delete (removing them from the config or `pulumi destroy` leaves them in Azure, "
+        "since azure-native deletes them through the vault's data plane): cache-dockerhub-password, "
+        "cache-dockerhub-username"
+    ) in captured.err + captured.out

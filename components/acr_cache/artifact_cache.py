@@ -408,7 +408,16 @@ class ArtifactCache(pulumi.ComponentResource):
                         properties=keyvault.SecretPropertiesArgs(
                             value=pulumi.Output.secret(value), content_type="text/plain"
                         ),
-                        opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"]),
+                        opts=pulumi.ResourceOptions(
+                            parent=self,
+                            additional_secret_outputs=["properties"],
+                            # azure-native deletes secrets through the vault's data plane
+                            # (custom_keyvault.go), which a vault firewall on Deny or without
+                            # public access refuses to the deployer, and purge protection keeps
+                            # a deleted name taken. Removing a set or `pulumi destroy` therefore
+                            # leaves the secret in the vault (docs/protection.md).
+                            retain_on_delete=True,
+                        ),
                     )
             credential_set = containerregistry.CredentialSet(
                 f"{name}-{set_name}",

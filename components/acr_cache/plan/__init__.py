@@ -48,6 +48,7 @@ class Plan:
                     "inputs": render(r.inputs),
                     "dependsOn": r.depends_on,
                     "protect": r.protect,
+                    "retainOnDelete": r.retain_on_delete,
                 }
                 for r in self.run.resources
             ],
@@ -109,6 +110,12 @@ def make_plan(files: StackFiles) -> Plan:
             secret_keys=files.secret_keys,
         )
     plan.notes.extend(files.notes)
+    retained = [r.name for r in plan.run.resources if r.retain_on_delete]
+    if retained:
+        plan.notes.append(
+            "retained on delete (removing them from the config or `pulumi destroy` leaves them in "
+            "Azure, since azure-native deletes them through the vault's data plane): " + ", ".join(retained)
+        )
     if unset:
         plan.notes.append(
             "these secret keys are not set (set them with `pulumi config set --secret <key> <value>` "

@@ -32,6 +32,8 @@ class PlannedResource:
     inputs: dict[str, Any]
     depends_on: list[str]
     protect: bool
+    retain_on_delete: bool = False
+    """Deleting it removes it from the stack only (the engine never calls the provider's Delete)."""
     replace_on_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     alias_urns: list[str] = field(default_factory=list)
@@ -112,6 +114,7 @@ class RecordingMonitor(MockMonitor):
             inputs=from_struct(request.object),
             depends_on=sorted(set(request.dependencies)),
             protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
             replace_on_changes=sorted(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             # Only the explicit URN aliases: azure-native adds a type alias per API version.

@@ -25,7 +25,9 @@ def render_table(plan: Plan) -> str:
     def walk(parent: str | None, depth: int) -> None:
         for resource in sorted(children[parent], key=lambda r: (r.name, r.type)):
             indent = "    " * depth
-            flags = "  [protect]" if resource.protect else ""
+            flags = ("  [protect]" if resource.protect else "") + (
+                "  [retain on delete]" if resource.retain_on_delete else ""
+            )
             lines.append(f"{indent}+ {resource.type}  {resource.name}{flags}")
             if resource.custom:
                 for key, value in _leaves(render(resource.inputs)):
