@@ -68,11 +68,52 @@ CONSTRUCT_INPUTS: dict[str, dict[str, Any]] = {
             }
         },
     },
-    "ImageImports": {
-        "registryId": PLATFORM,
-        "images": {"team-a/alpine:3.20": {"source": "docker.io/library/alpine:3.20"}},
-    },
 }
+
+
+def test_no_hosted_component_registers_a_dynamic_resource() -> None:
+    # pulumi/pulumi#5455: a dynamic provider inside a component served to another language does not
+    # load, so what the package serves must register none; ImageImports (which does) is Python only.
+    from acr_cache import PYTHON_ONLY, ImageImports
+
+    assert ImageImports not in COMPONENTS and PYTHON_ONLY == [ImageImports]
+    schema = json.loads((ROOT / "components" / "schema.json").read_text())
+    assert "acr-cache:index:ImageImports" not in schema["resources"]
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    provider = ComponentProvider(COMPONENTS, "acr-cache", None, __version__)
+    for component, inputs in CONSTRUCT_INPUTS.items():
+
+        def program(component: str = component, inputs: dict[str, Any] = inputs) -> None:
+            provider.construct(f"{component.lower()}-1", f"acr-cache:index:{component}", inputs)
+
+        run = run_program(program, project="team", stack="t", config={}, preview=False)
+        assert run.resources and not [
+            r.type for r in run.resources if r.type.startswith("pulumi-python:dynamic")
+        ]
+    run = run_program(
+        lambda: ImageImports(
+            "i",
+            {
+                "registry_id": PLATFORM,
+                "images": {"team-a/alpine:3.20": {"source": "docker.io/library/alpine:3.20"}},
+            },
+        ),
+        project="p",
+        stack="s",
+        config={},
+    )
+    assert [r.type for r in run.resources if r.type.startswith("pulumi-python:dynamic")] == [
+        "pulumi-python:dynamic/acr-cache:ImageImport"
+    ]
+
+
+def test_image_imports_are_not_served_to_other_languages() -> None:
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    provider = ComponentProvider(COMPONENTS, "acr-cache", None, __version__)
+    with pytest.raises(Exception, match="ImageImports"):
+        provider.construct("i", "acr-cache:index:ImageImports", {"registryId": PLATFORM, "images": {}})
 
 
 def test_schema_snapshot_is_up_to_date() -> None:

@@ -56,7 +56,16 @@ def test_dev_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) 
     assert set(document) == {"project", "stack", "resources", "outputs"}
     assert (document["project"], document["stack"]) == ("acr-cache", "dev")
     for resource in document["resources"]:
-        assert set(resource) == {"urn", "type", "name", "parent", "inputs", "dependsOn", "protect", "retainOnDelete"}
+        assert set(resource) == {
+            "urn",
+            "type",
+            "name",
+            "parent",
+            "inputs",
+            "dependsOn",
+            "protect",
+            "retainOnDelete",
+        }
     registry = next(
         r for r in document["resources"] if r["type"] == "azure-native:containerregistry:Registry"
     )

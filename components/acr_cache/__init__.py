@@ -11,6 +11,7 @@ from acr_cache.config import ConfigError, ConfigProblem, StackConfig, load_stack
 from acr_cache.package import (
     COMPONENTS,
     PACKAGE,
+    PYTHON_ONLY,
     Access,
     AccessArgs,
     ArtifactCache,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "COMPONENTS",
     "PACKAGE",
+    "PYTHON_ONLY",
     "Access",
     "AccessArgs",
     "ArtifactCache",

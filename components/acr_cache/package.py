@@ -638,9 +638,14 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     PrivateAccess,
     ArtifactCache,
     Access,
-    ImageImports,
 ]
-"""Every component of the package, as hosted for other languages."""
+"""The components hosted for other languages (the package schema lists exactly these)."""
+
+PYTHON_ONLY: list[type[pulumi.ComponentResource]] = [ImageImports]
+"""Components for Python stacks only. ImageImports registers a Python dynamic resource: inside a
+component served to another language it does not load (pulumi/pulumi#5455: the engine would run
+the dynamic provider from the consumer's project, whose environment has no `acr_cache` to
+unpickle it from). Other languages import images with `az acr import` or their own tooling."""
 
 
 def package_schema(version: str) -> dict[str, Any]:
