@@ -76,7 +76,7 @@ def test_no_hosted_component_registers_a_dynamic_resource() -> None:
     # load, so what the package serves must register none; ImageImports (which does) is Python only.
     from acr_cache import PYTHON_ONLY, ImageImports
 
-    assert ImageImports not in COMPONENTS and PYTHON_ONLY == [ImageImports]
+    assert ImageImports not in COMPONENTS and [ImageImports] == PYTHON_ONLY
     schema = json.loads((ROOT / "components" / "schema.json").read_text())
     assert "acr-cache:index:ImageImports" not in schema["resources"]
     from pulumi.provider.experimental.component import ComponentProvider
