@@ -14,6 +14,7 @@ import json
 import ssl
 import tempfile
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 VALID_TOKEN = "test-token"
+REGISTRY_TOKEN = "test-registry-token"
+"""The Entra token for the registry's data plane the tests hand the provider."""
 
 
 @dataclass
@@ -37,6 +40,11 @@ class Scenario:
     """(status, ARM error code, message) of a failed operation."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     """Every request received: method, path, query, headers, body."""
+    existing_tags: dict[str, str] = field(default_factory=dict)
+    """Tags already in the registry (`repository:tag` -> digest): a NoForce import into one answers
+    409, and the registry's data plane serves their digests."""
+    upstream_tags: dict[str, str] = field(default_factory=dict)
+    """Tags the same server serves as an upstream registry, behind a bearer-token challenge."""
 
 
 class ArmServer:
@@ -108,9 +116,25 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"null")
+            raw = self.rfile.read(length)
+            path = self.path.split("?")[0]
+            if path.startswith("/oauth2/"):
+                form = dict(urllib.parse.parse_qsl(raw.decode()))
+                self._record(form)
+                if path == "/oauth2/exchange" and form.get("access_token") == REGISTRY_TOKEN:
+                    self._send(200, {"refresh_token": "acr-refresh"})
+                elif path == "/oauth2/token" and form.get("refresh_token") == "acr-refresh":
+                    self._send(200, {"access_token": "acr-pull"})
+                else:
+                    self._send(401, {"errors": [{"code": "UNAUTHORIZED"}]})
+                return
+            body = json.loads(raw or b"null")
             self._record(body)
             if not self._authorised():
+                return
+            target = (body or {}).get("targetTags", [""])[0]
+            if (body or {}).get("mode") == "NoForce" and target in scenario.existing_tags:
+                self._send(409, {"error": {"code": "Conflict", "message": f"Tag {target} already exists."}})
                 return
             if not self.path.split("?")[0].endswith("/importImage"):
                 self._send(404, {"error": {"code": "NotFound", "message": self.path}})
@@ -118,8 +142,24 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
             location = f"https://{self.headers['Host']}/operations/import-1?api-version=test"
             self._send(202, None, {"Location": location, "Retry-After": "0"})
 
+        def do_HEAD(self) -> None:
+            self._record(None)
+            repository, _, tag = self.path.removeprefix("/v2/").partition("/manifests/")
+            auth = self.headers.get("Authorization", "")
+            tags = {"Bearer acr-pull": scenario.existing_tags, "Bearer up-token": scenario.upstream_tags}
+            if auth not in tags:
+                realm = f"https://{self.headers['Host']}/token"
+                challenge = f'Bearer realm="{realm}",service="upstream",scope="repository:{repository}:pull"'
+                self._send(401, None, {"WWW-Authenticate": challenge})
+                return
+            digest = tags[auth].get(f"{repository}:{tag}")
+            self._send(200 if digest else 404, None, {"Docker-Content-Digest": digest} if digest else {})
+
         def do_GET(self) -> None:
             self._record(None)
+            if self.path.startswith("/token?"):
+                self._send(200, {"token": "up-token"})
+                return
             if not self._authorised():
                 return
             polls["count"] += 1

@@ -259,3 +259,22 @@ def test_the_plan_says_which_resources_are_retained(capsys: pytest.CaptureFixtur
         "since azure-native deletes them through the vault's data plane): cache-dockerhub-password, "
         "cache-dockerhub-username"
     ) in captured.err + captured.out
+
+
+# --- Image imports sign in with azure-native's login --------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_imports_receive_azure_native_tokens_as_secrets(stack: str) -> None:
+    imports = [
+        r
+        for r in _stack_plan(stack)["resources"]
+        if r["type"] == "pulumi-python:dynamic/acr-cache:ImageImport"
+    ]
+    assert len(imports) == 2
+    for resource in imports:
+        # From azure-native's getClientToken (ARM, and the registry's data plane audience); the plan
+        # and the state only ever hold them as secrets.
+        assert resource["inputs"]["accessToken"] == "[secret]"
+        assert resource["inputs"]["registryAccessToken"] == "[secret]"
+        assert resource["inputs"]["loginServer"].endswith(".azurecr.io")

@@ -173,3 +173,139 @@ def test_the_provider_pickles_by_reference() -> None:
 
     blob = dill.dumps(ImageImportProvider(), protocol=pytest.importorskip("pickle").DEFAULT_PROTOCOL)
     assert b"acr_cache.image_import" in blob and len(blob) < 300
+
+
+# --- Issue #12: azure-native's login, idempotent create ----------------------------------------
+
+from tests.arm_server import REGISTRY_TOKEN  # noqa: E402
+
+OTHER = "sha256:" + "b" * 64
+
+
+def native(server: ArmServer) -> ImageImportProvider:
+    """The provider as the engine runs it: no credential factory, tokens come in the inputs."""
+    return ImageImportProvider(
+        client_options={"connection_verify": str(server.cert_path)},
+        polling_interval=0.01,
+        registry_base_url=server.endpoint,
+        upstream_base_url=server.endpoint,
+    )
+
+
+def native_props(server: ArmServer, **changes: Any) -> dict[str, Any]:
+    return props(server, **{"accessToken": VALID_TOKEN, "registryAccessToken": REGISTRY_TOKEN, **changes})
+
+
+def _jwt(exp: float) -> str:
+    import base64
+    import json
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part({'exp': exp, 'aud': 'https://management.azure.com/'})}.sig"
+
+
+def test_the_import_signs_in_with_the_token_azure_native_handed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What DefaultAzureCredential would read is gone; azure-native's token is all there is.
+    for key in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+        monkeypatch.delenv(key, raising=False)
+    scenario = Scenario(polls_before_done=0)
+    with ArmServer(scenario) as server:
+        result = native(server).create(native_props(server))
+    assert [r["headers"]["Authorization"] for r in scenario.requests] == [f"Bearer {VALID_TOKEN}"] * 2
+    assert "accessToken" not in result.outs and "registryAccessToken" not in result.outs
+
+
+def test_without_a_token_the_error_names_what_to_set() -> None:
+    scenario = Scenario()
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        native(server).create(props(server))
+    message = str(caught.value)
+    assert "no access token from azure-native's login" in message
+    assert "az login" in message and "ARM_CLIENT_ID" in message and "ARM_USE_OIDC=true" in message
+    assert scenario.requests == []
+
+
+def test_an_expired_token_fails_before_any_request_and_says_to_run_again() -> None:
+    scenario = Scenario()
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        native(server).create(native_props(server, accessToken=_jwt(time.time() - 10)))
+    assert "expired before the import ran" in str(caught.value) and "run `pulumi up` again" in str(
+        caught.value
+    )
+    assert scenario.requests == []
+
+
+def test_a_refused_token_names_azure_native_login() -> None:
+    scenario = Scenario()
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        native(server).create(native_props(server, accessToken=_jwt(time.time() + 3600)))
+    assert "Azure refused the sign-in (InvalidAuthenticationToken" in str(caught.value)
+    assert "ARM_TENANT_ID" in str(caught.value)
+
+
+def test_new_tokens_never_cause_a_diff() -> None:
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        old = native_props(server)
+        new = native_props(server, accessToken="another-run", registryAccessToken="another-run-acr")
+        assert native(server).diff("id", old, new).changes is False
+    assert scenario.requests == []
+
+
+def test_a_rerun_finds_the_same_digest_and_succeeds() -> None:
+    scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": DIGEST})
+    with ArmServer(scenario) as server:
+        result = native(server).create(native_props(server, source=f"docker.io/library/alpine@{DIGEST}"))
+    assert result.id == import_id(native_props(server))
+    paths = [(r["method"], r["path"]) for r in scenario.requests]
+    assert paths[1:] == [
+        ("POST", "/oauth2/exchange"),
+        ("POST", "/oauth2/token"),
+        ("HEAD", "/v2/base/alpine/manifests/3.20"),
+    ]
+    assert scenario.requests[1]["body"]["access_token"] == REGISTRY_TOKEN
+
+
+def test_a_different_digest_without_force_is_an_error_that_says_so() -> None:
+    scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": OTHER})
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        native(server).create(native_props(server, source=f"docker.io/library/alpine@{DIGEST}"))
+    assert str(caught.value) == (
+        f"acrtest01/base/alpine:3.20 exists already and holds {OTHER}, but docker.io/library/alpine@{DIGEST} "
+        f"is {DIGEST}: set `force: true` on the import to overwrite the tag, or import into another target"
+    )
+
+
+def test_a_tag_source_is_compared_with_the_upstream_digest_now() -> None:
+    scenario = Scenario(
+        polls_before_done=0,
+        existing_tags={"base/alpine:3.20": DIGEST},
+        upstream_tags={"library/alpine:3.20": DIGEST},
+    )
+    with ArmServer(scenario) as server:
+        native(server).create(native_props(server, username="hubuser", password=UPSTREAM_TOKEN))
+    token_request = next(r for r in scenario.requests if r["path"] == "/token")
+    assert token_request["headers"]["Authorization"].startswith("Basic ")
+    assert "scope=repository%3Alibrary%2Falpine%3Apull" in token_request["query"]
+
+
+def test_force_overwrites_without_comparing() -> None:
+    scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": OTHER})
+    with ArmServer(scenario) as server:
+        native(server).create(native_props(server, force=True))
+    assert scenario.requests[0]["body"]["mode"] == "Force"
+    assert not [r for r in scenario.requests if r["path"].startswith("/oauth2")]
+
+
+def test_an_unreadable_registry_says_what_to_do_and_never_shows_a_token() -> None:
+    scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": DIGEST})
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        native(server).create(
+            native_props(server, registryAccessToken="refused", source=f"docker.io/library/alpine@{DIGEST}")
+        )
+    message = str(caught.value)
+    assert "exists already (Conflict: Tag base/alpine:3.20 already exists.)" in message
+    assert "AcrPull" in message and "pulumi import" in message and "force: true" in message
+    assert "refused" not in message.replace("refused azure-native", "")

@@ -1,10 +1,14 @@
 """Import of pinned public images into the registry, as a Pulumi resource.
 
 azure-native has no resource for the registry's `importImage` action, so a dynamic provider calls it
-through the Azure SDK for Python with `DefaultAzureCredential`, the same login (`az login`, a
-managed identity, or the ARM_* / AZURE_* environment) as the azure-native provider.
+through the Azure SDK for Python. It signs in with exactly azure-native's login: the program asks
+azure-native for tokens of its own login context (`authorization.getClientToken`, whatever that
+context is: `az login`, ARM_CLIENT_SECRET, OIDC, MSI or `azure-native:*` config) and hands them
+to the resource as secret inputs. Tokens never cause a diff and never appear in outputs.
 
-Lifecycle: create imports; a changed source imports again over the same target tag (mode Force);
+Lifecycle: create imports, and is idempotent: when the target tag exists already (a re-run after a
+timeout or a crash left nothing in state), the same digest there is success, and another digest
+without `force` is an error that says so. A changed source imports again over the same tag (Force);
 a changed target or registry imports into the new place; delete leaves the image in the registry
 (an import is a copy: removing it from the config must never delete images teams already pull).
 Preview only runs `check` and `diff`, so it never calls Azure.
@@ -15,7 +19,10 @@ keep its path and class name stable.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -142,16 +149,56 @@ def import_resource_suffix(target: str) -> str:
 
 
 CredentialFactory = Callable[[], Any]
+REGISTRY_TOKEN_ENDPOINT = "https://containerregistry.azure.net"
+"""Audience of the Entra token for the registry's data plane (ARM-audience tokens are off)."""
+_SECRET_INPUTS = ("username", "password", "accessToken", "registryAccessToken")
+_LOGIN_HINT = (
+    "azure-native's login is used: run `az login`, or set ARM_CLIENT_ID with ARM_CLIENT_SECRET "
+    "(or ARM_USE_OIDC=true, or ARM_USE_MSI=true), ARM_TENANT_ID and ARM_SUBSCRIPTION_ID, or the "
+    "same as `azure-native:*` config"
+)
 
 
-def _default_credential() -> Any:
-    from azure.identity import DefaultAzureCredential
+class _TokenCredential:
+    """An azure-core TokenCredential over the token azure-native handed the program."""
 
-    return DefaultAzureCredential()
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *_scopes: str, **_kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+        from azure.core.exceptions import ClientAuthenticationError
+
+        expires = _token_expiry(self._token)
+        if expires is not None and expires < time.time() + 60:
+            raise ClientAuthenticationError(
+                "the access token from azure-native's login expired before the import ran (tokens "
+                "last about an hour and are taken when the program starts): run `pulumi up` again"
+            )
+        return AccessToken(self._token, int(expires or time.time() + 3600))
+
+
+def _token_expiry(token: str) -> float | None:
+    """`exp` of a JWT, read without verifying (only to fail early with a clear message)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
 
 
 class ImportFailed(Exception):
     """The import did not complete; the message says why and never holds a credential."""
+
+
+class _TagExists(Exception):
+    """Azure refused a NoForce import because the target tag exists."""
+
+
+# How ACR says a NoForce import's target tag exists. The exact code is not documented; a 409 or
+# these words are taken as that answer (docs/first-deploy.md lists it as a check for a real deploy).
+_EXISTS = re.compile(r"already exists|TagAlreadyExists|tag .* exists|Conflict", re.IGNORECASE)
 
 
 class ImageImportProvider(ResourceProvider):
@@ -162,15 +209,68 @@ class ImageImportProvider(ResourceProvider):
         credential_factory: CredentialFactory | None = None,
         client_options: Mapping[str, Any] | None = None,
         polling_interval: float | None = None,
+        registry_base_url: str | None = None,
+        upstream_base_url: str | None = None,
     ) -> None:
         # The engine pickles this object into the state; clients (sockets) are created per call.
+        # The keyword arguments are for tests (a loopback server in place of Azure and upstream).
         self._credential_factory = credential_factory
         self._client_options = dict(client_options or {})
         self._polling_interval = polling_interval
+        self._registry_base_url = registry_base_url
+        self._upstream_base_url = upstream_base_url
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        self._import(props, force=bool(props.get("force")))
+        force = bool(props.get("force"))
+        try:
+            self._import(props, force=force)
+        except _TagExists as exists:
+            # Nothing in state, yet the tag is there: a run that timed out or crashed after Azure
+            # finished, or an image someone else put there. Only the digests tell which.
+            self._check_existing(props, str(exists))
         return CreateResult(id_=import_id(props), outs=_public(props))
+
+    def _check_existing(self, props: Mapping[str, Any], error: str) -> None:
+        from acr_cache.digests import DigestUnavailable, acr_tag_digest, upstream_tag_digest
+
+        host, image = parse_image_source(str(props["source"]))
+        repository, _, tag = str(props["target"]).rpartition(":")
+        where = f"{props['registryName']}/{props['target']}"
+        verify = self._client_options.get("connection_verify", True)
+        try:
+            existing = acr_tag_digest(
+                str(props.get("loginServer") or f"{str(props['registryName']).lower()}.azurecr.io"),
+                repository,
+                tag,
+                str(props.get("registryAccessToken") or ""),
+                base_url=self._registry_base_url,
+                verify=verify,
+            )
+            if "@" in image:
+                wanted = image.split("@", 1)[1]
+            else:
+                source_repository, _, source_tag = image.rpartition(":")
+                wanted = upstream_tag_digest(
+                    host,
+                    source_repository,
+                    source_tag,
+                    props.get("username"),
+                    props.get("password"),
+                    base_url=self._upstream_base_url,
+                    verify=verify,
+                )
+        except DigestUnavailable as exc:
+            raise ImportFailed(
+                f"{where} exists already ({error}) and its digest could not be compared with "
+                f"{props['source']}: {exc}. If it is the image you meant, adopt it with `pulumi "
+                "import`; to overwrite it, set `force: true` on the import"
+            ) from None
+        if existing == wanted:
+            return
+        raise ImportFailed(
+            f"{where} exists already and holds {existing}, but {props['source']} is {wanted}: set "
+            "`force: true` on the import to overwrite the tag, or import into another target"
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in _REPLACE_KEYS if olds.get(key) != news.get(key)]
@@ -208,8 +308,16 @@ class ImageImportProvider(ResourceProvider):
             mode=ImportMode.FORCE if force else ImportMode.NO_FORCE,
         )
         timeout = float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
+        token = props.get("accessToken")
+        if self._credential_factory is None and not token:
+            raise ImportFailed(
+                f"importing {props['source']} into {where}: no access token from azure-native's login "
+                f"reached the import; {_LOGIN_HINT}"
+            )
         try:
-            credential = (self._credential_factory or _default_credential)()
+            credential = (
+                self._credential_factory() if self._credential_factory else _TokenCredential(str(token))
+            )
             client = ContainerRegistryManagementClient(
                 credential,
                 str(props["subscriptionId"]),
@@ -233,12 +341,26 @@ class ImageImportProvider(ResourceProvider):
         except ClientAuthenticationError as exc:
             raise ImportFailed(
                 f"importing {props['source']} into {where}: Azure refused the sign-in "
-                f"({_error_text(exc)}); sign in with `az login` or set the ARM_* credentials"
+                f"({_error_text(exc)}); {_LOGIN_HINT}"
             ) from None
         except HttpResponseError as exc:
-            raise ImportFailed(
-                f"importing {props['source']} into {where} failed: {_error_text(exc)}"
-            ) from None
+            text = _error_text(exc)
+            if (exc.status_code == 409 or _EXISTS.search(text)) and not force:
+                raise _TagExists(text) from None
+            if exc.status_code == 403 or "AuthorizationFailed" in text:
+                raise ImportFailed(
+                    f"importing {props['source']} into {where}: not allowed ({text}); the identity "
+                    "azure-native signs in as needs `Microsoft.ContainerRegistry/registries/importImage/"
+                    "action` on the registry (Contributor, or Container Registry Data Importer and Data "
+                    "Reader)"
+                ) from None
+            if "credentials" in text.lower() or "unauthorized" in text.lower():
+                raise ImportFailed(
+                    f"importing {props['source']} into {where}: the upstream registry refused the pull "
+                    f"({text}); check the values of the import's `usernameConfigKey` and "
+                    "`passwordConfigKey` (`pulumi config set --secret <key> <value>`)"
+                ) from None
+            raise ImportFailed(f"importing {props['source']} into {where} failed: {text}") from None
 
 
 def _error_text(exc: Exception) -> str:
@@ -258,9 +380,9 @@ def import_id(props: Mapping[str, Any]) -> str:
 
 
 def _public(props: Mapping[str, Any]) -> dict[str, Any]:
-    # Upstream credentials stay out of the outputs (and so out of later diffs: rotating a token
-    # does not import again).
-    return {k: v for k, v in props.items() if k not in ("username", "password")}
+    # Upstream credentials and azure-native's tokens stay out of the outputs (and so out of later
+    # diffs: rotating a token, or a new token at each run, does not import again).
+    return {k: v for k, v in props.items() if k not in _SECRET_INPUTS}
 
 
 class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport"):
@@ -279,6 +401,9 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
         target: str,
         source: str,
         force: bool = False,
+        access_token: pulumi.Input[str],
+        registry_access_token: pulumi.Input[str] | None = None,
+        login_server: pulumi.Input[str] | None = None,
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
         arm_endpoint: str = PUBLIC_ARM_ENDPOINT,
@@ -286,6 +411,11 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
+            "accessToken": pulumi.Output.secret(access_token),
+            "registryAccessToken": (
+                pulumi.Output.secret(registry_access_token) if registry_access_token is not None else None
+            ),
+            "loginServer": login_server,
             "subscriptionId": subscription_id,
             "resourceGroupName": resource_group_name,
             "registryName": registry_name,
@@ -298,6 +428,16 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
             "password": pulumi.Output.secret(password) if password is not None else None,
         }
         super().__init__(ImageImportProvider(), name, props, opts)
+
+
+def tokens_from_azure_native() -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """Tokens of azure-native's own login context, for ARM and for the registry's data plane, as
+    secrets: the imports sign in exactly as the rest of the deployment does."""
+    from pulumi_azure_native import authorization
+
+    arm = authorization.get_client_token_output().token
+    registry = authorization.get_client_token_output(endpoint=REGISTRY_TOKEN_ENDPOINT).token
+    return pulumi.Output.secret(arm), pulumi.Output.secret(registry)
 
 
 class ImageImports(pulumi.ComponentResource):
@@ -318,8 +458,12 @@ class ImageImports(pulumi.ComponentResource):
         login_server: pulumi.Input[str],
         images: Mapping[str, ImportConfig],
         credentials: Mapping[str, tuple[pulumi.Input[str], pulumi.Input[str]]],
+        access_token: pulumi.Input[str],
+        registry_access_token: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`access_token` and `registry_access_token`: azure-native's tokens for ARM and for the
+        registry's data plane (`tokens_from_azure_native()`), so imports sign in as it does."""
         super().__init__("acr-cache:image_import:ImageImports", name, None, opts)
         self.imports = {}
         for target in sorted(images):
@@ -334,6 +478,9 @@ class ImageImports(pulumi.ComponentResource):
                 target=target,
                 source=image.source,
                 force=image.force,
+                access_token=access_token,
+                registry_access_token=registry_access_token,
+                login_server=login_server,
                 username=username,
                 password=password,
                 opts=pulumi.ResourceOptions(parent=self),

@@ -30,7 +30,7 @@ from acr_cache.artifact_cache import (
 )
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
 from acr_cache.image_import import ImageImports as _ImageImports
-from acr_cache.image_import import ImportConfig, check_import_target
+from acr_cache.image_import import ImportConfig, check_import_target, tokens_from_azure_native
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import AzureRegion
 from acr_cache.private_access import PrivateAccess as _PrivateAccess
@@ -618,6 +618,7 @@ class ImageImports(pulumi.ComponentResource):
         if problems:
             raise _fail("ImageImports", name, problems)
         registry_name = _registry_part(args["registry_id"], "name")
+        arm_token, registry_token = tokens_from_azure_native()
         inner = _ImageImports(
             f"{name}-imports",
             subscription_id=_subscription(args["registry_id"]),
@@ -626,6 +627,8 @@ class ImageImports(pulumi.ComponentResource):
             login_server=registry_name.apply(lambda n: f"{n.lower()}.azurecr.io"),
             images=images,
             credentials=credentials,
+            access_token=arm_token,
+            registry_access_token=registry_token,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.references = pulumi.Output.all(**inner.references).apply(dict)

@@ -16,7 +16,7 @@ from acr_cache import performance
 from acr_cache.access import RegistryAccess
 from acr_cache.artifact_cache import ArtifactCache, CacheRuleConfig, SecretValues
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
-from acr_cache.image_import import ImageImports
+from acr_cache.image_import import ImageImports, tokens_from_azure_native
 from acr_cache.key_vault import CredentialVault
 from acr_cache.private_access import PrivateAccess
 from acr_cache.protection import DeletionLocks
@@ -145,6 +145,7 @@ def _imports(config: StackConfig, core: RegistryCore, client: _Client) -> ImageI
         username, password = _secret(image.username_config_key), _secret(image.password_config_key)
         if username is not None and password is not None:
             credentials[target] = (username, password)
+    access_token, registry_access_token = tokens_from_azure_native()
     return ImageImports(
         "imports",
         subscription_id=_client(client).subscription_id,
@@ -153,6 +154,8 @@ def _imports(config: StackConfig, core: RegistryCore, client: _Client) -> ImageI
         login_server=config.registry.login_server,
         images=config.imports,
         credentials=credentials,
+        access_token=access_token,
+        registry_access_token=registry_access_token,
     )
 
 

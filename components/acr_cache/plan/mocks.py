@@ -21,6 +21,9 @@ PLACEHOLDER_CLIENT_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
 PLACEHOLDER_CLIENT_ID = "33333333-3333-3333-3333-333333333333"
 """Client (application) id the mocks report (`getClientConfig`)."""
 
+PLACEHOLDER_ACCESS_TOKEN = "offline-plan-placeholder-access-token"
+"""What `getClientToken` answers under the mocks (a real one comes from azure-native's login)."""
+
 # Stable namespace for the principal ids the mocks invent, so they never change between runs.
 _PRINCIPAL_NAMESPACE = uuid.UUID("6f1d1f37-2f5a-4a57-9d1e-6b8f2c6b7a10")
 
@@ -103,6 +106,9 @@ class AzureMocks(Mocks):
                 "subscriptionId": PLACEHOLDER_SUBSCRIPTION_ID,
                 "tenantId": PLACEHOLDER_TENANT_ID,
             }, []
+        if args.token == "azure-native:authorization:getClientToken":
+            # A token of azure-native's login context; the program wraps it as a secret.
+            return {"token": PLACEHOLDER_ACCESS_TOKEN}, []
         if args.token == "azure-native:resources:getResourceGroup":
             name = args.args["resourceGroupName"]
             return {
