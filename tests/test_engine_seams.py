@@ -278,3 +278,59 @@ def test_imports_receive_azure_native_tokens_as_secrets(stack: str) -> None:
         assert resource["inputs"]["accessToken"] == "[secret]"
         assert resource["inputs"]["registryAccessToken"] == "[secret]"
         assert resource["inputs"]["loginServer"].endswith(".azurecr.io")
+
+
+# --- CanNotDelete locks cover everything below their scope (ScopeLocked) ------------------------
+
+
+def _prod_run():  # type: ignore[no-untyped-def]
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.stackfile import load_stack_files
+
+    return make_plan(load_stack_files("prod", None, ROOT))
+
+
+def test_each_lock_is_deleted_before_what_it_covers_and_created_after() -> None:
+    from acr_cache.plan import LOCK_TYPE, under_scope
+
+    plan = _prod_run()
+    resources = plan.run.resources
+    locks = [r for r in resources if r.type == LOCK_TYPE]
+    assert sorted(lock.name for lock in locks) == ["locks-registry", "locks-vault"]
+    for lock in locks:
+        covered = {r.urn for r in resources if r is not lock and under_scope(r, str(lock.inputs["scope"]))}
+        assert covered, lock.name
+        # The engine deletes a resource's dependents before it; Azure refuses to delete anything
+        # below a lock's scope while the lock exists. So the lock must depend on all of it.
+        assert covered <= set(lock.depends_on), (lock.name, covered - set(lock.depends_on))
+
+
+def test_a_simulated_destroy_never_hits_a_lock() -> None:
+    from acr_cache.plan import LOCK_TYPE, under_scope
+
+    resources = _prod_run().run.resources
+    by_urn = {r.urn: r for r in resources}
+    remaining = set(by_urn)
+    locks = {r.urn: str(r.inputs["scope"]) for r in resources if r.type == LOCK_TYPE}
+    while remaining:
+        # The engine may delete any resource nothing remaining depends on, in any order among them.
+        deletable = sorted(u for u in remaining if not any(u in by_urn[o].depends_on for o in remaining))
+        assert deletable, "dependency cycle"
+        for urn in deletable:
+            for lock_urn, scope in locks.items():
+                if lock_urn in remaining and lock_urn != urn:
+                    assert not under_scope(by_urn[urn], scope), (
+                        f"ScopeLocked: {by_urn[urn].name} under {lock_urn}"
+                    )
+        remaining -= set(deletable)
+
+
+def test_the_plan_notes_what_locks_block() -> None:
+    notes = _prod_run().notes
+    assert (
+        "lock locks-registry (CanNotDelete) covers 4 CacheRule, 1 CredentialSet, 2 Replication, 4 RoleAssignment "
+        "below its scope: removing or replacing any of them fails with ScopeLocked until "
+        "`acr-cache:protection.locks: false` is applied first; adding and in-place changes work, and "
+        "`pulumi destroy` deletes the lock first"
+    ) in notes
+    assert any(n.startswith("lock locks-vault (CanNotDelete) covers 2 RoleAssignment below") for n in notes)

@@ -209,6 +209,12 @@ def test_every_ordering_edge_is_one_the_docs_justify() -> None:
         ("ImageImport", "ResourceGroup"),
         ("ManagementLockByScope", "Registry"),
         ("ManagementLockByScope", "Vault"),
+        # A lock waits for everything below its scope, so destroy deletes it first (ScopeLocked).
+        ("ManagementLockByScope", "Replication"),
+        ("ManagementLockByScope", "CacheRule"),
+        ("ManagementLockByScope", "CredentialSet"),
+        ("ManagementLockByScope", "RoleAssignment"),
+        ("ManagementLockByScope", "Secret"),
     }
     edges = set()
     for stack in ("dev", "prod"):

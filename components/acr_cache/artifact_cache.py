@@ -350,6 +350,8 @@ class ArtifactCache(pulumi.ComponentResource):
     credential_set_principal_ids: dict[str, pulumi.Output[str]]
     """Principal ids of the credential sets' system-assigned identities by name."""
     cache_rules: dict[str, containerregistry.CacheRule]
+    vault_resources: list[pulumi.Resource]
+    """What this component puts inside the vault: secrets and the sets' grants on them."""
     pull_references: pulumi.Output[dict[str, str]]
     """Per rule, what clients pull: `<loginServer>/<target>`."""
 
@@ -374,6 +376,7 @@ class ArtifactCache(pulumi.ComponentResource):
         self.credential_sets = {}
         self.credential_set_ids = {}
         self.credential_set_principal_ids = {}
+        self.vault_resources = []
         grants: dict[str, list[pulumi.Resource]] = {}
         # Given the registry resource, names can be plain strings (known at preview, and cheaper to
         # register a thousand times) while sets and rules still wait for the registry explicitly.
@@ -464,6 +467,7 @@ class ArtifactCache(pulumi.ComponentResource):
                 )
                 for role in ("username", "password")
             ]
+            self.vault_resources.extend([*written.values(), *grants[set_name]])
             self.credential_sets[set_name] = credential_set
             self.credential_set_ids[set_name] = credential_set.id
             self.credential_set_principal_ids[set_name] = principal_id

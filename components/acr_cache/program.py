@@ -96,9 +96,17 @@ def build(config: StackConfig) -> Deployment:
     locks = None
     if config.protection.locks:
         scopes: dict[str, pulumi.Input[str]] = {"registry": core.registry_id}
+        covers: dict[str, list[pulumi.Resource]] = {"registry": []}
+        if replicas is not None:
+            covers["registry"].extend(replicas.replications.values())
+        if cache is not None:
+            covers["registry"].extend([*cache.credential_sets.values(), *cache.cache_rules.values()])
+        if access is not None:
+            covers["registry"].extend(access.assignments.values())
         if vault is not None and vault.vault is not None:
             scopes["vault"] = vault.vault_id
-        locks = DeletionLocks("locks", scopes=scopes)
+            covers["vault"] = list(cache.vault_resources) if cache is not None else []
+        locks = DeletionLocks("locks", scopes=scopes, covers=covers)
 
     pulumi.export("resourceGroupName", core.resource_group_name)
     pulumi.export("registryId", core.registry_id)

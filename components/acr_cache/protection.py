@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -39,8 +39,12 @@ class DeletionLocks(pulumi.ComponentResource):
         name: str,
         *,
         scopes: Mapping[str, pulumi.Input[str]],
+        covers: Mapping[str, Sequence[pulumi.Resource]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`covers`: per scope, the stack's resources below it. Each lock waits for them, so it is
+        created after them and, on `pulumi destroy`, deleted before them: a CanNotDelete lock also
+        blocks deleting everything under its scope (ScopeLocked)."""
         super().__init__("acr-cache:protection:DeletionLocks", name, None, opts)
         self.locks = {
             key: authorization.ManagementLockByScope(
@@ -50,7 +54,7 @@ class DeletionLocks(pulumi.ComponentResource):
                 level=authorization.LockLevel.CAN_NOT_DELETE,
                 notes="Managed by the acr-cache Pulumi stack: set acr-cache:protection.locks to false "
                 "and run `pulumi up` before deleting.",
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list((covers or {}).get(key, ()))),
             )
             for key in sorted(scopes)
         }

@@ -99,6 +99,35 @@ def _schema_problems(resources: list[PlannedResource]) -> list[str]:
     ]
 
 
+LOCK_TYPE = "azure-native:authorization:ManagementLockByScope"
+
+
+def under_scope(resource: PlannedResource, scope: str) -> bool:
+    """Whether Azure counts the resource as below `scope` (a child or an extension resource there),
+    which a lock at `scope` covers. Dynamic and retained resources never delete anything in Azure."""
+    deletes = not resource.retain_on_delete and not resource.type.startswith("pulumi-python:dynamic")
+    return deletes and resource.arm_id.lower().startswith(scope.lower().rstrip("/") + "/")
+
+
+def lock_notes(resources: list[PlannedResource]) -> list[str]:
+    """What CanNotDelete locks block on day 2: deleting or replacing anything under their scope."""
+    notes = []
+    for lock in (r for r in resources if r.type == LOCK_TYPE):
+        scope = str(lock.inputs.get("scope", ""))
+        covered = sorted(
+            r.type.rsplit(":", 1)[-1] for r in resources if r is not lock and under_scope(r, scope)
+        )
+        if not covered:
+            continue
+        kinds = ", ".join(f"{covered.count(kind)} {kind}" for kind in dict.fromkeys(covered))
+        notes.append(
+            f"lock {lock.name} (CanNotDelete) covers {kinds} below its scope: removing or replacing any of "
+            "them fails with ScopeLocked until `acr-cache:protection.locks: false` is applied first; "
+            "adding and in-place changes work, and `pulumi destroy` deletes the lock first"
+        )
+    return notes
+
+
 def make_plan(files: StackFiles) -> Plan:
     """Plan one stack of a project read from disk."""
     with offline_placeholders() as unset:
@@ -110,6 +139,7 @@ def make_plan(files: StackFiles) -> Plan:
             secret_keys=files.secret_keys,
         )
     plan.notes.extend(files.notes)
+    plan.notes.extend(lock_notes(plan.run.resources))
     retained = [r.name for r in plan.run.resources if r.retain_on_delete]
     if retained:
         plan.notes.append(

@@ -32,6 +32,8 @@ class PlannedResource:
     inputs: dict[str, Any]
     depends_on: list[str]
     protect: bool
+    arm_id: str = ""
+    """The id the mocks gave it (ARM-shaped, as Azure would)."""
     retain_on_delete: bool = False
     """Deleting it removes it from the stack only (the engine never calls the provider's Delete)."""
     replace_on_changes: list[str] = field(default_factory=list)
@@ -114,6 +116,7 @@ class RecordingMonitor(MockMonitor):
             inputs=from_struct(request.object),
             depends_on=sorted(set(request.dependencies)),
             protect=bool(request.protect),
+            arm_id=str(response.id or ""),
             retain_on_delete=bool(request.retainOnDelete),
             replace_on_changes=sorted(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
