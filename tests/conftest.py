@@ -79,6 +79,19 @@ def _build(config: Any) -> None:
     build(config)
 
 
+def stack_plan(stack: str) -> dict[str, Any]:
+    """`acr-cache plan STACK --format json` of a shipped stack, parsed."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from acr_cache.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(io.StringIO()):
+        assert main(["plan", stack, "--format", "json", "--cwd", str(ROOT)]) == 0
+    return dict(json.loads(out.getvalue()))
+
+
 def by_type(run: ProgramRun, type_token: str) -> list[PlannedResource]:
     return [r for r in run.resources if r.type == type_token]
 

@@ -221,16 +221,9 @@ DELETED_THROUGH_THE_DATA_PLANE = {"azure-native:keyvault:Secret", "azure-native:
 
 
 def _stack_plan(stack: str) -> dict:
-    import io
-    import json
-    from contextlib import redirect_stderr, redirect_stdout
+    from tests.conftest import stack_plan
 
-    from acr_cache.cli import main
-
-    out = io.StringIO()
-    with redirect_stdout(out), redirect_stderr(io.StringIO()):
-        assert main(["plan", stack, "--format", "json", "--cwd", str(ROOT)]) == 0
-    return json.loads(out.getvalue())
+    return stack_plan(stack)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -152,18 +152,9 @@ def test_non_azure_native_and_unaliased_resources_are_left_alone() -> None:
 
 
 def _plan(stack: str) -> list[dict]:
-    import io
-    import json
-    from contextlib import redirect_stderr, redirect_stdout
+    from tests.conftest import stack_plan
 
-    from acr_cache.cli import main
-
-    from tests.conftest import ROOT
-
-    out = io.StringIO()
-    with redirect_stdout(out), redirect_stderr(io.StringIO()):
-        assert main(["plan", stack, "--format", "json", "--cwd", str(ROOT)]) == 0
-    return json.loads(out.getvalue())["resources"]
+    return stack_plan(stack)["resources"]
 
 
 def test_no_sibling_resources_are_chained() -> None:

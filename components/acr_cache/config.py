@@ -209,12 +209,12 @@ class StackConfig(ConfigModel):
             "credential set name (Azure ignores case in names)",
             "rename one of them",
         )
-        exact: dict[str, str] = {}
+        named: set[str] = set()
         rule_names = {}
         for path, name, _ in self.rule_entries():
             # Exact duplicates are reported by the rule set checks.
-            if name not in exact:
-                exact[name] = path
+            if name not in named:
+                named.add(name)
                 rule_names[path] = name.lower()
         problems += _collisions(rule_names, "cache rule name (Azure ignores case in names)", "rename one")
         endpoint_names: dict[str, str] = {}

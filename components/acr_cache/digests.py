@@ -62,6 +62,18 @@ def _request(
         raise DigestUnavailable(f"{urllib.parse.urlsplit(url).netloc} did not answer ({reason})") from None
 
 
+def _post_form(url: str, fields: Mapping[str, str], context: ssl.SSLContext) -> tuple[int, dict[str, str]]:
+    """POST a form to one of ACR's token endpoints: the status and, on 200, the JSON answer."""
+    status, _, body = _request(
+        url,
+        method="POST",
+        context=context,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        data=urllib.parse.urlencode(fields).encode(),
+    )
+    return status, json.loads(body) if status == 200 else {}
+
+
 def _manifest_digest(
     base: str, repository: str, tag: str, token: str | None, context: ssl.SSLContext
 ) -> tuple[int, Message, str | None]:
@@ -86,15 +98,10 @@ def acr_tag_digest(
     """The digest `repository:tag` has in an ACR registry, or None when the tag does not exist."""
     context = _context(verify)
     base = base_url or f"https://{login_server}"
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
-    status, _, body = _request(
+    status, answer = _post_form(
         f"{base}/oauth2/exchange",
-        method="POST",
-        context=context,
-        headers=form,
-        data=urllib.parse.urlencode(
-            {"grant_type": "access_token", "service": login_server, "access_token": entra_token}
-        ).encode(),
+        {"grant_type": "access_token", "service": login_server, "access_token": entra_token},
+        context,
     )
     if status != 200:
         raise DigestUnavailable(
@@ -102,24 +109,19 @@ def acr_tag_digest(
             "deploying identity needs AcrPull (or a role with pull) on the registry, and the registry "
             "must be reachable from where `pulumi up` runs"
         )
-    refresh = json.loads(body).get("refresh_token", "")
-    status, _, body = _request(
+    status, answer = _post_form(
         f"{base}/oauth2/token",
-        method="POST",
-        context=context,
-        headers=form,
-        data=urllib.parse.urlencode(
-            {
-                "grant_type": "refresh_token",
-                "service": login_server,
-                "scope": f"repository:{repository}:pull",
-                "refresh_token": refresh,
-            }
-        ).encode(),
+        {
+            "grant_type": "refresh_token",
+            "service": login_server,
+            "scope": f"repository:{repository}:pull",
+            "refresh_token": answer.get("refresh_token", ""),
+        },
+        context,
     )
     if status != 200:
         raise DigestUnavailable(f"{login_server} refused a pull token for {repository} (HTTP {status})")
-    token = json.loads(body).get("access_token", "")
+    token = answer.get("access_token", "")
     status, _, digest = _manifest_digest(base, repository, tag, token, context)
     if status == 404:
         return None

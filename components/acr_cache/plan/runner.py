@@ -77,8 +77,7 @@ class RecordingMonitor(MockMonitor):
         self.records: dict[str, PlannedResource] = {}
         self.stack_urn = ""
         self.duplicates: list[str] = []
-        self._claimed: set[str] = set()
-        self._claim = threading.Lock()
+        self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine's rule (sdk/go/common/resource/urn.go): a child's type is qualified by its
@@ -89,25 +88,12 @@ class RecordingMonitor(MockMonitor):
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
-        parent = request.parent if request.parent and request.parent != self.stack_urn else ""
-        urn = self.make_urn(parent, request.type, request.name)
-        # Registrations arrive on several executor threads: claim the URN before registering.
-        with self._claim:
-            taken = urn in self._claimed
-            self._claimed.add(urn)
-        if taken:
-            # The engine stops the deployment here (sdk/go/common/diag/errors.go, error 2001); a
-            # mock would silently keep one of the two resources. The SDK turns an exception here
-            # into a rejected output nobody awaits, so run_program raises it after the run.
-            message = f"Duplicate resource URN '{urn}'; try giving it a unique name"
-            self.duplicates.append(message)
-            raise DuplicateUrn(message)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response
         parent = request.parent if request.parent and request.parent != self.stack_urn else None
-        self.records[response.urn] = PlannedResource(
+        planned = PlannedResource(
             urn=response.urn,
             type=request.type,
             name=request.name,
@@ -127,6 +113,16 @@ class RecordingMonitor(MockMonitor):
                 key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items() if deps.urns
             },
         )
+        # Registrations arrive on several executor threads: check and record under one lock.
+        with self._lock:
+            if response.urn in self.records:
+                # The engine stops the deployment here (sdk/go/common/diag/errors.go, error 2001); a
+                # mock would silently keep one of the two. The SDK turns an exception here into a
+                # rejected output nobody awaits, so run_program raises it after the run.
+                message = f"Duplicate resource URN '{response.urn}'; try giving it a unique name"
+                self.duplicates.append(message)
+                raise DuplicateUrn(message)
+            self.records[response.urn] = planned
         return response
 
 
