@@ -167,7 +167,7 @@ def test_bad_config_registers_nothing(project: Path) -> None:
     ("files", "args", "fragment"),
     [
         ({}, ["missing"], "Pulumi.missing.yaml does not exist"),
-        ({"Pulumi.broken.yaml": "config: [unclosed\n"}, ["broken"], "cannot read it as YAML"),
+        ({"Pulumi.broken.yaml": "config: [unclosed\n"}, ["broken"], "not valid YAML"),
         ({"Pulumi.list.yaml": "config: [1, 2]\n"}, ["list"], "`config` must be a mapping"),
     ],
 )

@@ -77,21 +77,27 @@ def _plan(
     try:
         files = load_stack_files(stack, config, cwd)
         policies = PolicyConfig.load(policy_config) if policy_config else PolicyConfig()
-    except (StackFileError, PolicyConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except StackFileError as exc:
+        for problem in exc.problems:
+            _say("error", problem)
+        return EXIT_CONFIG
+    except PolicyConfigError as exc:
+        _say("error", str(exc))
         return EXIT_CONFIG
     try:
         result = make_plan(files)
     except ProgramFailed as failed:
         if isinstance(failed.cause, ConfigError):
-            print(f"error: {failed.cause}", file=sys.stderr)
+            _say("error", failed.cause.headline)
+            for problem in failed.cause.problems:
+                _say(" ", str(problem))
             print(
                 "nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr
             )
             return EXIT_CONFIG
         if debug:
             raise failed.cause from None
-        print(f"error: the program failed: {type(failed.cause).__name__}: {failed.cause}", file=sys.stderr)
+        _say("error", f"the program failed: {type(failed.cause).__name__}: {failed.cause}")
         print("(run with --debug for the traceback)", file=sys.stderr)
         return EXIT_SCHEMA
 
@@ -107,18 +113,25 @@ def _plan(
         )
         sys.stdout.write(f"Policy violations: {counts}\n")
     for note in result.notes + result.run.messages + report.not_evaluated:
-        print(f"note: {note}", file=sys.stderr)
+        _say("note", note)
     for violation in report.violations:
-        print(f"policy: {violation}", file=sys.stderr)
+        _say("policy", str(violation))
     if result.schema_problems:
         print(f"error: {len(result.schema_problems)} schema problem(s):", file=sys.stderr)
         for problem in result.schema_problems:
-            print(f"  {problem}", file=sys.stderr)
+            _say(" ", problem)
         return EXIT_SCHEMA
     if report.mandatory:
         print(f"error: {len(report.mandatory)} mandatory policy violation(s)", file=sys.stderr)
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _say(prefix: str, text: str) -> None:
+    """One line on stderr: whatever a message repeats is escaped, cut short and never a credential."""
+    from acr_cache.redaction import one_line
+
+    print(f"{prefix}: {one_line(text)}" if prefix.strip() else f"  {one_line(text)}", file=sys.stderr)
 
 
 def _schema(output: Path, check: bool) -> int:

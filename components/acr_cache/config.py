@@ -43,6 +43,7 @@ from acr_cache.private_access import (
     usable_addresses,
 )
 from acr_cache.protection import ProtectionConfig
+from acr_cache.redaction import one_line, shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
 from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
@@ -548,7 +549,8 @@ class ConfigProblem:
     """What is wrong and what to do about it."""
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
+        # Under the engine this text is what `pulumi up` prints: one line, nothing it must not repeat.
+        return one_line(f"{self.key}: {self.message}")
 
 
 class ConfigError(pulumi.RunError):
@@ -557,8 +559,9 @@ class ConfigError(pulumi.RunError):
     def __init__(self, problems: Iterable[ConfigProblem]) -> None:
         self.problems = sorted(set(problems), key=lambda p: (p.key, p.message))
         count = len(self.problems)
+        self.headline = f"invalid stack configuration ({count} problem{'s' * (count != 1)}):"
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"invalid stack configuration ({count} problem{'s' * (count != 1)}):\n{lines}")
+        super().__init__(f"{self.headline}\n{lines}")
 
 
 def section_keys() -> dict[str, str]:

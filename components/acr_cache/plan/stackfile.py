@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,12 +13,24 @@ from typing import Any
 import yaml
 
 from acr_cache.config import OFFLINE_PLACEHOLDER as PLACEHOLDER_SECRET
+from acr_cache.redaction import shown
 
-__all__ = ["PLACEHOLDER_SECRET", "StackFileError", "StackFiles", "load_stack_files"]
+__all__ = [
+    "PLACEHOLDER_SECRET",
+    "StackFileError",
+    "StackFiles",
+    "load_stack_files",
+    "project_name_problem",
+    "stack_name_problem",
+]
 
 
 class StackFileError(Exception):
-    """The project or stack file cannot be read; the message says which and why."""
+    """The project or stack file cannot be read: one line per problem, each saying where and why."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(problems))
 
 
 @dataclass
@@ -34,18 +49,26 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
     """Resolve `acr-cache plan STACK` (Pulumi.STACK.yaml in cwd) or `--config PATH/Pulumi.NAME.yaml`."""
     if config_path is not None:
         stack_file = config_path
+        if stack_file.is_dir():
+            raise StackFileError(
+                f"{stack_file} is a directory: give the stack config file in it, e.g. "
+                f"--config {stack_file / 'Pulumi.dev.yaml'}, or run `acr-cache plan <stack>` from it"
+            )
         name = stack_file.name
         if not (name.startswith("Pulumi.") and name.endswith((".yaml", ".yml"))) or name.count(".") < 2:
-            raise StackFileError(f"{stack_file}: a stack config file is named Pulumi.<stack>.yaml")
+            raise StackFileError(f"{shown(stack_file)}: a stack config file is named Pulumi.<stack>.yaml")
         stack_name = name[len("Pulumi.") :].rsplit(".", 1)[0]
         # The project is the one beside the stack file, else the one in the current directory.
         project_dir = stack_file.parent if _project_file(stack_file.parent) else cwd
-    elif stack:
+    elif stack is not None:
         stack_name = stack
         project_dir = cwd
         stack_file = cwd / f"Pulumi.{stack}.yaml"
     else:
         raise StackFileError("name a stack (`acr-cache plan dev`) or a file (`--config Pulumi.dev.yaml`)")
+    problem = stack_name_problem(stack_name)
+    if problem:
+        raise StackFileError(f"stack name '{shown(stack_name)}': {problem}")
 
     project_file = _project_file(project_dir)
     if project_file is None:
@@ -54,6 +77,9 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
     project = project_doc.get("name")
     if not isinstance(project, str) or not project:
         raise StackFileError(f"{project_file}: `name` is missing")
+    problem = project_name_problem(project)
+    if problem:
+        raise StackFileError(f"{project_file}: name '{shown(project)}': {problem}")
     main = project_dir / str(project_doc.get("main") or ".")
     if main.is_dir():
         main = main / "__main__.py"
@@ -76,16 +102,59 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
             "the stack imports Pulumi ESC environments, which cannot be opened offline; "
             "only the values in the file are planned"
         )
+    problems = []
     for key, value in raw_config.items():
+        # As the CLI does (stackConfigNamespacedWithProject, config.ParseKey): a key without a
+        # namespace is the project's; one with more than one `:` is not a config key.
         full_key = str(key) if ":" in str(key) else f"{project}:{key}"
-        text, secret = _to_config_value(value)
+        if full_key.count(":") != 1 or not full_key.partition(":")[0] or not full_key.partition(":")[2]:
+            problems.append(
+                f"config.{shown(key)}: not a config key: write `<namespace>:<name>` (`acr-cache:registry`) "
+                "or a name alone (the project's namespace)"
+            )
+            continue
+        try:
+            text, secret = _to_config_value(value, full_key)
+        except StackFileError as exc:
+            problems.append(str(exc))
+            continue
         files.config[full_key] = text
         if secret:
             files.secret_keys.append(full_key)
             files.placeholder_keys.append(full_key)
+    if problems:
+        raise StackFileError(*(f"{stack_file}: {problem}" for problem in problems))
     files.secret_keys.sort()
     files.placeholder_keys.sort()
     return files
+
+
+def stack_name_problem(name: str) -> str | None:
+    """What Pulumi (tokens.ParseStackName) refuses in a stack name, with the fix; None if valid."""
+    if not name:
+        return "a stack name may not be empty"
+    if len(name) > 100:
+        return "a stack name cannot exceed 100 characters"
+    bad = next((c for c in name if not _NAME_CHAR.fullmatch(c)), None)
+    if bad is not None:
+        hint = " (give the stack's own name, the part after the last `/`)" if bad == "/" else ""
+        return (
+            f"a stack name may only contain letters, digits, hyphens, underscores and periods; "
+            f"'{shown(bad)}' is not allowed{hint}"
+        )
+    return None
+
+
+def project_name_problem(name: str) -> str | None:
+    """What Pulumi (tokens.ValidateProjectName) refuses in a project name; None if valid."""
+    if len(name) > 100:
+        return "project names are limited to 100 characters"
+    if not all(_NAME_CHAR.fullmatch(c) for c in name):
+        return "project names may only contain letters, digits, hyphens, underscores and periods"
+    return None
+
+
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
 
 
 def _project_file(directory: Path) -> Path | None:
@@ -101,7 +170,8 @@ _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_SafeLoader):
-    """A YAML loader that refuses duplicate keys, as the Pulumi CLI does (PyYAML keeps the last)."""
+    """A YAML loader that refuses duplicate keys, as the Pulumi CLI does (PyYAML keeps the last), and
+    keeps timestamps as the text written, as the CLI's YAML reader (yaml.v3) does for untyped values."""
 
 
 def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -124,17 +194,42 @@ def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> d
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
+
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""A stack file larger than this is refused unread (a 1,000-rule stack is about 100 KB)."""
+MAX_VALUE_CHARS = 64 * 1024
+"""The longest single value; a secret's ciphertext is a few KB at most."""
+MAX_DEPTH = 32
+"""The deepest nesting of lists and maps; the config's deepest path has 6 levels."""
+MAX_NODES = 200_000
+"""Values in the document once aliases are expanded: bounds the time and memory of any file."""
+
+_TAG = "tag:yaml.org,2002:"
+# Explicit tags that still give JSON values; `!!binary`, `!!set`, `!!timestamp`, `!!omap` and local
+# tags (`!foo`) do not, and the CLI would not pass them on as the program reads them.
+_PLAIN_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+_COLLECTION_START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_COLLECTION_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise StackFileError(
+                f"the file is {path.stat().st_size:,} bytes, more than a stack file can sensibly "
+                f"hold ({MAX_FILE_BYTES:,}): check that it is the right file"
+            )
+        text = _text(path.read_bytes())
+        _check_events(text)
+        document = yaml.load(text, Loader=_StrictLoader)
     except StackFileError as exc:
-        raise StackFileError(f"{path}: {exc}") from None
-    except (OSError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise StackFileError(f"{path}: cannot read it as YAML{where}") from None
+        raise StackFileError(*(f"{path}: {problem}" for problem in exc.problems)) from None
+    except OSError as exc:
+        raise StackFileError(f"{path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path}: {_yaml_problem(exc)}") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -142,22 +237,136 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return document
 
 
-def _to_config_value(value: Any) -> tuple[str, bool]:
+def _text(data: bytes) -> str:
+    """The file's text, decoded as the CLI's YAML reader does: UTF-8, or UTF-16 with a byte-order mark."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise StackFileError("the file is UTF-32 text, which YAML readers do not take: save it as UTF-8")
+    encoding = "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        what = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise StackFileError(
+            f"line {line}: byte 0x{data[exc.start]:02x} is not {what} text (is it a binary file, or saved "
+            "in another encoding?): save the file as UTF-8"
+        ) from None
+
+
+def _check_events(text: str) -> None:
+    """Refuse, from the parser's events alone, what would cost unbounded time or memory to build
+    (deep nesting, aliases that expand past MAX_NODES, huge values) and tags with no JSON value."""
+    open_sizes: list[list[Any]] = []  # per open collection: [anchor, values so far]
+    sizes: dict[str, int] = {}  # anchor -> values it expands to
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        size = 0
+        if isinstance(event, (*_COLLECTION_START, yaml.ScalarEvent)):
+            _check_tag(event)
+        if isinstance(event, _COLLECTION_START):
+            open_sizes.append([event.anchor, 1])
+            if len(open_sizes) > MAX_DEPTH:
+                raise StackFileError(
+                    f"line {event.start_mark.line + 1}: lists and maps nest more than {MAX_DEPTH} levels "
+                    "deep; no acr-cache setting goes deeper than 6: check the indentation"
+                )
+            continue
+        elif isinstance(event, _COLLECTION_END):
+            anchor, size = open_sizes.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, size = event.anchor, 1
+            if len(event.value) > MAX_VALUE_CHARS:
+                raise StackFileError(
+                    f"line {event.start_mark.line + 1}: a value of {len(event.value):,} characters; no "
+                    f"setting takes more than {MAX_VALUE_CHARS:,}: check that it belongs in the file"
+                )
+        elif isinstance(event, yaml.AliasEvent):
+            # An undefined alias counts nothing here: the loader reports it with its line.
+            anchor, size = None, sizes.get(event.anchor or "", 0)
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = size
+        if open_sizes:
+            open_sizes[-1][1] += size
+            size = open_sizes[-1][1]
+        if size > MAX_NODES:
+            raise StackFileError(
+                f"line {event.start_mark.line + 1}: aliases (`*name`) expand the document to more than "
+                f"{MAX_NODES:,} values: write the values out, or refer to fewer anchors"
+            )
+
+
+def _check_tag(event: Any) -> None:
+    tag = event.tag
+    if tag is None or tag == "!" or tag in _PLAIN_TAGS:
+        return
+    short = tag.replace(_TAG, "!!")
+    raise StackFileError(
+        f"line {event.start_mark.line + 1}: the YAML tag `{shown(short)}` gives a value that is not text, a "
+        "number, a boolean, a list or a map, which is all a stack config holds: remove the tag (quote the "
+        "value to keep it as text)"
+    )
+
+
+# The parser's reason, with the usual fix for the mistakes people make in stack files.
+_YAML_HINTS = (
+    ("alias", "an unquoted `*` starts an alias and `&` an anchor: quote the value ('*')"),
+    ("'\\t'", "YAML indents with spaces, not tabs: replace the tabs"),
+    ("'@'", "`@` and the backtick cannot start a plain value: quote it"),
+    ("'`'", "`@` and the backtick cannot start a plain value: quote it"),
+    ("mapping values are not allowed", "a value that contains `: ` must be quoted"),
+    ("unhashable key", "a key must be text or a number, not a list or a map"),
+    ("special characters are not allowed", "remove the control characters from the file"),
+    ("expected <block end>", "check the indentation: entries of one map line up"),
+    ("could not find expected ':'", "a key needs `: ` after it; quote a value that spans lines"),
+)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    if isinstance(exc, yaml.reader.ReaderError):
+        reason = f"{exc.reason}, character {exc.character!r}"
+        where = ""
+    else:
+        reason = " ".join(p for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
+    reason = reason or type(exc).__name__
+    hint = next((fix for needle, fix in _YAML_HINTS if needle in reason), "fix the YAML syntax there")
+    return f"{where}not valid YAML ({shown(reason, 160)}): {hint}"
+
+
+def _to_config_value(value: Any, key: str) -> tuple[str, bool]:
     """The string Pulumi passes to the program for one config value, and whether it is secret."""
     found_secret = False
 
-    def walk(node: Any) -> Any:
+    def walk(node: Any, path: str) -> Any:
         nonlocal found_secret
         if isinstance(node, dict):
             if set(node) == {"secure"}:
+                ciphertext = node["secure"]
+                if not isinstance(ciphertext, str) or not _CIPHERTEXT.fullmatch(ciphertext):
+                    raise StackFileError(
+                        f"{shown(path)}.secure: not a ciphertext that `pulumi config set --secret` writes "
+                        "(the CLI could not decrypt it): set the value again with "
+                        f"`pulumi config set --secret {shown(key.partition(':')[2])} <value>`"
+                        + (" and --path" if path != key else "")
+                    )
                 found_secret = True
                 return PLACEHOLDER_SECRET
-            return {str(k): walk(v) for k, v in node.items()}
+            return {str(k): walk(v, f"{path}.{k}") for k, v in node.items()}
         if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(node)]
+        if isinstance(node, float) and not math.isfinite(node):
+            raise StackFileError(f"{shown(path)}: `{node}` is not a number a config value can hold: quote it")
+        if node is None or isinstance(node, str | bool | int | float):
+            return node
+        raise StackFileError(  # _check_events refuses the tags that make other types
+            f"{shown(path)}: a {type(node).__name__} is not a config value: write it as text"
+        )
 
-    converted = walk(value)
+    converted = walk(value, key)
     if isinstance(converted, dict | list):
         return json.dumps(converted), found_secret
     if isinstance(converted, bool):
@@ -165,3 +374,7 @@ def _to_config_value(value: Any) -> tuple[str, bool]:
     if converted is None:
         return "", found_secret
     return str(converted), found_secret
+
+
+# What the secrets providers write: `v1:<nonce>:<sealed>` (passphrase), or base64 (service, KMS).
+_CIPHERTEXT = re.compile(r"(?:v1:)?[A-Za-z0-9+/=_:-]{4,}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acr_cache.plan.values import Secret, Unknown
+from acr_cache.redaction import credential_kind
 
 REGISTRY = "azure-native:containerregistry:Registry"
 REPLICATION = "azure-native:containerregistry:Replication"
@@ -239,19 +240,6 @@ _SENSITIVE_NAMES = ("password", "secret", "token", "apikey", "api_key", "private
 _SENSITIVE_KEY = re.compile(f"({'|'.join(_SENSITIVE_NAMES)})$", re.IGNORECASE)
 # The same names as JSON keys (`"password":`), to find in the lowered JSON text of the inputs.
 _SENSITIVE_KEYS_IN_JSON = tuple(f'{name}":' for name in _SENSITIVE_NAMES)
-# Shapes of well-known credentials (Docker Hub, GitHub, Azure storage/SAS, PEM keys).
-_CREDENTIAL = re.compile(
-    r"dckr_pat_[A-Za-z0-9_-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|"
-    r"AccountKey=[A-Za-z0-9+/=]{20,}|[?&]sig=[A-Za-z0-9%]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-)
-# A literal that each alternative of _CREDENTIAL contains: substring search rules most inputs out
-# for a fraction of the regex's cost.
-_CREDENTIAL_MARKERS = (
-    *("dckr_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    *("AccountKey=", "sig=", "-----BEGIN"),
-)
-
-
 def _plain_secrets(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
     sensitive = set(_SENSITIVE.get(res.type, ()))
     if not sensitive and type(res.props) is dict:  # CrossGuard's proxies take the full walk
@@ -260,9 +248,7 @@ def _plain_secrets(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
         # The encoder escapes everything outside ASCII, so lowering the text is exact.
         text = json.dumps(res.props, default=repr)
         lowered = text.lower()
-        if not any(marker in text for marker in _CREDENTIAL_MARKERS) and not any(
-            key in lowered for key in _SENSITIVE_KEYS_IN_JSON
-        ):
+        if credential_kind(text) is None and not any(key in lowered for key in _SENSITIVE_KEYS_IN_JSON):
             return
     for path, value, secret in _leaves(res.props):
         leaf = path.rsplit(".", 1)[-1]
@@ -271,8 +257,8 @@ def _plain_secrets(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
             continue
         if is_sensitive and res.secrets_known and not secret:
             yield f"input `{path}` holds a credential that is not marked secret: pass it as pulumi.Output.secret(...)"
-        elif not is_sensitive and not secret and _CREDENTIAL.search(value):
-            yield f"input `{path}` looks like a credential in plain text: move it to a secret config key"
+        elif not is_sensitive and not secret and (kind := credential_kind(value)):
+            yield f"input `{path}` looks like {kind} in plain text: move it to a secret config key"
 
 
 def _leaves(value: Any, path: str = "", secret: bool = False) -> Iterable[tuple[str, Any, bool]]:
