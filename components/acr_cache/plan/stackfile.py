@@ -312,6 +312,7 @@ def _check_tag(event: Any) -> None:
 
 # The parser's reason, with the usual fix for the mistakes people make in stack files.
 _YAML_HINTS = (
+    ("2002:merge", "merge keys (`<<: *anchor`) are not supported here: write the keys out"),
     ("alias", "an unquoted `*` starts an alias and `&` an anchor: quote the value ('*')"),
     ("'\\t'", "YAML indents with spaces, not tabs: replace the tabs"),
     ("'@'", "`@` and the backtick cannot start a plain value: quote it"),
