@@ -72,7 +72,7 @@ def test_other_namespaces_are_ignored() -> None:
         (
             sections(registry={"name": "acrcachetest01", "location": "West Europe"}),
             "acr-cache:registry.location",
-            "lowercase name without spaces",
+            "did you mean 'westeurope'?",
         ),
         (
             sections(registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Ultra"}),

@@ -398,7 +398,7 @@ REFUSED = [
     (
         sections(privateAccess=endpoints(hub={**HUB, "location": "West Europe"})),
         "acr-cache:privateAccess.endpoints.hub.location",
-        "lowercase",
+        "did you mean 'westeurope'?",
     ),
     (
         sections(privateAccess=endpoints(hub={**HUB, "name": "-pe"})),

@@ -25,8 +25,8 @@ _BROAD_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
 }
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_GRANT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GRANT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c7a43-2f0f-4f8e-9e43-31a4d6f8b2c7")
 
 
@@ -59,7 +59,7 @@ class GrantConfig(ConfigModel):
     @field_validator("principal_id")
     @classmethod
     def _guid(cls, value: str) -> str:
-        if not _GUID.match(value):
+        if not _GUID.fullmatch(value):
             raise ValueError(
                 f"'{value}' is not an object id: expected a GUID like 00000000-0000-0000-0000-000000000000 "
                 "(`az ad sp show --id <app id> --query id -o tsv`)"
@@ -90,7 +90,7 @@ def role_definition_id(subscription_id: pulumi.Input[str], role_id: str) -> pulu
 
 
 def check_grant_key(key: str) -> None:
-    if not _GRANT_KEY.match(key):
+    if not _GRANT_KEY.fullmatch(key):
         raise ValueError(f"'{key}' is not a valid grant name: 1-63 lowercase letters, digits and hyphens")
 
 

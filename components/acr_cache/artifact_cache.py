@@ -20,7 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from acr_cache.access import role_definition_id
 from acr_cache.key_vault import SECRET_NAME, CredentialVault, KeyVaultConfig
-from acr_cache.model import ConfigModel, field_error
+from acr_cache.model import FREE_TEXT, ConfigModel, field_error
 from acr_cache.upstreams import (
     DOCKER_HUB,
     MAX_CACHE_RULES,
@@ -36,10 +36,10 @@ from acr_cache.upstreams import (
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 """Built-in role: read secret contents (`secrets/getSecret/action`), the least a credential set needs."""
-_CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,99}$")
+_CONFIG_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,99}")
 _CREDENTIAL_SET_ID = re.compile(
-    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.ContainerRegistry"
-    r"/registries/[a-zA-Z0-9]{5,50}/credentialSets/[a-zA-Z0-9-]{5,50}$",
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.ContainerRegistry"
+    r"/registries/[a-zA-Z0-9]{5,50}/credentialSets/[a-zA-Z0-9-]{5,50}",
     re.IGNORECASE,
 )
 # Deterministic role assignment names: the same set and secret always give the same GUID, so a
@@ -71,13 +71,13 @@ class SecretSource(ConfigModel):
                 "give `configKey` (a Pulumi secret config key the stack writes into the vault) or "
                 "`secretName` (an existing secret in the vault)",
             )
-        if self.config_key is not None and not _CONFIG_KEY.match(self.config_key):
+        if self.config_key is not None and not _CONFIG_KEY.fullmatch(self.config_key):
             raise field_error(
                 "configKey",
                 f"'{self.config_key}' is not a config key name: give the key without the `acr-cache:` "
                 "namespace, e.g. `dockerHubToken`",
             )
-        if self.secret_name is not None and not SECRET_NAME.match(self.secret_name):
+        if self.secret_name is not None and not SECRET_NAME.fullmatch(self.secret_name):
             raise field_error(
                 "secretName",
                 f"'{self.secret_name}' is not a valid Key Vault secret name: 1-127 letters, digits, hyphens",
@@ -160,12 +160,12 @@ class CacheRuleConfig(ConfigModel):
                 "credentialSetId",
                 "give one of `credentialSet`, `credentialSetId` and `registryCredentialSet`, not several",
             )
-        if self.registry_credential_set and not RULE_NAME.match(self.registry_credential_set):
+        if self.registry_credential_set and not RULE_NAME.fullmatch(self.registry_credential_set):
             raise field_error(
                 "registryCredentialSet",
                 f"'{self.registry_credential_set}' is not a credential set name: 5-50 letters, digits and hyphens",
             )
-        if self.credential_set_id and not _CREDENTIAL_SET_ID.match(self.credential_set_id):
+        if self.credential_set_id and not _CREDENTIAL_SET_ID.fullmatch(self.credential_set_id):
             raise field_error(
                 "credentialSetId",
                 f"'{self.credential_set_id}' is not an ARM credential set id: expected /subscriptions/<guid>/"
@@ -186,7 +186,7 @@ class CacheRuleConfig(ConfigModel):
                 "credentialSet",
                 f"{upstream.title} only serves anonymous pulls: remove `credentialSet`",
             )
-        if self.name is not None and not RULE_NAME.match(self.name):
+        if self.name is not None and not RULE_NAME.fullmatch(self.name):
             raise field_error(
                 "name", f"'{self.name}' is not a valid rule name: 5-50 letters, digits and hyphens"
             )
@@ -213,6 +213,7 @@ class DockerMirrorConfig(ConfigModel):
     )
     reason: str | None = Field(
         default=None,
+        json_schema_extra=FREE_TEXT,
         description="Why this environment needs anonymous pull (required when enabled; kept in the "
         "config for reviewers and auditors).",
     )
@@ -235,7 +236,7 @@ class DockerMirrorConfig(ConfigModel):
                 raise field_error(
                     "credentialSet", "Docker Hub needs credentials: name the Docker Hub credential set"
                 )
-        if not RULE_NAME.match(self.rule_name):
+        if not RULE_NAME.fullmatch(self.rule_name):
             raise field_error(
                 "ruleName", f"'{self.rule_name}' is not a valid rule name: 5-50 letters, digits and hyphens"
             )

@@ -43,7 +43,7 @@ from acr_cache.private_access import (
     usable_addresses,
 )
 from acr_cache.protection import ProtectionConfig
-from acr_cache.redaction import one_line, shown
+from acr_cache.redaction import one_line
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
 from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
@@ -315,7 +315,7 @@ class StackConfig(ConfigModel):
             )
         owners: dict[str, str] = {}
         for set_name, spec in self.credential_sets.items():
-            if not RULE_NAME.match(set_name):
+            if not RULE_NAME.fullmatch(set_name):
                 problems.append(
                     ConfigProblem(
                         f"{prefix}.{set_name}",
@@ -347,7 +347,7 @@ class StackConfig(ConfigModel):
         if isinstance(self.cache_rules, dict):
             for key, rule in self.cache_rules.items():
                 path = f"{NAMESPACE}:cacheRules.{key}"
-                if not RULE_NAME.match(key):
+                if not RULE_NAME.fullmatch(key):
                     problems.append(
                         ConfigProblem(
                             path, f"'{key}' is not a valid rule name: 5-50 letters, digits and hyphens"

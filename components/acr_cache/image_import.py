@@ -35,12 +35,10 @@ from acr_cache.upstreams import check_docker_hub_alias, check_official_image
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_TIMEOUT_SECONDS = 1800
-_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_REPOSITORY = re.compile(
-    r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$"
-)
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]{1,5})?$")
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]{1,5})?")
 # Keys whose change means a different image in a different place: a new import, the old one kept.
 _REPLACE_KEYS = ("subscriptionId", "resourceGroupName", "registryName", "target")
 
@@ -86,9 +84,9 @@ class ImportConfig(ConfigModel):
 def parse_image_source(source: str) -> tuple[str, str]:
     """(registry host, image reference below it); raises ValueError with the fix."""
     host, _, image = source.partition("/")
-    if image and _HOST.match(host.lower()) and host != host.lower():
+    if image and _HOST.fullmatch(host.lower()) and host != host.lower():
         raise ValueError(f"'{source}' must have a lowercase registry host: write '{host.lower()}/{image}'")
-    if not image or not _HOST.match(host):
+    if not image or not _HOST.fullmatch(host):
         raise ValueError(
             f"'{source}' needs the registry host first, e.g. 'docker.io/library/alpine:3.20' or "
             "'mcr.microsoft.com/dotnet/runtime:8.0'"
@@ -112,13 +110,13 @@ def parse_image_source(source: str) -> tuple[str, str]:
             f"'{source}' has no tag or digest, so it would import whatever `latest` is that day: pin it, "
             f"e.g. '{source}:<tag>' or '{source}@sha256:<digest>'"
         )
-    if digest and not _DIGEST.match(digest):
+    if digest and not _DIGEST.fullmatch(digest):
         raise ValueError(
             f"'{digest}' in '{source}' is not a digest: expected sha256: and 64 lowercase hex digits"
         )
-    if tag and not _TAG.match(tag):
+    if tag and not _TAG.fullmatch(tag):
         raise ValueError(f"'{tag}' in '{source}' is not a valid tag")
-    if not _REPOSITORY.match(repository):
+    if not _REPOSITORY.fullmatch(repository):
         raise ValueError(
             f"'{repository}' in '{source}' is not a valid repository path (lowercase, `/`-separated)"
         )
@@ -132,11 +130,11 @@ def check_import_target(target: str) -> str:
     repository, _, tag = target.rpartition(":")
     if not repository or "/" in tag:
         raise ValueError(f"'{target}' must be `repository:tag`, e.g. 'base/alpine:3.20'")
-    if not _REPOSITORY.match(repository):
+    if not _REPOSITORY.fullmatch(repository):
         raise ValueError(
             f"'{repository}' in '{target}' is not a valid repository path (lowercase, `/`-separated)"
         )
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         raise ValueError(f"'{tag}' in '{target}' is not a valid tag")
     return target
 

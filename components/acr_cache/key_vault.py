@@ -10,18 +10,18 @@ import pulumi
 from pulumi_azure_native import keyvault
 from pydantic import AfterValidator, Field, model_validator
 
-from acr_cache.model import AzureRegion, ConfigModel, Tags, field_error
+from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
 from acr_cache.network import normalise_ip_rule
 
 # Azure: vault names are 3-24 letters, digits and hyphens, start with a letter, end with a letter
 # or digit, have no consecutive hyphens, and are unique across Azure (they become DNS names).
-_VAULT_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+_VAULT_NAME = re.compile(r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]")
 _VAULT_ID = re.compile(
-    r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w.()]{1,90})"
-    r"/providers/Microsoft\.KeyVault/vaults/(?P<name>[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9])$",
+    r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w.()]{1,90})"
+    r"/providers/Microsoft\.KeyVault/vaults/(?P<name>[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9])",
     re.IGNORECASE,
 )
-SECRET_NAME = re.compile(r"^[a-zA-Z0-9-]{1,127}$")
+SECRET_NAME = re.compile(r"[a-zA-Z0-9-]{1,127}")
 """Key Vault secret names: 1-127 letters, digits and hyphens."""
 
 
@@ -45,7 +45,7 @@ class KeyVaultConfig(ConfigModel):
         "(the stack grants Key Vault Secrets User on the credential secrets), and the secrets the "
         "stack writes go into it.",
     )
-    resource_group: str | None = Field(
+    resource_group: ResourceGroupName | None = Field(
         default=None, description="Resource group of a created vault. Default: the registry's."
     )
     location: AzureRegion | None = Field(
@@ -67,7 +67,7 @@ class KeyVaultConfig(ConfigModel):
         default_factory=list,
         description="Public IPv4 addresses or CIDR ranges allowed to the vault's data plane.",
     )
-    soft_delete_retention_days: int = Field(
+    soft_delete_retention_days: WholeNumber = Field(
         default=90, ge=7, le=90, description="Days a deleted vault or secret stays recoverable (7-90)."
     )
     purge_protection: bool = Field(
@@ -84,14 +84,14 @@ class KeyVaultConfig(ConfigModel):
                 "name",
                 "give either `name` (the stack creates the vault) or `existingId` (an existing vault), not both",
             )
-        if self.name is not None and not _VAULT_NAME.match(self.name):
+        if self.name is not None and not _VAULT_NAME.fullmatch(self.name):
             raise field_error(
                 "name",
                 f"'{self.name}' is not a valid vault name: 3-24 letters, digits and hyphens, starting with a "
                 "letter, ending with a letter or digit, no `--`; it must be unique across Azure",
             )
         if self.existing_id is not None:
-            if not _VAULT_ID.match(self.existing_id):
+            if not _VAULT_ID.fullmatch(self.existing_id):
                 raise field_error(
                     "existingId",
                     f"'{self.existing_id}' is not an ARM Key Vault id: expected /subscriptions/<guid>/"
@@ -110,13 +110,13 @@ class KeyVaultConfig(ConfigModel):
     def vault_name(self) -> str:
         if self.name is not None:
             return self.name
-        match = _VAULT_ID.match(self.existing_id or "")
+        match = _VAULT_ID.fullmatch(self.existing_id or "")
         assert match is not None
         return match["name"]
 
     @property
     def existing_resource_group(self) -> str | None:
-        match = _VAULT_ID.match(self.existing_id or "")
+        match = _VAULT_ID.fullmatch(self.existing_id or "")
         return match["group"] if match else None
 
     def secret_uri(self, secret_name: str) -> str:

@@ -6,21 +6,37 @@ camelCase, and every field carries a description (``docs/configuration.md`` is g
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from acr_cache.redaction import shown
+
 # Azure region names as ARM expects them in `location`: lowercase, no spaces ("westeurope").
-_REGION = re.compile(r"^[a-z][a-z0-9]{2,39}$")
+_REGION = re.compile(r"[a-z][a-z0-9]{2,39}")
 # Azure tag names may not contain these characters (ARM "Use tags to organize your Azure resources").
 _TAG_NAME_FORBIDDEN = set("<>%&\\?/")
 
 
+# Control characters (a trailing newline among them) are never part of a name, an id or a URL, and
+# would split a message about the value over several lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+FREE_TEXT = {"freeText": True}
+"""`json_schema_extra` of a prose field (a reason), where line breaks and tabs are fine."""
+
+
 class ConfigModel(BaseModel):
-    """Base of every config section: strict keys, camelCase aliases, immutable once loaded."""
+    """Base of every config section: strict keys, camelCase aliases, immutable once loaded.
+
+    The stack config is read by alias only (camelCase, as the docs write it); Python callers may
+    also pass field names.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -30,6 +46,63 @@ class ConfigModel(BaseModel):
         use_attribute_docstrings=False,
         validate_default=True,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        text = field is not None and field.json_schema_extra == FREE_TEXT
+        for found in _strings(value):
+            if (_CONTROL_IN_TEXT if text else _CONTROL).search(found):
+                raise ValueError(
+                    f"'{shown(found)}' contains a control character (a line break or tab, say), which no "
+                    "name, id or address holds: remove it (a YAML block scalar `|` keeps a final line "
+                    "break: use a plain or quoted value)"
+                )
+        return value
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def closest(value: str, choices: Iterable[str]) -> str | None:
+    """The choice the value most likely meant (case and separators ignored first), or None."""
+    options = list(choices)
+
+    def plain(text: str) -> str:
+        return re.sub(r"[\s_-]", "", text).lower()
+
+    for option in options:
+        if plain(option) == plain(value):
+            return option
+    match = difflib.get_close_matches(plain(value), [plain(o) for o in options], n=1, cutoff=0.75)
+    return next((o for o in options if plain(o) == match[0]), None) if match else None
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """` (did you mean `x`?)` when a choice is close, else an empty string."""
+    guess = closest(value, choices)
+    return f" (did you mean `{guess}`?)" if guess is not None and guess != value else ""
+
+
+def _no_bool(value: Any) -> Any:
+    # Pydantic's lax mode reads `true` as 1: `retentionDays: true` would plan a 1-day retention.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, not `{str(value).lower()}`")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_no_bool)]
+"""An integer setting: a YAML number, never a boolean."""
 
 
 def field_error(field_alias: str, message: str) -> PydanticCustomError:
@@ -41,13 +114,105 @@ def field_error(field_alias: str, message: str) -> PydanticCustomError:
     return PydanticCustomError("acr_cache_field", "{message}", {"field": field_alias, "message": message})
 
 
+# Azure regions by ARM name (`az account list-locations`, public, US Government and China clouds,
+# late 2026). Only used to catch typos: a well-formed name that is far from all of these is taken as
+# a region newer than the list.
+KNOWN_REGIONS = frozenset(
+    [
+        "australiacentral",
+        "australiacentral2",
+        "australiaeast",
+        "australiasoutheast",
+        "austriaeast",
+        "belgiumcentral",
+        "brazilsouth",
+        "brazilsoutheast",
+        "canadacentral",
+        "canadaeast",
+        "centralindia",
+        "centralus",
+        "centraluseuap",
+        "chilecentral",
+        "chinaeast",
+        "chinaeast2",
+        "chinaeast3",
+        "chinanorth",
+        "chinanorth2",
+        "chinanorth3",
+        "denmarkeast",
+        "eastasia",
+        "eastus",
+        "eastus2",
+        "eastus2euap",
+        "francecentral",
+        "francesouth",
+        "germanynorth",
+        "germanywestcentral",
+        "indonesiacentral",
+        "israelcentral",
+        "italynorth",
+        "japaneast",
+        "japanwest",
+        "jioindiacentral",
+        "jioindiawest",
+        "koreacentral",
+        "koreasouth",
+        "malaysiawest",
+        "mexicocentral",
+        "newzealandnorth",
+        "northcentralus",
+        "northeurope",
+        "norwayeast",
+        "norwaywest",
+        "polandcentral",
+        "qatarcentral",
+        "southafricanorth",
+        "southafricawest",
+        "southcentralus",
+        "southeastasia",
+        "southindia",
+        "spaincentral",
+        "swedencentral",
+        "swedensouth",
+        "switzerlandnorth",
+        "switzerlandwest",
+        "taiwannorth",
+        "uaecentral",
+        "uaenorth",
+        "uksouth",
+        "ukwest",
+        "usdodcentral",
+        "usdodeast",
+        "usgovarizona",
+        "usgovtexas",
+        "usgovvirginia",
+        "westcentralus",
+        "westeurope",
+        "westindia",
+        "westus",
+        "westus2",
+        "westus3",
+    ]
+)
+_REGION_FIX = (
+    "use the lowercase name without spaces that `az account list-locations -o table` prints in "
+    "its Name column, e.g. 'westeurope'"
+)
+
+
 def _check_region(value: str) -> str:
-    if not _REGION.match(value):
-        raise ValueError(
-            f"'{value}' is not an Azure region name: use the lowercase name without spaces "
-            "that `az account list-locations -o table` prints in its Name column, e.g. 'westeurope'"
-        )
+    guess = closest(value, KNOWN_REGIONS)
+    if not _REGION.fullmatch(value):
+        hint = f": did you mean '{guess}'?" if guess else f": {_REGION_FIX}"
+        raise ValueError(f"'{shown(value)}' is not an Azure region name{hint}")
+    if value not in KNOWN_REGIONS and guess is not None and _digits(guess) == _digits(value):
+        # `westeurop`: a typo, not a new region (`westus4` would differ from `westus3` in its digits).
+        raise ValueError(f"'{shown(value)}' is not an Azure region: did you mean '{guess}'?")
     return value
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
 
 
 AzureRegion = Annotated[str, AfterValidator(_check_region)]
@@ -69,19 +234,40 @@ Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
 """Azure resource tags: at most 50, names without ``<>%&\\?/``, values up to 256 characters."""
 
 
-NAMED_VALIDATORS = {_check_region: "Azure region", _check_tags: "map of string"}
+# ARM: resource group names are 1-90 characters of letters, digits, '_', '-', '.', '(' and ')',
+# and may not end with a period.
+_RESOURCE_GROUP_NAME = re.compile(r"[-\w.()]{1,90}")
+
+
+def _check_resource_group_name(value: str) -> str:
+    if not _RESOURCE_GROUP_NAME.fullmatch(value) or value.endswith("."):
+        raise ValueError(
+            f"'{shown(value)}' is not a valid resource group name: use 1-90 letters, digits, "
+            "underscores, hyphens, periods or parentheses, not ending with a period"
+        )
+    return value
+
+
+ResourceGroupName = Annotated[str, AfterValidator(_check_resource_group_name)]
+"""An Azure resource group name."""
+
+NAMED_VALIDATORS = {
+    _check_region: "Azure region",
+    _check_tags: "map of string",
+    _check_resource_group_name: "resource group name",
+}
 """Validator function -> the type name the config reference shows for fields using it."""
 
 
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _SUBNET_ID = re.compile(
-    rf"^/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
-    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})/subnets/(?P<subnet>[-\w.]{1,80})$",
+    rf"/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
+    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})/subnets/(?P<subnet>[-\w.]{1,80})",
     re.IGNORECASE,
 )
 _VNET_ID = re.compile(
-    rf"^/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
-    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})$",
+    rf"/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
+    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})",
     re.IGNORECASE,
 )
 
@@ -91,7 +277,7 @@ class SubnetId(str):
 
     @property
     def parts(self) -> dict[str, str]:
-        match = _SUBNET_ID.match(self)
+        match = _SUBNET_ID.fullmatch(self)
         assert match is not None  # validated on the way in
         return match.groupdict()
 
@@ -113,7 +299,7 @@ class SubnetId(str):
 
 
 def _check_subnet_id(value: str) -> SubnetId:
-    if not _SUBNET_ID.match(value):
+    if not _SUBNET_ID.fullmatch(value):
         raise ValueError(
             f"'{value}' is not an ARM subnet id: expected /subscriptions/<guid>/resourceGroups/<group>"
             "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet> "
@@ -123,7 +309,7 @@ def _check_subnet_id(value: str) -> SubnetId:
 
 
 def _check_vnet_id(value: str) -> str:
-    if not _VNET_ID.match(value):
+    if not _VNET_ID.fullmatch(value):
         raise ValueError(
             f"'{value}' is not an ARM virtual network id: expected /subscriptions/<guid>/resourceGroups/"
             "<group>/providers/Microsoft.Network/virtualNetworks/<vnet> "

@@ -42,8 +42,8 @@ PACKAGE = "acr-cache"
 """Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
 
 _REGISTRY_ID = re.compile(
-    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)"
-    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[^/]+)$",
+    r"/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)"
+    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[^/]+)",
     re.IGNORECASE,
 )
 
@@ -321,7 +321,7 @@ def _models(
 
 def _registry_part(registry_id: pulumi.Input[str], part: str) -> pulumi.Output[str]:
     def pick(value: str) -> str:
-        match = _REGISTRY_ID.match(value)
+        match = _REGISTRY_ID.fullmatch(value)
         if match is None:
             raise ValueError(f"'{value}' is not the ARM id of a container registry")
         return match[part]

@@ -61,7 +61,7 @@ GC_THRESHOLD = 50_000
 """Allocations between two collections of the youngest generation (Python's default is 700)."""
 
 # `azure-native:<module>/v<date>[preview]:<Type>`: the versioned type tokens azure-native aliases.
-_VERSIONED_TYPE = re.compile(r"^azure-native:[A-Za-z0-9]+/v[0-9a-z]+:[A-Za-z0-9]+$")
+_VERSIONED_TYPE = re.compile(r"azure-native:[A-Za-z0-9]+/v[0-9a-z]+:[A-Za-z0-9]+")
 
 
 def _is_version_alias(alias: object) -> bool:
@@ -69,7 +69,7 @@ def _is_version_alias(alias: object) -> bool:
         return False
     type_ = alias.type_
     # Cheapest test first: this runs for every alias of every resource.
-    if not isinstance(type_, str) or "/v" not in type_ or _VERSIONED_TYPE.match(type_) is None:
+    if not isinstance(type_, str) or "/v" not in type_ or _VERSIONED_TYPE.fullmatch(type_) is None:
         return False
     return alias.name is ... and alias.parent is ... and alias.stack is ... and alias.project is ...
 

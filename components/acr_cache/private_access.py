@@ -12,7 +12,17 @@ import pulumi
 from pulumi_azure_native import network, privatedns
 from pydantic import Field, model_validator
 
-from acr_cache.model import AzureRegion, ConfigModel, SubnetId, SubnetIdStr, Tags, VnetIdStr, field_error
+from acr_cache.model import (
+    AzureRegion,
+    ConfigModel,
+    ResourceGroupName,
+    SubnetId,
+    SubnetIdStr,
+    Tags,
+    VnetIdStr,
+    WholeNumber,
+    field_error,
+)
 
 PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
 """The one zone ACR private endpoints need: login server and every region's data endpoint."""
@@ -23,12 +33,12 @@ GROUP_ID = "registry"
 # Azure reserves for itself).
 _AZURE_RESERVED_IPS = 5
 _ZONE_ID = re.compile(
-    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}"
-    r"/providers/Microsoft\.Network/privateDnsZones/privatelink\.azurecr\.io$",
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}"
+    r"/providers/Microsoft\.Network/privateDnsZones/privatelink\.azurecr\.io",
     re.IGNORECASE,
 )
-_LINK_KEY = re.compile(r"^[a-zA-Z0-9][\w.-]{0,74}$")
-_ENDPOINT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
+_LINK_KEY = re.compile(r"[a-zA-Z0-9][\w.-]{0,74}")
+_ENDPOINT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]|[a-z0-9]")
 
 
 class DnsZoneMode(StrEnum):
@@ -52,7 +62,7 @@ class PrivateDnsZoneConfig(ConfigModel):
         "resource group, linked to that VNet (one zone per resource group; the VNets must be in the "
         "subscription the stack deploys to).",
     )
-    resource_group: str | None = Field(
+    resource_group: ResourceGroupName | None = Field(
         default=None,
         description="`create` mode: resource group of the zone. Default: the registry's resource group.",
     )
@@ -71,7 +81,7 @@ class PrivateDnsZoneConfig(ConfigModel):
     @model_validator(mode="after")
     def _mode_fields(self) -> PrivateDnsZoneConfig:
         for key in self.vnet_links:
-            if not _LINK_KEY.match(key):
+            if not _LINK_KEY.fullmatch(key):
                 raise field_error(
                     "vnetLinks",
                     f"link key '{key}' is not valid: use 1-75 letters, digits, `_ . -`, starting with a "
@@ -80,7 +90,7 @@ class PrivateDnsZoneConfig(ConfigModel):
         if self.mode is DnsZoneMode.EXISTING:
             if not self.zone_id:
                 raise field_error("zoneId", "`existing` mode needs the ARM id of the zone in `zoneId`")
-            if not _ZONE_ID.match(self.zone_id):
+            if not _ZONE_ID.fullmatch(self.zone_id):
                 raise field_error(
                     "zoneId",
                     f"'{self.zone_id}' is not the ARM id of a `{PRIVATE_DNS_ZONE}` private DNS zone: expected "
@@ -115,7 +125,7 @@ class PrivateEndpointConfig(ConfigModel):
     subnet_id: SubnetIdStr = Field(
         description="ARM id of the subnet the endpoint's network interface goes into.",
     )
-    resource_group: str | None = Field(
+    resource_group: ResourceGroupName | None = Field(
         default=None,
         description="Resource group of the endpoint. Default: the registry's resource group.",
     )
@@ -130,7 +140,7 @@ class PrivateEndpointConfig(ConfigModel):
         description="Name of the private endpoint resource (2-64 characters). Default: "
         "`pe-<registry>-<key>`.",
     )
-    subnet_prefix_length: int | None = Field(
+    subnet_prefix_length: WholeNumber | None = Field(
         default=None,
         ge=8,
         le=29,
@@ -142,7 +152,7 @@ class PrivateEndpointConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _name(self) -> PrivateEndpointConfig:
-        if self.name is not None and not re.match(r"^[a-zA-Z0-9][\w.-]{0,62}[\w]$", self.name):
+        if self.name is not None and not re.fullmatch(r"[a-zA-Z0-9][\w.-]{0,62}[\w]", self.name):
             raise field_error(
                 "name",
                 f"'{self.name}' is not a valid private endpoint name: 2-64 letters, digits, `_ . -`, "
@@ -174,7 +184,7 @@ class PrivateAccessConfig(ConfigModel):
     @model_validator(mode="after")
     def _keys_and_zones(self) -> PrivateAccessConfig:
         for key in self.endpoints:
-            if not _ENDPOINT_KEY.match(key):
+            if not _ENDPOINT_KEY.fullmatch(key):
                 raise field_error(
                     "endpoints",
                     f"endpoint key '{key}' is not valid: use 1-40 lowercase letters, digits and hyphens, "

@@ -11,20 +11,17 @@ import pulumi
 from pulumi_azure_native import containerregistry, resources
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from acr_cache.model import AzureRegion, ConfigModel, Tags, field_error
+from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
 
-# ARM: resource group names are 1-90 characters of letters, digits, '_', '-', '.', '(' and ')',
-# and may not end with a period.
-_RESOURCE_GROUP_NAME = re.compile(r"^[-\w.()]{1,90}$")
 # ARM RegistryNameParameter: 5-50 characters, ^[a-zA-Z0-9]*$, unique across all of Azure.
-_REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
+_REGISTRY_NAME = re.compile(r"[a-zA-Z0-9]{5,50}")
 _REGISTRY_URN = re.compile(
-    r"^urn:pulumi:[^:]+::[^:]+::([^:]+:[^:]+:[^:]+\$)*azure-native:containerregistry:Registry::.+$"
+    r"urn:pulumi:[^:]+::[^:]+::([^:]+:[^:]+:[^:]+\$)*azure-native:containerregistry:Registry::.+"
 )
 
 
 def _check_registry_urn(urn: str) -> str:
-    if not _REGISTRY_URN.match(urn):
+    if not _REGISTRY_URN.fullmatch(urn):
         raise ValueError(
             f"'{urn}' is not the URN of a registry: expected urn:pulumi:<stack>::<project>::"
             "[<parent types>$]azure-native:containerregistry:Registry::<name> "
@@ -44,7 +41,7 @@ class Sku(StrEnum):
 class ResourceGroupConfig(ConfigModel):
     """Where the registry lives: a resource group the stack creates, or an existing one."""
 
-    name: str = Field(
+    name: ResourceGroupName = Field(
         description="Name of the resource group (1-90 letters, digits, `_ - . ( )`, not ending in `.`).",
     )
     create: bool = Field(
@@ -61,16 +58,6 @@ class ResourceGroupConfig(ConfigModel):
         default_factory=dict,
         description="Tags on a resource group the stack creates.",
     )
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _RESOURCE_GROUP_NAME.match(value) or value.endswith("."):
-            raise ValueError(
-                f"'{value}' is not a valid resource group name: use 1-90 letters, digits, "
-                "underscores, hyphens, periods or parentheses, not ending with a period"
-            )
-        return value
 
     @model_validator(mode="after")
     def _existing_group_has_no_settings(self) -> ResourceGroupConfig:
@@ -112,7 +99,7 @@ class RegistryConfig(ConfigModel):
         "only be set to `Enabled` on Premium, so `true` on another tier is refused. "
         "It cannot change after creation: a change replaces the registry.",
     )
-    retention_days: int | None = Field(
+    retention_days: WholeNumber | None = Field(
         default=None,
         ge=0,
         le=365,
@@ -120,7 +107,7 @@ class RegistryConfig(ConfigModel):
         "Default: 7 on Premium. The retention policy is a Premium feature: set on another tier it "
         "is refused.",
     )
-    soft_delete_days: int | None = Field(
+    soft_delete_days: WholeNumber | None = Field(
         default=None,
         ge=1,
         le=90,
@@ -147,7 +134,7 @@ class RegistryConfig(ConfigModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _REGISTRY_NAME.match(value):
+        if not _REGISTRY_NAME.fullmatch(value):
             raise ValueError(
                 f"'{value}' is not a valid registry name: use 5-50 letters and digits only "
                 "(no hyphens or underscores); the name must be unique across all of Azure"

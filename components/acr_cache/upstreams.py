@@ -29,7 +29,7 @@ class Upstream:
     def matches(self, host: str) -> bool:
         if self.pattern.startswith("*."):
             suffix = self.pattern[1:]
-            return host.endswith(suffix) and _HOST_LABELS.match(host[: -len(suffix)]) is not None
+            return host.endswith(suffix) and _HOST_LABELS.fullmatch(host[: -len(suffix)]) is not None
         return host == self.pattern
 
 
@@ -52,13 +52,13 @@ UPSTREAMS: tuple[Upstream, ...] = (
 DOCKER_HUB = "docker.io"
 # Hosts people write for Docker Hub that ACR does not take as a login server.
 DOCKER_HUB_ALIASES = ("index.docker.io", "registry-1.docker.io", "hub.docker.com", "registry.hub.docker.com")
-_HOST_LABELS = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_HOST_LABELS = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 # OCI distribution spec: path components of lowercase alphanumerics joined by `.`, `_`, `__` or `-`s.
-_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
 MAX_REPOSITORY_LENGTH = 256
 MAX_CACHE_RULES = 1000
 """ACR limit: "Artifact cache supports a maximum of 1,000 cache rules"."""
-RULE_NAME = re.compile(r"^[a-zA-Z0-9-]{5,50}$")
+RULE_NAME = re.compile(r"[a-zA-Z0-9-]{5,50}")
 """ARM CacheRuleNameParameter and CredentialSetNameParameter: 5-50 of [a-zA-Z0-9-]."""
 
 
@@ -185,7 +185,7 @@ def _check_path(path: str, whole: str, *, allow_root_wildcard: bool) -> None:
                 f"'{whole}' has a `*` that is not a trailing `/*`: a wildcard rule ends in `/*` "
                 "(or is `*`), e.g. 'library/*'"
             )
-        if not _COMPONENT.match(component):
+        if not _COMPONENT.fullmatch(component):
             raise ValueError(
                 f"'{component}' in '{whole}' is not a valid repository path component: use lowercase "
                 "letters and digits, separated by `.`, `_`, `__` or `-`"

@@ -237,9 +237,11 @@ _SENSITIVE = {
     IMAGE_IMPORT: ("username", "password"),
 }
 _SENSITIVE_NAMES = ("password", "secret", "token", "apikey", "api_key", "privatekey", "connectionstring")
-_SENSITIVE_KEY = re.compile(f"({'|'.join(_SENSITIVE_NAMES)})$", re.IGNORECASE)
+_SENSITIVE_KEY = re.compile(rf"(?:{'|'.join(_SENSITIVE_NAMES)})\Z", re.IGNORECASE)
 # The same names as JSON keys (`"password":`), to find in the lowered JSON text of the inputs.
 _SENSITIVE_KEYS_IN_JSON = tuple(f'{name}":' for name in _SENSITIVE_NAMES)
+
+
 def _plain_secrets(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
     sensitive = set(_SENSITIVE.get(res.type, ()))
     if not sensitive and type(res.props) is dict:  # CrossGuard's proxies take the full walk
