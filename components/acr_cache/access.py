@@ -13,6 +13,7 @@ from pulumi_azure_native import authorization
 from pydantic import Field, field_validator
 
 from acr_cache.model import ConfigModel
+from acr_cache.redaction import shown
 
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
@@ -61,7 +62,7 @@ class GrantConfig(ConfigModel):
     def _guid(cls, value: str) -> str:
         if not _GUID.fullmatch(value):
             raise ValueError(
-                f"'{value}' is not an object id: expected a GUID like 00000000-0000-0000-0000-000000000000 "
+                f"'{shown(value)}' is not an object id: expected a GUID like 00000000-0000-0000-0000-000000000000 "
                 "(`az ad sp show --id <app id> --query id -o tsv`)"
             )
         return value.lower()
@@ -76,7 +77,7 @@ class GrantConfig(ConfigModel):
                 "workloads that pull and `AcrPush` to CI that publishes"
             )
         if value not in ROLE_IDS:
-            raise ValueError(f"'{value}' is not a registry role here: use `AcrPull` or `AcrPush`")
+            raise ValueError(f"'{shown(value)}' is not a registry role here: use `AcrPull` or `AcrPush`")
         return value
 
 
@@ -91,7 +92,9 @@ def role_definition_id(subscription_id: pulumi.Input[str], role_id: str) -> pulu
 
 def check_grant_key(key: str) -> None:
     if not _GRANT_KEY.fullmatch(key):
-        raise ValueError(f"'{key}' is not a valid grant name: 1-63 lowercase letters, digits and hyphens")
+        raise ValueError(
+            f"'{shown(key)}' is not a valid grant name: 1-63 lowercase letters, digits and hyphens"
+        )
 
 
 def assignment_name(registry_key: str, principal_id: str, role: str) -> str:

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 from acr_cache.access import role_definition_id
 from acr_cache.key_vault import SECRET_NAME, CredentialVault, KeyVaultConfig
 from acr_cache.model import FREE_TEXT, ConfigModel, field_error
+from acr_cache.redaction import shown
 from acr_cache.upstreams import (
     DOCKER_HUB,
     MAX_CACHE_RULES,
@@ -74,13 +75,13 @@ class SecretSource(ConfigModel):
         if self.config_key is not None and not _CONFIG_KEY.fullmatch(self.config_key):
             raise field_error(
                 "configKey",
-                f"'{self.config_key}' is not a config key name: give the key without the `acr-cache:` "
+                f"'{shown(self.config_key)}' is not a config key name: give the key without the `acr-cache:` "
                 "namespace, e.g. `dockerHubToken`",
             )
         if self.secret_name is not None and not SECRET_NAME.fullmatch(self.secret_name):
             raise field_error(
                 "secretName",
-                f"'{self.secret_name}' is not a valid Key Vault secret name: 1-127 letters, digits, hyphens",
+                f"'{shown(self.secret_name)}' is not a valid Key Vault secret name: 1-127 letters, digits, hyphens",
             )
         return self
 
@@ -149,7 +150,7 @@ class CacheRuleConfig(ConfigModel):
         if source.wildcard != is_wildcard(self.target):
             raise field_error(
                 "target",
-                f"source '{self.source}' and target '{self.target}' must both end in `/*` (a wildcard "
+                f"source '{shown(self.source)}' and target '{shown(self.target)}' must both end in `/*` (a wildcard "
                 "rule) or neither (a rule for one repository)",
             )
         given = [
@@ -163,12 +164,12 @@ class CacheRuleConfig(ConfigModel):
         if self.registry_credential_set and not RULE_NAME.fullmatch(self.registry_credential_set):
             raise field_error(
                 "registryCredentialSet",
-                f"'{self.registry_credential_set}' is not a credential set name: 5-50 letters, digits and hyphens",
+                f"'{shown(self.registry_credential_set)}' is not a credential set name: 5-50 letters, digits and hyphens",
             )
         if self.credential_set_id and not _CREDENTIAL_SET_ID.fullmatch(self.credential_set_id):
             raise field_error(
                 "credentialSetId",
-                f"'{self.credential_set_id}' is not an ARM credential set id: expected /subscriptions/<guid>/"
+                f"'{shown(self.credential_set_id)}' is not an ARM credential set id: expected /subscriptions/<guid>/"
                 "resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<registry>/"
                 "credentialSets/<name>",
             )
@@ -188,7 +189,7 @@ class CacheRuleConfig(ConfigModel):
             )
         if self.name is not None and not RULE_NAME.fullmatch(self.name):
             raise field_error(
-                "name", f"'{self.name}' is not a valid rule name: 5-50 letters, digits and hyphens"
+                "name", f"'{shown(self.name)}' is not a valid rule name: 5-50 letters, digits and hyphens"
             )
         return self
 
@@ -238,7 +239,8 @@ class DockerMirrorConfig(ConfigModel):
                 )
         if not RULE_NAME.fullmatch(self.rule_name):
             raise field_error(
-                "ruleName", f"'{self.rule_name}' is not a valid rule name: 5-50 letters, digits and hyphens"
+                "ruleName",
+                f"'{shown(self.rule_name)}' is not a valid rule name: 5-50 letters, digits and hyphens",
             )
         return self
 
@@ -274,7 +276,7 @@ def rule_set_problems(
             problems.append(
                 (
                     path,
-                    f"rule name '{name}' is also the name of {names[name]}: give one of them a different `name`",
+                    f"rule name '{shown(name)}' is also the name of {names[name]}: give one of them a different `name`",
                 )
             )
         names.setdefault(name, path)
@@ -285,14 +287,14 @@ def rule_set_problems(
                 problems.append(
                     (
                         f"{path}.credentialSet",
-                        f"no credential set '{rule.credential_set}' in {sets_path} (defined: {known})",
+                        f"no credential set '{shown(rule.credential_set)}' in {sets_path} (defined: {known})",
                     )
                 )
             elif spec.login_server != rule.host:
                 problems.append(
                     (
                         f"{path}.credentialSet",
-                        f"credential set '{rule.credential_set}' logs in to {spec.login_server}, but the rule "
+                        f"credential set '{shown(rule.credential_set)}' logs in to {spec.login_server}, but the rule "
                         f"pulls from {rule.host}: use a set whose loginServer is {rule.host}",
                     )
                 )
@@ -302,7 +304,7 @@ def rule_set_problems(
                     problems.append(
                         (
                             f"{path}.target",
-                            f"wildcard target '{rule.target}' overlaps '{other_target}' of {other_path}; ACR "
+                            f"wildcard target '{shown(rule.target)}' overlaps '{shown(other_target)}' of {other_path}; ACR "
                             "refuses wildcard rules whose targets are equal or nested: remove one, or use a "
                             "static rule for the single repository",
                         )
@@ -312,7 +314,7 @@ def rule_set_problems(
             problems.append(
                 (
                     f"{path}.target",
-                    f"target '{rule.target}' is already the target of {static_targets[rule.target]}: a "
+                    f"target '{shown(rule.target)}' is already the target of {static_targets[rule.target]}: a "
                     "repository can have one rule",
                 )
             )

@@ -89,8 +89,8 @@ def _plan(
     except ProgramFailed as failed:
         if isinstance(failed.cause, ConfigError):
             _say("error", failed.cause.headline)
-            for problem in failed.cause.problems:
-                _say(" ", str(problem))
+            for config_problem in failed.cause.problems:
+                _say(" ", str(config_problem))
             print(
                 "nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr
             )

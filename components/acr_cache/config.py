@@ -43,7 +43,7 @@ from acr_cache.private_access import (
     usable_addresses,
 )
 from acr_cache.protection import ProtectionConfig
-from acr_cache.redaction import one_line
+from acr_cache.redaction import one_line, shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
 from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
@@ -283,7 +283,7 @@ class StackConfig(ConfigModel):
                     problems.append(
                         ConfigProblem(
                             path,
-                            f"repository '{repository}' belongs to cache rule '{name}' (target '{rule.target}'); "
+                            f"repository '{shown(repository)}' belongs to cache rule '{shown(name)}' (target '{shown(rule.target)}'); "
                             "a cache rule's repositories must not already exist: import under another path, "
                             "e.g. 'base/" + target + "'",
                         )
@@ -319,7 +319,7 @@ class StackConfig(ConfigModel):
                 problems.append(
                     ConfigProblem(
                         f"{prefix}.{set_name}",
-                        f"'{set_name}' is not a valid credential set name: 5-50 letters, digits and hyphens",
+                        f"'{shown(set_name)}' is not a valid credential set name: 5-50 letters, digits and hyphens",
                     )
                 )
             for role, source in (("username", spec.username), ("password", spec.password)):
@@ -329,7 +329,7 @@ class StackConfig(ConfigModel):
                     problems.append(
                         ConfigProblem(
                             f"{prefix}.{set_name}.{role}.secretName",
-                            f"the vault secret '{secret}' is already used by {owners[secret]}: give each "
+                            f"the vault secret '{shown(secret)}' is already used by {owners[secret]}: give each "
                             "written secret its own `secretName`",
                         )
                     )
@@ -350,7 +350,7 @@ class StackConfig(ConfigModel):
                 if not RULE_NAME.fullmatch(key):
                     problems.append(
                         ConfigProblem(
-                            path, f"'{key}' is not a valid rule name: 5-50 letters, digits and hyphens"
+                            path, f"'{shown(key)}' is not a valid rule name: 5-50 letters, digits and hyphens"
                         )
                     )
                 elif rule.name is not None and rule.name != key:
@@ -406,7 +406,7 @@ class StackConfig(ConfigModel):
                 problems.append(
                     ConfigProblem(
                         key,
-                        f"'{region}' is the registry's home region (registry.location), which always "
+                        f"'{shown(region)}' is the registry's home region (registry.location), which always "
                         "holds the registry: list only other regions as replicas",
                     )
                 )
@@ -491,7 +491,7 @@ class StackConfig(ConfigModel):
                 problems.append(
                     ConfigProblem(
                         f"{prefix}.dnsZone.vnetLinks",
-                        f"several endpoint VNets are named '{clash}', and derived links are keyed by VNet "
+                        f"several endpoint VNets are named '{shown(clash)}', and derived links are keyed by VNet "
                         "name: list the links explicitly in `vnetLinks` (name: VNet id)",
                     )
                 )
@@ -709,7 +709,9 @@ def _collisions(derived: Mapping[str, str], what: str, fix: str) -> list[ConfigP
     problems = []
     for path, name in derived.items():
         if name in first:
-            problems.append(ConfigProblem(path, f"'{name}' is also the {what} of {first[name]}: {fix}"))
+            problems.append(
+                ConfigProblem(path, f"'{shown(name)}' is also the {what} of {first[name]}: {fix}")
+            )
         else:
             first[name] = path
     return problems

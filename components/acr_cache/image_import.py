@@ -31,6 +31,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 from pydantic import Field, model_validator
 
 from acr_cache.model import ConfigModel, field_error
+from acr_cache.redaction import shown
 from acr_cache.upstreams import check_docker_hub_alias, check_official_image
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
@@ -85,10 +86,12 @@ def parse_image_source(source: str) -> tuple[str, str]:
     """(registry host, image reference below it); raises ValueError with the fix."""
     host, _, image = source.partition("/")
     if image and _HOST.fullmatch(host.lower()) and host != host.lower():
-        raise ValueError(f"'{source}' must have a lowercase registry host: write '{host.lower()}/{image}'")
+        raise ValueError(
+            f"'{shown(source)}' must have a lowercase registry host: write '{host.lower()}/{image}'"
+        )
     if not image or not _HOST.fullmatch(host):
         raise ValueError(
-            f"'{source}' needs the registry host first, e.g. 'docker.io/library/alpine:3.20' or "
+            f"'{shown(source)}' needs the registry host first, e.g. 'docker.io/library/alpine:3.20' or "
             "'mcr.microsoft.com/dotnet/runtime:8.0'"
         )
     repository, digest = image.split("@", 1) if "@" in image else (image, "")
@@ -97,28 +100,28 @@ def parse_image_source(source: str) -> tuple[str, str]:
         repository, tag = repository.rsplit(":", 1)
     if host != host.lower() or repository != repository.lower():
         raise ValueError(
-            f"'{source}' must have a lowercase registry and repository: write "
+            f"'{shown(source)}' must have a lowercase registry and repository: write "
             f"'{host.lower()}/{repository.lower()}{':' + tag if tag else ''}{'@' + digest if digest else ''}'"
         )
     if tag and digest:
         raise ValueError(
-            f"'{source}' has both a tag ({tag}) and a digest, which ACR cannot check agree: keep "
+            f"'{shown(source)}' has both a tag ({tag}) and a digest, which ACR cannot check agree: keep "
             f"'{host}/{repository}@{digest}' to pin the content (the target key keeps the tag)"
         )
     if not tag and not digest:
         raise ValueError(
-            f"'{source}' has no tag or digest, so it would import whatever `latest` is that day: pin it, "
+            f"'{shown(source)}' has no tag or digest, so it would import whatever `latest` is that day: pin it, "
             f"e.g. '{source}:<tag>' or '{source}@sha256:<digest>'"
         )
     if digest and not _DIGEST.fullmatch(digest):
         raise ValueError(
-            f"'{digest}' in '{source}' is not a digest: expected sha256: and 64 lowercase hex digits"
+            f"'{shown(digest)}' in '{shown(source)}' is not a digest: expected sha256: and 64 lowercase hex digits"
         )
     if tag and not _TAG.fullmatch(tag):
-        raise ValueError(f"'{tag}' in '{source}' is not a valid tag")
+        raise ValueError(f"'{shown(tag)}' in '{shown(source)}' is not a valid tag")
     if not _REPOSITORY.fullmatch(repository):
         raise ValueError(
-            f"'{repository}' in '{source}' is not a valid repository path (lowercase, `/`-separated)"
+            f"'{shown(repository)}' in '{shown(source)}' is not a valid repository path (lowercase, `/`-separated)"
         )
     check_docker_hub_alias(host, image)
     check_official_image(source, host, repository, image)
@@ -129,13 +132,13 @@ def check_import_target(target: str) -> str:
     """A target `repository:tag` inside the registry; raises ValueError with the fix."""
     repository, _, tag = target.rpartition(":")
     if not repository or "/" in tag:
-        raise ValueError(f"'{target}' must be `repository:tag`, e.g. 'base/alpine:3.20'")
+        raise ValueError(f"'{shown(target)}' must be `repository:tag`, e.g. 'base/alpine:3.20'")
     if not _REPOSITORY.fullmatch(repository):
         raise ValueError(
-            f"'{repository}' in '{target}' is not a valid repository path (lowercase, `/`-separated)"
+            f"'{shown(repository)}' in '{shown(target)}' is not a valid repository path (lowercase, `/`-separated)"
         )
     if not _TAG.fullmatch(tag):
-        raise ValueError(f"'{tag}' in '{target}' is not a valid tag")
+        raise ValueError(f"'{shown(tag)}' in '{shown(target)}' is not a valid tag")
     return target
 
 

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
 from acr_cache.network import normalise_ip_rule
+from acr_cache.redaction import shown
 
 # Azure: vault names are 3-24 letters, digits and hyphens, start with a letter, end with a letter
 # or digit, have no consecutive hyphens, and are unique across Azure (they become DNS names).
@@ -87,14 +88,14 @@ class KeyVaultConfig(ConfigModel):
         if self.name is not None and not _VAULT_NAME.fullmatch(self.name):
             raise field_error(
                 "name",
-                f"'{self.name}' is not a valid vault name: 3-24 letters, digits and hyphens, starting with a "
+                f"'{shown(self.name)}' is not a valid vault name: 3-24 letters, digits and hyphens, starting with a "
                 "letter, ending with a letter or digit, no `--`; it must be unique across Azure",
             )
         if self.existing_id is not None:
             if not _VAULT_ID.fullmatch(self.existing_id):
                 raise field_error(
                     "existingId",
-                    f"'{self.existing_id}' is not an ARM Key Vault id: expected /subscriptions/<guid>/"
+                    f"'{shown(self.existing_id)}' is not an ARM Key Vault id: expected /subscriptions/<guid>/"
                     "resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name>",
                 )
             created_only = ("resource_group", "location", "ip_rules", "tags")

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from acr_cache.redaction import shown
@@ -27,7 +28,7 @@ _TAG_NAME_FORBIDDEN = set("<>%&\\?/")
 # would split a message about the value over several lines.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-FREE_TEXT = {"freeText": True}
+FREE_TEXT: JsonDict = {"freeText": True}
 """`json_schema_extra` of a prose field (a reason), where line breaks and tabs are fine."""
 
 
@@ -203,11 +204,11 @@ _REGION_FIX = (
 def _check_region(value: str) -> str:
     guess = closest(value, KNOWN_REGIONS)
     if not _REGION.fullmatch(value):
-        hint = f": did you mean '{guess}'?" if guess else f": {_REGION_FIX}"
+        hint = f": did you mean '{shown(guess)}'?" if guess else f": {_REGION_FIX}"
         raise ValueError(f"'{shown(value)}' is not an Azure region name{hint}")
     if value not in KNOWN_REGIONS and guess is not None and _digits(guess) == _digits(value):
         # `westeurop`: a typo, not a new region (`westus4` would differ from `westus3` in its digits).
-        raise ValueError(f"'{shown(value)}' is not an Azure region: did you mean '{guess}'?")
+        raise ValueError(f"'{shown(value)}' is not an Azure region: did you mean '{shown(guess)}'?")
     return value
 
 
@@ -224,9 +225,13 @@ def _check_tags(value: dict[str, str]) -> dict[str, str]:
         raise ValueError(f"{len(value)} tags given; Azure allows at most 50 tags on a resource")
     for key, val in value.items():
         if not key or len(key) > 512 or _TAG_NAME_FORBIDDEN.intersection(key):
-            raise ValueError(f"tag name '{key}' is not allowed: 1-512 characters, none of < > % & \\ ? /")
+            raise ValueError(
+                f"tag name '{shown(key)}' is not allowed: 1-512 characters, none of < > % & \\ ? /"
+            )
         if len(val) > 256:
-            raise ValueError(f"the value of tag '{key}' is {len(val)} characters long; Azure allows 256")
+            raise ValueError(
+                f"the value of tag '{shown(key)}' is {len(val)} characters long; Azure allows 256"
+            )
     return value
 
 
@@ -301,7 +306,7 @@ class SubnetId(str):
 def _check_subnet_id(value: str) -> SubnetId:
     if not _SUBNET_ID.fullmatch(value):
         raise ValueError(
-            f"'{value}' is not an ARM subnet id: expected /subscriptions/<guid>/resourceGroups/<group>"
+            f"'{shown(value)}' is not an ARM subnet id: expected /subscriptions/<guid>/resourceGroups/<group>"
             "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet> "
             "(`az network vnet subnet show ... --query id -o tsv` prints it)"
         )
@@ -311,7 +316,7 @@ def _check_subnet_id(value: str) -> SubnetId:
 def _check_vnet_id(value: str) -> str:
     if not _VNET_ID.fullmatch(value):
         raise ValueError(
-            f"'{value}' is not an ARM virtual network id: expected /subscriptions/<guid>/resourceGroups/"
+            f"'{shown(value)}' is not an ARM virtual network id: expected /subscriptions/<guid>/resourceGroups/"
             "<group>/providers/Microsoft.Network/virtualNetworks/<vnet> "
             "(`az network vnet show ... --query id -o tsv` prints it)"
         )

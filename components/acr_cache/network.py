@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from acr_cache.model import ConfigModel, field_error
+from acr_cache.redaction import shown
 from acr_cache.registry import RegistryNetwork
 
 MAX_IP_RULES = 200
@@ -38,14 +39,18 @@ def normalise_ip_rule(rule: str) -> str:
     try:
         network = ipaddress.ip_network(rule.strip(), strict=False)
     except ValueError:
-        raise ValueError(f"'{rule}' is not an IPv4 address or CIDR range (e.g. 203.0.113.0/24)") from None
+        raise ValueError(
+            f"'{shown(rule)}' is not an IPv4 address or CIDR range (e.g. 203.0.113.0/24)"
+        ) from None
     if network.version != 4:
-        raise ValueError(f"'{rule}' is IPv6; ACR IP rules accept IPv4 addresses and ranges only")
+        raise ValueError(f"'{shown(rule)}' is IPv6; ACR IP rules accept IPv4 addresses and ranges only")
     if network.prefixlen == 0:
-        raise ValueError(f"'{rule}' allows every address: use `publicAccess: Open` instead of an IP rule")
+        raise ValueError(
+            f"'{shown(rule)}' allows every address: use `publicAccess: Open` instead of an IP rule"
+        )
     if any(network.subnet_of(block) for block in _NOT_PUBLIC):  # type: ignore[arg-type]
         raise ValueError(
-            f"'{rule}' is not a public address; IP rules filter the public endpoint, which private "
+            f"'{shown(rule)}' is not a public address; IP rules filter the public endpoint, which private "
             "addresses never reach: use private endpoints for traffic from your networks"
         )
     return str(network.network_address) if network.prefixlen == 32 else str(network)

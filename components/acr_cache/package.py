@@ -35,6 +35,7 @@ from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import AzureRegion
 from acr_cache.private_access import PrivateAccess as _PrivateAccess
 from acr_cache.private_access import PrivateAccessConfig
+from acr_cache.redaction import shown
 from acr_cache.registry import RegistryConfig, RegistryCore
 from acr_cache.replication import GeoReplicas, ReplicaConfig
 
@@ -301,7 +302,7 @@ _REPLICAS = _ReplicaMap
 
 
 def _fail(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
-    return ConfigError(ConfigProblem(f"{component}('{name}').{p.key}", p.message) for p in problems)
+    return ConfigError(ConfigProblem(f"{component}('{shown(name)}').{p.key}", p.message) for p in problems)
 
 
 def _model(model: type[BaseModel], data: Any, path: str, problems: list[ConfigProblem]) -> Any:
@@ -323,7 +324,7 @@ def _registry_part(registry_id: pulumi.Input[str], part: str) -> pulumi.Output[s
     def pick(value: str) -> str:
         match = _REGISTRY_ID.fullmatch(value)
         if match is None:
-            raise ValueError(f"'{value}' is not the ARM id of a container registry")
+            raise ValueError(f"'{shown(value)}' is not the ARM id of a container registry")
         return match[part]
 
     return pulumi.Output.from_input(registry_id).apply(pick)
@@ -505,7 +506,7 @@ class ArtifactCache(pulumi.ComponentResource):
                     problems.append(
                         ConfigProblem(
                             f"args.credential_sets.{set_name}.{role}.config_key",
-                            f"no value '{source.config_key}' in args.secrets",
+                            f"no value '{shown(source.config_key)}' in args.secrets",
                         )
                     )
         if problems:

@@ -23,6 +23,7 @@ from acr_cache.model import (
     WholeNumber,
     field_error,
 )
+from acr_cache.redaction import shown
 
 PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
 """The one zone ACR private endpoints need: login server and every region's data endpoint."""
@@ -84,7 +85,7 @@ class PrivateDnsZoneConfig(ConfigModel):
             if not _LINK_KEY.fullmatch(key):
                 raise field_error(
                     "vnetLinks",
-                    f"link key '{key}' is not valid: use 1-75 letters, digits, `_ . -`, starting with a "
+                    f"link key '{shown(key)}' is not valid: use 1-75 letters, digits, `_ . -`, starting with a "
                     "letter or digit (it names the link `link-<key>`)",
                 )
         if self.mode is DnsZoneMode.EXISTING:
@@ -93,7 +94,7 @@ class PrivateDnsZoneConfig(ConfigModel):
             if not _ZONE_ID.fullmatch(self.zone_id):
                 raise field_error(
                     "zoneId",
-                    f"'{self.zone_id}' is not the ARM id of a `{PRIVATE_DNS_ZONE}` private DNS zone: expected "
+                    f"'{shown(self.zone_id)}' is not the ARM id of a `{PRIVATE_DNS_ZONE}` private DNS zone: expected "
                     "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/"
                     f"privateDnsZones/{PRIVATE_DNS_ZONE}",
                 )
@@ -155,7 +156,7 @@ class PrivateEndpointConfig(ConfigModel):
         if self.name is not None and not re.fullmatch(r"[a-zA-Z0-9][\w.-]{0,62}[\w]", self.name):
             raise field_error(
                 "name",
-                f"'{self.name}' is not a valid private endpoint name: 2-64 letters, digits, `_ . -`, "
+                f"'{shown(self.name)}' is not a valid private endpoint name: 2-64 letters, digits, `_ . -`, "
                 "starting with a letter or digit and ending with a letter, digit or `_`",
             )
         return self
@@ -187,7 +188,7 @@ class PrivateAccessConfig(ConfigModel):
             if not _ENDPOINT_KEY.fullmatch(key):
                 raise field_error(
                     "endpoints",
-                    f"endpoint key '{key}' is not valid: use 1-40 lowercase letters, digits and hyphens, "
+                    f"endpoint key '{shown(key)}' is not valid: use 1-40 lowercase letters, digits and hyphens, "
                     "not starting or ending with a hyphen",
                 )
         if self.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:

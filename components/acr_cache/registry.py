@@ -12,6 +12,7 @@ from pulumi_azure_native import containerregistry, resources
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
+from acr_cache.redaction import shown
 
 # ARM RegistryNameParameter: 5-50 characters, ^[a-zA-Z0-9]*$, unique across all of Azure.
 _REGISTRY_NAME = re.compile(r"[a-zA-Z0-9]{5,50}")
@@ -23,7 +24,7 @@ _REGISTRY_URN = re.compile(
 def _check_registry_urn(urn: str) -> str:
     if not _REGISTRY_URN.fullmatch(urn):
         raise ValueError(
-            f"'{urn}' is not the URN of a registry: expected urn:pulumi:<stack>::<project>::"
+            f"'{shown(urn)}' is not the URN of a registry: expected urn:pulumi:<stack>::<project>::"
             "[<parent types>$]azure-native:containerregistry:Registry::<name> "
             "(`pulumi stack --show-urns` lists them)"
         )
@@ -136,7 +137,7 @@ class RegistryConfig(ConfigModel):
     def _name(cls, value: str) -> str:
         if not _REGISTRY_NAME.fullmatch(value):
             raise ValueError(
-                f"'{value}' is not a valid registry name: use 5-50 letters and digits only "
+                f"'{shown(value)}' is not a valid registry name: use 5-50 letters and digits only "
                 "(no hyphens or underscores); the name must be unique across all of Azure"
             )
         return value

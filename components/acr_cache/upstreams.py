@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from acr_cache.redaction import shown
+
 
 class Auth(StrEnum):
     """What an upstream accepts from a cache rule."""
@@ -73,12 +75,12 @@ def find_upstream(host: str) -> Upstream | None:
 def check_login_server(host: str) -> str:
     """A credential set's login server; raises ValueError with the fix."""
     if host != host.lower():
-        raise ValueError(f"'{host}' must be lowercase: write '{host.lower()}'")
+        raise ValueError(f"'{shown(host)}' must be lowercase: write '{shown(host.lower())}'")
     check_docker_hub_alias(host, "")
     upstream = find_upstream(host)
     if upstream is None:
         raise ValueError(
-            f"'{host}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
+            f"'{shown(host)}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
         )
     if upstream.auth is Auth.NONE:
         raise ValueError(
@@ -109,29 +111,29 @@ def parse_source(source: str) -> Source:
     """Check a cache rule's source repository (`<upstream host>/<path>`); raise ValueError with the fix."""
     if source != source.lower():
         raise ValueError(
-            f"'{source}' must be lowercase (upstream repositories are): write '{source.lower()}'"
+            f"'{shown(source)}' must be lowercase (upstream repositories are): write '{shown(source.lower())}'"
         )
     if "@" in source:
         raise ValueError(
-            f"'{source}' holds a digest; a rule caches a whole repository: write '{source.split('@', 1)[0]}' "
+            f"'{shown(source)}' holds a digest; a rule caches a whole repository: write '{shown(source.split('@', 1)[0])}' "
             "and pull the digest from the registry"
         )
     host, _, path = source.partition("/")
     if ":" in path:
         bare = f"{host}/{path.rsplit(':', 1)[0]}"
         raise ValueError(
-            f"'{source}' holds a tag; a rule caches a whole repository: write '{bare}' and pull the tag "
+            f"'{shown(source)}' holds a tag; a rule caches a whole repository: write '{shown(bare)}' and pull the tag "
             "from the registry"
         )
     if not path:
         raise ValueError(
-            f"'{source}' has no repository path: write '<upstream host>/<repository>', e.g. "
+            f"'{shown(source)}' has no repository path: write '<upstream host>/<repository>', e.g. "
             "'docker.io/library/nginx' or 'mcr.microsoft.com/dotnet/*'"
         )
     check_docker_hub_alias(host, path)
     if find_upstream(host) is None:
         raise ValueError(
-            f"'{host}' in '{source}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
+            f"'{shown(host)}' in '{shown(source)}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
         )
     _check_path(path, source, allow_root_wildcard=True)
     if path != "*":
@@ -143,14 +145,14 @@ def check_docker_hub_alias(host: str, rest: str) -> None:
     """Refuse the other names of Docker Hub; `rest` is what follows the host in the reference."""
     if host in DOCKER_HUB_ALIASES:
         written = f"{DOCKER_HUB}/{rest}" if rest else DOCKER_HUB
-        raise ValueError(f"'{host}' is not how ACR names Docker Hub: write '{written}'")
+        raise ValueError(f"'{shown(host)}' is not how ACR names Docker Hub: write '{shown(written)}'")
 
 
 def check_official_image(source: str, host: str, repository: str, rest: str) -> None:
     """Refuse an official Docker Hub image written without its `library/` namespace."""
     if host == DOCKER_HUB and "/" not in repository:
         raise ValueError(
-            f"'{source}' is an official Docker Hub image, which lives under library/: write "
+            f"'{shown(source)}' is an official Docker Hub image, which lives under library/: write "
             f"'{DOCKER_HUB}/library/{rest}'"
         )
 
@@ -158,15 +160,15 @@ def check_official_image(source: str, host: str, repository: str, rest: str) -> 
 def check_target(target: str) -> str:
     """Check a cache rule's target repository inside the registry; raise ValueError with the fix."""
     if target != target.lower():
-        raise ValueError(f"'{target}' must be lowercase: write '{target.lower()}'")
+        raise ValueError(f"'{shown(target)}' must be lowercase: write '{shown(target.lower())}'")
     if ":" in target or "@" in target:
         raise ValueError(
-            f"'{target}' holds a tag or digest; a target is a repository path, e.g. 'library/nginx'"
+            f"'{shown(target)}' holds a tag or digest; a target is a repository path, e.g. 'library/nginx'"
         )
     if target.endswith(".azurecr.io") or ".azurecr.io/" in target:
         raise ValueError(
-            f"'{target}' names the registry itself; a target is the path inside it: write "
-            f"'{target.split('.azurecr.io/', 1)[-1]}'"
+            f"'{shown(target)}' names the registry itself; a target is the path inside it: write "
+            f"'{shown(target.split('.azurecr.io/', 1)[-1])}'"
         )
     _check_path(target, target, allow_root_wildcard=True)
     return target
@@ -174,7 +176,7 @@ def check_target(target: str) -> str:
 
 def _check_path(path: str, whole: str, *, allow_root_wildcard: bool) -> None:
     if len(path) > MAX_REPOSITORY_LENGTH:
-        raise ValueError(f"'{whole}' is longer than {MAX_REPOSITORY_LENGTH} characters")
+        raise ValueError(f"'{shown(whole)}' is longer than {MAX_REPOSITORY_LENGTH} characters")
     components = path.split("/")
     for index, component in enumerate(components):
         last = index == len(components) - 1
@@ -182,12 +184,12 @@ def _check_path(path: str, whole: str, *, allow_root_wildcard: bool) -> None:
             if component == "*" and last and (index > 0 or allow_root_wildcard):
                 continue
             raise ValueError(
-                f"'{whole}' has a `*` that is not a trailing `/*`: a wildcard rule ends in `/*` "
+                f"'{shown(whole)}' has a `*` that is not a trailing `/*`: a wildcard rule ends in `/*` "
                 "(or is `*`), e.g. 'library/*'"
             )
         if not _COMPONENT.fullmatch(component):
             raise ValueError(
-                f"'{component}' in '{whole}' is not a valid repository path component: use lowercase "
+                f"'{shown(component)}' in '{shown(whole)}' is not a valid repository path component: use lowercase "
                 "letters and digits, separated by `.`, `_`, `__` or `-`"
             )
 

@@ -186,7 +186,7 @@ def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> d
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise StackFileError(
-                f"line {key_node.start_mark.line + 1}: the key '{key}' appears twice in one mapping"
+                f"line {key_node.start_mark.line + 1}: the key '{shown(key)}' appears twice in one mapping"
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -268,7 +268,7 @@ def _check_events(text: str) -> None:
             open_sizes.append([event.anchor, 1])
             if len(open_sizes) > MAX_DEPTH:
                 raise StackFileError(
-                    f"line {event.start_mark.line + 1}: lists and maps nest more than {MAX_DEPTH} levels "
+                    f"line {_line(event)}: lists and maps nest more than {MAX_DEPTH} levels "
                     "deep; no acr-cache setting goes deeper than 6: check the indentation"
                 )
             continue
@@ -278,7 +278,7 @@ def _check_events(text: str) -> None:
             anchor, size = event.anchor, 1
             if len(event.value) > MAX_VALUE_CHARS:
                 raise StackFileError(
-                    f"line {event.start_mark.line + 1}: a value of {len(event.value):,} characters; no "
+                    f"line {_line(event)}: a value of {len(event.value):,} characters; no "
                     f"setting takes more than {MAX_VALUE_CHARS:,}: check that it belongs in the file"
                 )
         elif isinstance(event, yaml.AliasEvent):
@@ -293,9 +293,13 @@ def _check_events(text: str) -> None:
             size = open_sizes[-1][1]
         if size > MAX_NODES:
             raise StackFileError(
-                f"line {event.start_mark.line + 1}: aliases (`*name`) expand the document to more than "
+                f"line {_line(event)}: aliases (`*name`) expand the document to more than "
                 f"{MAX_NODES:,} values: write the values out, or refer to fewer anchors"
             )
+
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
 
 
 def _check_tag(event: Any) -> None:
@@ -304,7 +308,7 @@ def _check_tag(event: Any) -> None:
         return
     short = tag.replace(_TAG, "!!")
     raise StackFileError(
-        f"line {event.start_mark.line + 1}: the YAML tag `{shown(short)}` gives a value that is not text, a "
+        f"line {_line(event)}: the YAML tag `{shown(short)}` gives a value that is not text, a "
         "number, a boolean, a list or a map, which is all a stack config holds: remove the tag (quote the "
         "value to keep it as text)"
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from acr_cache.plan.runner import PlannedResource
 from acr_cache.policy.controls import CONTROLS, DISABLED, LEVELS, MANDATORY, Control, NotKnown, Res
+from acr_cache.redaction import shown
 
 __all__ = [
     "CONTROLS",
@@ -79,7 +80,7 @@ class PolicyConfig:
         for name, entry in document.items():
             if name == "all":
                 if entry not in LEVELS:
-                    raise PolicyConfigError(f"all: '{entry}' is not one of {', '.join(LEVELS)}")
+                    raise PolicyConfigError(f"all: '{shown(entry)}' is not one of {', '.join(LEVELS)}")
                 levels["all"] = entry
                 continue
             if name not in names:
@@ -92,7 +93,7 @@ class PolicyConfig:
                 if key == "enforcementLevel":
                     if value not in LEVELS:
                         raise PolicyConfigError(
-                            f"{name}.enforcementLevel: '{value}' is not one of {', '.join(LEVELS)}"
+                            f"{name}.enforcementLevel: '{shown(value)}' is not one of {', '.join(LEVELS)}"
                         )
                     levels[name] = value
                 elif key in names[name].options:
