@@ -151,7 +151,7 @@ REFUSED = [
     (
         sections(access={"aks": {"principalId": PULLER, "principalType": "Robot"}}),
         "acr-cache:access.aks.principalType",
-        "'ServicePrincipal', 'User' or 'Group'",
+        "'Robot' is not one of `ServicePrincipal`, `User`, `Group`",
     ),
     (
         sections(access={"ops": {"principalId": PULLER, "principalType": "User", "role": "Owner"}}),

@@ -77,7 +77,7 @@ def test_other_namespaces_are_ignored() -> None:
         (
             sections(registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Ultra"}),
             "acr-cache:registry.sku",
-            "'Basic', 'Standard' or 'Premium'",
+            "'Ultra' is not one of `Basic`, `Standard`, `Premium`",
         ),
         (
             sections(
@@ -175,9 +175,9 @@ def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
     problems = problems_of(sections(), extra={"acr-cache:registy": "{}"})
     assert len(problems) == 1
     assert problems[0].startswith(
-        "acr-cache:registy: unknown config key; the sections are `resourceGroup`, `registry`, "
-        "`replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, `cacheRules`, "
-        "`dockerMirror`, `access`, `imports`, `protection`, `performance` (check the spelling;"
+        "acr-cache:registy: unknown config key (did you mean `registry`?); the sections are "
+        "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, "
+        "`credentialSets`, `cacheRules`, `dockerMirror`, `access`, `imports`, `protection`, `performance` ("
     )
 
 

@@ -353,7 +353,7 @@ REFUSED = [
     (
         sections(network={"publicAccess": "Sometimes"}),
         "acr-cache:network.publicAccess",
-        "'Open', 'Restricted' or 'Disabled'",
+        "is not one of `Open`, `Restricted`, `Disabled`",
     ),
     (
         sections(registry=BASIC, network={"ipRules": ["203.0.113.0/24"]}),

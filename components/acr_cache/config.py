@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import pulumi
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
+from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from acr_cache.access import GrantConfig, check_grant_key
@@ -32,7 +34,7 @@ from acr_cache.artifact_cache import (
 )
 from acr_cache.image_import import ImportConfig, check_import_target, import_resource_suffix
 from acr_cache.key_vault import KeyVaultConfig
-from acr_cache.model import AzureRegion, ConfigModel
+from acr_cache.model import AzureRegion, ConfigModel, closest, did_you_mean
 from acr_cache.network import NetworkConfig, PublicAccess
 from acr_cache.performance import PerformanceConfig
 from acr_cache.private_access import (
@@ -43,7 +45,7 @@ from acr_cache.private_access import (
     usable_addresses,
 )
 from acr_cache.protection import ProtectionConfig
-from acr_cache.redaction import one_line, shown
+from acr_cache.redaction import credential_kind, one_line, shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
 from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
@@ -569,14 +571,18 @@ def section_keys() -> dict[str, str]:
     return {(info.alias or name): name for name, info in StackConfig.model_fields.items()}
 
 
-def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> StackConfig:
+def parse_stack_config(
+    values: Mapping[str, Any], secret_keys: Iterable[str] = (), other_keys: Iterable[str] = ()
+) -> StackConfig:
     """Validate raw config values (full key -> value as Pulumi passes it) into a StackConfig.
 
+    `other_keys` are the stack's keys in other namespaces (only their names are looked at: one in
+    a namespace that is a misspelling of ours would otherwise be ignored without a word).
     Raises ConfigError listing every problem. Values of secret keys are never echoed.
     """
     secret = set(secret_keys)
     sections = section_keys()
-    problems: list[ConfigProblem] = []
+    problems: list[ConfigProblem] = _namespace_problems([*values, *other_keys])
     document: dict[str, Any] = {}
     refused: set[str] = set()
     stray: list[str] = []
@@ -600,6 +606,7 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
             refused.add(name)
             continue
         document[name] = _decode(values[key])
+        problems.extend(_credential_problems(document[name], key))
 
     # Plain keys outside the sections are typos, unless a credential set reads them (a username).
     named = _config_keys_named_in(document)
@@ -608,13 +615,16 @@ def parse_stack_config(values: Mapping[str, Any], secret_keys: Iterable[str] = (
             problems.append(
                 ConfigProblem(
                     key,
-                    f"unknown config key; the sections are {_join(sections)} (check the spelling; secrets "
-                    "go in keys of their own, set with `pulumi config set --secret`, and a credential set "
-                    "names them in `configKey`)",
+                    f"unknown config key{_spelling(key.partition(':')[2], list(sections))}; the sections are "
+                    f"{_join(sections)} (secrets go in keys of their own, set with `pulumi config set "
+                    "--secret`, and a credential set names them in `configKey`)",
                 )
             )
+        elif isinstance(values[key], str):
+            problems.extend(_credential_problems(values[key], key))
     try:
-        config = StackConfig.model_validate(document)
+        # By alias only: the stack file spells every key in camelCase, as the reference documents.
+        config = StackConfig.model_validate(document, by_alias=True, by_name=False)
     except ValidationError as exc:
         # A refused section is already reported; its absence from the document is no news.
         problems.extend(p for p in problems_from(exc) if p.key.partition(":")[2] not in refused)
@@ -656,6 +666,57 @@ def _secret_key_problems(
     return problems
 
 
+def _namespace_problems(keys: Iterable[str]) -> list[ConfigProblem]:
+    """Keys whose namespace is a misspelling of ours: the program would never read them."""
+    problems = []
+    for key in sorted(set(keys)):
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE and closest(namespace, [NAMESPACE]) is not None:
+            problems.append(
+                ConfigProblem(
+                    key,
+                    f"the namespace `{namespace}:` is not this project's: did you mean `{NAMESPACE}:{name}`? "
+                    "(keys of other namespaces are passed over, so this one would be ignored)",
+                )
+            )
+    return problems
+
+
+def _credential_problems(value: Any, path: str) -> list[ConfigProblem]:
+    """Plain values that look like a credential: they would sit unencrypted in the stack file, the
+    state and (as tags, names or URLs) in Azure. The value itself is never repeated."""
+    problems = []
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                kind = credential_kind(str(key))
+                if kind:
+                    problems.append(ConfigProblem(where, f"a key here looks like {kind}: {_CREDENTIAL_FIX}"))
+                stack.append((item, f"{where}.{key}" if not kind else where))
+        elif isinstance(node, list):
+            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(node))
+        elif isinstance(node, str) and (kind := credential_kind(node)):
+            problems.append(ConfigProblem(where, f"looks like {kind}: {_CREDENTIAL_FIX}"))
+    return problems
+
+
+_CREDENTIAL_FIX = (
+    "this value is not secret and would be stored in plain text: put the credential in a key of its "
+    "own with `pulumi config set --secret <name> <value>` and refer to it (`configKey`, "
+    "`passwordConfigKey`), or, if it is not a credential, change it"
+)
+
+
+def _spelling(written: str, choices: list[str]) -> str:
+    """How a key the model does not know was probably meant to be written."""
+    camel = to_camel(written)
+    if camel != written and camel in choices:
+        return f" (keys are camelCase: write `{camel}`)"
+    return did_you_mean(written, choices)
+
+
 def _config_keys_named_in(document: Any) -> set[str]:
     """Every config key name that a raw config document refers to."""
     found: set[str] = set()
@@ -682,7 +743,7 @@ def load_stack_config() -> StackConfig:
     ours = {key: runtime_config.get_config(key) for key in keys if key.startswith(f"{NAMESPACE}:")}
     secret = {key for key in ours if runtime_config.is_config_secret(key)}
     secret |= set(runtime_config.get_config_secret_keys_env()) & set(ours)
-    config = parse_stack_config(ours, secret)
+    config = parse_stack_config(ours, secret, other_keys=keys - set(ours))
     missing = _OFFLINE_MISSING.get()
     if missing:
         # Offline plan only: make the unset secrets readable as placeholder secrets.
@@ -724,7 +785,9 @@ def _join(names: Iterable[str]) -> str:
 def problems_from(exc: ValidationError, prefix: str = f"{NAMESPACE}:") -> list[ConfigProblem]:
     """One problem per validation error, keyed by its path below `prefix`, never echoing input."""
     problems = []
-    for error in exc.errors(include_url=False, include_input=False):
+    # Inputs are only read for enum errors (to suggest the value meant); sections are plain values,
+    # never secrets (those are refused before validation).
+    for error in exc.errors(include_url=False, include_input=True):
         loc = list(error["loc"])
         if error["type"] == "acr_cache_field":
             loc.append(error["ctx"]["field"])
@@ -757,8 +820,15 @@ def _message(error: ErrorDetails, loc: list[int | str]) -> str:
         return f"required key is missing: {description}" if description else "required key is missing"
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
-        allowed = _join(_aliases(model)) if model else "none"
-        return f"unknown key; allowed keys here are {allowed}"
+        if model is None:
+            return "unknown key"
+        aliases = _aliases(model)
+        return f"unknown key{_spelling(str(loc[-1]), aliases)}; allowed keys here are {_join(aliases)}"
+    if kind in ("enum", "literal_error"):
+        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        written = error.get("input")
+        if isinstance(written, str) and choices:
+            return f"'{shown(written)}' is not one of {_join(choices)}{did_you_mean(written, choices)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         model = _model_at(loc)
         if model is not None:
@@ -787,7 +857,10 @@ def _model_at(loc: list[int | str]) -> type[BaseModel] | None:
     annotation: Any = StackConfig
     for part in loc:
         model = _first_model(annotation)
-        if isinstance(part, str) and model is not None:
+        if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
+            # The branch of a tagged union (`cacheRules` as a `<map>` or a `<list>`).
+            annotation = _tagged_branch(annotation, part)
+        elif isinstance(part, str) and model is not None:
             match = [i for n, i in model.model_fields.items() if part in (n, i.alias)]
             if not match:
                 return None
@@ -797,6 +870,17 @@ def _model_at(loc: list[int | str]) -> type[BaseModel] | None:
             args = [a for a in get_args(annotation) if a is not type(None)]
             annotation = args[-1] if args else None
     return _first_model(annotation)
+
+
+def _tagged_branch(annotation: Any, tag: str) -> Any:
+    if get_origin(annotation) in (Union, UnionType, Annotated):
+        for arg in get_args(annotation):
+            if any(isinstance(meta, Tag) and meta.tag == tag for meta in getattr(arg, "__metadata__", ())):
+                return get_args(arg)[0]
+            found = _tagged_branch(arg, tag)
+            if found is not None:
+                return found
+    return None
 
 
 def _first_model(annotation: Any) -> type[BaseModel] | None:
