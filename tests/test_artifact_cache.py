@@ -551,7 +551,7 @@ OTHER_REFUSED: list[tuple[dict[str, Any], str, str]] = [
                 "credentialSet": "dockerhub",
             }
         ),
-        "acr-cache:dockerMirror.target",
+        "acr-cache:dockerMirror.enabled",
         "overlaps",
     ),
     (

@@ -286,14 +286,14 @@ def rule_set_problems(
                 known = ", ".join(f"`{k}`" for k in credential_sets) or "none"
                 problems.append(
                     (
-                        f"{path}.credentialSet",
+                        _field(path, "credentialSet"),
                         f"no credential set '{shown(rule.credential_set)}' in {sets_path} (defined: {known})",
                     )
                 )
             elif spec.login_server != rule.host:
                 problems.append(
                     (
-                        f"{path}.credentialSet",
+                        _field(path, "credentialSet"),
                         f"credential set '{shown(rule.credential_set)}' logs in to {spec.login_server}, but the rule "
                         f"pulls from {rule.host}: use a set whose loginServer is {rule.host}",
                     )
@@ -303,7 +303,7 @@ def rule_set_problems(
                 if wildcards_overlap(rule.target, other_target):
                     problems.append(
                         (
-                            f"{path}.target",
+                            _field(path, "target"),
                             f"wildcard target '{shown(rule.target)}' overlaps '{shown(other_target)}' of {other_path}; ACR "
                             "refuses wildcard rules whose targets are equal or nested: remove one, or use a "
                             "static rule for the single repository",
@@ -313,7 +313,7 @@ def rule_set_problems(
         elif rule.target in static_targets:
             problems.append(
                 (
-                    f"{path}.target",
+                    _field(path, "target"),
                     f"target '{shown(rule.target)}' is already the target of {static_targets[rule.target]}: a "
                     "repository can have one rule",
                 )
@@ -321,6 +321,14 @@ def rule_set_problems(
         else:
             static_targets[rule.target] = path
     return problems
+
+
+def _field(rule_path: str, field: str) -> str:
+    """The key path of a rule's field. The mirror's rule has no `target` key (it is always `*`,
+    made by `enabled`)."""
+    if rule_path.endswith(":dockerMirror"):
+        return f"{rule_path}.{ {'target': 'enabled', 'name': 'ruleName'}.get(field, field) }"
+    return f"{rule_path}.{field}"
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,12 @@ class Violation:
     level: str
     urn: str
     message: str
+    remedy: str = ""
+    """The config key that fixes it and how to relax the policy (Control.remedy)."""
 
     def __str__(self) -> str:
-        return f"[{self.level}] {self.policy}: {self.urn}: {self.message}"
+        remedy = f"; {self.remedy}" if self.remedy else ""
+        return f"[{self.level}] {self.policy}: {self.urn}: {self.message}{remedy}"
 
 
 @dataclass
@@ -150,12 +153,16 @@ def evaluate(resources: list[Res], config: PolicyConfig | None = None) -> Report
                         f"{control.name}: {res.urn}: `{unknown}` is known only after deployment"
                     )
                     continue
-                report.violations.extend(Violation(control.name, level, res.urn, m) for m in messages)
+                report.violations.extend(
+                    Violation(control.name, level, res.urn, m, control.remedy()) for m in messages
+                )
         if control.stack_check is not None:
             try:
                 found = list(control.stack_check(resources, options))
             except NotKnown as unknown:
                 report.not_evaluated.append(f"{control.name}: `{unknown}` is known only after deployment")
                 continue
-            report.violations.extend(Violation(control.name, level, urn, m) for urn, m in found)
+            report.violations.extend(
+                Violation(control.name, level, urn, m, control.remedy()) for urn, m in found
+            )
     return report

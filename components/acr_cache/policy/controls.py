@@ -91,6 +91,22 @@ class Control:
     stack_check: StackCheck | None = None
     options: Mapping[str, tuple[type, Any, str]] = field(default_factory=dict)
     """Config properties: name -> (type, default, description)."""
+    config_fix: str = ""
+    """The acr-cache stack config that satisfies it, as the violation tells the user."""
+
+    @property
+    def relaxable(self) -> bool:
+        return not self.relax.startswith("Not relaxable")
+
+    def remedy(self) -> str:
+        """What a violation adds to its message: the config key that fixes it, and the override."""
+        parts = [f"fix: {self.config_fix}"] if self.config_fix else []
+        if self.relaxable:
+            parts.append(
+                f'or relax: `{{"{self.name}": "advisory"}}` in the policy pack config '
+                "(`acr-cache plan --policy-config`, `pulumi preview --policy-pack-config`)"
+            )
+        return "; ".join(parts)
 
 
 def _restricted(props: Mapping[str, Any]) -> bool:
@@ -286,6 +302,7 @@ CONTROLS: tuple[Control, ...] = (
         "None needed: every client can use `az acr login` or a managed identity.",
         types=(REGISTRY,),
         check=_admin_user,
+        config_fix="acr-cache never enables it; a program that does must set `adminUserEnabled: false`",
     ),
     Control(
         "acr-anonymous-pull-disabled",
@@ -298,6 +315,7 @@ CONTROLS: tuple[Control, ...] = (
         types=(REGISTRY,),
         check=_anonymous_pull,
         options={"allowAnonymousPull": (bool, False, "Accept anonymous pull (Docker Engine mirror mode).")},
+        config_fix="`acr-cache:dockerMirror.enabled: false`, or this policy's `allowAnonymousPull: true` for a documented mirror",
     ),
     Control(
         "acr-arm-audience-tokens-disabled",
@@ -308,6 +326,7 @@ CONTROLS: tuple[Control, ...] = (
         "Only for clients that cannot request an ACR-audience token; set the level to advisory.",
         types=(REGISTRY,),
         check=_arm_audience,
+        config_fix="acr-cache always disables them; a program that does not must set `policies.azureADAuthenticationAsArmPolicy.status: disabled`",
     ),
     Control(
         "acr-network-restricted",
@@ -320,6 +339,7 @@ CONTROLS: tuple[Control, ...] = (
         "production sets `publicAccess: Disabled` or `Restricted`. Make it mandatory in prod's pack config.",
         types=(REGISTRY,),
         check=_network,
+        config_fix="`acr-cache:network.publicAccess: Disabled` (with `privateAccess.endpoints`) or `Restricted` (with `network.ipRules`)",
     ),
     Control(
         "acr-exports-disabled",
@@ -330,6 +350,7 @@ CONTROLS: tuple[Control, ...] = (
         "Keep exports on by setting this policy to advisory for that stack.",
         types=(REGISTRY,),
         check=_exports,
+        config_fix="`acr-cache:registry.exportEnabled: false`",
     ),
     Control(
         "acr-premium-for-private-link",
@@ -339,6 +360,7 @@ CONTROLS: tuple[Control, ...] = (
         "Private link and IP rules exist on Premium only: on another tier the deployment fails.",
         "Not relaxable: Azure refuses it.",
         stack_check=_premium_private_link,
+        config_fix="`acr-cache:registry.sku: Premium`",
     ),
     Control(
         "acr-zone-redundant",
@@ -349,6 +371,7 @@ CONTROLS: tuple[Control, ...] = (
         "Regions without availability zones: keep the level advisory.",
         types=(REGISTRY, REPLICATION),
         check=_zone_redundancy,
+        config_fix="`acr-cache:registry.zoneRedundancy: true` and `acr-cache:replicas.<region>.zoneRedundancy: true` (both replace the resource)",
     ),
     Control(
         "acr-untagged-retention",
@@ -359,6 +382,7 @@ CONTROLS: tuple[Control, ...] = (
         "Registries that must keep every manifest: advisory, or `retentionDays` high.",
         types=(REGISTRY,),
         check=_retention,
+        config_fix="`acr-cache:registry.untaggedRetention: true` (the default), or `softDeleteDays`",
     ),
     Control(
         "acr-dedicated-data-endpoints",
@@ -369,6 +393,7 @@ CONTROLS: tuple[Control, ...] = (
         "Set the level to advisory if clients already allow the storage wildcard.",
         types=(REGISTRY,),
         check=_data_endpoints,
+        config_fix="`acr-cache:network.dataEndpoints: true`",
     ),
     Control(
         "acr-trusted-services-for-cache",
@@ -379,6 +404,7 @@ CONTROLS: tuple[Control, ...] = (
         "The cache fills a restricted registry as a trusted service; without the bypass every pull fails.",
         "Not relaxable while cache rules exist.",
         stack_check=_trusted_services,
+        config_fix="`acr-cache:network.trustedServicesBypass: true`",
     ),
     Control(
         "keyvault-rbac-soft-delete-purge-protection",
@@ -391,6 +417,7 @@ CONTROLS: tuple[Control, ...] = (
         "A throwaway vault may set the level to advisory (purge protection cannot be turned off later).",
         types=(VAULT,),
         check=_key_vault,
+        config_fix="`acr-cache:keyVault.purgeProtection: true` (a vault given by `existingId` is configured where it was made)",
     ),
     Control(
         "credential-set-key-vault-grant",
@@ -400,6 +427,7 @@ CONTROLS: tuple[Control, ...] = (
         "Without the grant the set is Unhealthy and every pull through its rules fails.",
         "Vaults granted outside this stack: set the level to advisory for that stack.",
         stack_check=_credential_set_grants,
+        config_fix="acr-cache grants it for every set in `acr-cache:credentialSets`; for a vault granted elsewhere, grant Key Vault Secrets User to the set's identity",
     ),
     Control(
         "dockerhub-rule-has-credential-set",
@@ -410,6 +438,7 @@ CONTROLS: tuple[Control, ...] = (
         "Not relaxable: Azure refuses it.",
         types=(CACHE_RULE,),
         check=_docker_hub_credentials,
+        config_fix="`acr-cache:cacheRules.<rule>.credentialSet` naming a set whose `loginServer` is docker.io",
     ),
     Control(
         "no-owner-contributor-on-registry",
@@ -421,6 +450,7 @@ CONTROLS: tuple[Control, ...] = (
         "Grant them at a higher scope through your platform's RBAC process, not from this stack.",
         types=(ROLE_ASSIGNMENT,),
         check=_broad_roles,
+        config_fix="`acr-cache:access.<grant>.role: AcrPull` (or `AcrPush`)",
     ),
     Control(
         "no-plaintext-secrets",
@@ -431,6 +461,7 @@ CONTROLS: tuple[Control, ...] = (
         "Not relaxable; mark the value secret (`pulumi config set --secret`).",
         types=(),
         check=_plain_secrets,
+        config_fix="put the value in a key of its own, `pulumi config set --secret <name> <value>`, and refer to it by `configKey`",
     ),
 )
 """Every control of the baseline, in report order."""

@@ -69,7 +69,7 @@ def _policy(control: Control) -> ResourceValidationPolicy | StackValidationPolic
                 for r in args.resources
             ]
             for urn, message in stack_check(resources, _options(control, args.get_config())):
-                report_violation(message, urn)
+                report_violation(f"{message}; {control.remedy()}", urn)
 
         return StackValidationPolicy(
             name=control.name,
@@ -89,7 +89,7 @@ def _policy(control: Control) -> ResourceValidationPolicy | StackValidationPolic
             urn=args.urn, type=args.resource_type, name=args.name, props=args.props, secrets_known=False
         )
         for message in check(res, _options(control, args.get_config())):
-            report_violation(message, None)
+            report_violation(f"{message}; {control.remedy()}", None)
 
     return ResourceValidationPolicy(
         name=control.name,
