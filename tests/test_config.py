@@ -24,7 +24,9 @@ def test_valid_config_fills_secure_defaults() -> None:
     assert config.registry.sku is Sku.PREMIUM
     assert config.registry.effective_zone_redundancy is True
     assert config.registry.effective_retention_days == 7
-    assert config.registry.export_enabled is True
+    assert config.registry.export_enabled is None
+    assert config.registry.effective_export_enabled(public_network_access=True) is True
+    assert config.registry.effective_export_enabled(public_network_access=False) is False
     assert config.protection.protect is True
     assert config.resource_group.create is True
     assert config.registry.login_server == "acrcachetest01.azurecr.io"

@@ -16,7 +16,7 @@ from functools import partial
 
 import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from acr_cache.access import role_definition_id
 from acr_cache.key_vault import SECRET_NAME, CredentialVault, KeyVaultConfig
@@ -114,8 +114,10 @@ class CacheRuleConfig(ConfigModel):
         "`docker.io/library/nginx`, or a wildcard ending in `/*` (`mcr.microsoft.com/dotnet/*`)."
     )
     target: str = Field(
+        default="",
         description="Repository inside the registry (`library/nginx`), or a wildcard ending in `/*` "
-        "(or `*`) when the source is one. Wildcard targets may not be equal or nested."
+        "(or `*`) when the source is one. Wildcard targets may not be equal or nested. Default: the "
+        "source as written (`docker.io/library/nginx`), as the Azure Verified Modules do.",
     )
     name: str | None = Field(
         default=None,
@@ -143,6 +145,15 @@ class CacheRuleConfig(ConfigModel):
             source = parse_source(self.source)
         except ValueError as exc:
             raise field_error("source", str(exc)) from None
+        if "target" not in self.model_fields_set:
+            # Frozen model: the default is derived from another field, once, while validating.
+            object.__setattr__(self, "target", self.source)
+            try:
+                check_target(self.target)
+            except ValueError as exc:
+                raise field_error(
+                    "target", f"without `target` it is the source as written, and {exc}: give `target`"
+                ) from None
         try:
             check_target(self.target)
         except ValueError as exc:
@@ -220,7 +231,18 @@ class DockerMirrorConfig(ConfigModel):
     )
     credential_set: str | None = Field(
         default=None,
-        description="Key of the Docker Hub credential set the mirror rule uses (required when enabled).",
+        description="Key of the Docker Hub credential set in `credentialSets` that the mirror rule "
+        "uses. When enabled, this, `credentialSetId` or `registryCredentialSet` is required.",
+    )
+    credential_set_id: str | None = Field(
+        default=None,
+        description="ARM id of a Docker Hub credential set that exists outside this stack, instead "
+        "of `credentialSet`.",
+    )
+    registry_credential_set: str | None = Field(
+        default=None,
+        description="Name of a Docker Hub credential set that already exists on the registry, "
+        "instead of `credentialSet`.",
     )
     rule_name: str = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
 
@@ -233,10 +255,20 @@ class DockerMirrorConfig(ConfigModel):
                     "mirror mode opens anonymous pull: say in `reason` (20 characters or more) why this "
                     "environment needs it",
                 )
-            if not self.credential_set:
+            if not (self.credential_set or self.credential_set_id or self.registry_credential_set):
                 raise field_error(
-                    "credentialSet", "Docker Hub needs credentials: name the Docker Hub credential set"
+                    "credentialSet",
+                    "Docker Hub needs credentials: name the Docker Hub credential set (`credentialSet`), "
+                    "or one made outside the stack (`credentialSetId`, `registryCredentialSet`)",
                 )
+            try:
+                self.rule()
+            except ValidationError as exc:
+                # The rule's own checks (one set only, id and name shapes), under the mirror's keys.
+                error = exc.errors(include_url=False)[0]
+                field = error.get("ctx", {}).get("field", "credentialSet")
+                field = {"name": "ruleName"}.get(field, field)
+                raise field_error(field, str(error.get("ctx", {}).get("message", error["msg"]))) from None
         if not RULE_NAME.fullmatch(self.rule_name):
             raise field_error(
                 "ruleName",
@@ -246,7 +278,12 @@ class DockerMirrorConfig(ConfigModel):
 
     def rule(self) -> CacheRuleConfig:
         return CacheRuleConfig(
-            source=f"{DOCKER_HUB}/*", target="*", name=self.rule_name, credential_set=self.credential_set
+            source=f"{DOCKER_HUB}/*",
+            target="*",
+            name=self.rule_name,
+            credential_set=self.credential_set,
+            credential_set_id=self.credential_set_id,
+            registry_credential_set=self.registry_credential_set,
         )
 
 

@@ -456,7 +456,7 @@ class StackConfig(ConfigModel):
     def _network_problems(self) -> list[ConfigProblem]:
         problems = []
         access = self.public_access
-        if not self.registry.export_enabled and access is not PublicAccess.DISABLED:
+        if self.registry.export_enabled is False and access is not PublicAccess.DISABLED:
             problems.append(
                 ConfigProblem(
                     f"{NAMESPACE}:registry.exportEnabled",

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
+from typing import Annotated
 
 import pulumi
 from pulumi_azure_native import network, privatedns
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from acr_cache.model import (
     AzureRegion,
@@ -53,6 +54,18 @@ class DnsZoneMode(StrEnum):
     """The stack creates a zone in each endpoint's VNet resource group (one per group) and links it."""
 
 
+class VnetLinkConfig(ConfigModel):
+    """One VNet link of a created zone, in its long form (the short form is the VNet id alone)."""
+
+    vnet_id: VnetIdStr = Field(description="ARM id of the virtual network to link.")
+    registration_enabled: bool = Field(
+        default=False,
+        description="Let the VNet's virtual machines register their own records in the zone "
+        "(auto-registration). Off by default: the endpoints' records are kept by their zone groups. "
+        "Azure allows auto-registration on one zone link per VNet.",
+    )
+
+
 class PrivateDnsZoneConfig(ConfigModel):
     """The private DNS zone `privatelink.azurecr.io` that the endpoints' records go into."""
 
@@ -72,11 +85,20 @@ class PrivateDnsZoneConfig(ConfigModel):
         description="`existing` mode: ARM id of the `privatelink.azurecr.io` zone "
         "(`/subscriptions/.../providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io`).",
     )
-    vnet_links: dict[str, VnetIdStr] = Field(
+    vnet_links: dict[
+        str,
+        Annotated[
+            Annotated[VnetIdStr, Tag("<id>")] | Annotated[VnetLinkConfig, Tag("<link>")],
+            # The form by the input's type, so errors come from that form only.
+            Discriminator(lambda value: "<id>" if isinstance(value, str) else "<link>"),
+        ],
+    ] = Field(
         default_factory=dict,
         description="`create` mode: VNets to link the zone to, by a name of your choice (the name keys "
-        "the link, so reordering renames nothing). Default: the VNet of every private endpoint, each "
-        "keyed by its VNet name. VNets that resolve through a hub's DNS need no link.",
+        "the link, so reordering renames nothing): each a VNet id, or `{vnetId, registrationEnabled}` "
+        "to turn auto-registration on for that link. Default: the VNet of every private endpoint, each "
+        "keyed by its VNet name, without auto-registration. VNets that resolve through a hub's DNS "
+        "need no link.",
     )
 
     @model_validator(mode="after")
@@ -141,6 +163,14 @@ class PrivateEndpointConfig(ConfigModel):
         description="Name of the private endpoint resource (2-64 characters). Default: "
         "`pe-<registry>-<key>`.",
     )
+    network_interface_name: str | None = Field(
+        default=None,
+        description="Name of the endpoint's network interface (1-80 letters, digits, `_ . -`). Azure "
+        "sets it at creation only: a change replaces the endpoint. Default: `<endpoint name>-nic`. "
+        "To adopt an endpoint made elsewhere, give what ARM reports as its "
+        '`customNetworkInterfaceName`, or `""` when it reports none (Azure named the interface), '
+        "so that none is sent.",
+    )
     subnet_prefix_length: WholeNumber | None = Field(
         default=None,
         ge=8,
@@ -157,6 +187,13 @@ class PrivateEndpointConfig(ConfigModel):
             raise field_error(
                 "name",
                 f"'{shown(self.name)}' is not a valid private endpoint name: 2-64 letters, digits, `_ . -`, "
+                "starting with a letter or digit and ending with a letter, digit or `_`",
+            )
+        nic = self.network_interface_name
+        if nic and not re.fullmatch(r"[a-zA-Z0-9]([\w.-]{0,78}[\w])?", nic):
+            raise field_error(
+                "networkInterfaceName",
+                f"'{shown(nic)}' is not a valid network interface name: 1-80 letters, digits, `_ . -`, "
                 "starting with a letter or digit and ending with a letter, digit or `_`",
             )
         return self
@@ -202,14 +239,17 @@ class PrivateAccessConfig(ConfigModel):
                 )
         return self
 
-    def links(self) -> dict[str, str]:
+    def links(self) -> dict[str, VnetLinkConfig]:
         """`create` mode: VNet links by key, explicit or derived from the endpoints' VNets."""
         if self.dns_zone.vnet_links:
-            return dict(self.dns_zone.vnet_links)
-        derived: dict[str, str] = {}
+            return {
+                key: link if isinstance(link, VnetLinkConfig) else VnetLinkConfig(vnet_id=link)
+                for key, link in self.dns_zone.vnet_links.items()
+            }
+        derived: dict[str, VnetLinkConfig] = {}
         for key in sorted(self.endpoints):
             subnet = self.endpoints[key].subnet
-            derived.setdefault(subnet.vnet_name.lower(), subnet.vnet_id)
+            derived.setdefault(subnet.vnet_name.lower(), VnetLinkConfig(vnet_id=subnet.vnet_id))
         return derived
 
     def link_collisions(self) -> list[str]:
@@ -243,7 +283,7 @@ def addresses_per_endpoint(region_count: int) -> int:
 class _Zone:
     key: str
     resource_group: str
-    vnets: dict[str, str]
+    vnets: dict[str, VnetLinkConfig]
 
 
 class PrivateAccess(pulumi.ComponentResource):
@@ -288,7 +328,11 @@ class PrivateAccess(pulumi.ComponentResource):
                 # A reference by id only: SubnetArgs would add its own network-policy defaults to
                 # the body, which belong to the subnet (and its owner), not to the endpoint.
                 subnet={"id": endpoint.subnet_id},
-                custom_network_interface_name=pulumi.Output.concat(endpoint_name, "-nic"),
+                custom_network_interface_name=(
+                    pulumi.Output.concat(endpoint_name, "-nic")
+                    if endpoint.network_interface_name is None
+                    else endpoint.network_interface_name or None
+                ),
                 # No ip_configurations: static addresses make every later replica fail, because
                 # Azure must add an address for the new region's data endpoint to this endpoint.
                 private_link_service_connections=[
@@ -357,7 +401,7 @@ class PrivateAccess(pulumi.ComponentResource):
                     subnet.resource_group.lower(),
                     _Zone(subnet.resource_group.lower(), subnet.resource_group, {}),
                 )
-                zone.vnets.setdefault(subnet.vnet_name.lower(), subnet.vnet_id)
+                zone.vnets.setdefault(subnet.vnet_name.lower(), VnetLinkConfig(vnet_id=subnet.vnet_id))
             zones.extend((zone, zone.resource_group) for zone in by_group.values())
 
         ids: dict[str, pulumi.Input[str]] = {}
@@ -370,16 +414,16 @@ class PrivateAccess(pulumi.ComponentResource):
                 location="global",
                 opts=pulumi.ResourceOptions(parent=self, protect=protect),
             )
-            for link_key, vnet_id in sorted(zone.vnets.items()):
+            for link_key, link in sorted(zone.vnets.items()):
                 privatedns.VirtualNetworkLink(
                     f"{prefix}-link-{link_key}",
                     private_zone_name=resource.name,
                     resource_group_name=group,
                     virtual_network_link_name=f"link-{link_key}",
                     location="global",
-                    # Endpoint records are managed by the zone groups; VMs must not auto-register here.
-                    registration_enabled=False,
-                    virtual_network=privatedns.SubResourceArgs(id=vnet_id),
+                    # Endpoint records are kept by the zone groups; VMs register only where asked to.
+                    registration_enabled=link.registration_enabled,
+                    virtual_network=privatedns.SubResourceArgs(id=link.vnet_id),
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             ids[zone.key] = resource.id

@@ -119,12 +119,15 @@ def build(config: StackConfig) -> Deployment:
         if "shared" in private_access.dns_zone_ids:
             pulumi.export("privateDnsZoneId", private_access.dns_zone_ids["shared"])
     if cache is not None:
-        pulumi.export("credentialSetIds", cache.credential_set_ids)
-        pulumi.export("credentialSetPrincipalIds", cache.credential_set_principal_ids)
-        pulumi.export("pullReferences", cache.pull_references)
+        # Only maps with something in them: an empty `credentialSetIds` reads as "sets expected".
+        if cache.credential_set_ids:
+            pulumi.export("credentialSetIds", cache.credential_set_ids)
+            pulumi.export("credentialSetPrincipalIds", cache.credential_set_principal_ids)
+        if config.rules():
+            pulumi.export("pullReferences", cache.pull_references)
     if vault is not None:
         pulumi.export("keyVaultId", vault.vault_id)
-    if imports is not None:
+    if imports is not None and config.imports:
         pulumi.export("importedImages", imports.references)
     return Deployment(core, replicas, private_access, vault, cache, access, imports, locks)
 

@@ -100,6 +100,12 @@ class RegistryConfig(ConfigModel):
         "only be set to `Enabled` on Premium, so `true` on another tier is refused. "
         "It cannot change after creation: a change replaces the registry.",
     )
+    untagged_retention: bool = Field(
+        default=True,
+        description="Whether the retention policy deletes untagged manifests (Premium). `false` keeps "
+        "every manifest (and `retentionDays` is then refused); soft delete stays a separate choice. "
+        "Default: on, except where `softDeleteDays` replaces it.",
+    )
     retention_days: WholeNumber | None = Field(
         default=None,
         ge=0,
@@ -117,11 +123,12 @@ class RegistryConfig(ConfigModel):
         "manifests (so setting it turns retention off, and `retentionDays` is then refused) nor on a "
         "geo-replicated registry. Default: off.",
     )
-    export_enabled: bool = Field(
-        default=True,
+    export_enabled: bool | None = Field(
+        default=None,
         description="Whether artifacts may be exported out of the registry (`az acr import` from it, "
         "transfer pipelines). Azure only lets a registry disable exports when its public network "
-        "access is disabled.",
+        "access is disabled. Default: off when public network access is disabled (as it is by "
+        "default with private endpoints; Azure Policy 524b0254), on otherwise. Premium.",
     )
     tags: Tags = Field(default_factory=dict, description="Tags on the registry.")
     aliases: list[Annotated[str, AfterValidator(_check_registry_urn)]] = Field(
@@ -156,13 +163,19 @@ class RegistryConfig(ConfigModel):
                 f"the retention policy is a Premium feature (sku is {self.sku.value}): "
                 "set `sku: Premium` or remove `retentionDays`",
             )
+        if not self.untagged_retention and self.retention_days is not None:
+            raise field_error(
+                "retentionDays",
+                "`untaggedRetention: false` turns the retention policy off: remove `retentionDays`, or "
+                "`untaggedRetention: false`",
+            )
         if self.soft_delete_days is not None and self.retention_days is not None:
             raise field_error(
                 "softDeleteDays",
                 "Azure does not allow the soft delete policy beside the retention policy: remove "
                 "`retentionDays` (soft delete then replaces it) or `softDeleteDays`",
             )
-        if self.sku is not Sku.PREMIUM and not self.export_enabled:
+        if self.sku is not Sku.PREMIUM and self.export_enabled is False:
             raise field_error(
                 "exportEnabled",
                 f"disabling exports is a Premium feature (sku is {self.sku.value}): "
@@ -178,10 +191,14 @@ class RegistryConfig(ConfigModel):
     def effective_zone_redundancy(self) -> bool:
         return self.is_premium if self.zone_redundancy is None else self.zone_redundancy
 
+    def effective_export_enabled(self, public_network_access: bool) -> bool:
+        """Exports are on unless turned off, or, by default, when the public endpoint is off."""
+        return public_network_access if self.export_enabled is None else self.export_enabled
+
     @property
     def effective_retention_days(self) -> int | None:
         """Retention in days, or None where the tier has no retention policy."""
-        if not self.is_premium or self.soft_delete_days is not None:
+        if not self.is_premium or self.soft_delete_days is not None or not self.untagged_retention:
             return None
         return 7 if self.retention_days is None else self.retention_days
 
@@ -277,7 +294,7 @@ class RegistryCore(pulumi.ComponentResource):
             # Network rule sets exist on Premium only; Azure rejects them on other tiers.
             network_rule_set=_network_rule_set(network) if registry.is_premium else None,
             data_endpoint_enabled=network.data_endpoint_enabled,
-            policies=_policies(registry),
+            policies=_policies(registry, registry.effective_export_enabled(network.public_network_access)),
             tags=registry.tags or None,
             opts=pulumi.ResourceOptions(parent=self, protect=protect, aliases=list(registry.aliases) or None),
         )
@@ -316,7 +333,7 @@ def _network_rule_set(network: RegistryNetwork) -> containerregistry.NetworkRule
     )
 
 
-def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
+def _policies(registry: RegistryConfig, export_enabled: bool) -> containerregistry.PoliciesArgs:
     # Tokens with the ARM audience are broader than registry-scoped ones (Azure Policy
     # 42781ec6-6127-4c30-bdfa-fb423a0047d3); clients use `az acr login`, which needs none.
     arm_audience = containerregistry.AzureADAuthenticationAsArmPolicyArgs(
@@ -342,7 +359,7 @@ def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
         export_policy=containerregistry.ExportPolicyArgs(
             status=(
                 containerregistry.ExportPolicyStatus.ENABLED
-                if registry.export_enabled
+                if export_enabled
                 else containerregistry.ExportPolicyStatus.DISABLED
             ),
         ),
@@ -351,7 +368,7 @@ def _policies(registry: RegistryConfig) -> containerregistry.PoliciesArgs:
                 days=retention_days, status=containerregistry.PolicyStatus.ENABLED
             )
             if retention_days is not None
-            # Soft delete is on instead (Azure refuses both at once).
+            # Turned off, or soft delete is on instead (Azure refuses both at once).
             else containerregistry.RetentionPolicyArgs(status=containerregistry.PolicyStatus.DISABLED)
         ),
     )
