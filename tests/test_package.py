@@ -342,3 +342,60 @@ def test_the_platform_stack_exports_what_consumers_need(capsys: pytest.CaptureFi
     outputs = json.loads(capsys.readouterr().out)["outputs"]
     assert {"registryId", "loginServer", "credentialSetIds", "privateDnsZoneId", "endpoints"} <= set(outputs)
     assert outputs["endpoints"]["northeurope"]["dataEndpoint"] == "acrcacheprod01.northeurope.data.azurecr.io"
+
+
+# --- the components' typed args and the stack config's models describe one thing -------------
+
+# (args TypedDict, config model, model fields the args leave out on purpose: reason)
+ARGS_AND_MODELS: list[tuple[str, Any, dict[str, str]]] = [
+    ("ResourceGroupArgs", "acr_cache.registry:ResourceGroupConfig", {}),
+    ("RegistrySettingsArgs", "acr_cache.registry:RegistryConfig", {}),
+    ("NetworkArgs", "acr_cache.network:NetworkConfig", {}),
+    ("ReplicaArgs", "acr_cache.replication:ReplicaConfig", {}),
+    ("PrivateEndpointArgs", "acr_cache.private_access:PrivateEndpointConfig", {}),
+    ("PrivateDnsZoneArgs", "acr_cache.private_access:PrivateDnsZoneConfig", {}),
+    ("VnetLinkArgs", "acr_cache.private_access:VnetLinkConfig", {}),
+    ("SecretSourceArgs", "acr_cache.artifact_cache:SecretSource", {}),
+    ("CredentialSetArgs", "acr_cache.artifact_cache:CredentialSetConfig", {}),
+    ("KeyVaultArgs", "acr_cache.key_vault:KeyVaultConfig", {}),
+    ("CacheRuleArgs", "acr_cache.artifact_cache:CacheRuleConfig", {"name": "the rules are keyed by name"}),
+    ("GrantArgs", "acr_cache.access:GrantConfig", {}),
+    ("ImageArgs", "acr_cache.image_import:ImportConfig", {}),
+]
+
+
+@pytest.mark.parametrize(("args_name", "model_path", "left_out"), ARGS_AND_MODELS)
+def test_component_args_hold_exactly_the_config_models_keys(
+    args_name: str, model_path: str, left_out: dict[str, str]
+) -> None:
+    import importlib
+
+    from acr_cache import package
+
+    module, _, model_name = model_path.partition(":")
+    model = getattr(importlib.import_module(module), model_name)
+    args = getattr(package, args_name)
+    fields = set(model.model_fields) - set(left_out)
+    assert set(args.__annotations__) == fields, (args_name, set(args.__annotations__) ^ fields)
+    required = {name for name in fields if model.model_fields[name].is_required()}
+    assert set(args.__required_keys__) == required, (args_name, set(args.__required_keys__) ^ required)
+
+
+def test_every_config_model_of_a_component_section_is_paired_with_its_args() -> None:
+    """A model added to a section the components take must get its args (or a reason above)."""
+    from acr_cache.config import StackConfig
+    from acr_cache.docgen import _model_of
+
+    paired = {path.partition(":")[2] for _, path, _ in ARGS_AND_MODELS}
+    component_sections = ("resource_group", "registry", "network", "replicas", "private_access")
+    component_sections += ("credential_sets", "key_vault", "cache_rules", "access", "imports")
+    seen: set[str] = set()
+    todo = [_model_of(StackConfig.model_fields[s].annotation) for s in component_sections]
+    while todo:
+        model = todo.pop()
+        if model is None or model.__name__ in seen:
+            continue
+        seen.add(model.__name__)
+        todo.extend(_model_of(info.annotation) for info in model.model_fields.values())
+    # The private access section itself is the component's args (endpoints, dns_zone).
+    assert seen - {"PrivateAccessConfig"} == paired, seen ^ paired

@@ -73,14 +73,18 @@ class RegistrySettingsArgs(TypedDict):
     """Basic, Standard or Premium (default)."""
     zone_redundancy: NotRequired[bool]
     """Default: on for Premium."""
+    untagged_retention: NotRequired[bool]
+    """Delete untagged manifests (Premium; default true)."""
     retention_days: NotRequired[int]
     """Days before untagged manifests are deleted (Premium; default 7)."""
     soft_delete_days: NotRequired[int]
     """Soft delete retention in days (replaces retention; not with replicas)."""
     export_enabled: NotRequired[bool]
-    """Allow exports (default true; false needs public access Disabled)."""
+    """Allow exports (default: off when public access is Disabled; false needs it Disabled)."""
     tags: NotRequired[dict[str, str]]
     """Tags on the registry."""
+    aliases: NotRequired[list[str]]
+    """Earlier URNs of this registry in the same stack, to adopt it instead of replacing it."""
 
 
 class NetworkArgs(TypedDict):
@@ -142,10 +146,21 @@ class PrivateEndpointArgs(TypedDict):
     """The VNet's region; default: home_region."""
     name: NotRequired[str]
     """Name of the endpoint resource; default pe-<registry>-<key>."""
+    network_interface_name: NotRequired[str]
+    """Name of its network interface (create-only); default <name>-nic; "" sends none."""
     subnet_prefix_length: NotRequired[int]
     """The subnet's prefix length, for the capacity check."""
     tags: NotRequired[dict[str, str]]
     """Tags on the endpoint."""
+
+
+class VnetLinkArgs(TypedDict):
+    """One VNet link of a created zone."""
+
+    vnet_id: str
+    """ARM id of the VNet."""
+    registration_enabled: NotRequired[bool]
+    """Auto-registration of the VNet's VMs in the zone (default false)."""
 
 
 class PrivateDnsZoneArgs(TypedDict):
@@ -157,8 +172,8 @@ class PrivateDnsZoneArgs(TypedDict):
     """create: resource group of the zone; default: the registry's."""
     zone_id: NotRequired[str]
     """existing: ARM id of the zone."""
-    vnet_links: NotRequired[dict[str, str]]
-    """create: VNet ids to link, by name."""
+    vnet_links: NotRequired[dict[str, VnetLinkArgs]]
+    """create: VNets to link, by name."""
 
 
 class PrivateAccessArgs(TypedDict):
@@ -211,10 +226,16 @@ class KeyVaultArgs(TypedDict):
     """Region of a created vault."""
     public_network_access: NotRequired[bool]
     """Public data plane (filtered by the firewall)."""
+    default_action: NotRequired[str]
+    """Firewall action for addresses not in ip_rules: Deny (default) or Allow."""
+    ip_rules: NotRequired[list[str]]
+    """Public IPv4 addresses or CIDR ranges allowed to the data plane."""
     soft_delete_retention_days: NotRequired[int]
     """7-90 days."""
     purge_protection: NotRequired[bool]
     """Default true."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on a created vault."""
 
 
 class CacheRuleArgs(TypedDict):
@@ -222,8 +243,8 @@ class CacheRuleArgs(TypedDict):
 
     source: str
     """Upstream repository, e.g. docker.io/library/nginx or mcr.microsoft.com/dotnet/*."""
-    target: str
-    """Repository inside the registry."""
+    target: NotRequired[str]
+    """Repository inside the registry; default: the source as written."""
     credential_set: NotRequired[str]
     """Key of a credential set of this component."""
     credential_set_id: NotRequired[str]
