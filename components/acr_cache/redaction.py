@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-LIMIT = 80
+LIMIT = 200
 """Longest value repeated whole in a message; longer ones are cut and their length is given."""
 
 # Credential shapes, by what the user is told the value looks like. Each is specific enough not to

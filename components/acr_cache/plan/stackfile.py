@@ -107,6 +107,9 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
         # As the CLI does (stackConfigNamespacedWithProject, config.ParseKey): a key without a
         # namespace is the project's; one with more than one `:` is not a config key.
         full_key = str(key) if ":" in str(key) else f"{project}:{key}"
+        namespace, _, rest = full_key.partition(":")
+        if rest.startswith("config:") and rest.count(":") == 1:
+            full_key = f"{namespace}:{rest.removeprefix('config:')}"  # the CLI's legacy form
         if full_key.count(":") != 1 or not full_key.partition(":")[0] or not full_key.partition(":")[2]:
             problems.append(
                 f"config.{shown(key)}: not a config key: write `<namespace>:<name>` (`acr-cache:registry`) "

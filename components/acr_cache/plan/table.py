@@ -9,6 +9,7 @@ from typing import Any
 from acr_cache.plan import Plan
 from acr_cache.plan.runner import PlannedResource
 from acr_cache.plan.values import render
+from acr_cache.redaction import one_line
 
 
 def render_table(plan: Plan) -> str:
@@ -56,5 +57,6 @@ def _leaves(value: Any, prefix: str = "") -> list[tuple[str, str]]:
         return [pair for k in sorted(value) for pair in _leaves(value[k], f"{prefix}.{k}" if prefix else k)]
     if isinstance(value, list) and value:
         return [pair for i, item in enumerate(value) for pair in _leaves(item, f"{prefix}[{i}]")]
-    shown = value if isinstance(value, str) else json.dumps(value)
-    return [(prefix, shown)]
+    text = value if isinstance(value, str) else json.dumps(value)
+    # One input, one line: a value with a line break in it must not look like two.
+    return [(one_line(prefix), one_line(text))]

@@ -7,6 +7,8 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
+from acr_cache.redaction import redact
+
 # Sentinels of the Pulumi wire protocol (pulumi/runtime/rpc.py).
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -67,7 +69,10 @@ def from_value(value: struct_pb2.Value) -> Any:
 
 
 def render(value: Any) -> Any:
-    """Values as the plan prints them: secrets as "[secret]", unknowns as "[unknown]"."""
+    """Values as the plan prints them: secrets as "[secret]", unknowns as "[unknown]", and any
+    credential-shaped text hidden, whatever input holds it."""
+    if isinstance(value, str):
+        return redact(value)
     if isinstance(value, Secret):
         return SECRET_TEXT
     if isinstance(value, Unknown):
