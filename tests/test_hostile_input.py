@@ -3,7 +3,6 @@ properties over every string and integer of a config that sets every key."""
 
 from __future__ import annotations
 
-import codecs
 import copy
 import importlib
 import json
@@ -16,14 +15,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import acr_cache
 import pytest
-from acr_cache.cli import main
 from acr_cache.config import NAMESPACE, ConfigError, StackConfig, parse_stack_config
 from acr_cache.redaction import CREDENTIAL_SHAPES, credential_kind, one_line, redact, shown
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-
-from tests.conftest import ROOT
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VNET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub"
