@@ -299,6 +299,21 @@ def wildcard(source: str, target: str, **extra: Any) -> dict[str, Any]:
 DH = {"credentialSet": "dockerhub"}
 REFUSED: list[tuple[Any, str, str]] = [
     (
+        {"r-colour": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*", "colour": "red"}},
+        "acr-cache:cacheRules.r-colour.colour",
+        "unknown key; allowed keys here are `source`, `target`, `name`, `credentialSet`",
+    ),
+    (
+        [{"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*", "credential_set": "dockerhub"}],
+        "acr-cache:cacheRules[0].credential_set",
+        "unknown key (keys are camelCase: write `credentialSet`)",
+    ),
+    (
+        {"r-acr": {"source": "other.azurecr.io/team/app", "credentialSet": "dockerhub"}},
+        "acr-cache:cacheRules.r-acr.target",
+        "without `target` it is the source as written",
+    ),
+    (
         {"r-upper": wildcard("docker.io/library/Nginx", "library/nginx", **DH)},
         "acr-cache:cacheRules.r-upper.source",
         "must be lowercase",
@@ -448,6 +463,19 @@ def test_refused_rules_name_the_key_and_the_fix(rules: Any, key: str, fragment: 
 
 
 OTHER_REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    (
+        cache(
+            rules={},
+            dockerMirror={
+                "enabled": True,
+                "reason": "Docker daemons on the build farm cannot sign in.",
+                "credentialSet": "dockerhub",
+                "registryCredentialSet": "dockerhub",
+            },
+        ),
+        "acr-cache:dockerMirror.credentialSetId",
+        "give one of `credentialSet`, `credentialSetId` and `registryCredentialSet`",
+    ),
     (
         sections(credentialSets={"dockerhub": DOCKERHUB}),
         "acr-cache:keyVault",

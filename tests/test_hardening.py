@@ -51,6 +51,63 @@ EXTRA: list[tuple[dict[str, Any], str, str]] = [
         "acr-cache:performance.registrationShortcuts",
         "boolean",
     ),
+    # Round two (issue 13): whole values, numbers, spelling, suggestions, credentials, new keys.
+    (
+        sections(registry={"name": "acrcacheprod01\n", "location": "westeurope"}),
+        "acr-cache:registry.name",
+        "'acrcacheprod01\\n' contains a control character",
+    ),
+    (
+        sections(registry={"name": "acrcachetest01", "location": "westeurope", "retentionDays": True}),
+        "acr-cache:registry.retentionDays",
+        "expected a whole number, not `true`",
+    ),
+    (
+        sections(registry={"name": "acrcachetest01", "location": "westeurope", "retention_days": 3}),
+        "acr-cache:registry.retention_days",
+        "unknown key (keys are camelCase: write `retentionDays`)",
+    ),
+    (
+        sections(registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Premuim"}),
+        "acr-cache:registry.sku",
+        "is not one of `Basic`, `Standard`, `Premium` (did you mean `Premium`?)",
+    ),
+    (
+        sections(registry={"name": "acrcachetest01", "location": "westeurop"}),
+        "acr-cache:registry.location",
+        "did you mean 'westeurope'?",
+    ),
+    (
+        sections(
+            registry={
+                "name": "acrcachetest01",
+                "location": "westeurope",
+                "untaggedRetention": False,
+                "retentionDays": 3,
+            }
+        ),
+        "acr-cache:registry.retentionDays",
+        "`untaggedRetention: false` turns the retention policy off",
+    ),
+    (
+        sections(
+            registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"ci": "glpat-" + "x" * 20}}
+        ),
+        "acr-cache:registry.tags.ci",
+        "looks like a GitLab token",
+    ),
+    (
+        sections(
+            imports={"base/app:1.0": {"source": "https://bot:hunter2hunter2@registry.example.com/app:1.0"}}
+        ),
+        "acr-cache:imports.base/app:1.0.source",
+        "looks like a URL with credentials",
+    ),
+    (
+        sections(protection={"protect": True, "lock": True}),
+        "acr-cache:protection.lock",
+        "unknown key (did you mean `locks`?)",
+    ),
 ]
 
 

@@ -3,6 +3,7 @@ properties over every string and integer of a config that sets every key."""
 
 from __future__ import annotations
 
+import codecs
 import copy
 import importlib
 import json
@@ -15,11 +16,14 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import acr_cache
 import pytest
+from acr_cache.cli import main
 from acr_cache.config import NAMESPACE, ConfigError, StackConfig, parse_stack_config
 from acr_cache.redaction import CREDENTIAL_SHAPES, credential_kind, one_line, redact, shown
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
+
+from tests.conftest import ROOT
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VNET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub"
@@ -444,3 +448,161 @@ def test_every_credential_shape_is_caught_and_hidden() -> None:
         "https://kv-acr01.vault.azure.net/secrets/dockerhub-password",
     ):
         assert credential_kind(legitimate) is None, legitimate
+
+
+# --- stack files that are not what they seem, through the CLI ----------------------------------
+
+GOOD_SECTIONS = "config:\n  acr-cache:resourceGroup:\n    name: rg-acr\n  acr-cache:registry:\n    name: acrcache01\n    location: westeurope\n"
+
+
+def _alias_bomb() -> str:
+    lines = ["config:", "  acr-cache:bomb:", "    a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 10):
+        lines.append(f"    a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+# (file name, bytes, fragment of the one problem line)
+FILE_CORPUS: list[tuple[str, bytes, str]] = [
+    (
+        "Pulumi.bytes.yaml",
+        b"config:\n  acr-cache:registry:\n    name: \xff\xfe\x00\x81\n",
+        "is not UTF-8 text",
+    ),
+    ("Pulumi.latin1.yaml", "config:\n  acr-cache:x: café\n".encode("latin-1"), "byte 0xe9 is not UTF-8"),
+    ("Pulumi.utf32.yaml", codecs.BOM_UTF32_LE + GOOD_SECTIONS.encode("utf-32-le"), "UTF-32"),
+    (
+        "Pulumi.binary.yaml",
+        (GOOD_SECTIONS + "  acr-cache:blob: !!binary aGVsbG8=\n").encode(),
+        "tag `!!binary`",
+    ),
+    ("Pulumi.set.yaml", (GOOD_SECTIONS + "  acr-cache:s: !!set {a, b}\n").encode(), "tag `!!set`"),
+    ("Pulumi.local.yaml", (GOOD_SECTIONS + "  acr-cache:s: !Ref thing\n").encode(), "tag `!Ref`"),
+    (
+        "Pulumi.deep.yaml",
+        ("config:\n  acr-cache:x: " + "[" * 400 + "]" * 400 + "\n").encode(),
+        "nest more than 32",
+    ),
+    ("Pulumi.bomb.yaml", _alias_bomb().encode(), "expand the document to more than"),
+    (
+        "Pulumi.huge.yaml",
+        ("config:\n  acr-cache:registry:\n    name: " + "a" * 1_000_000 + "\n").encode(),
+        "a value of 1,000,000 characters",
+    ),
+    ("Pulumi.big.yaml", b"config:\n  acr-cache:x: " + b"a" * 5_000_000 + b"\n", "5,000,024 bytes"),
+    ("Pulumi.star.yaml", (GOOD_SECTIONS + "  acr-cache:x: *\n").encode(), "an unquoted `*` starts an alias"),
+    ("Pulumi.tabs.yaml", b"config:\n\tacr-cache:x: 1\n", "not tabs"),
+    ("Pulumi.colon.yaml", (GOOD_SECTIONS + "  acr-cache:x: a: b\n").encode(), "must be quoted"),
+    ("Pulumi.merge.yaml", (GOOD_SECTIONS + "  acr-cache:y:\n    <<: {a: 1}\n").encode(), "merge keys"),
+    ("Pulumi.nul.yaml", (GOOD_SECTIONS + "  acr-cache:x: a\x00b\n").encode(), "control characters"),
+    ("Pulumi.inf.yaml", (GOOD_SECTIONS + "  acr-cache:x:\n    n: .inf\n").encode(), "`inf` is not a number"),
+    ("Pulumi.secure.yaml", (GOOD_SECTIONS + "  acr-cache:t:\n    secure: ''\n").encode(), "not a ciphertext"),
+    (
+        "Pulumi.securelist.yaml",
+        (GOOD_SECTIONS + "  acr-cache:t:\n    secure: [1]\n").encode(),
+        "not a ciphertext",
+    ),
+    ("Pulumi.twocolons.yaml", (GOOD_SECTIONS + "  acr-cache:a:b: 1\n").encode(), "not a config key"),
+    (
+        "Pulumi.typo.yaml",
+        (GOOD_SECTIONS + "  acr-cahce:replicas:\n    northeurope: {}\n").encode(),
+        "did you mean `acr-cache:replicas`?",
+    ),
+    (
+        "Pulumi.case.yaml",
+        (GOOD_SECTIONS + "  ACR-Cache:network: {}\n").encode(),
+        "did you mean `acr-cache:network`?",
+    ),
+    (
+        "Pulumi.token.yaml",
+        (GOOD_SECTIONS + "    tags:\n      owner: ghp_" + "Z" * 36 + "\n").encode(),
+        "acr-cache:registry.tags.owner: looks like a GitHub token",
+    ),
+    (
+        "Pulumi.keyname.yaml",
+        (GOOD_SECTIONS + "  acr-cache:dckr_pat_" + "Q" * 27 + ": x\n").encode(),
+        "[hidden: a Docker Hub access token]: unknown config key",
+    ),
+    (
+        "Pulumi.newline.yaml",
+        (GOOD_SECTIONS.replace("name: acrcache01", 'name: "acrcache01\\n"')).encode(),
+        "'acrcache01\\n' contains a control character",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), FILE_CORPUS, ids=[c[0] for c in FILE_CORPUS])
+def test_stack_file_case_exits_2_with_one_line_per_problem(
+    name: str, content: bytes, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _project(tmp_path)
+    (tmp_path / name).write_bytes(content)
+    code = main(["plan", "--config", str(tmp_path / name)])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == "" and "Traceback" not in err
+    assert any(fragment in line for line in err.splitlines()), err
+    for line in err.splitlines():
+        # One problem, one line: every line is a problem, a problem of the list, or the summary.
+        assert line.startswith(("error: ", "  ", "nothing was planned")), line
+        assert len(line) < 2_000, line[:200]
+    for secret in ("ghp_" + "Z" * 36, "dckr_pat_" + "Q" * 27, "a" * 1_000):
+        assert secret not in err
+
+
+def test_a_utf16_stack_file_is_read_as_the_cli_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _project(tmp_path)
+    text = GOOD_SECTIONS + "    tags:\n      created: 2024-06-01\n"
+    (tmp_path / "Pulumi.u16.yaml").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    (tmp_path / "Pulumi.bom8.yaml").write_bytes(codecs.BOM_UTF8 + text.encode())
+    for name in ("Pulumi.u16.yaml", "Pulumi.bom8.yaml"):
+        assert main(["plan", "--config", str(tmp_path / name), "--format", "json"]) == 0
+        out, _ = capsys.readouterr()
+        registry = next(
+            r for r in json.loads(out)["resources"] if r["type"] == "azure-native:containerregistry:Registry"
+        )
+        # A timestamp stays the text written, as yaml.v3 gives it to the CLI.
+        assert registry["inputs"]["tags"] == {"created": "2024-06-01"}
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["plan", ""], "a stack name may not be empty"),
+        (["plan", "a::b"], "':' is not allowed"),
+        (["plan", "org/dev"], "the part after the last `/`"),
+        (["plan", "x" * 101], "cannot exceed 100 characters"),
+        (["plan", "--config", "Pulumi..yaml"], "a stack name may not be empty"),
+        (["plan", "--config", "."], "is a directory"),
+    ],
+)
+def test_stack_names_are_checked_as_pulumi_does(
+    args: list[str], fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _project(tmp_path)
+    (tmp_path / "Pulumi..yaml").write_text(GOOD_SECTIONS)
+    code = main(
+        [*args, "--cwd", str(tmp_path)] if "--config" not in args else args[:2] + [str(tmp_path / args[2])]
+    )
+    _, err = capsys.readouterr()
+    assert code == 2 and fragment in err and len(err.splitlines()) == 1, err
+
+
+def test_the_legacy_config_form_of_a_key_is_read_as_the_cli_reads_it(tmp_path: Path) -> None:
+    from acr_cache.plan.stackfile import load_stack_files
+
+    _project(tmp_path)
+    (tmp_path / "Pulumi.legacy.yaml").write_text(
+        "config:\n  acr-cache:config:registry:\n    name: acrcache01\n    location: westeurope\n"
+    )
+    files = load_stack_files("legacy", None, tmp_path)
+    assert json.loads(files.config["acr-cache:registry"])["name"] == "acrcache01"
+
+
+def _project(directory: Path) -> None:
+    (directory / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (directory / "stacks").mkdir(exist_ok=True)
+    (directory / "stacks" / "__main__.py").write_text((ROOT / "stacks" / "__main__.py").read_text())
+    (directory / "__main__.py").write_text((ROOT / "__main__.py").read_text())

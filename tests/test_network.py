@@ -312,6 +312,28 @@ def test_subnet_with_room_passes_the_capacity_check() -> None:
 
 BASIC = premium(sku="Basic")
 REFUSED = [
+    (
+        sections(privateAccess=endpoints(hub={**HUB, "networkInterfaceName": "-nic"})),
+        "acr-cache:privateAccess.endpoints.hub.networkInterfaceName",
+        "is not a valid network interface name",
+    ),
+    (
+        sections(
+            privateAccess={
+                **endpoints(hub=HUB),
+                "dnsZone": {
+                    "vnetLinks": {
+                        "hub": {
+                            "vnetId": subnet("rg-hub", "vnet-hub").rsplit("/subnets/")[0],
+                            "autoRegister": True,
+                        }
+                    }
+                },
+            }
+        ),
+        "acr-cache:privateAccess.dnsZone.vnetLinks.hub.autoRegister",
+        "allowed keys here are `vnetId`, `registrationEnabled`",
+    ),
     (sections(replicas={"westeurope": {}}), "acr-cache:replicas.westeurope", "home region"),
     (sections(replicas={"North Europe": {}}), "acr-cache:replicas.North Europe", "not an Azure region name"),
     (

@@ -218,6 +218,7 @@ _COLLECTION_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    text = ""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise StackFileError(
@@ -232,7 +233,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise StackFileError(f"{path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
     except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: {_yaml_problem(exc)}") from None
+        raise StackFileError(f"{path}: {_yaml_problem(exc, text)}") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -332,9 +333,15 @@ _YAML_HINTS = (
 )
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f"line {mark.line + 1}: " if mark is not None else ""
+    if mark is not None and "cannot start any token" in str(getattr(exc, "problem", "")):
+        # libyaml leaves the character out of its reason; the hints need it.
+        lines = text.splitlines()
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        found = line[mark.column] if mark.column < len(line) else ""
+        exc.problem = f"found character {found!r} that cannot start any token"
     if isinstance(exc, yaml.reader.ReaderError):
         reason = f"{exc.reason}, character {exc.character!r}"
         where = ""
