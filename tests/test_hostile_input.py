@@ -584,7 +584,7 @@ def test_stack_names_are_checked_as_pulumi_does(
     _project(tmp_path)
     (tmp_path / "Pulumi..yaml").write_text(GOOD_SECTIONS)
     code = main(
-        [*args, "--cwd", str(tmp_path)] if "--config" not in args else args[:2] + [str(tmp_path / args[2])]
+        [*args, "--cwd", str(tmp_path)] if "--config" not in args else [*args[:2], str(tmp_path / args[2])]
     )
     _, err = capsys.readouterr()
     assert code == 2 and fragment in err and len(err.splitlines()) == 1, err

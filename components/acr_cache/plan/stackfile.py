@@ -341,7 +341,7 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
         lines = text.splitlines()
         line = lines[mark.line] if mark.line < len(lines) else ""
         found = line[mark.column] if mark.column < len(line) else ""
-        exc.problem = f"found character {found!r} that cannot start any token"
+        setattr(exc, "problem", f"found character {found!r} that cannot start any token")  # noqa: B010
     if isinstance(exc, yaml.reader.ReaderError):
         reason = f"{exc.reason}, character {exc.character!r}"
         where = ""
