@@ -606,3 +606,19 @@ def _project(directory: Path) -> None:
     (directory / "stacks").mkdir(exist_ok=True)
     (directory / "stacks" / "__main__.py").write_text((ROOT / "stacks" / "__main__.py").read_text())
     (directory / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+
+
+@pytest.mark.parametrize("namespace", ["acr-cahce", "acrcache", "acr_cache", "ACR-Cache", "arc-cache", "acr-caches"])
+def test_a_namespace_close_to_the_projects_is_refused_with_the_key_meant(namespace: str) -> None:
+    values = {**values_of(FULL), f"{namespace}:replicas": '{"northeurope": {}}'}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values, list(SECRETS))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{namespace}:replicas: the namespace `{namespace}:` is not this project's: did you mean "
+        "`acr-cache:replicas`? (keys of other namespaces are passed over, so this one would be ignored)"
+    ]
+
+
+def test_keys_of_other_namespaces_stay_allowed() -> None:
+    others = ["azure-native", "azure", "azuread", "pulumi", "aws", "gcp", "kubernetes", "docker", "random"]
+    parse_stack_config(values_of(FULL), list(SECRETS), other_keys=[f"{ns}:location" for ns in others])
