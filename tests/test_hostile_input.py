@@ -481,7 +481,7 @@ FILE_CORPUS: list[tuple[str, bytes, str]] = [
     (
         "Pulumi.deep.yaml",
         ("config:\n  acr-cache:x: " + "[" * 400 + "]" * 400 + "\n").encode(),
-        "nest more than 32",
+        "nest more than 34",
     ),
     ("Pulumi.bomb.yaml", _alias_bomb().encode(), "expand the document to more than"),
     (
@@ -608,7 +608,9 @@ def _project(directory: Path) -> None:
     (directory / "__main__.py").write_text((ROOT / "__main__.py").read_text())
 
 
-@pytest.mark.parametrize("namespace", ["acr-cahce", "acrcache", "acr_cache", "ACR-Cache", "arc-cache", "acr-caches"])
+@pytest.mark.parametrize(
+    "namespace", ["acr-cahce", "acrcache", "acr_cache", "ACR-Cache", "arc-cache", "acr-caches"]
+)
 def test_a_namespace_close_to_the_projects_is_refused_with_the_key_meant(namespace: str) -> None:
     values = {**values_of(FULL), f"{namespace}:replicas": '{"northeurope": {}}'}
     with pytest.raises(ConfigError) as caught:
@@ -622,3 +624,81 @@ def test_a_namespace_close_to_the_projects_is_refused_with_the_key_meant(namespa
 def test_keys_of_other_namespaces_stay_allowed() -> None:
     others = ["azure-native", "azure", "azuread", "pulumi", "aws", "gcp", "kubernetes", "docker", "random"]
     parse_stack_config(values_of(FULL), list(SECRETS), other_keys=[f"{ns}:location" for ns in others])
+
+
+@pytest.mark.parametrize("depth", [40, 5_000])
+def test_deep_nesting_handed_over_by_the_engine_is_one_problem(depth: int) -> None:
+    """Under `pulumi up` the CLI's reader builds the values and hands them over as JSON text."""
+    values = {**values_of(FULL), f"{NAMESPACE}:network": "[" * depth + "]" * depth}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values, list(SECRETS))
+    assert [p.key for p in caught.value.problems] == [f"{NAMESPACE}:network"]
+    assert "nest more than 32 levels" in caught.value.problems[0].message
+
+
+def resolves(path: str, annotation: Any = StackConfig) -> bool:
+    """Whether a key path below the namespace (`registry.tags.env`, `cacheRules[0].source`) names
+    a key the config has (a map key may be anything, dots included)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return resolves(path, args[0])
+    if origin in (Union, UnionType):
+        return any(resolves(path, a) for a in args if a is not type(None))
+    if path == "":
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, info in annotation.model_fields.items():
+            alias = info.alias or name
+            rest = path.removeprefix(".") if annotation is not StackConfig else path
+            if rest == alias or rest.startswith((f"{alias}.", f"{alias}[")):
+                if resolves(rest[len(alias) :], info.annotation):
+                    return True
+        return False
+    if origin is dict and path.startswith("."):
+        # Try every split: the key ends before one of the later dots (or at the end).
+        cuts = [i for i in range(2, len(path) + 1) if i == len(path) or path[i] in ".["]
+        return any(resolves(path[cut:], args[1]) for cut in cuts)
+    if origin is list:
+        match = re.match(r"\[\d+\]", path)
+        return match is not None and resolves(path[match.end() :], args[0])
+    return False
+
+
+def test_every_key_a_refusal_names_exists() -> None:
+    """A problem's key path, and every `acr-cache:` key its message tells the user to set, name
+    keys the config has (a mirror problem once named `dockerMirror.target`)."""
+    from tests.test_hardening import CORPUS
+
+    secrets = {f"{NAMESPACE}:dockerHubUsername": "octocat", f"{NAMESPACE}:dockerHubToken": "t0ken-value"}
+    checked = 0
+    for document, _, _ in CORPUS:
+        values = {**{f"{NAMESPACE}:{k}": json.dumps(v) for k, v in document.items()}, **secrets}
+        with pytest.raises(ConfigError) as caught:
+            parse_stack_config(values, list(secrets))
+        for problem in caught.value.problems:
+            # An unknown key is named as written: that it does not exist is the problem.
+            named = [] if problem.message.startswith("unknown key") else [problem.key]
+            named += re.findall(r"`(acr-cache:[A-Za-z.\[\]0-9-]+)", problem.message)
+            for key in named:
+                path = key.removeprefix(f"{NAMESPACE}:")
+                if key.startswith(f"{NAMESPACE}:") and path.split(".")[0].split("[")[0] in {
+                    info.alias or name for name, info in StackConfig.model_fields.items()
+                }:
+                    assert resolves(path), (key, str(problem))
+                    checked += 1
+    assert checked > 120
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "dockerMirror.target",
+        "registry.colour",
+        "cacheRules[0].colour",
+        "privateAccess.dnsZone.mode.x",
+        "registry.name.x",
+        "network.ipRules.x",
+    ],
+)
+def test_the_key_resolver_refuses_keys_that_do_not_exist(path: str) -> None:
+    assert not resolves(path)

@@ -605,8 +605,24 @@ def parse_stack_config(
             )
             refused.add(name)
             continue
-        document[name] = _decode(values[key])
-        problems.extend(_credential_problems(document[name], key))
+        try:
+            section = _decode(values[key])
+        except RecursionError:
+            section = None
+        if section is None or _depth(section) > MAX_DEPTH:
+            # Under the engine the CLI hands over whatever its YAML reader built; deep nesting
+            # would exhaust Python's recursion in every later step.
+            problems.append(
+                ConfigProblem(
+                    key,
+                    f"lists and maps nest more than {MAX_DEPTH} levels deep; no setting goes deeper "
+                    "than 6: check the indentation",
+                )
+            )
+            refused.add(name)
+            continue
+        document[name] = section
+        problems.extend(_credential_problems(section, key))
 
     # Plain keys outside the sections are typos, unless a credential set reads them (a username).
     named = _config_keys_named_in(document)
@@ -752,6 +768,25 @@ def load_stack_config() -> StackConfig:
         current.update(dict.fromkeys(missing, OFFLINE_PLACEHOLDER))
         runtime_config.set_all_config(current, current_secret + missing)
     return config
+
+
+MAX_DEPTH = 32
+"""The deepest nesting of lists and maps a section may have (the deepest key path has 6 levels)."""
+
+
+def _depth(value: Any) -> int:
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        if isinstance(node, dict):
+            stack.extend((item, depth + 1) for item in node.values())
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
+    return deepest
 
 
 def _decode(raw: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from acr_cache.config import MAX_DEPTH
 from acr_cache.config import OFFLINE_PLACEHOLDER as PLACEHOLDER_SECRET
 from acr_cache.redaction import shown
 
@@ -204,8 +205,8 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 """A stack file larger than this is refused unread (a 1,000-rule stack is about 100 KB)."""
 MAX_VALUE_CHARS = 64 * 1024
 """The longest single value; a secret's ciphertext is a few KB at most."""
-MAX_DEPTH = 32
-"""The deepest nesting of lists and maps; the config's deepest path has 6 levels."""
+MAX_FILE_DEPTH = MAX_DEPTH + 2
+"""The deepest nesting in the file: a section's limit, plus the document and its `config`."""
 MAX_NODES = 200_000
 """Values in the document once aliases are expanded: bounds the time and memory of any file."""
 
@@ -270,9 +271,9 @@ def _check_events(text: str) -> None:
             _check_tag(event)
         if isinstance(event, _COLLECTION_START):
             open_sizes.append([event.anchor, 1])
-            if len(open_sizes) > MAX_DEPTH:
+            if len(open_sizes) > MAX_FILE_DEPTH:
                 raise StackFileError(
-                    f"line {_line(event)}: lists and maps nest more than {MAX_DEPTH} levels "
+                    f"line {_line(event)}: lists and maps nest more than {MAX_FILE_DEPTH} levels "
                     "deep; no acr-cache setting goes deeper than 6: check the indentation"
                 )
             continue
