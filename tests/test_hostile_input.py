@@ -650,9 +650,9 @@ def resolves(path: str, annotation: Any = StackConfig) -> bool:
         for name, info in annotation.model_fields.items():
             alias = info.alias or name
             rest = path.removeprefix(".") if annotation is not StackConfig else path
-            if rest == alias or rest.startswith((f"{alias}.", f"{alias}[")):
-                if resolves(rest[len(alias) :], info.annotation):
-                    return True
+            named_here = rest == alias or rest.startswith((f"{alias}.", f"{alias}["))
+            if named_here and resolves(rest[len(alias) :], info.annotation):
+                return True
         return False
     if origin is dict and path.startswith("."):
         # Try every split: the key ends before one of the later dots (or at the end).
