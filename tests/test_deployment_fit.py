@@ -3,13 +3,17 @@ adopting existing networks, vaults and credential sets needs, asserted on the wi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from acr_cache.cli import main
 from acr_cache.policy import CONTROLS, MANDATORY, evaluate, from_planned
 
 from tests.conftest import by_type, one, run_stack, sections
 from tests.test_artifact_cache import DOCKERHUB, SECRETS, cache
+from tests.test_hostile_input import write_project
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VNET = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
@@ -145,3 +149,26 @@ def test_outputs_with_nothing_in_them_are_not_exported() -> None:
     assert "pullReferences" in anonymous_only and "credentialSetIds" not in anonymous_only
     with_sets = run_stack(cache(), secrets=SECRETS).outputs
     assert set(with_sets["credentialSetIds"]) == {"dockerhub"} and DOCKERHUB["loginServer"] == "docker.io"
+
+
+@pytest.mark.parametrize(("export", "code"), [(None, 0), (True, 3)])
+def test_through_the_cli_defaults_pass_and_a_violation_names_its_fix(
+    export: bool | None, code: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry: dict[str, Any] = {"name": "acrcachetest01", "location": "westeurope"}
+    if export is not None:
+        registry["exportEnabled"] = export
+    document = sections(registry=registry, privateAccess=private())
+    write_project(tmp_path)
+    config = {f"acr-cache:{key}": value for key, value in document.items()}
+    (tmp_path / "Pulumi.pe.yaml").write_text(yaml.safe_dump({"config": config}))
+    assert main(["plan", "pe", "--cwd", str(tmp_path)]) == code
+    _, err = capsys.readouterr()
+    policy_lines = [line for line in err.splitlines() if line.startswith("policy: [mandatory]")]
+    if code == 0:
+        assert policy_lines == []
+    else:
+        assert len(policy_lines) == 1
+        assert "acr-exports-disabled" in policy_lines[0]
+        assert "fix: `acr-cache:registry.exportEnabled: false`" in policy_lines[0]
+        assert "--policy-config" in policy_lines[0]

@@ -535,7 +535,7 @@ FILE_CORPUS: list[tuple[str, bytes, str]] = [
 def test_stack_file_case_exits_2_with_one_line_per_problem(
     name: str, content: bytes, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     (tmp_path / name).write_bytes(content)
     code = main(["plan", "--config", str(tmp_path / name)])
     out, err = capsys.readouterr()
@@ -553,7 +553,7 @@ def test_stack_file_case_exits_2_with_one_line_per_problem(
 def test_a_utf16_stack_file_is_read_as_the_cli_reads_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     text = GOOD_SECTIONS + "    tags:\n      created: 2024-06-01\n"
     (tmp_path / "Pulumi.u16.yaml").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
     (tmp_path / "Pulumi.bom8.yaml").write_bytes(codecs.BOM_UTF8 + text.encode())
@@ -581,7 +581,7 @@ def test_a_utf16_stack_file_is_read_as_the_cli_reads_it(
 def test_stack_names_are_checked_as_pulumi_does(
     args: list[str], fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     (tmp_path / "Pulumi..yaml").write_text(GOOD_SECTIONS)
     code = main(
         [*args, "--cwd", str(tmp_path)] if "--config" not in args else [*args[:2], str(tmp_path / args[2])]
@@ -593,7 +593,7 @@ def test_stack_names_are_checked_as_pulumi_does(
 def test_the_legacy_config_form_of_a_key_is_read_as_the_cli_reads_it(tmp_path: Path) -> None:
     from acr_cache.plan.stackfile import load_stack_files
 
-    _project(tmp_path)
+    write_project(tmp_path)
     (tmp_path / "Pulumi.legacy.yaml").write_text(
         "config:\n  acr-cache:config:registry:\n    name: acrcache01\n    location: westeurope\n"
     )
@@ -601,7 +601,7 @@ def test_the_legacy_config_form_of_a_key_is_read_as_the_cli_reads_it(tmp_path: P
     assert json.loads(files.config["acr-cache:registry"])["name"] == "acrcache01"
 
 
-def _project(directory: Path) -> None:
+def write_project(directory: Path) -> None:
     (directory / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (directory / "stacks").mkdir(exist_ok=True)
     (directory / "stacks" / "__main__.py").write_text((ROOT / "stacks" / "__main__.py").read_text())
