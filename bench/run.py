@@ -177,6 +177,8 @@ def main() -> int:
         (work / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
         (work / "stacks").mkdir()
         (work / "stacks" / "__main__.py").write_text((ROOT / "stacks" / "__main__.py").read_text())
+        # Pulumi.yaml has no `main`: the project's own `__main__.py` runs `stacks/__main__.py`.
+        (work / "__main__.py").write_text((ROOT / "__main__.py").read_text())
         (work / "floor.py").write_text(_FLOOR.replace("PROGRAM", repr(_FLOOR_PROGRAM)))
         startup = statistics.median(
             measure([python, "-c", "import acr_cache.program, pulumi_azure_native.containerregistry"], work)[
