@@ -702,3 +702,13 @@ def test_every_key_a_refusal_names_exists() -> None:
 )
 def test_the_key_resolver_refuses_keys_that_do_not_exist(path: str) -> None:
     assert not resolves(path)
+
+
+@pytest.mark.parametrize(
+    ("project", "stack"), [("acr-cache", ""), ("acr-cache", "a::b"), ("my project", "dev")]
+)
+def test_the_plan_api_refuses_names_the_engine_would(project: str, stack: str) -> None:
+    from acr_cache.plan import plan_program
+
+    with pytest.raises(ValueError, match="may only contain|may not be empty"):
+        plan_program(lambda: None, project=project, stack=stack, config={})

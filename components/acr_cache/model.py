@@ -51,8 +51,10 @@ class ConfigModel(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None or isinstance(value, bool | int | float) or (
-            type(value) is str and not _CONTROL.search(value)
+        if (
+            value is None
+            or isinstance(value, bool | int | float)
+            or (type(value) is str and not _CONTROL.search(value))
         ):
             return value  # the common case, without the walk
         field = cls.model_fields.get(info.field_name or "")

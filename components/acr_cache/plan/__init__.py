@@ -14,6 +14,7 @@ from acr_cache.plan.runner import PlannedResource, ProgramFailed, ProgramRun, ru
 from acr_cache.plan.schema import check_resource
 from acr_cache.plan.stackfile import StackFiles
 from acr_cache.plan.values import render
+from acr_cache.redaction import shown
 
 __all__ = [
     "Plan",
@@ -83,6 +84,12 @@ def plan_program(
     A program that fails after registering inputs of the wrong shape (the SDK then chokes on the
     echoed outputs) still yields a plan: its schema problems are the explanation.
     """
+    from acr_cache.plan.stackfile import project_name_problem, stack_name_problem
+
+    # Names the engine would refuse give URNs it could not parse (`urn:pulumi:a::b::...`).
+    problem = stack_name_problem(stack) or project_name_problem(project)
+    if problem:
+        raise ValueError(f"stack {shown(stack)!r} of project {shown(project)!r}: {problem}")
     try:
         run = run_program(program, project=project, stack=stack, config=config, secret_keys=secret_keys)
     except ProgramFailed as failed:
