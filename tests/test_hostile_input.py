@@ -710,5 +710,5 @@ def test_the_key_resolver_refuses_keys_that_do_not_exist(path: str) -> None:
 def test_the_plan_api_refuses_names_the_engine_would(project: str, stack: str) -> None:
     from acr_cache.plan import plan_program
 
-    with pytest.raises(ValueError, match="may only contain|may not be empty"):
+    with pytest.raises(ValueError, match=r"may only contain|may not be empty"):
         plan_program(lambda: None, project=project, stack=stack, config={})
