@@ -221,9 +221,10 @@ _COLLECTION_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 def _read_yaml(path: Path) -> dict[str, Any]:
     text = ""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
             raise StackFileError(
-                f"the file is {path.stat().st_size:,} bytes, more than a stack file can sensibly "
+                f"the file is {size:,} bytes, more than a stack file can sensibly "
                 f"hold ({MAX_FILE_BYTES:,}): check that it is the right file"
             )
         text = _text(path.read_bytes())
@@ -298,8 +299,8 @@ def _check_events(text: str) -> None:
             size = open_sizes[-1][1]
         if size > MAX_NODES:
             raise StackFileError(
-                f"line {_line(event)}: aliases (`*name`) expand the document to more than "
-                f"{MAX_NODES:,} values: write the values out, or refer to fewer anchors"
+                f"line {_line(event)}: the document grows past {MAX_NODES:,} values (aliases `*name` "
+                "expanded), which no stack config needs: refer to fewer anchors, or check the file"
             )
 
 
