@@ -368,11 +368,28 @@ def test_a_mandatory_violation_fails_the_plan_with_exit_3(
     assert "policy: [mandatory] acr-network-restricted" in err and "1 mandatory policy violation" in err
 
 
-def test_bad_policy_config_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b'{"acr-admin-user-disabled": "loud"}', "is not one of"),
+        (b'{"acr-export-disabled": "advisory"}', "no such policy (did you mean `acr-exports-disabled`?)"),
+        (b'{"acr-admin-user-disabled": "advisory",', "line 1: not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests too deep"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (None, "is a directory"),
+    ],
+)
+def test_bad_policy_config_file_exits_2(
+    content: bytes | None, fragment: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"acr-admin-user-disabled": "loud"}')
+    if content is None:
+        bad.mkdir()
+    else:
+        bad.write_bytes(content)
     code, err = _plan_violations("dev", capsys, "--policy-config", str(bad))
-    assert code == 2 and "is not one of" in err and "Traceback" not in err
+    assert code == 2 and fragment in err and "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
 
 
 def insecure_program() -> None:

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acr_cache.model import did_you_mean
 from acr_cache.plan.runner import PlannedResource
 from acr_cache.policy.controls import CONTROLS, DISABLED, LEVELS, MANDATORY, Control, NotKnown, Res
 from acr_cache.redaction import shown
+
+_MAX_POLICY_BYTES = 1024 * 1024
 
 __all__ = [
     "CONTROLS",
@@ -87,11 +90,14 @@ class PolicyConfig:
                 levels["all"] = entry
                 continue
             if name not in names:
-                raise PolicyConfigError(f"{name}: no such policy; the policies are {', '.join(names)}")
+                raise PolicyConfigError(
+                    f"{shown(name)}: no such policy{did_you_mean(str(name), names)}; the policies are "
+                    f"{', '.join(names)}"
+                )
             if isinstance(entry, str):
                 entry = {"enforcementLevel": entry}
             if not isinstance(entry, dict):
-                raise PolicyConfigError(f"{name}: expected a level or an object")
+                raise PolicyConfigError(f"{name}: expected a level ({', '.join(LEVELS)}) or an object")
             for key, value in entry.items():
                 if key == "enforcementLevel":
                     if value not in LEVELS:
@@ -106,15 +112,27 @@ class PolicyConfig:
                     options.setdefault(name, {})[key] = value
                 else:
                     allowed = ", ".join(["enforcementLevel", *names[name].options])
-                    raise PolicyConfigError(f"{name}.{key}: unknown property; allowed: {allowed}")
+                    raise PolicyConfigError(f"{name}.{shown(key)}: unknown property; allowed: {allowed}")
         return cls(levels, options)
 
     @classmethod
     def load(cls, path: Path) -> PolicyConfig:
+        if path.is_dir():
+            raise PolicyConfigError(f"{path} is a directory: give the policy config file (JSON)")
         try:
+            if path.stat().st_size > _MAX_POLICY_BYTES:
+                raise PolicyConfigError(f"{path}: {path.stat().st_size:,} bytes is not a policy config")
             document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise PolicyConfigError(f"{path}: cannot read it as JSON ({type(exc).__name__})") from None
+        except OSError as exc:
+            raise PolicyConfigError(
+                f"{path}: cannot read it ({exc.strerror or type(exc).__name__})"
+            ) from None
+        except UnicodeDecodeError:
+            raise PolicyConfigError(f"{path}: not UTF-8 text: save it as UTF-8 JSON") from None
+        except json.JSONDecodeError as exc:
+            raise PolicyConfigError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise PolicyConfigError(f"{path}: nests too deep for a policy config") from None
         return cls.parse(document)
 
 
