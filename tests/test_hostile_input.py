@@ -712,3 +712,24 @@ def test_the_plan_api_refuses_names_the_engine_would(project: str, stack: str) -
 
     with pytest.raises(ValueError, match=r"may only contain|may not be empty"):
         plan_program(lambda: None, project=project, stack=stack, config={})
+
+
+def test_the_plan_hides_a_credential_in_any_input_and_keeps_each_value_on_one_line() -> None:
+    """Defence in depth: a program that puts a token into a plain input (not from our config, which
+    refuses it) still never has the plan repeat it."""
+    from acr_cache.plan import plan_program
+    from acr_cache.plan.table import render_table
+    from pulumi_azure_native import resources
+
+    token = "ghp_" + "T" * 36
+
+    def program() -> None:
+        resources.ResourceGroup(
+            "rg", resource_group_name="rg", location="westeurope", tags={"owner": token, "note": "a\nb"}
+        )
+
+    plan = plan_program(program, project="p", stack="s", config={})
+    shown_json = json.dumps(plan.to_json())
+    table = render_table(plan)
+    assert token not in shown_json and token not in table
+    assert "[hidden: a GitHub token]" in shown_json and "tags.note: a\\nb" in table
