@@ -435,7 +435,11 @@ REFUSED: list[tuple[Any, str, str]] = [
     (
         {
             "r-both": wildcard(
-                "docker.io/library/nginx", "library/nginx", credentialSet="dockerhub", credentialSetId="/x"
+                "docker.io/library/nginx",
+                "library/nginx",
+                credentialSet="dockerhub",
+                credentialSetId=f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry"
+                "/registries/platformacr01/credentialSets/dockerhub",
             )
         },
         "acr-cache:cacheRules.r-both.credentialSetId",
@@ -488,7 +492,7 @@ OTHER_REFUSED: list[tuple[dict[str, Any], str, str]] = [
     (
         cache(keyVault={"existingId": "/subscriptions/x/vaults/y"}),
         "acr-cache:keyVault.existingId",
-        "not an ARM Key Vault id",
+        "is not the ARM id of a Key Vault",
     ),
     (
         cache(keyVault={"existingId": VAULT_ID, "location": "westeurope"}),

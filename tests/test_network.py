@@ -410,7 +410,7 @@ REFUSED = [
     (
         sections(privateAccess=endpoints(hub={"subnetId": "/subscriptions/x/subnets/y"})),
         "acr-cache:privateAccess.endpoints.hub.subnetId",
-        "is not an ARM subnet id",
+        "is not the ARM id of a subnet",
     ),
     (
         sections(privateAccess=endpoints(hub={**HUB, "colour": "red"})),
@@ -480,7 +480,7 @@ REFUSED = [
             privateAccess={**endpoints(hub=HUB), "dnsZone": {"vnetLinks": {"hub": "/subscriptions/nope"}}}
         ),
         "acr-cache:privateAccess.dnsZone.vnetLinks.hub",
-        "not an ARM virtual network id",
+        "is not the ARM id of a virtual network",
     ),
     (
         sections(

@@ -13,19 +13,20 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Annotated
 
 import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from acr_cache.access import role_definition_id
-from acr_cache.key_vault import SECRET_NAME, CredentialVault, KeyVaultConfig
+from acr_cache.arm import CACHE_RULE_NAME, CREDENTIAL_SET, CREDENTIAL_SET_NAME, SECRET_NAME, id_check
+from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import FREE_TEXT, ConfigModel, field_error
 from acr_cache.redaction import shown
 from acr_cache.upstreams import (
     DOCKER_HUB,
     MAX_CACHE_RULES,
-    RULE_NAME,
     Auth,
     check_login_server,
     check_target,
@@ -38,11 +39,12 @@ from acr_cache.upstreams import (
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 """Built-in role: read secret contents (`secrets/getSecret/action`), the least a credential set needs."""
 _CONFIG_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,99}")
-_CREDENTIAL_SET_ID = re.compile(
-    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.ContainerRegistry"
-    r"/registries/[a-zA-Z0-9]{5,50}/credentialSets/[a-zA-Z0-9-]{5,50}",
-    re.IGNORECASE,
-)
+RuleName = Annotated[str, AfterValidator(CACHE_RULE_NAME.check)]
+"""A cache rule's name (ARM CacheRuleNameParameter)."""
+CredentialSetName = Annotated[str, AfterValidator(CREDENTIAL_SET_NAME.check)]
+"""A credential set's name (ARM CredentialSetNameParameter)."""
+CredentialSetId = Annotated[str, AfterValidator(id_check(CREDENTIAL_SET))]
+"""The ARM id of a credential set."""
 # Deterministic role assignment names: the same set and secret always give the same GUID, so a
 # re-run never adds a second assignment.
 _ASSIGNMENT_NAMESPACE = uuid.UUID("0b8f3c8e-4a3e-4d53-9a55-7c1c3b0b6f21")
@@ -57,7 +59,7 @@ class SecretSource(ConfigModel):
         "`pulumi config set --secret <key> <value>`; the stack writes it into the vault as "
         "`secretName`. A password must be a secret key; a username may be plain.",
     )
-    secret_name: str | None = Field(
+    secret_name: Annotated[str, AfterValidator(SECRET_NAME.check)] | None = Field(
         default=None,
         description="Name of the Key Vault secret (1-127 letters, digits, hyphens). With `configKey`, "
         "the secret the stack writes (default `<set>-username` / `<set>-password`); without, an "
@@ -77,11 +79,6 @@ class SecretSource(ConfigModel):
                 "configKey",
                 f"'{shown(self.config_key)}' is not a config key name: give the key without the `acr-cache:` "
                 "namespace, e.g. `dockerHubToken`",
-            )
-        if self.secret_name is not None and not SECRET_NAME.fullmatch(self.secret_name):
-            raise field_error(
-                "secretName",
-                f"'{shown(self.secret_name)}' is not a valid Key Vault secret name: 1-127 letters, digits, hyphens",
             )
         return self
 
@@ -119,7 +116,7 @@ class CacheRuleConfig(ConfigModel):
         "(or `*`) when the source is one. Wildcard targets may not be equal or nested. Default: the "
         "source as written (`docker.io/library/nginx`), as the Azure Verified Modules do.",
     )
-    name: str | None = Field(
+    name: RuleName | None = Field(
         default=None,
         description="Rule name (5-50 of `[a-zA-Z0-9-]`). In the map form it is the key; in the list "
         "form it defaults to one derived from the target (hashed when too long).",
@@ -127,12 +124,12 @@ class CacheRuleConfig(ConfigModel):
     credential_set: str | None = Field(
         default=None, description="Key of a credential set in `credentialSets` that authenticates this rule."
     )
-    credential_set_id: str | None = Field(
+    credential_set_id: CredentialSetId | None = Field(
         default=None,
         description="ARM id of a credential set that exists outside this stack (another team's "
         "registry config), instead of `credentialSet`.",
     )
-    registry_credential_set: str | None = Field(
+    registry_credential_set: CredentialSetName | None = Field(
         default=None,
         description="Name of a credential set that already exists on the same registry (the "
         "platform's `dockerhub`, say), instead of `credentialSet`: a team adding rules to a shared "
@@ -172,18 +169,6 @@ class CacheRuleConfig(ConfigModel):
                 "credentialSetId",
                 "give one of `credentialSet`, `credentialSetId` and `registryCredentialSet`, not several",
             )
-        if self.registry_credential_set and not RULE_NAME.fullmatch(self.registry_credential_set):
-            raise field_error(
-                "registryCredentialSet",
-                f"'{shown(self.registry_credential_set)}' is not a credential set name: 5-50 letters, digits and hyphens",
-            )
-        if self.credential_set_id and not _CREDENTIAL_SET_ID.fullmatch(self.credential_set_id):
-            raise field_error(
-                "credentialSetId",
-                f"'{shown(self.credential_set_id)}' is not an ARM credential set id: expected /subscriptions/<guid>/"
-                "resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<registry>/"
-                "credentialSets/<name>",
-            )
         uses_set = bool(self.credential_set or self.credential_set_id or self.registry_credential_set)
         upstream = source.upstream
         if upstream.auth is Auth.REQUIRED and not uses_set:
@@ -197,10 +182,6 @@ class CacheRuleConfig(ConfigModel):
             raise field_error(
                 "credentialSet",
                 f"{upstream.title} only serves anonymous pulls: remove `credentialSet`",
-            )
-        if self.name is not None and not RULE_NAME.fullmatch(self.name):
-            raise field_error(
-                "name", f"'{shown(self.name)}' is not a valid rule name: 5-50 letters, digits and hyphens"
             )
         return self
 
@@ -234,17 +215,17 @@ class DockerMirrorConfig(ConfigModel):
         description="Key of the Docker Hub credential set in `credentialSets` that the mirror rule "
         "uses. When enabled, this, `credentialSetId` or `registryCredentialSet` is required.",
     )
-    credential_set_id: str | None = Field(
+    credential_set_id: CredentialSetId | None = Field(
         default=None,
         description="ARM id of a Docker Hub credential set that exists outside this stack, instead "
         "of `credentialSet`.",
     )
-    registry_credential_set: str | None = Field(
+    registry_credential_set: CredentialSetName | None = Field(
         default=None,
         description="Name of a Docker Hub credential set that already exists on the registry, "
         "instead of `credentialSet`.",
     )
-    rule_name: str = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
+    rule_name: RuleName = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
 
     @model_validator(mode="after")
     def _explicit(self) -> DockerMirrorConfig:
@@ -269,11 +250,6 @@ class DockerMirrorConfig(ConfigModel):
                 field = error.get("ctx", {}).get("field", "credentialSet")
                 field = {"name": "ruleName"}.get(field, field)
                 raise field_error(field, str(error.get("ctx", {}).get("message", error["msg"]))) from None
-        if not RULE_NAME.fullmatch(self.rule_name):
-            raise field_error(
-                "ruleName",
-                f"'{shown(self.rule_name)}' is not a valid rule name: 5-50 letters, digits and hyphens",
-            )
         return self
 
     def rule(self) -> CacheRuleConfig:

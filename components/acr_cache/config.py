@@ -15,11 +15,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-import pulumi
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
@@ -34,7 +32,15 @@ from acr_cache.artifact_cache import (
 )
 from acr_cache.image_import import ImportConfig, check_import_target, import_resource_suffix
 from acr_cache.key_vault import KeyVaultConfig
-from acr_cache.model import AzureRegion, ConfigModel, closest, did_you_mean
+from acr_cache.model import (
+    AzureRegion,
+    ConfigError,
+    ConfigModel,
+    ConfigProblem,
+    closest,
+    collisions,
+    did_you_mean,
+)
 from acr_cache.network import NetworkConfig, PublicAccess
 from acr_cache.performance import PerformanceConfig
 from acr_cache.private_access import (
@@ -45,7 +51,7 @@ from acr_cache.private_access import (
     usable_addresses,
 )
 from acr_cache.protection import ProtectionConfig
-from acr_cache.redaction import credential_kind, one_line, shown
+from acr_cache.redaction import credential_kind, shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig
 from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
@@ -202,12 +208,12 @@ class StackConfig(ConfigModel):
     def _name_collision_problems(self) -> list[ConfigProblem]:
         """Pairs of keys whose resources would share a name: a URN the engine refuses twice
         ("Duplicate resource URN"), or an Azure name, which Azure compares without case."""
-        problems = _collisions(
+        problems = collisions(
             {f"{NAMESPACE}:imports.{t}": import_resource_suffix(t) for t in self.imports},
             "import resource name (`/` and `:` both become `-`)",
             "change one target",
         )
-        problems += _collisions(
+        problems += collisions(
             {f"{NAMESPACE}:credentialSets.{k}": k.lower() for k in self.credential_sets},
             "credential set name (Azure ignores case in names)",
             "rename one of them",
@@ -219,24 +225,24 @@ class StackConfig(ConfigModel):
             if name not in named:
                 named.add(name)
                 rule_names[path] = name.lower()
-        problems += _collisions(rule_names, "cache rule name (Azure ignores case in names)", "rename one")
+        problems += collisions(rule_names, "cache rule name (Azure ignores case in names)", "rename one")
         endpoint_names: dict[str, str] = {}
         for key, endpoint in self.private_access.endpoints.items():
             group = (endpoint.resource_group or self.resource_group.name).lower()
             name = endpoint.name or default_endpoint_name(self.registry.name, key)
             endpoint_names[f"{NAMESPACE}:privateAccess.endpoints.{key}"] = f"{group}/{name.lower()}"
-        problems += _collisions(
+        problems += collisions(
             endpoint_names, "private endpoint name in one resource group", "give one a different `name`"
         )
         if self.private_access.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
             links: dict[str, tuple[str, str]] = {}
             for key, endpoint in self.private_access.endpoints.items():
                 subnet = endpoint.subnet
-                zone, vnet = subnet.resource_group.lower(), subnet.vnet_name.lower()
+                zone, vnet = subnet.resource_group.lower(), subnet.names[0].lower()
                 links.setdefault(
                     f"{zone}/{vnet}", (f"{NAMESPACE}:privateAccess.endpoints.{key}", f"{zone}-link-{vnet}")
                 )
-            problems += _collisions(
+            problems += collisions(
                 dict(links.values()),
                 "DNS zone link resource name (`<VNet resource group>-link-<VNet>`)",
                 "use `dnsZone.mode: create` with explicit `vnetLinks`",
@@ -541,31 +547,6 @@ class StackConfig(ConfigModel):
         return problems
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong with the stack config."""
-
-    key: str
-    """The key path, e.g. `acr-cache:registry.name`."""
-    message: str
-    """What is wrong and what to do about it."""
-
-    def __str__(self) -> str:
-        # Under the engine this text is what `pulumi up` prints: one line, nothing it must not repeat.
-        return one_line(f"{self.key}: {self.message}")
-
-
-class ConfigError(pulumi.RunError):
-    """The stack config is invalid. A RunError, so `pulumi up` prints the message, no traceback."""
-
-    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
-        self.problems = sorted(set(problems), key=lambda p: (p.key, p.message))
-        count = len(self.problems)
-        self.headline = f"invalid stack configuration ({count} problem{'s' * (count != 1)}):"
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{self.headline}\n{lines}")
-
-
 def section_keys() -> dict[str, str]:
     """Config key (camelCase) -> model field name, for every section."""
     return {(info.alias or name): name for name, info in StackConfig.model_fields.items()}
@@ -797,20 +778,6 @@ def _decode(raw: Any) -> Any:
         except ValueError:
             return raw
     return raw
-
-
-def _collisions(derived: Mapping[str, str], what: str, fix: str) -> list[ConfigProblem]:
-    """One problem per key whose derived name an earlier key already has, naming both keys."""
-    first: dict[str, str] = {}
-    problems = []
-    for path, name in derived.items():
-        if name in first:
-            problems.append(
-                ConfigProblem(path, f"'{shown(name)}' is also the {what} of {first[name]}: {fix}")
-            )
-        else:
-            first[name] = path
-    return problems
 
 
 def _join(names: Iterable[str]) -> str:

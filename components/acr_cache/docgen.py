@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from acr_cache.arm import ID_TYPE_NAMES
 from acr_cache.config import NAMESPACE, StackConfig
 from acr_cache.model import NAMED_VALIDATORS, AzureRegion, Tags
 
@@ -67,8 +68,9 @@ def _type_text(info: FieldInfo) -> str:
     text = _annotation_text(info.annotation)
     bounds = []
     for meta in info.metadata:
-        if isinstance(meta, AfterValidator) and meta.func in NAMED_VALIDATORS:
-            text = NAMED_VALIDATORS[meta.func]
+        names = {**NAMED_VALIDATORS, **ID_TYPE_NAMES}
+        if isinstance(meta, AfterValidator) and meta.func in names:
+            text = names[meta.func]
         if isinstance(meta, Ge):
             bounds.append(f">= {meta.ge}")
         elif isinstance(meta, Le):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,20 +9,12 @@ import pulumi
 from pulumi_azure_native import keyvault
 from pydantic import AfterValidator, Field, model_validator
 
+from acr_cache.arm import KEY_VAULT, VAULT_NAME, id_check, parse_arm_id
 from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
 from acr_cache.network import normalise_ip_rule
-from acr_cache.redaction import shown
 
-# Azure: vault names are 3-24 letters, digits and hyphens, start with a letter, end with a letter
-# or digit, have no consecutive hyphens, and are unique across Azure (they become DNS names).
-_VAULT_NAME = re.compile(r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]")
-_VAULT_ID = re.compile(
-    r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w.()]{1,90})"
-    r"/providers/Microsoft\.KeyVault/vaults/(?P<name>[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9])",
-    re.IGNORECASE,
-)
-SECRET_NAME = re.compile(r"[a-zA-Z0-9-]{1,127}")
-"""Key Vault secret names: 1-127 letters, digits and hyphens."""
+VaultName = Annotated[str, AfterValidator(VAULT_NAME.check)]
+VaultId = Annotated[str, AfterValidator(id_check(KEY_VAULT))]
 
 
 class DefaultAction(StrEnum):
@@ -34,12 +25,12 @@ class DefaultAction(StrEnum):
 class KeyVaultConfig(ConfigModel):
     """The vault for upstream credentials: created by the stack, or an existing one by id."""
 
-    name: str | None = Field(
+    name: VaultName | None = Field(
         default=None,
         description="Name of a vault the stack creates: 3-24 letters, digits and hyphens, starting with "
         "a letter, no `--`; unique across all of Azure (it becomes `<name>.vault.azure.net`).",
     )
-    existing_id: str | None = Field(
+    existing_id: VaultId | None = Field(
         default=None,
         description="ARM id of an existing vault to use instead "
         "(`/subscriptions/.../providers/Microsoft.KeyVault/vaults/<name>`). It must use Azure RBAC "
@@ -85,19 +76,7 @@ class KeyVaultConfig(ConfigModel):
                 "name",
                 "give either `name` (the stack creates the vault) or `existingId` (an existing vault), not both",
             )
-        if self.name is not None and not _VAULT_NAME.fullmatch(self.name):
-            raise field_error(
-                "name",
-                f"'{shown(self.name)}' is not a valid vault name: 3-24 letters, digits and hyphens, starting with a "
-                "letter, ending with a letter or digit, no `--`; it must be unique across Azure",
-            )
         if self.existing_id is not None:
-            if not _VAULT_ID.fullmatch(self.existing_id):
-                raise field_error(
-                    "existingId",
-                    f"'{shown(self.existing_id)}' is not an ARM Key Vault id: expected /subscriptions/<guid>/"
-                    "resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name>",
-                )
             created_only = ("resource_group", "location", "ip_rules", "tags")
             for field in created_only:
                 if field in self.model_fields_set:
@@ -111,14 +90,12 @@ class KeyVaultConfig(ConfigModel):
     def vault_name(self) -> str:
         if self.name is not None:
             return self.name
-        match = _VAULT_ID.fullmatch(self.existing_id or "")
-        assert match is not None
-        return match["name"]
+        assert self.existing_id is not None  # one of the two, validated on the way in
+        return parse_arm_id(self.existing_id, KEY_VAULT).name
 
     @property
     def existing_resource_group(self) -> str | None:
-        match = _VAULT_ID.fullmatch(self.existing_id or "")
-        return match["group"] if match else None
+        return parse_arm_id(self.existing_id, KEY_VAULT).resource_group if self.existing_id else None
 
     def secret_uri(self, secret_name: str) -> str:
         """Versionless secret URI: rotating the secret's value reaches ACR without touching it."""

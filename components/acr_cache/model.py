@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import pulumi
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
-from acr_cache.redaction import shown
+from acr_cache.arm import RESOURCE_GROUP, SUBNET, VIRTUAL_NETWORK, id_check
+from acr_cache.redaction import one_line, shown
 
 # Azure region names as ARM expects them in `location`: lowercase, no spaces ("westeurope").
 _REGION = re.compile(r"[a-z][a-z0-9]{2,39}")
@@ -245,93 +248,56 @@ Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
 """Azure resource tags: at most 50, names without ``<>%&\\?/``, values up to 256 characters."""
 
 
-# ARM: resource group names are 1-90 characters of letters, digits, '_', '-', '.', '(' and ')',
-# and may not end with a period.
-_RESOURCE_GROUP_NAME = re.compile(r"[-\w.()]{1,90}")
-
-
-def _check_resource_group_name(value: str) -> str:
-    if not _RESOURCE_GROUP_NAME.fullmatch(value) or value.endswith("."):
-        raise ValueError(
-            f"'{shown(value)}' is not a valid resource group name: use 1-90 letters, digits, "
-            "underscores, hyphens, periods or parentheses, not ending with a period"
-        )
-    return value
-
-
-ResourceGroupName = Annotated[str, AfterValidator(_check_resource_group_name)]
+ResourceGroupName = Annotated[str, AfterValidator(RESOURCE_GROUP.check)]
 """An Azure resource group name."""
+SubnetIdStr = Annotated[str, AfterValidator(id_check(SUBNET))]
+"""An ARM subnet id (`/subscriptions/.../virtualNetworks/<vnet>/subnets/<subnet>`)."""
+VnetIdStr = Annotated[str, AfterValidator(id_check(VIRTUAL_NETWORK))]
+"""An ARM virtual network id."""
 
 NAMED_VALIDATORS = {
     _check_region: "Azure region",
     _check_tags: "map of string",
-    _check_resource_group_name: "resource group name",
+    RESOURCE_GROUP.check: "resource group name",
 }
-"""Validator function -> the type name the config reference shows for fields using it."""
+"""Validator function -> the type name the config reference shows for fields using it (the ARM id
+types register in `acr_cache.arm.ID_TYPE_NAMES`)."""
 
 
-_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_SUBNET_ID = re.compile(
-    rf"/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
-    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})/subnets/(?P<subnet>[-\w.]{1,80})",
-    re.IGNORECASE,
-)
-_VNET_ID = re.compile(
-    rf"/subscriptions/(?P<subscription>{_GUID})/resourceGroups/(?P<group>[-\w.()]{{1,90}})"
-    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})",
-    re.IGNORECASE,
-)
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with the stack config."""
+
+    key: str
+    """The key path, e.g. `acr-cache:registry.name`."""
+    message: str
+    """What is wrong and what to do about it."""
+
+    def __str__(self) -> str:
+        # Under the engine this text is what `pulumi up` prints: one line, nothing it must not repeat.
+        return one_line(f"{self.key}: {self.message}")
 
 
-class SubnetId(str):
-    """An ARM subnet id, split into its parts."""
+class ConfigError(pulumi.RunError):
+    """The stack config is invalid. A RunError, so `pulumi up` prints the message, no traceback."""
 
-    @property
-    def parts(self) -> dict[str, str]:
-        match = _SUBNET_ID.fullmatch(self)
-        assert match is not None  # validated on the way in
-        return match.groupdict()
-
-    @property
-    def subscription(self) -> str:
-        return self.parts["subscription"].lower()
-
-    @property
-    def resource_group(self) -> str:
-        return self.parts["group"]
-
-    @property
-    def vnet_name(self) -> str:
-        return self.parts["vnet"]
-
-    @property
-    def vnet_id(self) -> str:
-        return self.rsplit("/subnets/", 1)[0]
+    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+        self.problems = sorted(set(problems), key=lambda p: (p.key, p.message))
+        count = len(self.problems)
+        self.headline = f"invalid stack configuration ({count} problem{'s' * (count != 1)}):"
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{self.headline}\n{lines}")
 
 
-def _check_subnet_id(value: str) -> SubnetId:
-    if not _SUBNET_ID.fullmatch(value):
-        raise ValueError(
-            f"'{shown(value)}' is not an ARM subnet id: expected /subscriptions/<guid>/resourceGroups/<group>"
-            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet> "
-            "(`az network vnet subnet show ... --query id -o tsv` prints it)"
-        )
-    return SubnetId(value)
-
-
-def _check_vnet_id(value: str) -> str:
-    if not _VNET_ID.fullmatch(value):
-        raise ValueError(
-            f"'{shown(value)}' is not an ARM virtual network id: expected /subscriptions/<guid>/resourceGroups/"
-            "<group>/providers/Microsoft.Network/virtualNetworks/<vnet> "
-            "(`az network vnet show ... --query id -o tsv` prints it)"
-        )
-    return value
-
-
-SubnetIdStr = Annotated[str, AfterValidator(_check_subnet_id)]
-"""An ARM subnet id (`/subscriptions/.../virtualNetworks/<vnet>/subnets/<subnet>`)."""
-VnetIdStr = Annotated[str, AfterValidator(_check_vnet_id)]
-"""An ARM virtual network id."""
-
-NAMED_VALIDATORS.update({_check_subnet_id: "subnet id", _check_vnet_id: "virtual network id"})
+def collisions(derived: Mapping[str, str], what: str, fix: str) -> list[ConfigProblem]:
+    """One problem per key whose derived name an earlier key already has, naming both keys."""
+    first: dict[str, str] = {}
+    problems = []
+    for path, name in derived.items():
+        if name in first:
+            problems.append(
+                ConfigProblem(path, f"'{shown(name)}' is also the {what} of {first[name]}: {fix}")
+            )
+        else:
+            first[name] = path
+    return problems

@@ -13,11 +13,12 @@ import pulumi
 from pulumi_azure_native import network, privatedns
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from acr_cache.arm import NETWORK_INTERFACE_NAME, PRIVATE_ENDPOINT_NAME, SUBNET, ArmId, parse_arm_id
+from acr_cache.arm import PRIVATE_DNS_ZONE as ZONE_ID
 from acr_cache.model import (
     AzureRegion,
     ConfigModel,
     ResourceGroupName,
-    SubnetId,
     SubnetIdStr,
     Tags,
     VnetIdStr,
@@ -34,11 +35,6 @@ GROUP_ID = "registry"
 # Azure: the usable addresses of a subnet are its size minus 5 (network, broadcast and three that
 # Azure reserves for itself).
 _AZURE_RESERVED_IPS = 5
-_ZONE_ID = re.compile(
-    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}"
-    r"/providers/Microsoft\.Network/privateDnsZones/privatelink\.azurecr\.io",
-    re.IGNORECASE,
-)
 _LINK_KEY = re.compile(r"[a-zA-Z0-9][\w.-]{0,74}")
 _ENDPOINT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]|[a-z0-9]")
 
@@ -113,13 +109,10 @@ class PrivateDnsZoneConfig(ConfigModel):
         if self.mode is DnsZoneMode.EXISTING:
             if not self.zone_id:
                 raise field_error("zoneId", "`existing` mode needs the ARM id of the zone in `zoneId`")
-            if not _ZONE_ID.fullmatch(self.zone_id):
-                raise field_error(
-                    "zoneId",
-                    f"'{shown(self.zone_id)}' is not the ARM id of a `{PRIVATE_DNS_ZONE}` private DNS zone: expected "
-                    "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/"
-                    f"privateDnsZones/{PRIVATE_DNS_ZONE}",
-                )
+            try:
+                parse_arm_id(self.zone_id, ZONE_ID)
+            except ValueError as exc:
+                raise field_error("zoneId", str(exc)) from None
             if self.vnet_links:
                 raise field_error(
                     "vnetLinks",
@@ -183,24 +176,21 @@ class PrivateEndpointConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _name(self) -> PrivateEndpointConfig:
-        if self.name is not None and not re.fullmatch(r"[a-zA-Z0-9][\w.-]{0,62}[\w]", self.name):
-            raise field_error(
-                "name",
-                f"'{shown(self.name)}' is not a valid private endpoint name: 2-64 letters, digits, `_ . -`, "
-                "starting with a letter or digit and ending with a letter, digit or `_`",
-            )
-        nic = self.network_interface_name
-        if nic and not re.fullmatch(r"[a-zA-Z0-9]([\w.-]{0,78}[\w])?", nic):
-            raise field_error(
-                "networkInterfaceName",
-                f"'{shown(nic)}' is not a valid network interface name: 1-80 letters, digits, `_ . -`, "
-                "starting with a letter or digit and ending with a letter, digit or `_`",
-            )
+        for field, value, rule in (
+            ("name", self.name, PRIVATE_ENDPOINT_NAME),
+            ("networkInterfaceName", self.network_interface_name, NETWORK_INTERFACE_NAME),
+        ):
+            if value:  # `""` as the interface name: send none
+                try:
+                    rule.check(value)
+                except ValueError as exc:
+                    raise field_error(field, str(exc)) from None
         return self
 
     @property
-    def subnet(self) -> SubnetId:
-        return SubnetId(self.subnet_id)
+    def subnet(self) -> ArmId:
+        """The subnet id's parts: `names` are (VNet, subnet), `parent` is the VNet's id."""
+        return parse_arm_id(self.subnet_id, SUBNET)
 
 
 class PrivateAccessConfig(ConfigModel):
@@ -249,7 +239,7 @@ class PrivateAccessConfig(ConfigModel):
         derived: dict[str, VnetLinkConfig] = {}
         for key in sorted(self.endpoints):
             subnet = self.endpoints[key].subnet
-            derived.setdefault(subnet.vnet_name.lower(), VnetLinkConfig(vnet_id=subnet.vnet_id))
+            derived.setdefault(subnet.names[0].lower(), VnetLinkConfig(vnet_id=subnet.parent))
         return derived
 
     def link_collisions(self) -> list[str]:
@@ -258,10 +248,10 @@ class PrivateAccessConfig(ConfigModel):
         clashes = []
         for endpoint in self.endpoints.values():
             subnet = endpoint.subnet
-            key = subnet.vnet_name.lower()
-            if key in seen and seen[key].lower() != subnet.vnet_id.lower():
+            key = subnet.names[0].lower()
+            if key in seen and seen[key].lower() != subnet.parent.lower():
                 clashes.append(key)
-            seen.setdefault(key, subnet.vnet_id)
+            seen.setdefault(key, subnet.parent)
         return sorted(set(clashes))
 
 
@@ -401,7 +391,7 @@ class PrivateAccess(pulumi.ComponentResource):
                     subnet.resource_group.lower(),
                     _Zone(subnet.resource_group.lower(), subnet.resource_group, {}),
                 )
-                zone.vnets.setdefault(subnet.vnet_name.lower(), VnetLinkConfig(vnet_id=subnet.vnet_id))
+                zone.vnets.setdefault(subnet.names[0].lower(), VnetLinkConfig(vnet_id=subnet.parent))
             zones.extend((zone, zone.resource_group) for zone in by_group.values())
 
         ids: dict[str, pulumi.Input[str]] = {}
