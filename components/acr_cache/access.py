@@ -12,6 +12,7 @@ import pulumi
 from pulumi_azure_native import authorization
 from pydantic import Field, field_validator
 
+from acr_cache.arm import GUID
 from acr_cache.model import ConfigModel
 from acr_cache.redaction import shown
 
@@ -26,7 +27,7 @@ _BROAD_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
 }
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GUID = re.compile(GUID)
 _GRANT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c7a43-2f0f-4f8e-9e43-31a4d6f8b2c7")
 

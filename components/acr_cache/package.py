@@ -11,7 +11,6 @@ No `from __future__ import annotations` here: Pulumi's schema analyzer reads the
 objects, not strings.
 """
 
-import re
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
@@ -19,6 +18,7 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from acr_cache.access import GrantConfig, RegistryAccess, check_grant_key
+from acr_cache.arm import REGISTRY, parse_arm_id
 from acr_cache.artifact_cache import (
     ArtifactCache as _ArtifactCache,
 )
@@ -41,12 +41,6 @@ from acr_cache.replication import GeoReplicas, ReplicaConfig
 
 PACKAGE = "acr-cache"
 """Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
-
-_REGISTRY_ID = re.compile(
-    r"/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)"
-    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[^/]+)",
-    re.IGNORECASE,
-)
 
 
 class ResourceGroupArgs(TypedDict):
@@ -343,10 +337,10 @@ def _models(
 
 def _registry_part(registry_id: pulumi.Input[str], part: str) -> pulumi.Output[str]:
     def pick(value: str) -> str:
-        match = _REGISTRY_ID.fullmatch(value)
-        if match is None:
-            raise ValueError(f"'{shown(value)}' is not the ARM id of a container registry")
-        return match[part]
+        parsed = parse_arm_id(value, REGISTRY)
+        return {"subscription": parsed.subscription, "group": parsed.resource_group, "name": parsed.name}[
+            part
+        ]
 
     return pulumi.Output.from_input(registry_id).apply(pick)
 
