@@ -194,7 +194,7 @@ REFUSED = [
             }
         ),
         "acr-cache:access.a2",
-        "same principal as access.a1",
+        "same principal as acr-cache:access.a1",
     ),
     (
         sections(imports={"base/alpine:3.20": {"source": f"docker.io/library/alpine:3.20@{DIGEST}"}}),

@@ -13,7 +13,7 @@ from pulumi_azure_native import authorization
 from pydantic import Field, field_validator
 
 from acr_cache.arm import GUID
-from acr_cache.model import ConfigModel
+from acr_cache.model import ConfigModel, ConfigProblem
 from acr_cache.redaction import shown
 
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
@@ -89,6 +89,28 @@ def role_definition_id(subscription_id: pulumi.Input[str], role_id: str) -> pulu
             f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
         )
     )
+
+
+def grant_problems(grants: Mapping[str, GrantConfig], at: str) -> list[ConfigProblem]:
+    """What the `access` section gets wrong as a whole: grant names, and one principal granted the
+    same role twice (two assignments Azure would refuse as a conflict). `at` is the section's path."""
+    problems = []
+    seen: dict[tuple[str, str], str] = {}
+    for key, grant in grants.items():
+        path = f"{at}.{key}"
+        try:
+            check_grant_key(key)
+        except ValueError as exc:
+            problems.append(ConfigProblem(path, str(exc)))
+        pair = (grant.principal_id, grant.role)
+        if pair in seen:
+            problems.append(
+                ConfigProblem(
+                    path, f"grants {grant.role} to the same principal as {seen[pair]}: remove one of them"
+                )
+            )
+        seen.setdefault(pair, path)
+    return problems
 
 
 def check_grant_key(key: str) -> None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from acr_cache.access import GrantConfig, check_grant_key
+from acr_cache.access import GrantConfig, grant_problems
 from acr_cache.artifact_cache import (
     CacheRuleConfig,
     CredentialSetConfig,
@@ -30,7 +30,7 @@ from acr_cache.artifact_cache import (
     rule_set_problems,
     secret_name_for,
 )
-from acr_cache.image_import import ImportConfig, check_import_target, import_resource_suffix
+from acr_cache.image_import import ImportConfig, import_problems
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import (
     AzureRegion,
@@ -209,11 +209,6 @@ class StackConfig(ConfigModel):
         """Pairs of keys whose resources would share a name: a URN the engine refuses twice
         ("Duplicate resource URN"), or an Azure name, which Azure compares without case."""
         problems = collisions(
-            {f"{NAMESPACE}:imports.{t}": import_resource_suffix(t) for t in self.imports},
-            "import resource name (`/` and `:` both become `-`)",
-            "change one target",
-        )
-        problems += collisions(
             {f"{NAMESPACE}:credentialSets.{k}": k.lower() for k in self.credential_sets},
             "credential set name (Azure ignores case in names)",
             "rename one of them",
@@ -250,35 +245,15 @@ class StackConfig(ConfigModel):
         return problems
 
     def _access_problems(self) -> list[ConfigProblem]:
-        problems = []
-        seen: dict[tuple[str, str], str] = {}
-        for key, grant in self.access.items():
-            path = f"{NAMESPACE}:access.{key}"
-            try:
-                check_grant_key(key)
-            except ValueError as exc:
-                problems.append(ConfigProblem(path, str(exc)))
-            pair = (grant.principal_id, grant.role)
-            if pair in seen:
-                problems.append(
-                    ConfigProblem(
-                        path,
-                        f"grants {grant.role} to the same principal as access.{seen[pair]}: remove one of them",
-                    )
-                )
-            seen.setdefault(pair, key)
-        return problems
+        return grant_problems(self.access, f"{NAMESPACE}:access")
 
     def _import_problems(self) -> list[ConfigProblem]:
-        problems = []
+        problems = import_problems(self.imports, f"{NAMESPACE}:imports")
         rules = self.rules()
         for target in self.imports:
             path = f"{NAMESPACE}:imports.{target}"
-            try:
-                check_import_target(target)
-            except ValueError as exc:
-                problems.append(ConfigProblem(path, str(exc)))
-                continue
+            if ":" not in target:
+                continue  # reported by import_problems
             repository = target.rpartition(":")[0]
             for name, rule in rules.items():
                 covered = (

@@ -30,7 +30,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 from pydantic import Field, model_validator
 
-from acr_cache.model import ConfigModel, field_error
+from acr_cache.model import ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
 from acr_cache.upstreams import check_docker_hub_alias, check_official_image
 
@@ -140,6 +140,23 @@ def check_import_target(target: str) -> str:
     if not _TAG.fullmatch(tag):
         raise ValueError(f"'{shown(tag)}' in '{shown(target)}' is not a valid tag")
     return target
+
+
+def import_problems(imports: Mapping[str, ImportConfig], at: str) -> list[ConfigProblem]:
+    """What the `imports` section gets wrong as a whole: targets that are not `repository:tag`, and
+    two targets that would give one resource name (a URN the engine refuses twice)."""
+    problems = []
+    for target in imports:
+        try:
+            check_import_target(target)
+        except ValueError as exc:
+            problems.append(ConfigProblem(f"{at}.{target}", str(exc)))
+    problems += collisions(
+        {f"{at}.{t}": import_resource_suffix(t) for t in imports},
+        "import resource name (`/` and `:` both become `-`)",
+        "change one target",
+    )
+    return problems
 
 
 def import_resource_suffix(target: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from acr_cache.access import GrantConfig, RegistryAccess, check_grant_key
+from acr_cache.access import GrantConfig, RegistryAccess, grant_problems
 from acr_cache.arm import REGISTRY, parse_arm_id
 from acr_cache.artifact_cache import (
     ArtifactCache as _ArtifactCache,
@@ -30,7 +30,7 @@ from acr_cache.artifact_cache import (
 )
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
 from acr_cache.image_import import ImageImports as _ImageImports
-from acr_cache.image_import import ImportConfig, check_import_target, tokens_from_azure_native
+from acr_cache.image_import import ImportConfig, import_problems, tokens_from_azure_native
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import AzureRegion
 from acr_cache.private_access import PrivateAccess as _PrivateAccess
@@ -586,11 +586,7 @@ class Access(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Access", name, None, opts)
         problems: list[ConfigProblem] = []
         grants = _models(GrantConfig, args["grants"], "args.grants", problems)
-        for key in grants:
-            try:
-                check_grant_key(key)
-            except ValueError as exc:
-                problems.append(ConfigProblem(f"args.grants.{key}", str(exc)))
+        problems += grant_problems(grants, "args.grants")
         if problems:
             raise _fail("Access", name, problems)
         inner = RegistryAccess(
@@ -617,11 +613,8 @@ class ImageImports(pulumi.ComponentResource):
         images = _models(ImportConfig, args["images"], "args.images", problems)
         secrets = _secret_values(args.get("secrets"))
         credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
+        problems += import_problems(images, "args.images")
         for target, image in images.items():
-            try:
-                check_import_target(target)
-            except ValueError as exc:
-                problems.append(ConfigProblem(f"args.images.{target}", str(exc)))
             keys = (image.username_config_key, image.password_config_key)
             if keys[0] is not None and keys[1] is not None:
                 missing = [k for k in keys if k not in secrets]
