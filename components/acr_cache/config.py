@@ -33,7 +33,6 @@ from acr_cache.artifact_cache import (
 from acr_cache.image_import import ImportConfig, import_problems
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import (
-    AzureRegion,
     ConfigError,
     ConfigModel,
     ConfigProblem,
@@ -53,7 +52,7 @@ from acr_cache.private_access import (
 from acr_cache.protection import ProtectionConfig
 from acr_cache.redaction import credential_kind, shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
-from acr_cache.replication import ReplicaConfig
+from acr_cache.replication import ReplicaConfig, ReplicaRegion
 from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
 
 NAMESPACE = "acr-cache"
@@ -84,7 +83,7 @@ class StackConfig(ConfigModel):
         description="The resource group that holds the registry (created by the stack, or existing).",
     )
     registry: RegistryConfig = Field(description="The container registry.")
-    replicas: dict[AzureRegion, ReplicaConfig] = Field(
+    replicas: dict[ReplicaRegion, ReplicaConfig] = Field(
         default_factory=dict,
         description="Geo-replicas by Azure region (Premium). The region is each replica's identity: "
         "reordering or adding replicas renames nothing. The home region (`registry.location`) is "
@@ -391,12 +390,6 @@ class StackConfig(ConfigModel):
                         key,
                         f"'{shown(region)}' is the registry's home region (registry.location), which always "
                         "holds the registry: list only other regions as replicas",
-                    )
-                )
-            if len(region) < 5:
-                problems.append(
-                    ConfigProblem(
-                        key, "a replica is named after its region, and ACR names need 5-50 characters"
                     )
                 )
         return problems

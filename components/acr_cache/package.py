@@ -32,12 +32,11 @@ from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_f
 from acr_cache.image_import import ImageImports as _ImageImports
 from acr_cache.image_import import ImportConfig, import_problems, tokens_from_azure_native
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
-from acr_cache.model import AzureRegion
 from acr_cache.private_access import PrivateAccess as _PrivateAccess
 from acr_cache.private_access import PrivateAccessConfig
 from acr_cache.redaction import shown
 from acr_cache.registry import RegistryConfig, RegistryCore
-from acr_cache.replication import GeoReplicas, ReplicaConfig
+from acr_cache.replication import GeoReplicas, ReplicaConfig, ReplicaRegion
 
 PACKAGE = "acr-cache"
 """Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
@@ -310,7 +309,7 @@ class ImageImportsArgs(TypedDict):
 
 class _ReplicaMap(BaseModel):
     # The stack config's replicas section alone: region keys checked like in YAML.
-    replicas: dict[AzureRegion, ReplicaConfig]
+    replicas: dict[ReplicaRegion, ReplicaConfig]
 
 
 _REPLICAS = _ReplicaMap

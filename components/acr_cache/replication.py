@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
 import pulumi
 from pulumi_azure_native import containerregistry
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from acr_cache.model import ConfigModel, Tags
+from acr_cache.model import AzureRegion, ConfigModel, Tags
+
+
+def _replica_name(region: str) -> str:
+    if len(region) < 5:
+        raise ValueError("a replica is named after its region, and ACR names need 5-50 characters")
+    return region
+
+
+ReplicaRegion = Annotated[AzureRegion, AfterValidator(_replica_name)]
+"""The key of a replica: its Azure region, which also names the replication resource."""
 
 
 class ReplicaConfig(ConfigModel):
