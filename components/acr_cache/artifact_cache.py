@@ -22,7 +22,7 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 from acr_cache.access import role_definition_id
 from acr_cache.arm import CACHE_RULE_NAME, CREDENTIAL_SET, CREDENTIAL_SET_NAME, SECRET_NAME, id_check
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
-from acr_cache.model import FREE_TEXT, ConfigModel, field_error
+from acr_cache.model import FREE_TEXT, ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
 from acr_cache.upstreams import (
     DOCKER_HUB,
@@ -268,44 +268,48 @@ def rule_set_problems(
     credential_sets: Mapping[str, CredentialSetConfig],
     rules_path: str,
     sets_path: str,
-) -> list[tuple[str, str]]:
-    """(key path, message) for what ACR refuses in a set of rules: more than 1,000, duplicate names,
+) -> list[ConfigProblem]:
+    """What ACR refuses in a set of rules: more than 1,000, duplicate names,
     equal or nested wildcard targets, two rules for one repository, a credential set that is
-    missing or logs in to another upstream. `entries` are (key path, rule name, rule)."""
-    problems: list[tuple[str, str]] = []
+    missing or logs in to another upstream, names equal but for case. `entries` are (key path, rule
+    name, rule)."""
+    problems: list[ConfigProblem] = []
     if len(entries) > MAX_CACHE_RULES:
         problems.append(
-            (
+            ConfigProblem(
                 rules_path,
                 f"{len(entries)} cache rules; a registry holds at most {MAX_CACHE_RULES}: replace groups of "
                 "rules by wildcard rules (`library/*`)",
             )
         )
     names: dict[str, str] = {}
+    lowered: dict[str, str] = {}  # path -> name, without case
     static_targets: dict[str, str] = {}
     wildcards: list[tuple[str, str]] = []
     for path, name, rule in entries:
         if name in names:
             problems.append(
-                (
+                ConfigProblem(
                     path,
                     f"rule name '{shown(name)}' is also the name of {names[name]}: give one of them a different `name`",
                 )
             )
+        else:
+            lowered[path] = name.lower()  # exact duplicates are reported just above
         names.setdefault(name, path)
         if rule.credential_set is not None:
             spec = credential_sets.get(rule.credential_set)
             if spec is None:
                 known = ", ".join(f"`{k}`" for k in credential_sets) or "none"
                 problems.append(
-                    (
+                    ConfigProblem(
                         _field(path, "credentialSet"),
                         f"no credential set '{shown(rule.credential_set)}' in {sets_path} (defined: {known})",
                     )
                 )
             elif spec.login_server != rule.host:
                 problems.append(
-                    (
+                    ConfigProblem(
                         _field(path, "credentialSet"),
                         f"credential set '{shown(rule.credential_set)}' logs in to {spec.login_server}, but the rule "
                         f"pulls from {rule.host}: use a set whose loginServer is {rule.host}",
@@ -315,7 +319,7 @@ def rule_set_problems(
             for other_path, other_target in wildcards:
                 if wildcards_overlap(rule.target, other_target):
                     problems.append(
-                        (
+                        ConfigProblem(
                             _field(path, "target"),
                             f"wildcard target '{shown(rule.target)}' overlaps '{shown(other_target)}' of {other_path}; ACR "
                             "refuses wildcard rules whose targets are equal or nested: remove one, or use a "
@@ -325,7 +329,7 @@ def rule_set_problems(
             wildcards.append((path, rule.target))
         elif rule.target in static_targets:
             problems.append(
-                (
+                ConfigProblem(
                     _field(path, "target"),
                     f"target '{shown(rule.target)}' is already the target of {static_targets[rule.target]}: a "
                     "repository can have one rule",
@@ -333,6 +337,53 @@ def rule_set_problems(
             )
         else:
             static_targets[rule.target] = path
+    problems += collisions(lowered, "cache rule name (Azure ignores case in names)", "rename one")
+    return problems
+
+
+def rule_map_problems(rules: Mapping[str, CacheRuleConfig], at: str) -> list[ConfigProblem]:
+    """Rules given as a map: each key is the rule's name, so it follows the name rule and a `name`
+    beside it can only contradict it."""
+    problems = []
+    for key, rule in rules.items():
+        try:
+            CACHE_RULE_NAME.check(key)
+        except ValueError as exc:
+            problems.append(ConfigProblem(f"{at}.{key}", str(exc)))
+            continue
+        if rule.name is not None and rule.name != key:
+            problems.append(
+                ConfigProblem(f"{at}.{key}.name", "in the map form the key is the rule's name: remove `name`")
+            )
+    return problems
+
+
+def credential_set_problems(sets: Mapping[str, CredentialSetConfig], at: str) -> list[ConfigProblem]:
+    """Credential sets as a whole: names, names equal but for case, and two sets writing one vault
+    secret (the second write would replace the first set's credential)."""
+    problems = []
+    owners: dict[str, str] = {}
+    for set_name, spec in sets.items():
+        try:
+            CREDENTIAL_SET_NAME.check(set_name)
+        except ValueError as exc:
+            problems.append(ConfigProblem(f"{at}.{set_name}", str(exc)))
+        for role, source in (("username", spec.username), ("password", spec.password)):
+            secret = secret_name_for(set_name, role, source)
+            if secret in owners and source.config_key is not None:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}.{set_name}.{role}.secretName",
+                        f"the vault secret '{shown(secret)}' is already used by {owners[secret]}: give each "
+                        "written secret its own `secretName`",
+                    )
+                )
+            owners.setdefault(secret, f"{set_name}.{role}")
+    problems += collisions(
+        {f"{at}.{k}": k.lower() for k in sets},
+        "credential set name (Azure ignores case in names)",
+        "rename one of them",
+    )
     return problems
 
 

@@ -27,8 +27,9 @@ from acr_cache.artifact_cache import (
     CacheRuleConfig,
     CredentialSetConfig,
     DockerMirrorConfig,
+    credential_set_problems,
+    rule_map_problems,
     rule_set_problems,
-    secret_name_for,
 )
 from acr_cache.image_import import ImportConfig, import_problems
 from acr_cache.key_vault import KeyVaultConfig
@@ -53,7 +54,7 @@ from acr_cache.protection import ProtectionConfig
 from acr_cache.redaction import credential_kind, shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig, ReplicaRegion
-from acr_cache.upstreams import RULE_NAME, is_wildcard, wildcard_prefix
+from acr_cache.upstreams import is_wildcard, wildcard_prefix
 
 NAMESPACE = "acr-cache"
 OFFLINE_PLACEHOLDER = "offline-plan-placeholder-secret"
@@ -207,19 +208,7 @@ class StackConfig(ConfigModel):
     def _name_collision_problems(self) -> list[ConfigProblem]:
         """Pairs of keys whose resources would share a name: a URN the engine refuses twice
         ("Duplicate resource URN"), or an Azure name, which Azure compares without case."""
-        problems = collisions(
-            {f"{NAMESPACE}:credentialSets.{k}": k.lower() for k in self.credential_sets},
-            "credential set name (Azure ignores case in names)",
-            "rename one of them",
-        )
-        named: set[str] = set()
-        rule_names = {}
-        for path, name, _ in self.rule_entries():
-            # Exact duplicates are reported by the rule set checks.
-            if name not in named:
-                named.add(name)
-                rule_names[path] = name.lower()
-        problems += collisions(rule_names, "cache rule name (Azure ignores case in names)", "rename one")
+        problems: list[ConfigProblem] = []
         endpoint_names: dict[str, str] = {}
         for key, endpoint in self.private_access.endpoints.items():
             group = (endpoint.resource_group or self.resource_group.name).lower()
@@ -295,52 +284,15 @@ class StackConfig(ConfigModel):
                     "`name` (the stack creates the vault) or an `existingId`",
                 )
             )
-        owners: dict[str, str] = {}
-        for set_name, spec in self.credential_sets.items():
-            if not RULE_NAME.fullmatch(set_name):
-                problems.append(
-                    ConfigProblem(
-                        f"{prefix}.{set_name}",
-                        f"'{shown(set_name)}' is not a valid credential set name: 5-50 letters, digits and hyphens",
-                    )
-                )
-            for role, source in (("username", spec.username), ("password", spec.password)):
-                secret = secret_name_for(set_name, role, source)
-                owner = f"{set_name}.{role}"
-                if secret in owners and source.config_key is not None:
-                    problems.append(
-                        ConfigProblem(
-                            f"{prefix}.{set_name}.{role}.secretName",
-                            f"the vault secret '{shown(secret)}' is already used by {owners[secret]}: give each "
-                            "written secret its own `secretName`",
-                        )
-                    )
-                owners.setdefault(secret, owner)
-        return problems
+        return problems + credential_set_problems(self.credential_sets, prefix)
 
     def _cache_rule_problems(self) -> list[ConfigProblem]:
         entries = self.rule_entries()
-        problems = [
-            ConfigProblem(path, message)
-            for path, message in rule_set_problems(
-                entries, self.credential_sets, f"{NAMESPACE}:cacheRules", f"{NAMESPACE}:credentialSets"
-            )
-        ]
+        problems = rule_set_problems(
+            entries, self.credential_sets, f"{NAMESPACE}:cacheRules", f"{NAMESPACE}:credentialSets"
+        )
         if isinstance(self.cache_rules, dict):
-            for key, rule in self.cache_rules.items():
-                path = f"{NAMESPACE}:cacheRules.{key}"
-                if not RULE_NAME.fullmatch(key):
-                    problems.append(
-                        ConfigProblem(
-                            path, f"'{shown(key)}' is not a valid rule name: 5-50 letters, digits and hyphens"
-                        )
-                    )
-                elif rule.name is not None and rule.name != key:
-                    problems.append(
-                        ConfigProblem(
-                            f"{path}.name", "in the map form the key is the rule's name: remove `name`"
-                        )
-                    )
+            problems += rule_map_problems(self.cache_rules, f"{NAMESPACE}:cacheRules")
         problems.extend(self._mirror_problems())
         if (
             entries

@@ -26,6 +26,8 @@ from acr_cache.artifact_cache import (
     CacheRuleConfig,
     CredentialSetConfig,
     SecretValues,
+    credential_set_problems,
+    rule_map_problems,
     rule_set_problems,
 )
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
@@ -498,10 +500,9 @@ class ArtifactCache(pulumi.ComponentResource):
         vault_config = _model(KeyVaultConfig, vault_args, "args.key_vault", problems) if vault_args else None
         secrets = _secret_values(args.get("secrets"))
         entries = [(f"args.cache_rules.{key}", key, rule) for key, rule in rules.items()]
-        problems.extend(
-            ConfigProblem(path, message)
-            for path, message in rule_set_problems(entries, sets, "args.cache_rules", "args.credential_sets")
-        )
+        problems += rule_set_problems(entries, sets, "args.cache_rules", "args.credential_sets")
+        problems += rule_map_problems(rules, "args.cache_rules")
+        problems += credential_set_problems(sets, "args.credential_sets")
         if vault_config is not None and vault_config.name is not None and vault_config.location is None:
             problems.append(
                 ConfigProblem(
