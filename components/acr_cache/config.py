@@ -38,17 +38,12 @@ from acr_cache.model import (
     ConfigModel,
     ConfigProblem,
     closest,
-    collisions,
     did_you_mean,
 )
 from acr_cache.network import NetworkConfig, PublicAccess
 from acr_cache.performance import PerformanceConfig
 from acr_cache.private_access import (
-    DnsZoneMode,
     PrivateAccessConfig,
-    addresses_per_endpoint,
-    default_endpoint_name,
-    usable_addresses,
 )
 from acr_cache.protection import ProtectionConfig
 from acr_cache.redaction import credential_kind, shown
@@ -202,35 +197,7 @@ class StackConfig(ConfigModel):
             *self._cache_rule_problems(),
             *self._access_problems(),
             *self._import_problems(),
-            *self._name_collision_problems(),
         ]
-
-    def _name_collision_problems(self) -> list[ConfigProblem]:
-        """Pairs of keys whose resources would share a name: a URN the engine refuses twice
-        ("Duplicate resource URN"), or an Azure name, which Azure compares without case."""
-        problems: list[ConfigProblem] = []
-        endpoint_names: dict[str, str] = {}
-        for key, endpoint in self.private_access.endpoints.items():
-            group = (endpoint.resource_group or self.resource_group.name).lower()
-            name = endpoint.name or default_endpoint_name(self.registry.name, key)
-            endpoint_names[f"{NAMESPACE}:privateAccess.endpoints.{key}"] = f"{group}/{name.lower()}"
-        problems += collisions(
-            endpoint_names, "private endpoint name in one resource group", "give one a different `name`"
-        )
-        if self.private_access.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
-            links: dict[str, tuple[str, str]] = {}
-            for key, endpoint in self.private_access.endpoints.items():
-                subnet = endpoint.subnet
-                zone, vnet = subnet.resource_group.lower(), subnet.names[0].lower()
-                links.setdefault(
-                    f"{zone}/{vnet}", (f"{NAMESPACE}:privateAccess.endpoints.{key}", f"{zone}-link-{vnet}")
-                )
-            problems += collisions(
-                dict(links.values()),
-                "DNS zone link resource name (`<VNet resource group>-link-<VNet>`)",
-                "use `dnsZone.mode: create` with explicit `vnetLinks`",
-            )
-        return problems
 
     def _access_problems(self) -> list[ConfigProblem]:
         return grant_problems(self.access, f"{NAMESPACE}:access")
@@ -402,69 +369,12 @@ class StackConfig(ConfigModel):
         return problems
 
     def private_access_problems(self) -> list[ConfigProblem]:
-        access = self.private_access
-        prefix = f"{NAMESPACE}:privateAccess"
-        if not access.endpoints:
-            if "dns_zone" in access.model_fields_set:
-                return [
-                    ConfigProblem(
-                        f"{prefix}.dnsZone",
-                        "there are no private endpoints to register in the zone: add `endpoints` or remove `dnsZone`",
-                    )
-                ]
-            return []
-        problems = []
-        if access.dns_zone.mode is DnsZoneMode.CREATE and not access.dns_zone.vnet_links:
-            for clash in access.link_collisions():
-                problems.append(
-                    ConfigProblem(
-                        f"{prefix}.dnsZone.vnetLinks",
-                        f"several endpoint VNets are named '{shown(clash)}', and derived links are keyed by VNet "
-                        "name: list the links explicitly in `vnetLinks` (name: VNet id)",
-                    )
-                )
-        problems.extend(self._capacity_problems())
-        return problems
-
-    def _capacity_problems(self) -> list[ConfigProblem]:
-        # Each endpoint takes one address for the login server and one per region's data endpoint;
-        # when a replica is added, Azure adds an address to every endpoint, and the replica rolls
-        # back if any endpoint subnet is full.
-        per_endpoint = addresses_per_endpoint(len(self.regions))
-        by_subnet: dict[str, list[str]] = {}
-        for key in sorted(self.private_access.endpoints):
-            by_subnet.setdefault(self.private_access.endpoints[key].subnet_id.lower(), []).append(key)
-        problems = []
-        for keys in by_subnet.values():
-            lengths: dict[str, int] = {}
-            for k in keys:
-                length = self.private_access.endpoints[k].subnet_prefix_length
-                if length is not None:
-                    lengths[k] = length
-            if len(set(lengths.values())) > 1:
-                problems.append(
-                    ConfigProblem(
-                        f"{NAMESPACE}:privateAccess.endpoints.{sorted(lengths)[-1]}.subnetPrefixLength",
-                        f"endpoints {', '.join(sorted(lengths))} share a subnet but give different prefix "
-                        "lengths: give the same one",
-                    )
-                )
-                continue
-            if not lengths:
-                continue
-            key, length = sorted(lengths.items())[0]
-            needed = per_endpoint * len(keys)
-            room = usable_addresses(length)
-            if needed > room:
-                problems.append(
-                    ConfigProblem(
-                        f"{NAMESPACE}:privateAccess.endpoints.{key}.subnetPrefixLength",
-                        f"a /{length} subnet has {room} usable addresses, and the endpoints in it "
-                        f"({', '.join(keys)}) need {needed}: {per_endpoint} each (the login server plus one "
-                        f"data endpoint for each of {len(self.regions)} regions): use a larger subnet",
-                    )
-                )
-        return problems
+        return self.private_access.problems(
+            region_count=len(self.regions),
+            at=f"{NAMESPACE}:privateAccess",
+            default_group=self.resource_group.name,
+            registry_name=self.registry.name,
+        )
 
 
 def section_keys() -> dict[str, str]:

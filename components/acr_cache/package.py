@@ -37,7 +37,7 @@ from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.private_access import PrivateAccess as _PrivateAccess
 from acr_cache.private_access import PrivateAccessConfig
 from acr_cache.redaction import shown
-from acr_cache.registry import RegistryConfig, RegistryCore
+from acr_cache.registry import RegistryCore
 from acr_cache.replication import GeoReplicas, ReplicaConfig, ReplicaRegion
 
 PACKAGE = "acr-cache"
@@ -448,16 +448,7 @@ class PrivateAccess(pulumi.ComponentResource):
             problems,
         )
         if config is not None:
-            regions = int(args.get("region_count", 1))
-            stack = StackConfig.model_construct(
-                registry=RegistryConfig.model_construct(location=args["home_region"]),
-                replicas={f"region{i}": ReplicaConfig() for i in range(regions - 1)},
-                private_access=config,
-            )
-            problems.extend(
-                ConfigProblem(p.key.replace("acr-cache:privateAccess", "args", 1), p.message)
-                for p in stack.private_access_problems()
-            )
+            problems += config.problems(region_count=int(args.get("region_count", 1)), at="args")
         if problems:
             raise _fail("PrivateAccess", name, problems)
         inner = _PrivateAccess(

@@ -18,11 +18,13 @@ from acr_cache.arm import PRIVATE_DNS_ZONE as ZONE_ID
 from acr_cache.model import (
     AzureRegion,
     ConfigModel,
+    ConfigProblem,
     ResourceGroupName,
     SubnetIdStr,
     Tags,
     VnetIdStr,
     WholeNumber,
+    collisions,
     field_error,
 )
 from acr_cache.redaction import shown
@@ -229,6 +231,99 @@ class PrivateAccessConfig(ConfigModel):
                 )
         return self
 
+    def problems(
+        self,
+        *,
+        region_count: int,
+        at: str,
+        default_group: str | None = None,
+        registry_name: str | None = None,
+    ) -> list[ConfigProblem]:
+        """What the section gets wrong as a whole: a zone without endpoints, VNet links or endpoint
+        names that would collide, and subnets too small for the registry's `region_count` regions.
+        `at` is the section's key path; endpoint names are checked when the registry's name and
+        resource group (the defaults) are given."""
+        if not self.endpoints:
+            if "dns_zone" in self.model_fields_set:
+                return [
+                    ConfigProblem(
+                        f"{at}.dnsZone",
+                        "there are no private endpoints to register in the zone: add `endpoints` or remove `dnsZone`",
+                    )
+                ]
+            return []
+        problems = []
+        if self.dns_zone.mode is DnsZoneMode.CREATE and not self.dns_zone.vnet_links:
+            for clash in self.link_collisions():
+                problems.append(
+                    ConfigProblem(
+                        f"{at}.dnsZone.vnetLinks",
+                        f"several endpoint VNets are named '{shown(clash)}', and derived links are keyed by VNet "
+                        "name: list the links explicitly in `vnetLinks` (name: VNet id)",
+                    )
+                )
+        problems += self._capacity_problems(region_count, at)
+        if default_group is not None and registry_name is not None:
+            names = {
+                f"{at}.endpoints.{key}": (
+                    f"{(endpoint.resource_group or default_group).lower()}/"
+                    f"{(endpoint.name or default_endpoint_name(registry_name, key)).lower()}"
+                )
+                for key, endpoint in self.endpoints.items()
+            }
+            problems += collisions(
+                names, "private endpoint name in one resource group", "give one a different `name`"
+            )
+        if self.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
+            links: dict[str, tuple[str, str]] = {}
+            for key, endpoint in self.endpoints.items():
+                zone, vnet = endpoint.subnet.resource_group.lower(), endpoint.subnet.names[0].lower()
+                links.setdefault(f"{zone}/{vnet}", (f"{at}.endpoints.{key}", _zone_link_name(zone, vnet)))
+            problems += collisions(
+                dict(links.values()),
+                "DNS zone link resource name (`<VNet resource group>-link-<VNet>`)",
+                "use `dnsZone.mode: create` with explicit `vnetLinks`",
+            )
+        return problems
+
+    def _capacity_problems(self, region_count: int, at: str) -> list[ConfigProblem]:
+        # Each endpoint takes one address for the login server and one per region's data endpoint;
+        # when a replica is added, Azure adds an address to every endpoint, and the replica rolls
+        # back if any endpoint subnet is full.
+        per_endpoint = addresses_per_endpoint(region_count)
+        by_subnet: dict[str, list[str]] = {}
+        for key in sorted(self.endpoints):
+            by_subnet.setdefault(self.endpoints[key].subnet_id.lower(), []).append(key)
+        problems = []
+        for keys in by_subnet.values():
+            lengths = {
+                k: length for k in keys if (length := self.endpoints[k].subnet_prefix_length) is not None
+            }
+            if len(set(lengths.values())) > 1:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}.endpoints.{sorted(lengths)[-1]}.subnetPrefixLength",
+                        f"endpoints {', '.join(sorted(lengths))} share a subnet but give different prefix "
+                        "lengths: give the same one",
+                    )
+                )
+                continue
+            if not lengths:
+                continue
+            key, length = sorted(lengths.items())[0]
+            needed = per_endpoint * len(keys)
+            room = usable_addresses(length)
+            if needed > room:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}.endpoints.{key}.subnetPrefixLength",
+                        f"a /{length} subnet has {room} usable addresses, and the endpoints in it "
+                        f"({', '.join(keys)}) need {needed}: {per_endpoint} each (the login server plus one "
+                        f"data endpoint for each of {region_count} regions): use a larger subnet",
+                    )
+                )
+        return problems
+
     def links(self) -> dict[str, VnetLinkConfig]:
         """`create` mode: VNet links by key, explicit or derived from the endpoints' VNets."""
         if self.dns_zone.vnet_links:
@@ -253,6 +348,12 @@ class PrivateAccessConfig(ConfigModel):
                 clashes.append(key)
             seen.setdefault(key, subnet.parent)
         return sorted(set(clashes))
+
+
+def _zone_link_name(zone_key: str, link_key: str) -> str:
+    """What a VNet link's resource name adds to the component's: the config checks these for
+    collisions, since two equal ones are one URN."""
+    return f"link-{link_key}" if zone_key == "shared" else f"{zone_key}-link-{link_key}"
 
 
 def default_endpoint_name(registry_name: str, key: str) -> str:
@@ -406,7 +507,7 @@ class PrivateAccess(pulumi.ComponentResource):
             )
             for link_key, link in sorted(zone.vnets.items()):
                 privatedns.VirtualNetworkLink(
-                    f"{prefix}-link-{link_key}",
+                    f"{name}-zone-{_zone_link_name(zone.key, link_key)}",
                     private_zone_name=resource.name,
                     resource_group_name=group,
                     virtual_network_link_name=f"link-{link_key}",
