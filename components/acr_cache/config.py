@@ -139,19 +139,17 @@ class StackConfig(ConfigModel):
         description="How the program registers resources (the registration shortcuts).",
     )
 
-    def rule_entries(self) -> list[tuple[str, str, CacheRuleConfig]]:
+    def rule_entries(self, at: str = f"{NAMESPACE}:") -> list[tuple[str, str, CacheRuleConfig]]:
         """(key path, rule name, rule) for every cache rule, the mirror's included, in config order."""
         entries: list[tuple[str, str, CacheRuleConfig]] = []
         if isinstance(self.cache_rules, dict):
             for key, rule in self.cache_rules.items():
-                entries.append((f"{NAMESPACE}:cacheRules.{key}", rule.name or key, rule))
+                entries.append((f"{at}cacheRules.{key}", rule.name or key, rule))
         else:
             for index, rule in enumerate(self.cache_rules):
-                entries.append((f"{NAMESPACE}:cacheRules[{index}]", rule.rule_name, rule))
+                entries.append((f"{at}cacheRules[{index}]", rule.rule_name, rule))
         if self.docker_mirror.enabled:
-            entries.append(
-                (f"{NAMESPACE}:dockerMirror", self.docker_mirror.rule_name, self.docker_mirror.rule())
-            )
+            entries.append((f"{at}dockerMirror", self.docker_mirror.rule_name, self.docker_mirror.rule()))
         return entries
 
     def rules(self) -> dict[str, CacheRuleConfig]:
@@ -186,27 +184,28 @@ class StackConfig(ConfigModel):
         """The home region first, then the replica regions in sorted order."""
         return [self.registry.location, *sorted(self.replicas)]
 
-    def cross_section_problems(self) -> list[ConfigProblem]:
-        """Rules that span sections, which the section models cannot see on their own."""
+    def cross_section_problems(self, at: str = f"{NAMESPACE}:") -> list[ConfigProblem]:
+        """Rules that span sections, which the section models cannot see on their own, with key
+        paths below `at` (the namespace, or `args.` for the components)."""
         return [
-            *self._replica_problems(),
-            *self._premium_problems(),
-            *self._network_problems(),
-            *self.private_access_problems(),
-            *self._credential_set_problems(),
-            *self._cache_rule_problems(),
-            *self._access_problems(),
-            *self._import_problems(),
+            *self._replica_problems(at),
+            *self._premium_problems(at),
+            *self._network_problems(at),
+            *self.private_access_problems(at),
+            *self._credential_set_problems(at),
+            *self._cache_rule_problems(at),
+            *self._access_problems(at),
+            *self._import_problems(at),
         ]
 
-    def _access_problems(self) -> list[ConfigProblem]:
-        return grant_problems(self.access, f"{NAMESPACE}:access")
+    def _access_problems(self, at: str) -> list[ConfigProblem]:
+        return grant_problems(self.access, f"{at}access")
 
-    def _import_problems(self) -> list[ConfigProblem]:
-        problems = import_problems(self.imports, f"{NAMESPACE}:imports")
+    def _import_problems(self, at: str) -> list[ConfigProblem]:
+        problems = import_problems(self.imports, f"{at}imports")
         rules = self.rules()
         for target in self.imports:
-            path = f"{NAMESPACE}:imports.{target}"
+            path = f"{at}imports.{target}"
             if ":" not in target:
                 continue  # reported by import_problems
             repository = target.rpartition(":")[0]
@@ -233,34 +232,32 @@ class StackConfig(ConfigModel):
         ):
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:network.trustedServicesBypass",
+                    f"{at}network.trustedServicesBypass",
                     "importing into a restricted registry runs as a trusted Azure service: remove "
                     "`trustedServicesBypass: false` or the imports",
                 )
             )
         return problems
 
-    def _credential_set_problems(self) -> list[ConfigProblem]:
+    def _credential_set_problems(self, at: str) -> list[ConfigProblem]:
         problems = []
-        prefix = f"{NAMESPACE}:credentialSets"
+        prefix = f"{at}credentialSets"
         if self.credential_sets and self.key_vault is None:
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:keyVault",
-                    "credential sets keep their secrets in Key Vault: set `acr-cache:keyVault` with a "
+                    f"{at}keyVault",
+                    f"credential sets keep their secrets in Key Vault: set `{at}keyVault` with a "
                     "`name` (the stack creates the vault) or an `existingId`",
                 )
             )
         return problems + credential_set_problems(self.credential_sets, prefix)
 
-    def _cache_rule_problems(self) -> list[ConfigProblem]:
-        entries = self.rule_entries()
-        problems = rule_set_problems(
-            entries, self.credential_sets, f"{NAMESPACE}:cacheRules", f"{NAMESPACE}:credentialSets"
-        )
+    def _cache_rule_problems(self, at: str) -> list[ConfigProblem]:
+        entries = self.rule_entries(at)
+        problems = rule_set_problems(entries, self.credential_sets, f"{at}cacheRules", f"{at}credentialSets")
         if isinstance(self.cache_rules, dict):
-            problems += rule_map_problems(self.cache_rules, f"{NAMESPACE}:cacheRules")
-        problems.extend(self._mirror_problems())
+            problems += rule_map_problems(self.cache_rules, f"{at}cacheRules")
+        problems.extend(self._mirror_problems(at))
         if (
             entries
             and not self.network.trusted_services_bypass
@@ -268,7 +265,7 @@ class StackConfig(ConfigModel):
         ):
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:network.trustedServicesBypass",
+                    f"{at}network.trustedServicesBypass",
                     "the artifact cache fills a restricted registry as a trusted Azure service, so it "
                     "cannot populate with the bypass off while cache rules exist: remove "
                     "`trustedServicesBypass: false`",
@@ -276,7 +273,7 @@ class StackConfig(ConfigModel):
             )
         return problems
 
-    def _mirror_problems(self) -> list[ConfigProblem]:
+    def _mirror_problems(self, at: str) -> list[ConfigProblem]:
         mirror = self.docker_mirror
         if not mirror.enabled:
             return []
@@ -284,25 +281,25 @@ class StackConfig(ConfigModel):
         if self.registry.sku is Sku.BASIC:
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:dockerMirror.enabled",
+                    f"{at}dockerMirror.enabled",
                     "mirror mode needs anonymous pull, which Azure offers on Standard and Premium only: "
-                    "set `acr-cache:registry.sku` to Standard or Premium",
+                    f"set `{at}registry.sku` to Standard or Premium",
                 )
             )
         return problems
 
-    def _replica_problems(self) -> list[ConfigProblem]:
+    def _replica_problems(self, at: str) -> list[ConfigProblem]:
         problems = []
         if self.replicas and self.registry.soft_delete_days is not None:
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:registry.softDeleteDays",
+                    f"{at}registry.softDeleteDays",
                     "Azure's soft delete policy does not support geo-replicated registries: remove "
                     "`softDeleteDays` (the retention policy then applies) or the replicas",
                 )
             )
         for region in self.replicas:
-            key = f"{NAMESPACE}:replicas.{region}"
+            key = f"{at}replicas.{region}"
             if region == self.registry.location:
                 problems.append(
                     ConfigProblem(
@@ -313,65 +310,63 @@ class StackConfig(ConfigModel):
                 )
         return problems
 
-    def _premium_problems(self) -> list[ConfigProblem]:
+    def _premium_problems(self, at: str) -> list[ConfigProblem]:
         registry = self.registry
         if registry.is_premium:
             return []
-        needs = f"needs the Premium tier (sku is {registry.sku.value}): set `acr-cache:registry.sku: Premium` or remove"
+        needs = (
+            f"needs the Premium tier (sku is {registry.sku.value}): set `{at}registry.sku: Premium` or remove"
+        )
         problems = []
         if self.replicas:
-            problems.append(ConfigProblem(f"{NAMESPACE}:replicas", f"geo-replication {needs} the replicas"))
+            problems.append(ConfigProblem(f"{at}replicas", f"geo-replication {needs} the replicas"))
         if self.network.ip_rules:
-            problems.append(
-                ConfigProblem(f"{NAMESPACE}:network.ipRules", f"an IP firewall {needs} `ipRules`")
-            )
+            problems.append(ConfigProblem(f"{at}network.ipRules", f"an IP firewall {needs} `ipRules`"))
         elif self.public_access is not PublicAccess.OPEN and self.network.public_access is not None:
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:network.publicAccess",
+                    f"{at}network.publicAccess",
                     f"`{self.public_access.value}` public access {needs} `publicAccess`",
                 )
             )
         if self.private_access.endpoints:
             problems.append(
-                ConfigProblem(
-                    f"{NAMESPACE}:privateAccess.endpoints", f"private endpoints {needs} the endpoints"
-                )
+                ConfigProblem(f"{at}privateAccess.endpoints", f"private endpoints {needs} the endpoints")
             )
         if self.network.data_endpoints:
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`"
+                    f"{at}network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`"
                 )
             )
         return problems
 
-    def _network_problems(self) -> list[ConfigProblem]:
+    def _network_problems(self, at: str) -> list[ConfigProblem]:
         problems = []
         access = self.public_access
         if self.registry.export_enabled is False and access is not PublicAccess.DISABLED:
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:registry.exportEnabled",
+                    f"{at}registry.exportEnabled",
                     "Azure only allows disabling exports when public network access is disabled, and "
-                    f"public access is `{access.value}`: set `acr-cache:network.publicAccess: Disabled` "
+                    f"public access is `{access.value}`: set `{at}network.publicAccess: Disabled` "
                     "(reach the registry through private endpoints) or remove `exportEnabled: false`",
                 )
             )
         if self.network.data_endpoints is False and self.private_access.endpoints:
             problems.append(
                 ConfigProblem(
-                    f"{NAMESPACE}:network.dataEndpoints",
+                    f"{at}network.dataEndpoints",
                     "Azure turns dedicated data endpoints on for every registry with private endpoints: "
                     "remove `dataEndpoints: false`",
                 )
             )
         return problems
 
-    def private_access_problems(self) -> list[ConfigProblem]:
+    def private_access_problems(self, at: str) -> list[ConfigProblem]:
         return self.private_access.problems(
             region_count=len(self.regions),
-            at=f"{NAMESPACE}:privateAccess",
+            at=f"{at}privateAccess",
             default_group=self.resource_group.name,
             registry_name=self.registry.name,
         )

@@ -376,10 +376,7 @@ class Registry(pulumi.ComponentResource):
         }
         config = _model(StackConfig, document, "args", problems)
         if config is not None:
-            problems.extend(
-                ConfigProblem(p.key.replace("acr-cache:", "args.", 1), p.message)
-                for p in config.cross_section_problems()
-            )
+            problems += config.cross_section_problems(at="args.")
         if problems:
             raise _fail("Registry", name, problems)
         endpoints = bool(args.get("private_endpoints_planned", False))
