@@ -380,7 +380,7 @@ TOKENS = st.one_of(
     st.tuples(st.text(ALNUM, min_size=10, max_size=30), st.text(ALNUM, min_size=10, max_size=40)).map(
         lambda p: f"eyJhbGciOiJIUzI1NiJ9.eyJ{p[0]}.{p[1]}"
     ),
-    st.text(ALNUM, min_size=8, max_size=20).map(lambda t: f"https://robot:{t}@registry.example.com/app"),
+    st.text(ALNUM, min_size=8, max_size=20).map(lambda t: f"https://robot:pw~{t}@registry.example.com/app"),
     st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=16, max_size=16).map(lambda t: f"AKIA{t}"),
 )
 

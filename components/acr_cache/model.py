@@ -19,7 +19,7 @@ from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from acr_cache.arm import RESOURCE_GROUP, SUBNET, VIRTUAL_NETWORK, id_check
-from acr_cache.redaction import one_line, shown
+from acr_cache.redaction import CREDENTIAL_FIX, credential_kind, one_line, shown
 
 # Azure region names as ARM expects them in `location`: lowercase, no spaces ("westeurope").
 _REGION = re.compile(r"[a-z][a-z0-9]{2,39}")
@@ -53,16 +53,21 @@ class ConfigModel(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+    def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
+        # Before any rule of the model runs: those repeat parts of values in their messages (a
+        # source cut at `@`), and a part of a credential is no longer recognisable as one.
         if (
             value is None
             or isinstance(value, bool | int | float)
-            or (type(value) is str and not _CONTROL.search(value))
+            or (type(value) is str and not _CONTROL.search(value) and credential_kind(value) is None)
         ):
             return value  # the common case, without the walk
         field = cls.model_fields.get(info.field_name or "")
         text = field is not None and field.json_schema_extra == FREE_TEXT
         for found in _strings(value):
+            kind = credential_kind(found)
+            if kind is not None:
+                raise ValueError(f"looks like {kind}: {CREDENTIAL_FIX}")
             if (_CONTROL_IN_TEXT if text else _CONTROL).search(found):
                 raise ValueError(
                     f"'{shown(found)}' contains a control character (a line break or tab, say), which no "

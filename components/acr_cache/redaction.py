@@ -53,6 +53,14 @@ def credential_kind(text: str) -> str | None:
     return None
 
 
+CREDENTIAL_FIX = (
+    "this value is not secret and would be stored in plain text: put the credential in a key of its "
+    "own with `pulumi config set --secret <name> <value>` and refer to it (`configKey`, "
+    "`passwordConfigKey`), or, if it is not a credential, change it"
+)
+"""What to do about a credential found in a plain value: the one wording for it."""
+
+
 def redact(text: str) -> str:
     """The text with every credential-shaped part replaced by what it looks like."""
     if not _MARKER.search(text):

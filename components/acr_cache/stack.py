@@ -1,0 +1,337 @@
+"""The stack model: every section of one environment, and the rules that need two sections.
+
+Each section's own rules live with its model in the module of that concern (`registry`,
+`network`, `private_access`, ...); what is here can only be judged with two sections side by side
+(a Premium feature in one, the tier in another). The rules report under a key path prefix, so
+the components (`args.`) and the stack (`acr-cache:`) share them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Discriminator, Field, Tag
+
+from acr_cache.access import GrantConfig, grant_problems
+from acr_cache.artifact_cache import (
+    CacheRuleConfig,
+    CredentialSetConfig,
+    DockerMirrorConfig,
+    credential_set_problems,
+    rule_map_problems,
+    rule_set_problems,
+)
+from acr_cache.image_import import ImportConfig, import_problems
+from acr_cache.key_vault import KeyVaultConfig
+from acr_cache.model import ConfigModel, ConfigProblem
+from acr_cache.network import NetworkConfig, PublicAccess
+from acr_cache.performance import PerformanceConfig
+from acr_cache.private_access import PrivateAccessConfig
+from acr_cache.protection import ProtectionConfig
+from acr_cache.redaction import shown
+from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
+from acr_cache.replication import ReplicaConfig, ReplicaRegion
+from acr_cache.upstreams import is_wildcard, wildcard_prefix
+
+NAMESPACE = "acr-cache"
+"""The config namespace of the project: every section is `acr-cache:<section>`."""
+
+
+class StackConfig(ConfigModel):
+    """Everything one environment of acr-cache is built from."""
+
+    resource_group: ResourceGroupConfig = Field(
+        description="The resource group that holds the registry (created by the stack, or existing).",
+    )
+    registry: RegistryConfig = Field(description="The container registry.")
+    replicas: dict[ReplicaRegion, ReplicaConfig] = Field(
+        default_factory=dict,
+        description="Geo-replicas by Azure region (Premium). The region is each replica's identity: "
+        "reordering or adding replicas renames nothing. The home region (`registry.location`) is "
+        "not listed: it always holds the registry.",
+    )
+    network: NetworkConfig = Field(
+        default_factory=NetworkConfig,
+        description="The firewall of the public endpoint: public access, IP rules, trusted services, "
+        "dedicated data endpoints.",
+    )
+    private_access: PrivateAccessConfig = Field(
+        default_factory=PrivateAccessConfig,
+        description="Private endpoints and the `privatelink.azurecr.io` DNS zone (Premium).",
+    )
+    key_vault: KeyVaultConfig | None = Field(
+        default=None,
+        description="The Key Vault that holds the credential sets' secrets (created, or existing). "
+        "Required when `credentialSets` is set.",
+    )
+    credential_sets: dict[str, CredentialSetConfig] = Field(
+        default_factory=dict,
+        description="Upstream credentials by set name (5-50 of `[a-zA-Z0-9-]`). Each set gets a "
+        "system-assigned identity with Key Vault Secrets User on its two secrets only.",
+    )
+    cache_rules: Annotated[
+        Annotated[dict[str, CacheRuleConfig], Tag("<map>")] | Annotated[list[CacheRuleConfig], Tag("<list>")],
+        # Pick the shape by the input's type, so errors come from that shape only.
+        Discriminator(lambda value: "<list>" if isinstance(value, list) else "<map>"),
+    ] = Field(
+        default_factory=dict,
+        description="Cache rules: a map by rule name (5-50 of `[a-zA-Z0-9-]`), or a list whose rules "
+        "are named by `name` or, failing that, after their target. At most 1,000 per registry. Works "
+        "on every tier.",
+    )
+    docker_mirror: DockerMirrorConfig = Field(
+        default_factory=DockerMirrorConfig,
+        description="Docker Engine mirror mode (anonymous pull, a registry-wide Docker Hub rule). "
+        "Off unless enabled explicitly with a reason.",
+    )
+    access: dict[str, GrantConfig] = Field(
+        default_factory=dict,
+        description="Who may pull and push, by grant name (lowercase, hyphens): AKS kubelet identities, "
+        "Container Apps, CI. Each becomes an AcrPull or AcrPush role assignment on the registry with a "
+        "deterministic name, so a re-run never duplicates it.",
+    )
+    imports: dict[str, ImportConfig] = Field(
+        default_factory=dict,
+        description="Public images copied into the registry, by target `repository:tag`. Removing an "
+        "entry leaves the image in the registry.",
+    )
+    protection: ProtectionConfig = Field(
+        default_factory=ProtectionConfig,
+        description="Guards against deleting stateful resources.",
+    )
+    performance: PerformanceConfig = Field(
+        default_factory=PerformanceConfig,
+        description="How the program registers resources (the registration shortcuts).",
+    )
+
+    def rule_entries(self, at: str = f"{NAMESPACE}:") -> list[tuple[str, str, CacheRuleConfig]]:
+        """(key path, rule name, rule) for every cache rule, the mirror's included, in config order."""
+        entries: list[tuple[str, str, CacheRuleConfig]] = []
+        if isinstance(self.cache_rules, dict):
+            for key, rule in self.cache_rules.items():
+                entries.append((f"{at}cacheRules.{key}", rule.name or key, rule))
+        else:
+            for index, rule in enumerate(self.cache_rules):
+                entries.append((f"{at}cacheRules[{index}]", rule.rule_name, rule))
+        if self.docker_mirror.enabled:
+            entries.append((f"{at}dockerMirror", self.docker_mirror.rule_name, self.docker_mirror.rule()))
+        return entries
+
+    def rules(self) -> dict[str, CacheRuleConfig]:
+        """Every cache rule by its name (names are unique once the config is valid)."""
+        return {name: rule for _, name, rule in self.rule_entries()}
+
+    def referenced_config_keys(self) -> dict[str, tuple[str, bool]]:
+        """Config keys the credential sets read: key -> (key path that names it, must be secret)."""
+        keys: dict[str, tuple[str, bool]] = {}
+        for set_name, spec in self.credential_sets.items():
+            for role, source in (("username", spec.username), ("password", spec.password)):
+                if source.config_key is not None:
+                    path = f"{NAMESPACE}:credentialSets.{set_name}.{role}.configKey"
+                    previous = keys.get(source.config_key, (path, False))
+                    keys[source.config_key] = (previous[0], previous[1] or role == "password")
+        for target, image in self.imports.items():
+            for field, key in (
+                ("usernameConfigKey", image.username_config_key),
+                ("passwordConfigKey", image.password_config_key),
+            ):
+                if key is not None:
+                    previous = keys.get(key, (f"{NAMESPACE}:imports.{target}.{field}", False))
+                    keys[key] = (previous[0], previous[1] or field == "passwordConfigKey")
+        return keys
+
+    @property
+    def public_access(self) -> PublicAccess:
+        return self.network.effective_public_access(bool(self.private_access.endpoints))
+
+    @property
+    def regions(self) -> list[str]:
+        """The home region first, then the replica regions in sorted order."""
+        return [self.registry.location, *sorted(self.replicas)]
+
+    def cross_section_problems(self, at: str = f"{NAMESPACE}:") -> list[ConfigProblem]:
+        """Rules that span sections, which the section models cannot see on their own, with key
+        paths below `at` (the namespace, or `args.` for the components)."""
+        return [
+            *self._replica_problems(at),
+            *self._premium_problems(at),
+            *self._network_problems(at),
+            *self.private_access_problems(at),
+            *self._credential_set_problems(at),
+            *self._cache_rule_problems(at),
+            *self._access_problems(at),
+            *self._import_problems(at),
+        ]
+
+    def _access_problems(self, at: str) -> list[ConfigProblem]:
+        return grant_problems(self.access, f"{at}access")
+
+    def _import_problems(self, at: str) -> list[ConfigProblem]:
+        problems = import_problems(self.imports, f"{at}imports")
+        rules = self.rules()
+        for target in self.imports:
+            path = f"{at}imports.{target}"
+            if ":" not in target:
+                continue  # reported by import_problems
+            repository = target.rpartition(":")[0]
+            for name, rule in rules.items():
+                covered = (
+                    wildcard_prefix(rule.target) == ""
+                    or repository.startswith(wildcard_prefix(rule.target) + "/")
+                    if is_wildcard(rule.target)
+                    else repository == rule.target
+                )
+                if covered:
+                    problems.append(
+                        ConfigProblem(
+                            path,
+                            f"repository '{shown(repository)}' belongs to cache rule '{shown(name)}' (target '{shown(rule.target)}'); "
+                            "a cache rule's repositories must not already exist: import under another path, "
+                            "e.g. 'base/" + target + "'",
+                        )
+                    )
+        if (
+            self.imports
+            and not self.network.trusted_services_bypass
+            and self.public_access is not PublicAccess.OPEN
+        ):
+            problems.append(
+                ConfigProblem(
+                    f"{at}network.trustedServicesBypass",
+                    "importing into a restricted registry runs as a trusted Azure service: remove "
+                    "`trustedServicesBypass: false` or the imports",
+                )
+            )
+        return problems
+
+    def _credential_set_problems(self, at: str) -> list[ConfigProblem]:
+        problems = []
+        prefix = f"{at}credentialSets"
+        if self.credential_sets and self.key_vault is None:
+            problems.append(
+                ConfigProblem(
+                    f"{at}keyVault",
+                    f"credential sets keep their secrets in Key Vault: set `{at}keyVault` with a "
+                    "`name` (the stack creates the vault) or an `existingId`",
+                )
+            )
+        return problems + credential_set_problems(self.credential_sets, prefix)
+
+    def _cache_rule_problems(self, at: str) -> list[ConfigProblem]:
+        entries = self.rule_entries(at)
+        problems = rule_set_problems(entries, self.credential_sets, f"{at}cacheRules", f"{at}credentialSets")
+        if isinstance(self.cache_rules, dict):
+            problems += rule_map_problems(self.cache_rules, f"{at}cacheRules")
+        problems.extend(self._mirror_problems(at))
+        if (
+            entries
+            and not self.network.trusted_services_bypass
+            and self.public_access is not PublicAccess.OPEN
+        ):
+            problems.append(
+                ConfigProblem(
+                    f"{at}network.trustedServicesBypass",
+                    "the artifact cache fills a restricted registry as a trusted Azure service, so it "
+                    "cannot populate with the bypass off while cache rules exist: remove "
+                    "`trustedServicesBypass: false`",
+                )
+            )
+        return problems
+
+    def _mirror_problems(self, at: str) -> list[ConfigProblem]:
+        mirror = self.docker_mirror
+        if not mirror.enabled:
+            return []
+        problems = []
+        if self.registry.sku is Sku.BASIC:
+            problems.append(
+                ConfigProblem(
+                    f"{at}dockerMirror.enabled",
+                    "mirror mode needs anonymous pull, which Azure offers on Standard and Premium only: "
+                    f"set `{at}registry.sku` to Standard or Premium",
+                )
+            )
+        return problems
+
+    def _replica_problems(self, at: str) -> list[ConfigProblem]:
+        problems = []
+        if self.replicas and self.registry.soft_delete_days is not None:
+            problems.append(
+                ConfigProblem(
+                    f"{at}registry.softDeleteDays",
+                    "Azure's soft delete policy does not support geo-replicated registries: remove "
+                    "`softDeleteDays` (the retention policy then applies) or the replicas",
+                )
+            )
+        for region in self.replicas:
+            key = f"{at}replicas.{region}"
+            if region == self.registry.location:
+                problems.append(
+                    ConfigProblem(
+                        key,
+                        f"'{shown(region)}' is the registry's home region (registry.location), which always "
+                        "holds the registry: list only other regions as replicas",
+                    )
+                )
+        return problems
+
+    def _premium_problems(self, at: str) -> list[ConfigProblem]:
+        registry = self.registry
+        if registry.is_premium:
+            return []
+        needs = (
+            f"needs the Premium tier (sku is {registry.sku.value}): set `{at}registry.sku: Premium` or remove"
+        )
+        problems = []
+        if self.replicas:
+            problems.append(ConfigProblem(f"{at}replicas", f"geo-replication {needs} the replicas"))
+        if self.network.ip_rules:
+            problems.append(ConfigProblem(f"{at}network.ipRules", f"an IP firewall {needs} `ipRules`"))
+        elif self.public_access is not PublicAccess.OPEN and self.network.public_access is not None:
+            problems.append(
+                ConfigProblem(
+                    f"{at}network.publicAccess",
+                    f"`{self.public_access.value}` public access {needs} `publicAccess`",
+                )
+            )
+        if self.private_access.endpoints:
+            problems.append(
+                ConfigProblem(f"{at}privateAccess.endpoints", f"private endpoints {needs} the endpoints")
+            )
+        if self.network.data_endpoints:
+            problems.append(
+                ConfigProblem(
+                    f"{at}network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`"
+                )
+            )
+        return problems
+
+    def _network_problems(self, at: str) -> list[ConfigProblem]:
+        problems = []
+        access = self.public_access
+        if self.registry.export_enabled is False and access is not PublicAccess.DISABLED:
+            problems.append(
+                ConfigProblem(
+                    f"{at}registry.exportEnabled",
+                    "Azure only allows disabling exports when public network access is disabled, and "
+                    f"public access is `{access.value}`: set `{at}network.publicAccess: Disabled` "
+                    "(reach the registry through private endpoints) or remove `exportEnabled: false`",
+                )
+            )
+        if self.network.data_endpoints is False and self.private_access.endpoints:
+            problems.append(
+                ConfigProblem(
+                    f"{at}network.dataEndpoints",
+                    "Azure turns dedicated data endpoints on for every registry with private endpoints: "
+                    "remove `dataEndpoints: false`",
+                )
+            )
+        return problems
+
+    def private_access_problems(self, at: str) -> list[ConfigProblem]:
+        return self.private_access.problems(
+            region_count=len(self.regions),
+            at=f"{at}privateAccess",
+            default_group=self.resource_group.name,
+            registry_name=self.registry.name,
+        )
