@@ -100,3 +100,13 @@ def one(run: ProgramRun, type_token: str) -> PlannedResource:
     found = by_type(run, type_token)
     assert len(found) == 1, f"expected one {type_token}, got {[r.name for r in found]}"
     return found[0]
+
+
+def refusal_ids(cases: list[tuple[Any, str, str]]) -> list[str]:
+    """Test ids that say what each refusal case refuses: `<key path> <what the message says>`."""
+    ids = []
+    for _, key, fragment in cases:
+        words = "-".join("".join(c if c.isalnum() else " " for c in fragment).split()[:6]).lower()
+        ids.append(f"{key.partition(':')[2]} {words}")
+    # Two cases can refuse the same key the same way: number the repeats.
+    return [f"{i} #{ids[:n].count(i) + 1}" if ids.count(i) > 1 else i for n, i in enumerate(ids)]

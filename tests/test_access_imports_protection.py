@@ -11,7 +11,7 @@ from acr_cache.access import ACR_PULL, ACR_PUSH
 from acr_cache.config import ConfigError, parse_stack_config
 from acr_cache.plan.values import Secret
 
-from tests.conftest import ROOT, as_pulumi_config, by_type, one, run_stack, sections
+from tests.conftest import ROOT, as_pulumi_config, by_type, one, refusal_ids, run_stack, sections
 
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IMPORT = "pulumi-python:dynamic/acr-cache:ImageImport"
@@ -290,9 +290,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("document", "key", "fragment"), REFUSED, ids=[f"{i:02d}" for i in range(len(REFUSED))]
-)
+@pytest.mark.parametrize(("document", "key", "fragment"), REFUSED, ids=refusal_ids(REFUSED))
 def test_refused_access_imports_and_protection(document: dict[str, Any], key: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(as_pulumi_config(copy.deepcopy(document)))

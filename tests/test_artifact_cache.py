@@ -11,7 +11,7 @@ from acr_cache.artifact_cache import KEY_VAULT_SECRETS_USER
 from acr_cache.config import ConfigError, parse_stack_config
 from acr_cache.plan.values import Secret
 
-from tests.conftest import as_pulumi_config, by_type, one, run_stack, sections
+from tests.conftest import as_pulumi_config, by_type, one, refusal_ids, run_stack, sections
 
 VAULT = "azure-native:keyvault:Vault"
 SECRET = "azure-native:keyvault:Secret"
@@ -458,7 +458,7 @@ REFUSED: list[tuple[Any, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("rules", "key", "fragment"), REFUSED, ids=[f"{i:02d}" for i in range(len(REFUSED))])
+@pytest.mark.parametrize(("rules", "key", "fragment"), REFUSED, ids=refusal_ids(REFUSED))
 def test_refused_rules_name_the_key_and_the_fix(rules: Any, key: str, fragment: str) -> None:
     problems = problems_of(cache(rules=copy.deepcopy(rules)))
     matching = [p for p in problems if p.startswith(f"{key}: ")]
@@ -594,9 +594,7 @@ OTHER_REFUSED: list[tuple[dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("document", "key", "fragment"), OTHER_REFUSED, ids=[f"{i:02d}" for i in range(len(OTHER_REFUSED))]
-)
+@pytest.mark.parametrize(("document", "key", "fragment"), OTHER_REFUSED, ids=refusal_ids(OTHER_REFUSED))
 def test_refused_vault_sets_and_mirror_config(document: dict[str, Any], key: str, fragment: str) -> None:
     problems = problems_of(copy.deepcopy(document))
     matching = [p for p in problems if p.startswith(f"{key}: ")]

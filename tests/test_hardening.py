@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import test_access_imports_protection, test_artifact_cache, test_network
-from tests.conftest import ROOT, sections
+from tests.conftest import ROOT, refusal_ids, sections
 
 EXTRA: list[tuple[dict[str, Any], str, str]] = [
     (sections(registry={"name": "ab", "location": "westeurope"}), "acr-cache:registry.name", "5-50 letters"),
@@ -146,9 +146,7 @@ def _stack_file(tmp_path: Path, document: dict[str, Any], name: str = "case") ->
     return path
 
 
-@pytest.mark.parametrize(
-    ("document", "key", "fragment"), CORPUS, ids=[f"{i:03d}" for i in range(len(CORPUS))]
-)
+@pytest.mark.parametrize(("document", "key", "fragment"), CORPUS, ids=refusal_ids(CORPUS))
 def test_corpus_case_exits_2_naming_the_key_with_nothing_registered(
     document: dict[str, Any], key: str, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from acr_cache.config import ConfigError, parse_stack_config
 
-from tests.conftest import as_pulumi_config, by_type, one, run_stack, sections
+from tests.conftest import as_pulumi_config, by_type, one, refusal_ids, run_stack, sections
 
 REGISTRY = "azure-native:containerregistry:Registry"
 REPLICA = "azure-native:containerregistry:Replication"
@@ -538,7 +538,7 @@ REFUSED = [
 @pytest.mark.parametrize(
     ("document", "key", "fragment"),
     REFUSED,
-    ids=[f"{i:02d}-{r[1].split(':', 1)[1]}" for i, r in enumerate(REFUSED)],
+    ids=refusal_ids(REFUSED),
 )
 def test_refused_network_config_names_the_key(document: dict[str, Any], key: str, fragment: str) -> None:
     problems = problems_of(copy.deepcopy(document))

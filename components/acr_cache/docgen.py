@@ -45,12 +45,13 @@ def configuration_reference() -> str:
             suffix = _entry_suffix(info.annotation)
             if suffix:
                 parts.append(f"\n### `{key}{suffix}`\n\n")
-            parts.append(_model_doc(model, f"{key}{suffix}"))
+            # The section's field description opens it; the model's docstring would say it again.
+            parts.append(_model_doc(model, f"{key}{suffix}", docstring=False))
     return "".join(parts).rstrip() + "\n"
 
 
-def _model_doc(model: type[BaseModel], path: str) -> str:
-    doc = (model.__doc__ or "").strip()
+def _model_doc(model: type[BaseModel], path: str, docstring: bool = True) -> str:
+    doc = (model.__doc__ or "").strip() if docstring else ""
     rows = ["| Key | Type | Default | Description |", "|---|---|---|---|"]
     nested: list[str] = []
     for name, info in model.model_fields.items():
