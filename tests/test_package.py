@@ -22,6 +22,7 @@ from acr_cache import (
     __version__,
 )
 from acr_cache.cli import main
+from acr_cache.codegen import ARGS
 from acr_cache.plan import plan_program
 from acr_cache.plan.runner import ProgramFailed, run_program
 
@@ -346,39 +347,39 @@ def test_the_platform_stack_exports_what_consumers_need(capsys: pytest.CaptureFi
 
 # --- the components' typed args and the stack config's models describe one thing -------------
 
-# (args TypedDict, config model, model fields the args leave out on purpose: reason)
-ARGS_AND_MODELS: list[tuple[str, Any, dict[str, str]]] = [
-    ("ResourceGroupArgs", "acr_cache.registry:ResourceGroupConfig", {}),
-    ("RegistrySettingsArgs", "acr_cache.registry:RegistryConfig", {}),
-    ("NetworkArgs", "acr_cache.network:NetworkConfig", {}),
-    ("ReplicaArgs", "acr_cache.replication:ReplicaConfig", {}),
-    ("PrivateEndpointArgs", "acr_cache.private_access:PrivateEndpointConfig", {}),
-    ("PrivateDnsZoneArgs", "acr_cache.private_access:PrivateDnsZoneConfig", {}),
-    ("VnetLinkArgs", "acr_cache.private_access:VnetLinkConfig", {}),
-    ("SecretSourceArgs", "acr_cache.artifact_cache:SecretSource", {}),
-    ("CredentialSetArgs", "acr_cache.artifact_cache:CredentialSetConfig", {}),
-    ("KeyVaultArgs", "acr_cache.key_vault:KeyVaultConfig", {}),
-    ("CacheRuleArgs", "acr_cache.artifact_cache:CacheRuleConfig", {"name": "the rules are keyed by name"}),
-    ("GrantArgs", "acr_cache.access:GrantConfig", {}),
-    ("ImageArgs", "acr_cache.image_import:ImportConfig", {}),
-]
+
+def test_the_component_args_are_generated_from_the_models_and_committed_current() -> None:
+    from acr_cache.codegen import component_args_source
+
+    committed = (ROOT / "components" / "acr_cache" / "component_args.py").read_text(encoding="utf-8")
+    assert committed == component_args_source(), "component_args.py is stale: run `acr-cache schema`"
 
 
-@pytest.mark.parametrize(("args_name", "model_path", "left_out"), ARGS_AND_MODELS)
+@pytest.mark.parametrize(("args_name", "model", "what", "left_out"), ARGS, ids=[a[0] for a in ARGS])
 def test_component_args_hold_exactly_the_config_models_keys(
-    args_name: str, model_path: str, left_out: dict[str, str]
+    args_name: str, model: Any, what: str, left_out: dict[str, str]
 ) -> None:
-    import importlib
+    from acr_cache import component_args
 
-    from acr_cache import package
-
-    module, _, model_name = model_path.partition(":")
-    model = getattr(importlib.import_module(module), model_name)
-    args = getattr(package, args_name)
+    args = getattr(component_args, args_name)
     fields = set(model.model_fields) - set(left_out)
     assert set(args.__annotations__) == fields, (args_name, set(args.__annotations__) ^ fields)
     required = {name for name in fields if model.model_fields[name].is_required()}
     assert set(args.__required_keys__) == required, (args_name, set(args.__required_keys__) ^ required)
+
+
+def test_every_model_field_reaches_the_schema_of_every_language() -> None:
+    """What TypeScript, Go, C#, Java and YAML see: each args type, with every key, camelCase."""
+    schema = json.loads((ROOT / "components" / "schema.json").read_text())
+    types = {token.rsplit(":", 1)[1]: spec for token, spec in schema["types"].items()}
+    # ImageImports is served to Python only (pulumi#5455), so its args are not in the schema.
+    assert {name for name, _, _, _ in ARGS} - set(types) == {"ImageArgs"}
+    for args_name, model, _, left_out in ARGS:
+        if args_name not in types:
+            continue
+        properties = set(types[args_name]["properties"])
+        expected = {info.alias or name for name, info in model.model_fields.items() if name not in left_out}
+        assert properties == expected, (args_name, properties ^ expected)
 
 
 def test_every_config_model_of_a_component_section_is_paired_with_its_args() -> None:
@@ -386,7 +387,7 @@ def test_every_config_model_of_a_component_section_is_paired_with_its_args() -> 
     from acr_cache.config import StackConfig
     from acr_cache.docgen import _model_of
 
-    paired = {path.partition(":")[2] for _, path, _ in ARGS_AND_MODELS}
+    paired = {model.__name__ for _, model, _, _ in ARGS}
     component_sections = ("resource_group", "registry", "network", "replicas", "private_access")
     component_sections += ("credential_sets", "key_vault", "cache_rules", "access", "imports")
     seen: set[str] = set()

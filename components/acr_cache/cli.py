@@ -135,11 +135,24 @@ def _say(prefix: str, text: str) -> None:
 
 
 def _schema(output: Path, check: bool) -> int:
+    """The components' args module (from the config models), then the schema (from the args)."""
+    import subprocess
+
+    from acr_cache.codegen import component_args_source
+
+    args_file = Path(__file__).with_name("component_args.py")
+    source = component_args_source()
+    if not check and args_file.read_text(encoding="utf-8") != source:
+        _write_generated({args_file: source}, False, "acr-cache schema")
+        # The schema is read from the args classes: build it in a process that imports the new ones.
+        return subprocess.run(
+            [sys.executable, "-m", "acr_cache.cli", "schema", "--output", str(output)]
+        ).returncode
     from acr_cache import __version__
     from acr_cache.package import package_schema
 
     text = json.dumps(package_schema(__version__), indent=2, sort_keys=True) + "\n"
-    return _write_generated({output: text}, check, "acr-cache schema")
+    return _write_generated({args_file: source, output: text}, check, "acr-cache schema")
 
 
 def _docs(output: Path, check: bool) -> int:

@@ -1,9 +1,10 @@
 """The public components: for other Python stacks (`from acr_cache import ...`) and, as a Pulumi
 component package, for TypeScript, Go, C#, Java and YAML stacks (`pulumi package add`).
 
-Each component takes `args`, a typed dictionary whose sections mirror the stack config
-(docs/configuration.md): the same names (snake_case here, camelCase in other languages and in
-YAML), the same validation, the same messages. A section may also be given as its pydantic model
+Each component takes `args`, a typed dictionary whose sections are the stack config's sections
+(docs/configuration.md), generated from the same models (`component_args.py`, by `acr-cache
+schema`): the same names (snake_case here, camelCase in other languages and in YAML), the same
+validation, the same messages. A section may also be given as its pydantic model
 (`RegistryConfig(...)`). Components other than `Registry` attach to any registry by its ARM id,
 so a team can add its own cache rules or grants to the platform's registry.
 
@@ -30,6 +31,19 @@ from acr_cache.artifact_cache import (
     rule_map_problems,
     rule_set_problems,
 )
+from acr_cache.component_args import (
+    CacheRuleArgs,
+    CredentialSetArgs,
+    GrantArgs,
+    ImageArgs,
+    KeyVaultArgs,
+    NetworkArgs,
+    PrivateDnsZoneArgs,
+    PrivateEndpointArgs,
+    RegistrySettingsArgs,
+    ReplicaArgs,
+    ResourceGroupArgs,
+)
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
 from acr_cache.image_import import ImageImports as _ImageImports
 from acr_cache.image_import import ImportConfig, import_problems, tokens_from_azure_native
@@ -42,57 +56,6 @@ from acr_cache.replication import GeoReplicas, ReplicaConfig, ReplicaRegion
 
 PACKAGE = "acr-cache"
 """Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
-
-
-class ResourceGroupArgs(TypedDict):
-    """Where the registry lives (section `resourceGroup`)."""
-
-    name: str
-    """Name of the resource group."""
-    create: NotRequired[bool]
-    """Create the group (default) or use an existing one."""
-    location: NotRequired[str]
-    """Region of a created group; default: the registry's."""
-    tags: NotRequired[dict[str, str]]
-    """Tags on a created group."""
-
-
-class RegistrySettingsArgs(TypedDict):
-    """The registry itself (section `registry`)."""
-
-    name: str
-    """5-50 letters and digits, unique across Azure."""
-    location: str
-    """Home region, e.g. westeurope."""
-    sku: NotRequired[str]
-    """Basic, Standard or Premium (default)."""
-    zone_redundancy: NotRequired[bool]
-    """Default: on for Premium."""
-    untagged_retention: NotRequired[bool]
-    """Delete untagged manifests (Premium; default true)."""
-    retention_days: NotRequired[int]
-    """Days before untagged manifests are deleted (Premium; default 7)."""
-    soft_delete_days: NotRequired[int]
-    """Soft delete retention in days (replaces retention; not with replicas)."""
-    export_enabled: NotRequired[bool]
-    """Allow exports (default: off when public access is Disabled; false needs it Disabled)."""
-    tags: NotRequired[dict[str, str]]
-    """Tags on the registry."""
-    aliases: NotRequired[list[str]]
-    """Earlier URNs of this registry in the same stack, to adopt it instead of replacing it."""
-
-
-class NetworkArgs(TypedDict):
-    """The firewall of the public endpoint (section `network`)."""
-
-    public_access: NotRequired[str]
-    """Open, Restricted or Disabled."""
-    ip_rules: NotRequired[list[str]]
-    """IPv4 addresses or CIDR ranges for a Restricted firewall."""
-    trusted_services_bypass: NotRequired[bool]
-    """Let trusted Azure services through (default true)."""
-    data_endpoints: NotRequired[bool]
-    """Dedicated data endpoints (default: on when restricted)."""
 
 
 class RegistryArgs(TypedDict):
@@ -110,17 +73,6 @@ class RegistryArgs(TypedDict):
     """Protect the registry and a created resource group (default true)."""
 
 
-class ReplicaArgs(TypedDict):
-    """One geo-replica (an entry of section `replicas`)."""
-
-    zone_redundancy: NotRequired[bool]
-    """Zone redundant (default true); a change replaces the replica."""
-    region_endpoint_enabled: NotRequired[bool]
-    """Route pulls to this replica (default true)."""
-    tags: NotRequired[dict[str, str]]
-    """Tags on the replica."""
-
-
 class ReplicasArgs(TypedDict):
     """Arguments of Replicas."""
 
@@ -128,47 +80,6 @@ class ReplicasArgs(TypedDict):
     """ARM id of the registry (Premium)."""
     replicas: dict[str, ReplicaArgs]
     """Replicas by Azure region; the home region is not listed."""
-
-
-class PrivateEndpointArgs(TypedDict):
-    """One private endpoint (an entry of `privateAccess.endpoints`)."""
-
-    subnet_id: str
-    """ARM id of the subnet."""
-    resource_group: NotRequired[str]
-    """Resource group of the endpoint; default: the registry's."""
-    location: NotRequired[str]
-    """The VNet's region; default: home_region."""
-    name: NotRequired[str]
-    """Name of the endpoint resource; default pe-<registry>-<key>."""
-    network_interface_name: NotRequired[str]
-    """Name of its network interface (create-only); default <name>-nic; "" sends none."""
-    subnet_prefix_length: NotRequired[int]
-    """The subnet's prefix length, for the capacity check."""
-    tags: NotRequired[dict[str, str]]
-    """Tags on the endpoint."""
-
-
-class VnetLinkArgs(TypedDict):
-    """One VNet link of a created zone."""
-
-    vnet_id: str
-    """ARM id of the VNet."""
-    registration_enabled: NotRequired[bool]
-    """Auto-registration of the VNet's VMs in the zone (default false)."""
-
-
-class PrivateDnsZoneArgs(TypedDict):
-    """The privatelink.azurecr.io zone (`privateAccess.dnsZone`)."""
-
-    mode: NotRequired[str]
-    """create (default), existing or perEndpoint."""
-    resource_group: NotRequired[str]
-    """create: resource group of the zone; default: the registry's."""
-    zone_id: NotRequired[str]
-    """existing: ARM id of the zone."""
-    vnet_links: NotRequired[dict[str, VnetLinkArgs]]
-    """create: VNets to link, by name."""
 
 
 class PrivateAccessArgs(TypedDict):
@@ -188,66 +99,6 @@ class PrivateAccessArgs(TypedDict):
     """Protect the created zones (default true)."""
 
 
-class SecretSourceArgs(TypedDict):
-    """Where a credential comes from."""
-
-    config_key: NotRequired[str]
-    """A key of `secrets` whose value the component writes into the vault."""
-    secret_name: NotRequired[str]
-    """Name of the vault secret (written, or existing)."""
-
-
-class CredentialSetArgs(TypedDict):
-    """Upstream credentials (an entry of `credentialSets`)."""
-
-    login_server: str
-    """docker.io, ghcr.io, quay.io, ..."""
-    username: SecretSourceArgs
-    """The username."""
-    password: SecretSourceArgs
-    """The password or token."""
-
-
-class KeyVaultArgs(TypedDict):
-    """The credential vault (section `keyVault`)."""
-
-    name: NotRequired[str]
-    """Name of a vault to create."""
-    existing_id: NotRequired[str]
-    """ARM id of an existing vault."""
-    resource_group: NotRequired[str]
-    """Resource group of a created vault."""
-    location: NotRequired[str]
-    """Region of a created vault."""
-    public_network_access: NotRequired[bool]
-    """Public data plane (filtered by the firewall)."""
-    default_action: NotRequired[str]
-    """Firewall action for addresses not in ip_rules: Deny (default) or Allow."""
-    ip_rules: NotRequired[list[str]]
-    """Public IPv4 addresses or CIDR ranges allowed to the data plane."""
-    soft_delete_retention_days: NotRequired[int]
-    """7-90 days."""
-    purge_protection: NotRequired[bool]
-    """Default true."""
-    tags: NotRequired[dict[str, str]]
-    """Tags on a created vault."""
-
-
-class CacheRuleArgs(TypedDict):
-    """A cache rule (an entry of `cacheRules`, keyed by name)."""
-
-    source: str
-    """Upstream repository, e.g. docker.io/library/nginx or mcr.microsoft.com/dotnet/*."""
-    target: NotRequired[str]
-    """Repository inside the registry; default: the source as written."""
-    credential_set: NotRequired[str]
-    """Key of a credential set of this component."""
-    credential_set_id: NotRequired[str]
-    """ARM id of an existing credential set."""
-    registry_credential_set: NotRequired[str]
-    """Name of a credential set that already exists on the registry (e.g. the platform's dockerhub)."""
-
-
 class ArtifactCacheArgs(TypedDict):
     """Arguments of ArtifactCache."""
 
@@ -265,17 +116,6 @@ class ArtifactCacheArgs(TypedDict):
     """Protect a created vault (default true)."""
 
 
-class GrantArgs(TypedDict):
-    """One principal's access (an entry of `access`)."""
-
-    principal_id: str
-    """Object id (GUID)."""
-    principal_type: str
-    """ServicePrincipal, User or Group."""
-    role: NotRequired[str]
-    """AcrPull (default) or AcrPush."""
-
-
 class AccessArgs(TypedDict):
     """Arguments of Access."""
 
@@ -283,19 +123,6 @@ class AccessArgs(TypedDict):
     """ARM id of the registry."""
     grants: dict[str, GrantArgs]
     """Grants by name."""
-
-
-class ImageArgs(TypedDict):
-    """An image to import (an entry of `imports`, keyed by target repository:tag)."""
-
-    source: str
-    """Registry host, repository and a tag or digest."""
-    username_config_key: NotRequired[str]
-    """Key of `secrets` with the upstream username."""
-    password_config_key: NotRequired[str]
-    """Key of `secrets` with the upstream password."""
-    force: NotRequired[bool]
-    """Overwrite an existing target tag."""
 
 
 class ImageImportsArgs(TypedDict):
