@@ -74,7 +74,7 @@ def component_args_source() -> str:
 
 def _docstring(text: str) -> str:
     # One line however long: the analyzer copies docstrings into the schema as they are written.
-    return '    """' + " ".join(text.split()).replace("\\", "\\\\").replace('"""', "\'\'\'") + '"""\n'
+    return '    """' + " ".join(text.split()).replace("\\", "\\\\").replace('"""', "'''") + '"""\n'
 
 
 def _python_type(annotation: Any, names: dict[type[BaseModel], str]) -> str:
