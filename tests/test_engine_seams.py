@@ -327,3 +327,65 @@ def test_the_plan_notes_what_locks_block() -> None:
         "`pulumi destroy` deletes the lock first"
     ) in notes
     assert any(n.startswith("lock locks-vault (CanNotDelete) covers 2 RoleAssignment below") for n in notes)
+
+
+# --- URNs as a contract: every resource of a shipped stack stays reachable ----------------------
+
+SHIPPED = [("dev", ROOT), ("prod", ROOT), ("team-a", ROOT / "examples" / "consumer")]
+
+
+@pytest.mark.parametrize(("stack", "project_dir"), SHIPPED, ids=[s for s, _ in SHIPPED])
+def test_every_committed_urn_is_taken_over_by_the_engines_rules(stack: str, project_dir: Path) -> None:
+    """Renaming a component or moving a resource changes its URN, and Pulumi then replaces it (for
+    the registry: deletes it with every image). The snapshot is the contract: each old URN must be
+    taken over, by URN or by an alias as the engine resolves them (tests/engine.py `take_over`),
+    and nothing may appear that takes over nothing. The fix for a failure is an alias."""
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.stackfile import load_stack_files
+
+    files = load_stack_files(stack, None, project_dir)
+    run = make_plan(files).run
+    snapshot = (ROOT / "tests" / "snapshots" / f"{stack}-urns.txt").read_text(encoding="utf-8").split()
+    taken = engine.take_over(run.resources, snapshot, run.stack, run.project)
+    assert sorted(set(snapshot) - set(taken)) == []
+    assert sorted({r.urn for r in run.resources} - set(taken.values())) == []
+
+
+def test_the_alias_rules_follow_the_engine_for_a_renamed_type_and_an_unwrapped_child() -> None:
+    """Two moves, checked against step_generator.go: a component whose type changes (its children,
+    named after it, follow through the inherited alias), and a child moved out of an inner
+    component (it names its old parent and name itself)."""
+    import pulumi
+    from acr_cache.plan.runner import run_program
+    from pulumi_azure_native import resources
+
+    stack, project = "s", "p"
+    outer_urn = f"urn:pulumi:{stack}::{project}::test:index:Outer::x"
+
+    def program(with_aliases: bool) -> None:
+        renamed = pulumi.ComponentResource(
+            "test:index:New",
+            "app",
+            None,
+            pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="test:old:Old")] if with_aliases else None),
+        )
+        resources.ResourceGroup("app-rg", opts=pulumi.ResourceOptions(parent=renamed))
+        outer = pulumi.ComponentResource("test:index:Outer", "x", None)
+        old_inner = engine.create_urn(stack, project, "x-core", "test:inner:Core", outer_urn)
+        moved = [pulumi.Alias(name="x-core-rg", parent=old_inner)] if with_aliases else None
+        resources.ResourceGroup("x-rg", opts=pulumi.ResourceOptions(parent=outer, aliases=moved))
+
+    old = [
+        f"urn:pulumi:{stack}::{project}::test:old:Old::app",
+        f"urn:pulumi:{stack}::{project}::test:old:Old$azure-native:resources:ResourceGroup::app-rg",
+        outer_urn,
+        f"urn:pulumi:{stack}::{project}::test:index:Outer$test:inner:Core$azure-native:resources:ResourceGroup::x-core-rg",
+    ]
+    run = run_program(lambda: program(True), project=project, stack=stack, config={})
+    taken = engine.take_over(run.resources, old, stack, project)
+    assert sorted(taken) == sorted(old)
+    assert taken[old[1]].endswith("test:index:New$azure-native:resources:ResourceGroup::app-rg")
+    assert taken[old[3]].endswith("test:index:Outer$azure-native:resources:ResourceGroup::x-rg")
+    # Without the aliases the engine would create the three moved resources and delete the old ones.
+    run = run_program(lambda: program(False), project=project, stack=stack, config={})
+    assert sorted(engine.take_over(run.resources, old, stack, project)) == [outer_urn]

@@ -41,6 +41,9 @@ class PlannedResource:
     alias_urns: list[str] = field(default_factory=list)
     alias_count: int = 0
     """How many aliases (URNs and specs) the registration carried."""
+    alias_specs: list[dict[str, Any]] = field(default_factory=list)
+    """The alias specs other than azure-native's API-version type aliases: name, type, parentUrn,
+    noParent, stack, project (empty strings where the resource's own apply)."""
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     """Per input property, the URNs its value came from (what policies trace grants by)."""
 
@@ -109,6 +112,18 @@ class RecordingMonitor(MockMonitor):
             # Only the explicit URN aliases: azure-native adds a type alias per API version.
             alias_urns=sorted(a.urn for a in request.aliases if a.WhichOneof("alias") == "urn"),
             alias_count=len(request.aliases),
+            alias_specs=[
+                {
+                    "name": a.spec.name,
+                    "type": a.spec.type,
+                    "parentUrn": a.spec.parentUrn,
+                    "noParent": a.spec.noParent,
+                    "stack": a.spec.stack,
+                    "project": a.spec.project,
+                }
+                for a in request.aliases
+                if a.WhichOneof("alias") == "spec" and not _api_version_alias(a.spec, request.type)
+            ],
             property_dependencies={
                 key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items() if deps.urns
             },
@@ -217,3 +232,8 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.close()
     asyncio.set_event_loop(None)
     settings.reset_options()
+
+
+def _api_version_alias(spec: Any, type_: str) -> bool:
+    """azure-native's own alias per older API version (`azure-native:<module>/v<date>:<Type>`)."""
+    return bool(spec.type) and spec.type.startswith("azure-native:") and "/v" in spec.type and not spec.name
