@@ -389,3 +389,22 @@ def test_the_alias_rules_follow_the_engine_for_a_renamed_type_and_an_unwrapped_c
     # Without the aliases the engine would create the three moved resources and delete the old ones.
     run = run_program(lambda: program(False), project=project, stack=stack, config={})
     assert sorted(engine.take_over(run.resources, old, stack, project)) == [outer_urn]
+
+
+def test_other_stacks_keep_every_azure_resource_of_the_public_components() -> None:
+    """Another stack's components (tests/test_package.py `_two_of_each`), against the URNs they
+    registered before each concern had one component: every Azure and dynamic resource is taken
+    over; only the inner components (nothing in Azure) may go."""
+    from acr_cache.plan import plan_program
+
+    from tests.test_package import _two_of_each
+
+    run = plan_program(_two_of_each, project="team", stack="t", config={}).run
+    snapshot = (ROOT / "tests" / "snapshots" / "components-urns.txt").read_text(encoding="utf-8").split()
+    taken = engine.take_over(run.resources, snapshot, run.stack, run.project)
+
+    def is_component(urn: str) -> bool:
+        return urn.split("::")[2].rsplit("$", 1)[-1].startswith("acr-cache:")
+
+    assert sorted(u for u in snapshot if u not in taken and not is_component(u)) == []
+    assert sorted(r.urn for r in run.resources if r.urn not in taken.values() and r.custom) == []

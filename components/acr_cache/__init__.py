@@ -22,11 +22,10 @@ from acr_cache.package import (
     PrivateAccessArgs,
     Registry,
     RegistryArgs,
-    Replicas,
-    ReplicasArgs,
 )
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, RegistryCore, RegistryNetwork, ResourceGroupConfig, Sku
+from acr_cache.replication import Replicas, ReplicasArgs
 
 __version__ = "0.1.0"
 

@@ -41,7 +41,6 @@ from acr_cache.component_args import (
     PrivateDnsZoneArgs,
     PrivateEndpointArgs,
     RegistrySettingsArgs,
-    ReplicaArgs,
     ResourceGroupArgs,
 )
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
@@ -52,7 +51,7 @@ from acr_cache.private_access import PrivateAccess as _PrivateAccess
 from acr_cache.private_access import PrivateAccessConfig
 from acr_cache.redaction import shown
 from acr_cache.registry import RegistryCore
-from acr_cache.replication import GeoReplicas, ReplicaConfig, ReplicaRegion
+from acr_cache.replication import Replicas
 
 PACKAGE = "acr-cache"
 """Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
@@ -71,15 +70,6 @@ class RegistryArgs(TypedDict):
     """Set when private endpoints will be attached: public access then defaults to Disabled."""
     protect: NotRequired[bool]
     """Protect the registry and a created resource group (default true)."""
-
-
-class ReplicasArgs(TypedDict):
-    """Arguments of Replicas."""
-
-    registry_id: pulumi.Input[str]
-    """ARM id of the registry (Premium)."""
-    replicas: dict[str, ReplicaArgs]
-    """Replicas by Azure region; the home region is not listed."""
 
 
 class PrivateAccessArgs(TypedDict):
@@ -134,14 +124,6 @@ class ImageImportsArgs(TypedDict):
     """Images by target repository:tag."""
     secrets: NotRequired[dict[str, pulumi.Input[str]]]
     """Secret values by the config key names the images use."""
-
-
-class _ReplicaMap(BaseModel):
-    # The stack config's replicas section alone: region keys checked like in YAML.
-    replicas: dict[ReplicaRegion, ReplicaConfig]
-
-
-_REPLICAS = _ReplicaMap
 
 
 def _fail(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
@@ -227,29 +209,6 @@ class Registry(pulumi.ComponentResource):
                 "resourceGroupName": self.resource_group_name,
             }
         )
-
-
-class Replicas(pulumi.ComponentResource):
-    """Geo-replicas of a registry, keyed by region."""
-
-    regions: pulumi.Output[list[str]]
-    """The replica regions."""
-
-    def __init__(self, name: str, args: ReplicasArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{PACKAGE}:index:Replicas", name, None, opts)
-        problems: list[ConfigProblem] = []
-        replicas = _model(_REPLICAS, {"replicas": args["replicas"]}, "args", problems)
-        if problems:
-            raise _fail("Replicas", name, problems)
-        inner = GeoReplicas(
-            f"{name}-replicas",
-            resource_group_name=_registry_part(args["registry_id"], "group"),
-            registry_name=_registry_part(args["registry_id"], "name"),
-            replicas=replicas.replicas,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.regions = pulumi.Output.from_input(inner.regions)
-        self.register_outputs({"regions": self.regions})
 
 
 class PrivateAccess(pulumi.ComponentResource):

@@ -7,7 +7,7 @@ offline plan runs that same entry point under mocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -15,13 +15,14 @@ from pulumi_azure_native import authorization
 from acr_cache import performance
 from acr_cache.access import RegistryAccess
 from acr_cache.artifact_cache import ArtifactCache, CacheRuleConfig, SecretValues
+from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
 from acr_cache.image_import import ImageImports, tokens_from_azure_native
 from acr_cache.key_vault import CredentialVault
 from acr_cache.private_access import PrivateAccess
 from acr_cache.protection import DeletionLocks
 from acr_cache.registry import RegistryCore, RegistryNetwork
-from acr_cache.replication import GeoReplicas
+from acr_cache.replication import Replicas, ReplicasArgs
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Deployment:
     """The components one environment is made of."""
 
     core: RegistryCore
-    replicas: GeoReplicas | None
+    replicas: Replicas | None
     private_access: PrivateAccess | None
     vault: CredentialVault | None
     cache: ArtifactCache | None
@@ -53,11 +54,12 @@ def build(config: StackConfig) -> Deployment:
     )
     replicas = None
     if config.replicas:
-        replicas = GeoReplicas(
+        replicas = Replicas(
             "replicas",
-            resource_group_name=core.resource_group_name,
-            registry_name=core.registry_name,
-            replicas=config.replicas,
+            # The sections as their validated models, which the component takes as they are.
+            cast(ReplicasArgs, {"registry_id": core.registry_id, "replicas": config.replicas}),
+            registry=RegistryRef(core.resource_group_name, core.registry_name),
+            layout=Layout.STACK,
         )
     private_access = None
     if has_endpoints:

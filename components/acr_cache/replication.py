@@ -1,15 +1,14 @@
 """Geo-replication: one replica of the registry per extra Azure region (Premium)."""
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerregistry
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from acr_cache.model import AzureRegion, ConfigModel, Tags
+from acr_cache.component_args import ReplicaArgs
+from acr_cache.component_base import PACKAGE, Layout, RegistryRef, component_error, validated
+from acr_cache.model import AzureRegion, ConfigModel, ConfigProblem, Tags
 
 
 def _replica_name(region: str) -> str:
@@ -39,33 +38,50 @@ class ReplicaConfig(ConfigModel):
     tags: Tags = Field(default_factory=dict, description="Tags on the replica.")
 
 
-class GeoReplicas(pulumi.ComponentResource):
-    """The replicas of a registry, each keyed (and named) by its region."""
+class ReplicasArgs(TypedDict):
+    """Arguments of Replicas."""
 
-    replications: dict[str, containerregistry.Replication]
-    """Replication resources by region, as an escape hatch and for ordering (private endpoints)."""
-    regions: list[str]
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry (Premium)."""
+    replicas: dict[str, ReplicaArgs]
+    """Replicas by Azure region; the home region is not listed."""
+
+
+class _ReplicaMap(BaseModel):
+    # The stack config's replicas section alone: region keys checked like in YAML.
+    replicas: dict[ReplicaRegion, ReplicaConfig]
+
+
+class Replicas(pulumi.ComponentResource):
+    """Geo-replicas of a registry, each keyed (and named) by its region."""
+
+    regions: pulumi.Output[list[str]]
     """The replica regions, sorted."""
 
     def __init__(
         self,
         name: str,
-        *,
-        resource_group_name: pulumi.Input[str],
-        registry_name: pulumi.Input[str],
-        replicas: Mapping[str, ReplicaConfig],
+        args: ReplicasArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: RegistryRef | None = None,
+        layout: Layout = Layout.COMPONENT,
     ) -> None:
-        super().__init__("acr-cache:replication:GeoReplicas", name, None, opts)
-        self.regions = sorted(replicas)
-        self.replications = {}
-        for region in self.regions:
-            replica = replicas[region]
+        super().__init__(f"{PACKAGE}:index:Replicas", name, None, layout.options(opts, FORMER_TYPE))
+        problems: list[ConfigProblem] = []
+        parsed = validated(_ReplicaMap, {"replicas": args["replicas"]}, "args", problems)
+        if problems or parsed is None:
+            raise component_error("Replicas", name, problems)
+        ref = registry or RegistryRef.from_id(args["registry_id"])
+        self.replications: dict[str, containerregistry.Replication] = {}
+        """Replication resources by region, as an escape hatch and for ordering (private endpoints)."""
+        for region in sorted(parsed.replicas):
+            replica = parsed.replicas[region]
             self.replications[region] = containerregistry.Replication(
                 # The region is the identity: reordering or adding replicas renames nothing.
                 f"{name}-{region}",
-                resource_group_name=resource_group_name,
-                registry_name=registry_name,
+                resource_group_name=ref.resource_group_name,
+                registry_name=ref.registry_name,
                 # By convention (`az acr replication create`) a replica is named after its region.
                 replication_name=region,
                 location=region,
@@ -82,6 +98,13 @@ class GeoReplicas(pulumi.ComponentResource):
                     # region holds one replica, so the old one has to go before the new one is made.
                     replace_on_changes=["zoneRedundancy"],
                     delete_before_replace=True,
+                    aliases=layout.child_aliases(self, name, FORMER_TYPE, "replicas", region),
                 ),
             )
+        self.regions = pulumi.Output.from_input(sorted(parsed.replicas))
         self.register_outputs({"regions": self.regions})
+
+
+FORMER_TYPE = "acr-cache:replication:GeoReplicas"
+"""The type this component had inside the stack program and inside the public `Replicas` before
+the two became one (acr-cache 0.1): the aliases that keep existing replicas in place name it."""

@@ -1,0 +1,85 @@
+"""What every public component shares: its package, how it reads its args, how it refers to a
+registry, and the aliases that keep resources of earlier layouts in place.
+
+No `from __future__ import annotations` in the modules that define components: Pulumi's schema
+analyzer reads their annotations as objects, not strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from acr_cache.arm import REGISTRY, parse_arm_id
+from acr_cache.model import ConfigError, ConfigProblem
+from acr_cache.redaction import shown
+
+PACKAGE = "acr-cache"
+"""Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
+
+
+class Layout(Enum):
+    """Where a component's resources were before each concern had one component (acr-cache 0.1).
+
+    The stack program used the concern's own component (`acr-cache:replication:GeoReplicas` named
+    `replicas`); other stacks used the public one, which wrapped that component as `<name>-<role>`.
+    The aliases below let the engine take over those resources instead of replacing them.
+    """
+
+    STACK = "stack"
+    """Built by the stack program: the component had another type, its children the same names."""
+    COMPONENT = "component"
+    """Built by another stack: children sat one level down, named `<name>-<role>-<key>`."""
+
+    def options(self, opts: pulumi.ResourceOptions | None, former_type: str) -> pulumi.ResourceOptions:
+        """The component's own options: under the stack program, an alias to its former type (the
+        engine then also finds its children under it, by their unchanged names)."""
+        if self is not Layout.STACK:
+            return opts or pulumi.ResourceOptions()
+        return pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=former_type)])
+        )
+
+    def child_aliases(
+        self, component: pulumi.ComponentResource, name: str, former_type: str, role: str, key: str
+    ) -> list[pulumi.Alias] | None:
+        """A child's aliases: in another stack's component, its former name `<name>-<role>-<key>`
+        under the former inner component `<name>-<role>`."""
+        if self is not Layout.COMPONENT:
+            return None
+        inner = f"{name}-{role}"
+        former_parent = pulumi.create_urn(inner, former_type, parent=component)
+        return [pulumi.Alias(name=f"{inner}-{key}", parent=former_parent)]
+
+
+@dataclass(frozen=True)
+class RegistryRef:
+    """The registry a component attaches to."""
+
+    resource_group_name: pulumi.Input[str]
+    registry_name: pulumi.Input[str]
+
+    @staticmethod
+    def from_id(registry_id: pulumi.Input[str]) -> RegistryRef:
+        parsed = pulumi.Output.from_input(registry_id).apply(lambda value: parse_arm_id(value, REGISTRY))
+        return RegistryRef(parsed.apply(lambda p: p.resource_group), parsed.apply(lambda p: p.name))
+
+
+def validated(model: type[BaseModel], data: Any, path: str, problems: list[ConfigProblem]) -> Any:
+    """The args section as its config model (a model given as is stays one), or None with the
+    problems added under `path`."""
+    from acr_cache.config import problems_from
+
+    try:
+        return model.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
+    except ValidationError as exc:
+        problems.extend(problems_from(exc, prefix=f"{path}."))
+        return None
+
+
+def component_error(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
+    return ConfigError(ConfigProblem(f"{component}('{shown(name)}').{p.key}", p.message) for p in problems)
