@@ -7,13 +7,12 @@ sections mirror the stack config; see README "Reuse" and docs/configuration.md:
     ArtifactCache("team-a", {"registry_id": platform_registry_id, "cache_rules": {...}})
 """
 
+from acr_cache.access import Access, AccessArgs
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_stack_config
 from acr_cache.package import (
     COMPONENTS,
     PACKAGE,
     PYTHON_ONLY,
-    Access,
-    AccessArgs,
     ArtifactCache,
     ArtifactCacheArgs,
     ImageImports,

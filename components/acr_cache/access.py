@@ -1,18 +1,19 @@
 """Who may pull from and push to the registry: role assignments at registry scope."""
 
-from __future__ import annotations
-
 import re
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import partial
+from typing import TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization
 from pydantic import Field, field_validator
 
 from acr_cache.arm import GUID
+from acr_cache.component_args import GrantArgs
+from acr_cache.component_base import PACKAGE, Layout, RegistryRef, component_error, validated_entries
 from acr_cache.model import ConfigModel, ConfigProblem
 from acr_cache.redaction import shown
 
@@ -127,37 +128,60 @@ def assignment_name(registry_key: str, principal_id: str, role: str) -> str:
     )
 
 
-class RegistryAccess(pulumi.ComponentResource):
-    """AcrPull/AcrPush role assignments on the registry, with deterministic names."""
+class AccessArgs(TypedDict):
+    """Arguments of Access."""
 
-    assignments: dict[str, authorization.RoleAssignment]
-    """Role assignments by grant key."""
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry."""
+    grants: dict[str, GrantArgs]
+    """Grants by name."""
+
+
+class Access(pulumi.ComponentResource):
+    """AcrPull / AcrPush role assignments on a registry, with deterministic names."""
+
+    assignment_ids: pulumi.Output[dict[str, str]]
+    """ARM ids of the role assignments by grant name."""
 
     def __init__(
         self,
         name: str,
-        *,
-        registry_id: pulumi.Input[str],
-        registry_key: pulumi.Input[str],
-        subscription_id: pulumi.Input[str],
-        grants: Mapping[str, GrantConfig],
+        args: AccessArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: RegistryRef | None = None,
+        layout: Layout = Layout.COMPONENT,
     ) -> None:
-        super().__init__("acr-cache:access:RegistryAccess", name, None, opts)
-        self.assignments = {}
+        super().__init__(f"{PACKAGE}:index:Access", name, None, layout.options(opts, FORMER_TYPE))
+        problems: list[ConfigProblem] = []
+        grants = validated_entries(GrantConfig, args["grants"], "args.grants", problems)
+        problems += grant_problems(grants, "args.grants")
+        if problems:
+            raise component_error("Access", name, problems)
+        ref = registry or RegistryRef.from_id(args["registry_id"])
+        self.assignments: dict[str, authorization.RoleAssignment] = {}
+        """Role assignments by grant key (what the deletion lock waits for)."""
         for key in sorted(grants):
             grant = grants[key]
             role_id = ROLE_IDS[grant.role]
             self.assignments[key] = authorization.RoleAssignment(
                 f"{name}-{key}",
-                scope=registry_id,
-                role_assignment_name=pulumi.Output.from_input(registry_key).apply(
+                scope=ref.registry_id,
+                role_assignment_name=pulumi.Output.from_input(ref.registry_name).apply(
                     partial(assignment_name, principal_id=grant.principal_id, role=grant.role)
                 ),
-                role_definition_id=role_definition_id(subscription_id, role_id),
+                role_definition_id=role_definition_id(ref.subscription_id, role_id),
                 principal_id=grant.principal_id,
                 principal_type=authorization.PrincipalType(grant.principal_type.value),
-                description=pulumi.Output.concat(grant.role, " on ", registry_key, " for ", key),
-                opts=pulumi.ResourceOptions(parent=self),
+                description=pulumi.Output.concat(grant.role, " on ", ref.registry_name, " for ", key),
+                opts=pulumi.ResourceOptions(
+                    parent=self, aliases=layout.child_aliases(self, name, FORMER_TYPE, "access", key)
+                ),
             )
-        self.register_outputs({"grants": sorted(grants)})
+        self.assignment_ids = pulumi.Output.all(**{k: a.id for k, a in self.assignments.items()}).apply(dict)
+        self.register_outputs({"assignmentIds": self.assignment_ids})
+
+
+FORMER_TYPE = "acr-cache:access:RegistryAccess"
+"""The type the grants' component had in the stack program, and inside the public `Access`,
+before the two became one: the aliases that keep existing assignments name it."""

@@ -7,6 +7,7 @@ analyzer reads their annotations as objects, not strings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -58,15 +59,24 @@ class Layout(Enum):
 
 @dataclass(frozen=True)
 class RegistryRef:
-    """The registry a component attaches to."""
+    """The registry a component attaches to. Another stack knows it by its id; the stack program
+    also by the values it has at hand (the name from the config), which keeps its inputs plain."""
 
+    registry_id: pulumi.Input[str]
     resource_group_name: pulumi.Input[str]
     registry_name: pulumi.Input[str]
+    subscription_id: pulumi.Input[str] = ""
+    """Needed by the components that grant roles (a role definition id names its subscription)."""
 
     @staticmethod
     def from_id(registry_id: pulumi.Input[str]) -> RegistryRef:
         parsed = pulumi.Output.from_input(registry_id).apply(lambda value: parse_arm_id(value, REGISTRY))
-        return RegistryRef(parsed.apply(lambda p: p.resource_group), parsed.apply(lambda p: p.name))
+        return RegistryRef(
+            registry_id,
+            parsed.apply(lambda p: p.resource_group),
+            parsed.apply(lambda p: p.name),
+            parsed.apply(lambda p: p.subscription),
+        )
 
 
 def validated(model: type[BaseModel], data: Any, path: str, problems: list[ConfigProblem]) -> Any:
@@ -79,6 +89,17 @@ def validated(model: type[BaseModel], data: Any, path: str, problems: list[Confi
     except ValidationError as exc:
         problems.extend(problems_from(exc, prefix=f"{path}."))
         return None
+
+
+def validated_entries(
+    model: type[BaseModel], entries: Mapping[str, Any] | None, path: str, problems: list[ConfigProblem]
+) -> dict[str, Any]:
+    """Each entry of a keyed args section as its config model; the invalid ones are left out, with
+    their problems added under `path.<key>`."""
+    built = {
+        key: validated(model, value, f"{path}.{key}", problems) for key, value in (entries or {}).items()
+    }
+    return {key: value for key, value in built.items() if value is not None}
 
 
 def component_error(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:

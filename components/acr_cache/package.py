@@ -18,7 +18,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from acr_cache.access import GrantConfig, RegistryAccess, grant_problems
+from acr_cache.access import Access
 from acr_cache.arm import REGISTRY, parse_arm_id
 from acr_cache.artifact_cache import (
     ArtifactCache as _ArtifactCache,
@@ -34,7 +34,6 @@ from acr_cache.artifact_cache import (
 from acr_cache.component_args import (
     CacheRuleArgs,
     CredentialSetArgs,
-    GrantArgs,
     ImageArgs,
     KeyVaultArgs,
     NetworkArgs,
@@ -104,15 +103,6 @@ class ArtifactCacheArgs(TypedDict):
     """Secret values by the `config_key` names the credential sets use."""
     protect: NotRequired[bool]
     """Protect a created vault (default true)."""
-
-
-class AccessArgs(TypedDict):
-    """Arguments of Access."""
-
-    registry_id: pulumi.Input[str]
-    """ARM id of the registry."""
-    grants: dict[str, GrantArgs]
-    """Grants by name."""
 
 
 class ImageImportsArgs(TypedDict):
@@ -348,31 +338,6 @@ class ArtifactCache(pulumi.ComponentResource):
                 "pullReferences": self.pull_references,
             }
         )
-
-
-class Access(pulumi.ComponentResource):
-    """AcrPull / AcrPush role assignments on a registry, with deterministic names."""
-
-    assignment_ids: pulumi.Output[dict[str, str]]
-    """ARM ids of the role assignments by grant name."""
-
-    def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{PACKAGE}:index:Access", name, None, opts)
-        problems: list[ConfigProblem] = []
-        grants = _models(GrantConfig, args["grants"], "args.grants", problems)
-        problems += grant_problems(grants, "args.grants")
-        if problems:
-            raise _fail("Access", name, problems)
-        inner = RegistryAccess(
-            f"{name}-access",
-            registry_id=args["registry_id"],
-            registry_key=_registry_part(args["registry_id"], "name"),
-            subscription_id=_subscription(args["registry_id"]),
-            grants=grants,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.assignment_ids = pulumi.Output.all(**{k: a.id for k, a in inner.assignments.items()}).apply(dict)
-        self.register_outputs({"assignmentIds": self.assignment_ids})
 
 
 class ImageImports(pulumi.ComponentResource):

@@ -13,7 +13,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from acr_cache import performance
-from acr_cache.access import RegistryAccess
+from acr_cache.access import Access, AccessArgs
 from acr_cache.artifact_cache import ArtifactCache, CacheRuleConfig, SecretValues
 from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
@@ -34,7 +34,7 @@ class Deployment:
     private_access: PrivateAccess | None
     vault: CredentialVault | None
     cache: ArtifactCache | None
-    access: RegistryAccess | None
+    access: Access | None
     imports: ImageImports | None
     locks: DeletionLocks | None
 
@@ -58,7 +58,7 @@ def build(config: StackConfig) -> Deployment:
             "replicas",
             # The sections as their validated models, which the component takes as they are.
             cast(ReplicasArgs, {"registry_id": core.registry_id, "replicas": config.replicas}),
-            registry=RegistryRef(core.resource_group_name, core.registry_name),
+            registry=RegistryRef(core.registry_id, core.resource_group_name, core.registry_name),
             layout=Layout.STACK,
         )
     private_access = None
@@ -87,12 +87,16 @@ def build(config: StackConfig) -> Deployment:
     vault, cache = _artifact_cache(config, rules, core, client)
     access = None
     if config.access:
-        access = RegistryAccess(
+        access = Access(
             "access",
-            registry_id=core.registry_id,
-            registry_key=config.registry.name,
-            subscription_id=_client(client).subscription_id,
-            grants=config.access,
+            cast(AccessArgs, {"registry_id": core.registry_id, "grants": config.access}),
+            registry=RegistryRef(
+                core.registry_id,
+                core.resource_group_name,
+                config.registry.name,
+                _client(client).subscription_id,
+            ),
+            layout=Layout.STACK,
         )
     imports = _imports(config, core, client)
     locks = None
