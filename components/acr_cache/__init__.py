@@ -9,14 +9,13 @@ sections mirror the stack config; see README "Reuse" and docs/configuration.md:
 
 from acr_cache.access import Access, AccessArgs
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_stack_config
+from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.package import (
     COMPONENTS,
     PACKAGE,
     PYTHON_ONLY,
     ArtifactCache,
     ArtifactCacheArgs,
-    ImageImports,
-    ImageImportsArgs,
     PrivateAccess,
     PrivateAccessArgs,
     Registry,

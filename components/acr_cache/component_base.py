@@ -67,6 +67,14 @@ class RegistryRef:
     registry_name: pulumi.Input[str]
     subscription_id: pulumi.Input[str] = ""
     """Needed by the components that grant roles (a role definition id names its subscription)."""
+    login_server: pulumi.Input[str] = ""
+    """`<name>.azurecr.io`; derived from the name when not given."""
+
+    @property
+    def pull_host(self) -> pulumi.Input[str]:
+        if self.login_server:
+            return self.login_server
+        return pulumi.Output.from_input(self.registry_name).apply(lambda n: f"{n.lower()}.azurecr.io")
 
     @staticmethod
     def from_id(registry_id: pulumi.Input[str]) -> RegistryRef:

@@ -17,19 +17,19 @@ This module is pickled by reference into the state (`acr_cache.image_import.Imag
 keep its path and class name stable.
 """
 
-from __future__ import annotations
-
 import base64
 import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 from pydantic import Field, model_validator
 
+from acr_cache.component_args import ImageArgs
+from acr_cache.component_base import Layout, RegistryRef, component_error, validated_entries
 from acr_cache.model import ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
 from acr_cache.upstreams import check_docker_hub_alias, check_official_image
@@ -69,7 +69,7 @@ class ImportConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _source(self) -> ImportConfig:
+    def _source(self) -> "ImportConfig":
         try:
             parse_image_source(self.source)
         except ValueError as exc:
@@ -458,52 +458,86 @@ def tokens_from_azure_native() -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     return pulumi.Output.secret(arm), pulumi.Output.secret(registry)
 
 
-class ImageImports(pulumi.ComponentResource):
-    """The imports of one registry, each keyed (and named) by its target `repository:tag`."""
+class ImageImportsArgs(TypedDict):
+    """Arguments of ImageImports."""
 
-    imports: dict[str, ImageImport]
-    """Import resources by target."""
-    references: dict[str, pulumi.Output[str]]
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry."""
+    images: dict[str, ImageArgs]
+    """Images by target repository:tag."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Secret values by the config key names the images use."""
+
+
+class ImageImports(pulumi.ComponentResource):
+    """Pinned public images imported into a registry (removing one leaves the image in place).
+
+    They sign in with azure-native's own login (`tokens_from_azure_native()`): ARM for
+    `importImage`, the registry's data plane to compare digests.
+    """
+
+    references: pulumi.Output[dict[str, str]]
     """Per target, what clients pull: `<loginServer>/<repository>:<tag>`."""
 
     def __init__(
         self,
         name: str,
-        *,
-        subscription_id: pulumi.Input[str],
-        resource_group_name: pulumi.Input[str],
-        registry_name: pulumi.Input[str],
-        login_server: pulumi.Input[str],
-        images: Mapping[str, ImportConfig],
-        credentials: Mapping[str, tuple[pulumi.Input[str], pulumi.Input[str]]],
-        access_token: pulumi.Input[str],
-        registry_access_token: pulumi.Input[str] | None = None,
+        args: ImageImportsArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: RegistryRef | None = None,
+        layout: Layout = Layout.COMPONENT,
     ) -> None:
-        """`access_token` and `registry_access_token`: azure-native's tokens for ARM and for the
-        registry's data plane (`tokens_from_azure_native()`), so imports sign in as it does."""
-        super().__init__("acr-cache:image_import:ImageImports", name, None, opts)
-        self.imports = {}
+        super().__init__("acr-cache:index:ImageImports", name, None, layout.options(opts, FORMER_TYPE))
+        problems: list[ConfigProblem] = []
+        images = validated_entries(ImportConfig, args["images"], "args.images", problems)
+        secrets = {key: pulumi.Output.secret(value) for key, value in (args.get("secrets") or {}).items()}
+        credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
+        problems += import_problems(images, "args.images")
+        for target, image in images.items():
+            keys = (image.username_config_key, image.password_config_key)
+            if keys[0] is not None and keys[1] is not None:
+                missing = [k for k in keys if k not in secrets]
+                if missing:
+                    problems.append(
+                        ConfigProblem(f"args.images.{target}", f"no value {missing} in args.secrets")
+                    )
+                else:
+                    credentials[target] = (secrets[keys[0]], secrets[keys[1]])
+        if problems:
+            raise component_error("ImageImports", name, problems)
+        ref = registry or RegistryRef.from_id(args["registry_id"])
+        access_token, registry_access_token = tokens_from_azure_native()
+        self.imports: dict[str, ImageImport] = {}
+        """Import resources by target."""
         for target in sorted(images):
             image = images[target]
             username, password = credentials.get(target, (None, None))
+            suffix = import_resource_suffix(target)
             self.imports[target] = ImageImport(
                 # The target is the identity: another source for the same tag imports in place.
-                f"{name}-{import_resource_suffix(target)}",
-                subscription_id=subscription_id,
-                resource_group_name=resource_group_name,
-                registry_name=registry_name,
+                f"{name}-{suffix}",
+                subscription_id=ref.subscription_id,
+                resource_group_name=ref.resource_group_name,
+                registry_name=ref.registry_name,
                 target=target,
                 source=image.source,
                 force=image.force,
                 access_token=access_token,
                 registry_access_token=registry_access_token,
-                login_server=login_server,
+                login_server=ref.pull_host,
                 username=username,
                 password=password,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(
+                    parent=self, aliases=layout.child_aliases(self, name, FORMER_TYPE, "imports", suffix)
+                ),
             )
-        self.references = {
-            target: pulumi.Output.concat(login_server, "/", target) for target in sorted(images)
-        }
-        self.register_outputs({"importedImages": self.references})
+        self.references = pulumi.Output.all(
+            **{target: pulumi.Output.concat(ref.pull_host, "/", target) for target in sorted(images)}
+        ).apply(dict)
+        self.register_outputs({"references": self.references})
+
+
+FORMER_TYPE = "acr-cache:image_import:ImageImports"
+"""The type the imports' component had in the stack program, and inside the public
+`ImageImports`, before the two became one: the aliases that keep existing imports name it."""

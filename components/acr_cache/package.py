@@ -34,7 +34,6 @@ from acr_cache.artifact_cache import (
 from acr_cache.component_args import (
     CacheRuleArgs,
     CredentialSetArgs,
-    ImageArgs,
     KeyVaultArgs,
     NetworkArgs,
     PrivateDnsZoneArgs,
@@ -43,8 +42,7 @@ from acr_cache.component_args import (
     ResourceGroupArgs,
 )
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
-from acr_cache.image_import import ImageImports as _ImageImports
-from acr_cache.image_import import ImportConfig, import_problems, tokens_from_azure_native
+from acr_cache.image_import import ImageImports
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.private_access import PrivateAccess as _PrivateAccess
 from acr_cache.private_access import PrivateAccessConfig
@@ -103,17 +101,6 @@ class ArtifactCacheArgs(TypedDict):
     """Secret values by the `config_key` names the credential sets use."""
     protect: NotRequired[bool]
     """Protect a created vault (default true)."""
-
-
-class ImageImportsArgs(TypedDict):
-    """Arguments of ImageImports."""
-
-    registry_id: pulumi.Input[str]
-    """ARM id of the registry."""
-    images: dict[str, ImageArgs]
-    """Images by target repository:tag."""
-    secrets: NotRequired[dict[str, pulumi.Input[str]]]
-    """Secret values by the config key names the images use."""
 
 
 def _fail(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
@@ -338,49 +325,6 @@ class ArtifactCache(pulumi.ComponentResource):
                 "pullReferences": self.pull_references,
             }
         )
-
-
-class ImageImports(pulumi.ComponentResource):
-    """Pinned public images imported into a registry (removing one leaves the image in place)."""
-
-    references: pulumi.Output[dict[str, str]]
-    """Per target: <loginServer>/<repository>:<tag>."""
-
-    def __init__(self, name: str, args: ImageImportsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{PACKAGE}:index:ImageImports", name, None, opts)
-        problems: list[ConfigProblem] = []
-        images = _models(ImportConfig, args["images"], "args.images", problems)
-        secrets = _secret_values(args.get("secrets"))
-        credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
-        problems += import_problems(images, "args.images")
-        for target, image in images.items():
-            keys = (image.username_config_key, image.password_config_key)
-            if keys[0] is not None and keys[1] is not None:
-                missing = [k for k in keys if k not in secrets]
-                if missing:
-                    problems.append(
-                        ConfigProblem(f"args.images.{target}", f"no value {missing} in args.secrets")
-                    )
-                else:
-                    credentials[target] = (secrets[keys[0]], secrets[keys[1]])
-        if problems:
-            raise _fail("ImageImports", name, problems)
-        registry_name = _registry_part(args["registry_id"], "name")
-        arm_token, registry_token = tokens_from_azure_native()
-        inner = _ImageImports(
-            f"{name}-imports",
-            subscription_id=_subscription(args["registry_id"]),
-            resource_group_name=_registry_part(args["registry_id"], "group"),
-            registry_name=registry_name,
-            login_server=registry_name.apply(lambda n: f"{n.lower()}.azurecr.io"),
-            images=images,
-            credentials=credentials,
-            access_token=arm_token,
-            registry_access_token=registry_token,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.references = pulumi.Output.all(**inner.references).apply(dict)
-        self.register_outputs({"references": self.references})
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [

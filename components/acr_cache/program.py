@@ -17,7 +17,7 @@ from acr_cache.access import Access, AccessArgs
 from acr_cache.artifact_cache import ArtifactCache, CacheRuleConfig, SecretValues
 from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
-from acr_cache.image_import import ImageImports, tokens_from_azure_native
+from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.key_vault import CredentialVault
 from acr_cache.private_access import PrivateAccess
 from acr_cache.protection import DeletionLocks
@@ -157,22 +157,24 @@ def _secret(key: str | None) -> pulumi.Output[str] | None:
 def _imports(config: StackConfig, core: RegistryCore, client: _Client) -> ImageImports | None:
     if not config.imports:
         return None
-    credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
-    for target, image in config.imports.items():
-        username, password = _secret(image.username_config_key), _secret(image.password_config_key)
-        if username is not None and password is not None:
-            credentials[target] = (username, password)
-    access_token, registry_access_token = tokens_from_azure_native()
+    secrets: dict[str, pulumi.Input[str]] = {}
+    for image in config.imports.values():
+        for key in (image.username_config_key, image.password_config_key):
+            value = _secret(key)
+            if key is not None and value is not None:
+                secrets[key] = value
+    args = {"registry_id": core.registry_id, "images": config.imports, "secrets": secrets}
     return ImageImports(
         "imports",
-        subscription_id=_client(client).subscription_id,
-        resource_group_name=core.resource_group_name,
-        registry_name=core.registry_name,
-        login_server=config.registry.login_server,
-        images=config.imports,
-        credentials=credentials,
-        access_token=access_token,
-        registry_access_token=registry_access_token,
+        cast(ImageImportsArgs, args),
+        registry=RegistryRef(
+            core.registry_id,
+            core.resource_group_name,
+            core.registry_name,
+            _client(client).subscription_id,
+            config.registry.login_server,
+        ),
+        layout=Layout.STACK,
     )
 
 
