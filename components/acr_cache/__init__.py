@@ -16,11 +16,10 @@ from acr_cache.package import (
     PYTHON_ONLY,
     ArtifactCache,
     ArtifactCacheArgs,
-    PrivateAccess,
-    PrivateAccessArgs,
     Registry,
     RegistryArgs,
 )
+from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import ProtectionConfig
 from acr_cache.registry import RegistryConfig, RegistryCore, RegistryNetwork, ResourceGroupConfig, Sku
 from acr_cache.replication import Replicas, ReplicasArgs

@@ -36,16 +36,13 @@ from acr_cache.component_args import (
     CredentialSetArgs,
     KeyVaultArgs,
     NetworkArgs,
-    PrivateDnsZoneArgs,
-    PrivateEndpointArgs,
     RegistrySettingsArgs,
     ResourceGroupArgs,
 )
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
 from acr_cache.image_import import ImageImports
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
-from acr_cache.private_access import PrivateAccess as _PrivateAccess
-from acr_cache.private_access import PrivateAccessConfig
+from acr_cache.private_access import PrivateAccess
 from acr_cache.redaction import shown
 from acr_cache.registry import RegistryCore
 from acr_cache.replication import Replicas
@@ -67,23 +64,6 @@ class RegistryArgs(TypedDict):
     """Set when private endpoints will be attached: public access then defaults to Disabled."""
     protect: NotRequired[bool]
     """Protect the registry and a created resource group (default true)."""
-
-
-class PrivateAccessArgs(TypedDict):
-    """Arguments of PrivateAccess."""
-
-    registry_id: pulumi.Input[str]
-    """ARM id of the registry (Premium)."""
-    home_region: str
-    """The registry's home region: the default location of endpoints."""
-    endpoints: dict[str, PrivateEndpointArgs]
-    """Private endpoints by key."""
-    dns_zone: NotRequired[PrivateDnsZoneArgs]
-    """The DNS zone; default: created in the registry's group."""
-    region_count: NotRequired[int]
-    """Regions of the registry (home plus replicas), for the subnet capacity check; default 1."""
-    protect: NotRequired[bool]
-    """Protect the created zones (default true)."""
 
 
 class ArtifactCacheArgs(TypedDict):
@@ -185,46 +165,6 @@ class Registry(pulumi.ComponentResource):
                 "loginServer": self.login_server,
                 "resourceGroupName": self.resource_group_name,
             }
-        )
-
-
-class PrivateAccess(pulumi.ComponentResource):
-    """Private endpoints of a registry with the privatelink.azurecr.io zone and zone groups."""
-
-    private_endpoint_ids: pulumi.Output[dict[str, str]]
-    """ARM ids of the endpoints by key."""
-    dns_zone_ids: pulumi.Output[dict[str, str]]
-    """ARM ids of the zones the records go into."""
-
-    def __init__(
-        self, name: str, args: PrivateAccessArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(f"{PACKAGE}:index:PrivateAccess", name, None, opts)
-        problems: list[ConfigProblem] = []
-        config = _model(
-            PrivateAccessConfig,
-            {"endpoints": args["endpoints"], "dns_zone": args.get("dns_zone") or {}},
-            "args",
-            problems,
-        )
-        if config is not None:
-            problems += config.problems(region_count=int(args.get("region_count", 1)), at="args")
-        if problems:
-            raise _fail("PrivateAccess", name, problems)
-        inner = _PrivateAccess(
-            f"{name}-private",
-            registry_id=args["registry_id"],
-            registry_name=_registry_part(args["registry_id"], "name"),
-            resource_group_name=_registry_part(args["registry_id"], "group"),
-            home_region=args["home_region"],
-            config=config,
-            protect=bool(args.get("protect", True)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.private_endpoint_ids = pulumi.Output.all(**inner.private_endpoint_ids).apply(dict)
-        self.dns_zone_ids = pulumi.Output.all(**inner.dns_zone_ids).apply(dict)
-        self.register_outputs(
-            {"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids}
         )
 
 

@@ -1,13 +1,11 @@
 """Private endpoints and the `privatelink.azurecr.io` DNS zone that resolves them."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import Annotated
+from typing import Annotated, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import network, privatedns
@@ -15,6 +13,8 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from acr_cache.arm import NETWORK_INTERFACE_NAME, PRIVATE_ENDPOINT_NAME, SUBNET, ArmId, parse_arm_id
 from acr_cache.arm import PRIVATE_DNS_ZONE as ZONE_ID
+from acr_cache.component_args import PrivateDnsZoneArgs, PrivateEndpointArgs
+from acr_cache.component_base import Layout, RegistryRef, component_error, validated
 from acr_cache.model import (
     AzureRegion,
     ConfigModel,
@@ -100,7 +100,7 @@ class PrivateDnsZoneConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _mode_fields(self) -> PrivateDnsZoneConfig:
+    def _mode_fields(self) -> "PrivateDnsZoneConfig":
         for key in self.vnet_links:
             if not _LINK_KEY.fullmatch(key):
                 raise field_error(
@@ -177,7 +177,7 @@ class PrivateEndpointConfig(ConfigModel):
     tags: Tags = Field(default_factory=dict, description="Tags on the private endpoint.")
 
     @model_validator(mode="after")
-    def _name(self) -> PrivateEndpointConfig:
+    def _name(self) -> "PrivateEndpointConfig":
         for field, value, rule in (
             ("name", self.name, PRIVATE_ENDPOINT_NAME),
             ("networkInterfaceName", self.network_interface_name, NETWORK_INTERFACE_NAME),
@@ -212,7 +212,7 @@ class PrivateAccessConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _keys_and_zones(self) -> PrivateAccessConfig:
+    def _keys_and_zones(self) -> "PrivateAccessConfig":
         for key in self.endpoints:
             if not _ENDPOINT_KEY.fullmatch(key):
                 raise field_error(
@@ -377,34 +377,64 @@ class _Zone:
     vnets: dict[str, VnetLinkConfig]
 
 
-class PrivateAccess(pulumi.ComponentResource):
-    """Private endpoints of a registry, with their DNS zone (created or existing) and zone groups."""
+class PrivateAccessArgs(TypedDict):
+    """Arguments of PrivateAccess."""
 
-    private_endpoints: dict[str, network.PrivateEndpoint]
-    """Private endpoint resources by config key."""
-    private_endpoint_ids: dict[str, pulumi.Output[str]]
-    """ARM ids of the private endpoints by config key, for teams that run their own DNS."""
-    dns_zone_ids: dict[str, pulumi.Output[str]]
-    """ARM ids of the `privatelink.azurecr.io` zones the records go into, by zone key."""
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry (Premium)."""
+    home_region: str
+    """The registry's home region: the default location of endpoints."""
+    endpoints: dict[str, PrivateEndpointArgs]
+    """Private endpoints by key."""
+    dns_zone: NotRequired[PrivateDnsZoneArgs]
+    """The DNS zone; default: created in the registry's group."""
+    region_count: NotRequired[int]
+    """Regions of the registry (home plus replicas), for the subnet capacity check; default 1."""
+    protect: NotRequired[bool]
+    """Protect the created zones (default true)."""
+
+
+class PrivateAccess(pulumi.ComponentResource):
+    """Private endpoints of a registry with the privatelink.azurecr.io zone and zone groups."""
+
+    private_endpoint_ids: pulumi.Output[dict[str, str]]
+    """ARM ids of the endpoints by key."""
+    dns_zone_ids: pulumi.Output[dict[str, str]]
+    """ARM ids of the zones the records go into."""
 
     def __init__(
         self,
         name: str,
-        *,
-        registry_id: pulumi.Input[str],
-        registry_name: pulumi.Input[str],
-        resource_group_name: pulumi.Input[str],
-        home_region: str,
-        config: PrivateAccessConfig,
-        replicas: Sequence[pulumi.Resource] = (),
-        protect: bool = True,
+        args: PrivateAccessArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: RegistryRef | None = None,
+        replicas: Sequence[pulumi.Resource] = (),
+        layout: Layout = Layout.COMPONENT,
     ) -> None:
-        super().__init__("acr-cache:private_access:PrivateAccess", name, None, opts)
-        zone_ids = self._zones(name, config, resource_group_name, protect)
-        self.dns_zone_ids = {key: pulumi.Output.from_input(value) for key, value in zone_ids.items()}
-        self.private_endpoints = {}
-        self.private_endpoint_ids = {}
+        super().__init__("acr-cache:index:PrivateAccess", name, None, layout.options(opts, FORMER_TYPE))
+        problems: list[ConfigProblem] = []
+        config = validated(
+            PrivateAccessConfig,
+            {"endpoints": args["endpoints"], "dns_zone": args.get("dns_zone") or {}},
+            "args",
+            problems,
+        )
+        if config is not None:
+            problems += config.problems(region_count=int(args.get("region_count", 1)), at="args")
+        if problems or config is None:
+            raise component_error("PrivateAccess", name, problems)
+        ref = registry or RegistryRef.from_id(args["registry_id"])
+        registry_id, registry_name, home_region = ref.registry_id, ref.registry_name, args["home_region"]
+        self._layout, self._name = layout, name
+        zone_ids = self._zones(name, config, ref.resource_group_name, bool(args.get("protect", True)))
+        self.zone_ids: dict[str, pulumi.Output[str]] = {
+            key: pulumi.Output.from_input(value) for key, value in zone_ids.items()
+        }
+        """Zone ids by zone key (`shared`, or the VNet resource group in `perEndpoint` mode)."""
+        self.private_endpoints: dict[str, network.PrivateEndpoint] = {}
+        """Private endpoint resources by config key."""
+        resource_group_name = ref.resource_group_name
         for key in sorted(config.endpoints):
             endpoint = config.endpoints[key]
             group = endpoint.resource_group or resource_group_name
@@ -439,6 +469,7 @@ class PrivateAccess(pulumi.ComponentResource):
                     # The endpoint's network interface gets one member per region's data endpoint; an
                     # endpoint made while a replica is still provisioning fails (peers' #4040/#4042).
                     depends_on=list(replicas),
+                    aliases=self._former(key),
                 ),
             )
             zone_key = self._zone_key(config, endpoint)
@@ -454,13 +485,19 @@ class PrivateAccess(pulumi.ComponentResource):
                         name="privatelink-azurecr-io", private_dns_zone_id=zone_ids[zone_key]
                     )
                 ],
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, aliases=self._former(f"{key}-dns")),
             )
             self.private_endpoints[key] = resource
-            self.private_endpoint_ids[key] = resource.id
+        self.private_endpoint_ids = pulumi.Output.all(
+            **{key: endpoint.id for key, endpoint in self.private_endpoints.items()}
+        ).apply(dict)
+        self.dns_zone_ids = pulumi.Output.all(**self.zone_ids).apply(dict)
         self.register_outputs(
             {"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids}
         )
+
+    def _former(self, suffix: str) -> list[pulumi.Alias] | None:
+        return self._layout.child_aliases(self, self._name, FORMER_TYPE, "private", suffix)
 
     @staticmethod
     def _zone_key(config: PrivateAccessConfig, endpoint: PrivateEndpointConfig) -> str:
@@ -503,7 +540,9 @@ class PrivateAccess(pulumi.ComponentResource):
                 private_zone_name=PRIVATE_DNS_ZONE,
                 resource_group_name=group,
                 location="global",
-                opts=pulumi.ResourceOptions(parent=self, protect=protect),
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=protect, aliases=self._former(prefix.removeprefix(f"{name}-"))
+                ),
             )
             for link_key, link in sorted(zone.vnets.items()):
                 privatedns.VirtualNetworkLink(
@@ -515,7 +554,14 @@ class PrivateAccess(pulumi.ComponentResource):
                     # Endpoint records are kept by the zone groups; VMs register only where asked to.
                     registration_enabled=link.registration_enabled,
                     virtual_network=privatedns.SubResourceArgs(id=link.vnet_id),
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=pulumi.ResourceOptions(
+                        parent=self, aliases=self._former(f"zone-{_zone_link_name(zone.key, link_key)}")
+                    ),
                 )
             ids[zone.key] = resource.id
         return ids
+
+
+FORMER_TYPE = "acr-cache:private_access:PrivateAccess"
+"""The type this component had in the stack program, and inside the public `PrivateAccess`,
+before the two became one: the aliases that keep existing endpoints and zones name it."""

@@ -19,7 +19,7 @@ from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
 from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.key_vault import CredentialVault
-from acr_cache.private_access import PrivateAccess
+from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import DeletionLocks
 from acr_cache.registry import RegistryCore, RegistryNetwork
 from acr_cache.replication import Replicas, ReplicasArgs
@@ -63,15 +63,20 @@ def build(config: StackConfig) -> Deployment:
         )
     private_access = None
     if has_endpoints:
+        args = {
+            "registry_id": core.registry_id,
+            "home_region": config.registry.location,
+            "endpoints": config.private_access.endpoints,
+            "dns_zone": config.private_access.dns_zone,
+            "region_count": len(config.regions),
+            "protect": config.protection.protect,
+        }
         private_access = PrivateAccess(
             "private",
-            registry_id=core.registry_id,
-            registry_name=config.registry.name,
-            resource_group_name=core.resource_group_name,
-            home_region=config.registry.location,
-            config=config.private_access,
+            cast(PrivateAccessArgs, args),
+            registry=RegistryRef(core.registry_id, core.resource_group_name, config.registry.name),
             replicas=list(replicas.replications.values()) if replicas else [],
-            protect=config.protection.protect,
+            layout=Layout.STACK,
         )
 
     # Asked only when something needs the subscription or tenant: the invoke (and loading the
@@ -122,8 +127,8 @@ def build(config: StackConfig) -> Deployment:
     if private_access is not None:
         pulumi.export("privateEndpointIds", private_access.private_endpoint_ids)
         pulumi.export("privateDnsZoneIds", private_access.dns_zone_ids)
-        if "shared" in private_access.dns_zone_ids:
-            pulumi.export("privateDnsZoneId", private_access.dns_zone_ids["shared"])
+        if "shared" in private_access.zone_ids:
+            pulumi.export("privateDnsZoneId", private_access.zone_ids["shared"])
     if cache is not None:
         # Only maps with something in them: an empty `credentialSetIds` reads as "sets expected".
         if cache.credential_set_ids:
