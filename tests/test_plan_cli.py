@@ -81,7 +81,7 @@ def test_dev_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) 
     assert inputs["sku"] == {"name": "Premium"}
     group = next(r for r in document["resources"] if r["type"] == "azure-native:resources:ResourceGroup")
     assert registry["dependsOn"] == [group["urn"]]
-    component = next(r for r in document["resources"] if r["type"] == "acr-cache:registry:RegistryCore")
+    component = next(r for r in document["resources"] if r["type"] == "acr-cache:index:Registry")
     assert registry["parent"] == component["urn"] and component["parent"] is None
     assert document["outputs"]["loginServer"] == "acrcachedev01.azurecr.io"
     assert document["outputs"]["registryId"].endswith(
@@ -100,7 +100,7 @@ def test_plan_is_byte_identical_across_runs(capsys: pytest.CaptureFixture[str]) 
 def test_table_shows_the_tree_and_key_properties(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = plan(capsys, "dev")
     assert code == 0
-    assert "+ acr-cache:registry:RegistryCore  acr" in out
+    assert "+ acr-cache:index:Registry  acr" in out
     assert "+ azure-native:containerregistry:Registry  acr-registry" in out
     assert "adminUserEnabled: false" in out
     assert "policies.azureADAuthenticationAsArmPolicy.status: disabled" in out

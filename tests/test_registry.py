@@ -103,12 +103,12 @@ def test_protect_follows_the_environment(protect: bool) -> None:
 
 def test_children_are_named_after_the_component_and_parented_to_it() -> None:
     run = run_stack(sections())
-    component = one(run, "acr-cache:registry:RegistryCore")
+    component = one(run, "acr-cache:index:Registry")
     for resource in (one(run, REGISTRY), one(run, GROUP)):
         assert resource.parent == component.urn
         assert resource.name.startswith(f"{component.name}-")
     assert one(run, REGISTRY).urn == (
-        "urn:pulumi:test::acr-cache::acr-cache:registry:RegistryCore$azure-native:containerregistry:Registry"
+        "urn:pulumi:test::acr-cache::acr-cache:index:Registry$azure-native:containerregistry:Registry"
         "::acr-registry"
     )
 

@@ -96,7 +96,7 @@ def test_unknown_type_and_wrong_scalar_types() -> None:
     assert check_resource(
         REGISTRY, {"resourceGroupName": "rg", "sku": {"name": "Premium"}, "tags": {"a": 1}}
     ) == ["tags.a: expected str, got int 1"]
-    assert check_resource("acr-cache:registry:RegistryCore", {"anything": 1}) == []
+    assert check_resource("acr-cache:index:Registry", {"anything": 1}) == []
 
 
 @pytest.mark.parametrize("marker", [Unknown(), Secret(Unknown())])

@@ -16,12 +16,17 @@ from acr_cache.package import (
     PYTHON_ONLY,
     ArtifactCache,
     ArtifactCacheArgs,
-    Registry,
-    RegistryArgs,
 )
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import ProtectionConfig
-from acr_cache.registry import RegistryConfig, RegistryCore, RegistryNetwork, ResourceGroupConfig, Sku
+from acr_cache.registry import (
+    Registry,
+    RegistryArgs,
+    RegistryConfig,
+    RegistryNetwork,
+    ResourceGroupConfig,
+    Sku,
+)
 from acr_cache.replication import Replicas, ReplicasArgs
 
 __version__ = "0.1.0"
@@ -44,7 +49,6 @@ __all__ = [
     "Registry",
     "RegistryArgs",
     "RegistryConfig",
-    "RegistryCore",
     "RegistryNetwork",
     "Replicas",
     "ReplicasArgs",

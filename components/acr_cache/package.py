@@ -35,35 +35,17 @@ from acr_cache.component_args import (
     CacheRuleArgs,
     CredentialSetArgs,
     KeyVaultArgs,
-    NetworkArgs,
-    RegistrySettingsArgs,
-    ResourceGroupArgs,
 )
-from acr_cache.config import ConfigError, ConfigProblem, StackConfig, problems_from
+from acr_cache.config import ConfigError, ConfigProblem, problems_from
 from acr_cache.image_import import ImageImports
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.private_access import PrivateAccess
 from acr_cache.redaction import shown
-from acr_cache.registry import RegistryCore
+from acr_cache.registry import Registry
 from acr_cache.replication import Replicas
 
 PACKAGE = "acr-cache"
 """Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
-
-
-class RegistryArgs(TypedDict):
-    """Arguments of Registry."""
-
-    resource_group: ResourceGroupArgs
-    """The resource group (created or existing)."""
-    registry: RegistrySettingsArgs
-    """The registry."""
-    network: NotRequired[NetworkArgs]
-    """The firewall; default: open, every value explicit."""
-    private_endpoints_planned: NotRequired[bool]
-    """Set when private endpoints will be attached: public access then defaults to Disabled."""
-    protect: NotRequired[bool]
-    """Protect the registry and a created resource group (default true)."""
 
 
 class ArtifactCacheArgs(TypedDict):
@@ -118,54 +100,6 @@ def _subscription(registry_id: pulumi.Input[str]) -> pulumi.Output[str]:
 
 def _secret_values(secrets: Mapping[str, pulumi.Input[str]] | None) -> dict[str, pulumi.Output[str]]:
     return {key: pulumi.Output.secret(value) for key, value in (secrets or {}).items()}
-
-
-class Registry(pulumi.ComponentResource):
-    """A resource group (created or existing) and a registry with a secure posture by default."""
-
-    registry_id: pulumi.Output[str]
-    """ARM id of the registry."""
-    registry_name: pulumi.Output[str]
-    """Name of the registry."""
-    login_server: pulumi.Output[str]
-    """Login server, <name>.azurecr.io."""
-    resource_group_name: pulumi.Output[str]
-    """Resource group of the registry."""
-
-    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{PACKAGE}:index:Registry", name, None, opts)
-        problems: list[ConfigProblem] = []
-        document = {
-            "resource_group": args["resource_group"],
-            "registry": args["registry"],
-            "network": args.get("network") or {},
-        }
-        config = _model(StackConfig, document, "args", problems)
-        if config is not None:
-            problems += config.cross_section_problems(at="args.")
-        if problems:
-            raise _fail("Registry", name, problems)
-        endpoints = bool(args.get("private_endpoints_planned", False))
-        core = RegistryCore(
-            f"{name}-core",
-            config.resource_group,
-            config.registry,
-            network=config.network.registry_network(endpoints),
-            protect=bool(args.get("protect", True)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.registry_id = core.registry_id
-        self.registry_name = core.registry_name
-        self.login_server = core.login_server
-        self.resource_group_name = core.resource_group_name
-        self.register_outputs(
-            {
-                "registryId": self.registry_id,
-                "registryName": self.registry_name,
-                "loginServer": self.login_server,
-                "resourceGroupName": self.resource_group_name,
-            }
-        )
 
 
 class ArtifactCache(pulumi.ComponentResource):

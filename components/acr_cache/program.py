@@ -21,7 +21,7 @@ from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.key_vault import CredentialVault
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import DeletionLocks
-from acr_cache.registry import RegistryCore, RegistryNetwork
+from acr_cache.registry import Registry, RegistryArgs, RegistryNetwork
 from acr_cache.replication import Replicas, ReplicasArgs
 
 
@@ -29,7 +29,7 @@ from acr_cache.replication import Replicas, ReplicasArgs
 class Deployment:
     """The components one environment is made of."""
 
-    core: RegistryCore
+    core: Registry
     replicas: Replicas | None
     private_access: PrivateAccess | None
     vault: CredentialVault | None
@@ -44,13 +44,18 @@ def build(config: StackConfig) -> Deployment:
     has_endpoints = bool(config.private_access.endpoints)
     network = config.network.registry_network(has_endpoints)
     rules = config.rules()
-    core = RegistryCore(
+    registry_args = {
+        "resource_group": config.resource_group,
+        "registry": config.registry,
+        "network": config.network,
+        "private_endpoints_planned": has_endpoints,
+        "protect": config.protection.protect,
+    }
+    core = Registry(
         "acr",
-        config.resource_group,
-        config.registry,
-        network=network,
+        cast(RegistryArgs, registry_args),
         anonymous_pull=config.docker_mirror.enabled,
-        protect=config.protection.protect,
+        layout=Layout.STACK,
     )
     replicas = None
     if config.replicas:
@@ -159,7 +164,7 @@ def _secret(key: str | None) -> pulumi.Output[str] | None:
     return pulumi.Config(NAMESPACE).require_secret(key) if key else None
 
 
-def _imports(config: StackConfig, core: RegistryCore, client: _Client) -> ImageImports | None:
+def _imports(config: StackConfig, core: Registry, client: _Client) -> ImageImports | None:
     if not config.imports:
         return None
     secrets: dict[str, pulumi.Input[str]] = {}
@@ -184,7 +189,7 @@ def _imports(config: StackConfig, core: RegistryCore, client: _Client) -> ImageI
 
 
 def _artifact_cache(
-    config: StackConfig, rules: dict[str, CacheRuleConfig], core: RegistryCore, client: _Client
+    config: StackConfig, rules: dict[str, CacheRuleConfig], core: Registry, client: _Client
 ) -> tuple[CredentialVault | None, ArtifactCache | None]:
     if not rules and not config.credential_sets:
         return None, None

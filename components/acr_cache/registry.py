@@ -1,17 +1,25 @@
 """The registry core: the resource group and a Premium registry with a secure posture by default."""
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated, NotRequired, TypedDict, TypeVar
 
 import pulumi
 from pulumi_azure_native import containerregistry, resources
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
+from acr_cache.component_args import NetworkArgs, RegistrySettingsArgs, ResourceGroupArgs
+from acr_cache.component_base import Layout, component_error, validated
+from acr_cache.model import (
+    AzureRegion,
+    ConfigModel,
+    ConfigProblem,
+    ResourceGroupName,
+    Tags,
+    WholeNumber,
+    field_error,
+)
 from acr_cache.redaction import shown
 
 # ARM RegistryNameParameter: 5-50 characters, ^[a-zA-Z0-9]*$, unique across all of Azure.
@@ -61,7 +69,7 @@ class ResourceGroupConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _existing_group_has_no_settings(self) -> ResourceGroupConfig:
+    def _existing_group_has_no_settings(self) -> "ResourceGroupConfig":
         if not self.create and self.location is not None:
             raise field_error(
                 "location",
@@ -150,7 +158,7 @@ class RegistryConfig(ConfigModel):
         return value
 
     @model_validator(mode="after")
-    def _premium_features(self) -> RegistryConfig:
+    def _premium_features(self) -> "RegistryConfig":
         if self.sku is not Sku.PREMIUM and self.zone_redundancy:
             raise field_error(
                 "zoneRedundancy",
@@ -223,37 +231,67 @@ class RegistryNetwork:
     data_endpoint_enabled: bool = False
 
 
-class RegistryCore(pulumi.ComponentResource):
-    """A resource group (created or looked up) and a registry with a secure posture by default.
+class RegistryArgs(TypedDict):
+    """Arguments of Registry."""
+
+    resource_group: ResourceGroupArgs
+    """The resource group (created or existing)."""
+    registry: RegistrySettingsArgs
+    """The registry."""
+    network: NotRequired[NetworkArgs]
+    """The firewall; default: open, every value explicit."""
+    private_endpoints_planned: NotRequired[bool]
+    """Set when private endpoints will be attached: public access then defaults to Disabled."""
+    protect: NotRequired[bool]
+    """Protect the registry and a created resource group (default true)."""
+
+
+class Registry(pulumi.ComponentResource):
+    """A resource group (created or existing) and a registry with a secure posture by default.
 
     Secure defaults: admin user off, anonymous pull off, ARM-audience tokens off, export policy and
     retention explicit, zone redundancy on for Premium, and every network value explicit.
     """
 
-    registry: containerregistry.Registry
-    """The registry resource, as an escape hatch for settings this component does not cover."""
-    resource_group_name: pulumi.Output[str]
-    """Name of the resource group that holds the registry."""
     registry_id: pulumi.Output[str]
     """ARM id of the registry."""
     registry_name: pulumi.Output[str]
     """Name of the registry."""
     login_server: pulumi.Output[str]
-    """Login server of the registry (`<name>.azurecr.io`)."""
+    """Login server, <name>.azurecr.io."""
+    resource_group_name: pulumi.Output[str]
+    """Resource group of the registry."""
 
     def __init__(
         self,
         name: str,
-        resource_group: ResourceGroupConfig,
-        registry: RegistryConfig,
-        *,
-        network: RegistryNetwork | None = None,
-        anonymous_pull: bool = False,
-        protect: bool = True,
+        args: RegistryArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        anonymous_pull: bool = False,
+        layout: Layout = Layout.COMPONENT,
     ) -> None:
-        super().__init__("acr-cache:registry:RegistryCore", name, None, opts)
-        network = network or RegistryNetwork()
+        """`anonymous_pull`: the stack program's Docker mirror mode (docs/docker-mirror.md)."""
+        from acr_cache.stack import StackConfig  # the stack model composes this module's models
+
+        super().__init__("acr-cache:index:Registry", name, None, layout.options(opts, FORMER_TYPE))
+        problems: list[ConfigProblem] = []
+        document = {
+            "resource_group": args["resource_group"],
+            "registry": args["registry"],
+            "network": args.get("network") or {},
+        }
+        config = validated(StackConfig, document, "args", problems)
+        endpoints = bool(args.get("private_endpoints_planned", False))
+        if config is not None:
+            if endpoints:
+                config = config.with_endpoints_elsewhere()
+            problems += config.cross_section_problems(at="args.")
+        if problems or config is None:
+            raise component_error("Registry", name, problems)
+        resource_group, registry = config.resource_group, config.registry
+        network = config.network.registry_network(endpoints)
+        protect = bool(args.get("protect", True))
 
         if resource_group.create:
             group = resources.ResourceGroup(
@@ -261,7 +299,11 @@ class RegistryCore(pulumi.ComponentResource):
                 resource_group_name=resource_group.name,
                 location=resource_group.location or registry.location,
                 tags=resource_group.tags or None,
-                opts=pulumi.ResourceOptions(parent=self, protect=protect),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    protect=protect,
+                    aliases=layout.child_aliases(self, name, FORMER_TYPE, "core", "rg"),
+                ),
             )
             self.resource_group_name = group.name
         else:
@@ -272,7 +314,7 @@ class RegistryCore(pulumi.ComponentResource):
             )
             self.resource_group_name = existing.name
 
-        self.registry = containerregistry.Registry(
+        self.registry: containerregistry.Registry = containerregistry.Registry(
             f"{name}-registry",
             resource_group_name=self.resource_group_name,
             registry_name=registry.name,
@@ -296,19 +338,32 @@ class RegistryCore(pulumi.ComponentResource):
             data_endpoint_enabled=network.data_endpoint_enabled,
             policies=_policies(registry, registry.effective_export_enabled(network.public_network_access)),
             tags=registry.tags or None,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, aliases=list(registry.aliases) or None),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=protect,
+                aliases=[
+                    *registry.aliases,
+                    *(layout.child_aliases(self, name, FORMER_TYPE, "core", "registry") or []),
+                ]
+                or None,
+            ),
         )
         self.registry_id = self.registry.id
         self.registry_name = self.registry.name
         self.login_server = self.registry.login_server
         self.register_outputs(
             {
-                "resourceGroupName": self.resource_group_name,
                 "registryId": self.registry_id,
                 "registryName": self.registry_name,
                 "loginServer": self.login_server,
+                "resourceGroupName": self.resource_group_name,
             }
         )
+
+
+FORMER_TYPE = "acr-cache:registry:RegistryCore"
+"""The type the registry's component had in the stack program, and inside the public `Registry`,
+before the two became one: the aliases that keep the registry (and every image in it) name it."""
 
 
 _E = TypeVar("_E", bound=Enum)

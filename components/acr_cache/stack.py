@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, PrivateAttr, Tag
 
 from acr_cache.access import GrantConfig, grant_problems
 from acr_cache.artifact_cache import (
@@ -140,9 +140,21 @@ class StackConfig(ConfigModel):
                     keys[key] = (previous[0], previous[1] or field == "passwordConfigKey")
         return keys
 
+    _endpoints_elsewhere: bool = PrivateAttr(default=False)
+
+    def with_endpoints_elsewhere(self) -> StackConfig:
+        """This config, judged as if private endpoints were attached outside it (the `Registry`
+        component with `private_endpoints_planned`: they come from a `PrivateAccess` beside it)."""
+        self._endpoints_elsewhere = True
+        return self
+
+    @property
+    def has_private_endpoints(self) -> bool:
+        return bool(self.private_access.endpoints) or self._endpoints_elsewhere
+
     @property
     def public_access(self) -> PublicAccess:
-        return self.network.effective_public_access(bool(self.private_access.endpoints))
+        return self.network.effective_public_access(self.has_private_endpoints)
 
     @property
     def regions(self) -> list[str]:
@@ -318,7 +330,7 @@ class StackConfig(ConfigModel):
                     "(reach the registry through private endpoints) or remove `exportEnabled: false`",
                 )
             )
-        if self.network.data_endpoints is False and self.private_access.endpoints:
+        if self.network.data_endpoints is False and self.has_private_endpoints:
             problems.append(
                 ConfigProblem(
                     f"{at}network.dataEndpoints",
