@@ -8,14 +8,13 @@ sections mirror the stack config; see README "Reuse" and docs/configuration.md:
 """
 
 from acr_cache.access import Access, AccessArgs
+from acr_cache.artifact_cache import ArtifactCache, ArtifactCacheArgs
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_stack_config
 from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.package import (
     COMPONENTS,
     PACKAGE,
     PYTHON_ONLY,
-    ArtifactCache,
-    ArtifactCacheArgs,
 )
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import ProtectionConfig

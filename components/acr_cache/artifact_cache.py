@@ -6,14 +6,12 @@ for that identity. Rules that use a set wait for its grants, so the set is healt
 is created.
 """
 
-from __future__ import annotations
-
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated
+from typing import Annotated, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault
@@ -21,6 +19,8 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 
 from acr_cache.access import role_definition_id
 from acr_cache.arm import CACHE_RULE_NAME, CREDENTIAL_SET, CREDENTIAL_SET_NAME, SECRET_NAME, id_check
+from acr_cache.component_args import CacheRuleArgs, CredentialSetArgs, KeyVaultArgs
+from acr_cache.component_base import Layout, RegistryRef, component_error, validated, validated_entries
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import FREE_TEXT, ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
@@ -67,7 +67,7 @@ class SecretSource(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> SecretSource:
+    def _one_source(self) -> "SecretSource":
         if self.config_key is None and self.secret_name is None:
             raise field_error(
                 "configKey",
@@ -137,7 +137,7 @@ class CacheRuleConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _shape(self) -> CacheRuleConfig:
+    def _shape(self) -> "CacheRuleConfig":
         try:
             source = parse_source(self.source)
         except ValueError as exc:
@@ -228,7 +228,7 @@ class DockerMirrorConfig(ConfigModel):
     rule_name: RuleName = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
 
     @model_validator(mode="after")
-    def _explicit(self) -> DockerMirrorConfig:
+    def _explicit(self) -> "DockerMirrorConfig":
         if self.enabled:
             if not self.reason or len(self.reason.strip()) < 20:
                 raise field_error(
@@ -252,7 +252,7 @@ class DockerMirrorConfig(ConfigModel):
                 raise field_error(field, str(error.get("ctx", {}).get("message", error["msg"]))) from None
         return self
 
-    def rule(self) -> CacheRuleConfig:
+    def rule(self) -> "CacheRuleConfig":
         return CacheRuleConfig(
             source=f"{DOCKER_HUB}/*",
             target="*",
@@ -416,50 +416,124 @@ def assignment_name(registry_name: str, set_name: str, secret_name: str) -> str:
     )
 
 
-class ArtifactCache(pulumi.ComponentResource):
-    """Credential sets with Key Vault secrets and grants, and the cache rules that use them."""
+class ArtifactCacheArgs(TypedDict):
+    """Arguments of ArtifactCache."""
 
-    credential_sets: dict[str, containerregistry.CredentialSet]
-    credential_set_ids: dict[str, pulumi.Output[str]]
+    registry_id: pulumi.Input[str]
+    """ARM id of the registry (any tier)."""
+    cache_rules: dict[str, CacheRuleArgs]
+    """Cache rules by name (5-50 of [a-zA-Z0-9-])."""
+    credential_sets: NotRequired[dict[str, CredentialSetArgs]]
+    """Credential sets by name."""
+    key_vault: NotRequired[KeyVaultArgs]
+    """The vault for the sets' secrets (required with credential_sets)."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """Secret values by the `config_key` names the credential sets use."""
+    protect: NotRequired[bool]
+    """Protect a created vault (default true)."""
+
+
+class ArtifactCache(pulumi.ComponentResource):
+    """Cache rules on a registry, with credential sets backed by Key Vault and their grants."""
+
+    credential_set_ids: pulumi.Output[dict[str, str]]
     """ARM ids of the credential sets by name."""
-    credential_set_principal_ids: dict[str, pulumi.Output[str]]
-    """Principal ids of the credential sets' system-assigned identities by name."""
-    cache_rules: dict[str, containerregistry.CacheRule]
-    vault_resources: list[pulumi.Resource]
-    """What this component puts inside the vault: secrets and the sets' grants on them."""
+    credential_set_principal_ids: pulumi.Output[dict[str, str]]
+    """Principal ids of the sets' identities by name."""
     pull_references: pulumi.Output[dict[str, str]]
-    """Per rule, what clients pull: `<loginServer>/<target>`."""
+    """Per rule: <loginServer>/<target>."""
 
     def __init__(
         self,
         name: str,
-        *,
-        registry_name: pulumi.Input[str],
-        registry_key: pulumi.Input[str],
-        login_server: pulumi.Input[str],
-        resource_group_name: pulumi.Input[str],
-        subscription_id: pulumi.Input[str] | None,
-        vault: CredentialVault | None,
-        vault_config: KeyVaultConfig | None,
-        credential_sets: Mapping[str, CredentialSetConfig],
-        secrets: Mapping[str, SecretValues],
-        rules: Mapping[str, CacheRuleConfig],
-        registry: pulumi.Resource | None = None,
+        args: ArtifactCacheArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        registry: RegistryRef | None = None,
+        registry_resource: pulumi.Resource | None = None,
+        vault: CredentialVault | None = None,
+        layout: Layout = Layout.COMPONENT,
     ) -> None:
-        super().__init__("acr-cache:artifact_cache:ArtifactCache", name, None, opts)
-        self.credential_sets = {}
-        self.credential_set_ids = {}
-        self.credential_set_principal_ids = {}
-        self.vault_resources = []
+        """The stack program passes what it holds already: the `registry` by the names in its
+        config (known at preview, and cheaper to register a thousand times), the `registry_resource`
+        every set and rule waits for, and the `vault` it made beside the cache."""
+        super().__init__("acr-cache:index:ArtifactCache", name, None, layout.options(opts, FORMER_TYPE))
+        problems: list[ConfigProblem] = []
+        rules = validated_entries(CacheRuleConfig, args["cache_rules"], "args.cache_rules", problems)
+        credential_sets = validated_entries(
+            CredentialSetConfig, args.get("credential_sets") or {}, "args.credential_sets", problems
+        )
+        vault_args = args.get("key_vault")
+        vault_config = (
+            validated(KeyVaultConfig, vault_args, "args.key_vault", problems) if vault_args else None
+        )
+        given = {key: pulumi.Output.secret(value) for key, value in (args.get("secrets") or {}).items()}
+        entries = [(f"args.cache_rules.{key}", key, rule) for key, rule in rules.items()]
+        problems += rule_set_problems(entries, credential_sets, "args.cache_rules", "args.credential_sets")
+        problems += rule_map_problems(rules, "args.cache_rules")
+        problems += credential_set_problems(credential_sets, "args.credential_sets")
+        creates_vault = vault is None and vault_config is not None and vault_config.name is not None
+        if creates_vault and vault_config is not None and vault_config.location is None:
+            problems.append(
+                ConfigProblem(
+                    "args.key_vault.location", "a vault the component creates needs its region in `location`"
+                )
+            )
+        if credential_sets and vault_config is None:
+            problems.append(
+                ConfigProblem(
+                    "args.key_vault", "credential sets keep their secrets in Key Vault: give key_vault"
+                )
+            )
+        for set_name, spec in credential_sets.items():
+            for role, source in (("username", spec.username), ("password", spec.password)):
+                if source.config_key is not None and source.config_key not in given:
+                    problems.append(
+                        ConfigProblem(
+                            f"args.credential_sets.{set_name}.{role}.config_key",
+                            f"no value '{shown(source.config_key)}' in args.secrets",
+                        )
+                    )
+        if problems:
+            raise component_error("ArtifactCache", name, problems)
+        ref = registry or RegistryRef.from_id(args["registry_id"])
+        if vault is None and vault_config is not None:
+            from pulumi_azure_native import authorization as client
+
+            vault = CredentialVault(
+                f"{name}-vault",
+                config=vault_config,
+                tenant_id=client.get_client_config_output(
+                    opts=pulumi.InvokeOutputOptions(parent=self)
+                ).tenant_id,
+                resource_group_name=ref.resource_group_name,
+                home_region=vault_config.location or "",
+                protect=bool(args.get("protect", True)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        secrets = {
+            set_name: SecretValues(
+                given.get(spec.username.config_key or ""), given.get(spec.password.config_key or "")
+            )
+            for set_name, spec in credential_sets.items()
+        }
+        registry_name, registry_key, login_server = ref.registry_name, ref.registry_name, ref.pull_host
+        resource_group_name = ref.resource_group_name
+        subscription_id = ref.subscription_id or None
+
+        def former(suffix: str) -> list[pulumi.Alias] | None:
+            return layout.child_aliases(self, name, FORMER_TYPE, "cache", suffix)
+
+        self.credential_sets: dict[str, containerregistry.CredentialSet] = {}
+        set_ids: dict[str, pulumi.Output[str]] = {}
+        principal_ids: dict[str, pulumi.Output[str]] = {}
+        self.vault_resources: list[pulumi.Resource] = []
+        """What this component puts inside the vault: secrets and the sets' grants on them."""
         grants: dict[str, list[pulumi.Resource]] = {}
         # Given the registry resource, names can be plain strings (known at preview, and cheaper to
         # register a thousand times) while sets and rules still wait for the registry explicitly.
-        after_registry: list[pulumi.Resource] = [registry] if registry is not None else []
+        after_registry: list[pulumi.Resource] = [registry_resource] if registry_resource is not None else []
         # The subscription is needed only for grants and for sets named on the registry.
-        needs_subscription = bool(credential_sets) or any(r.registry_credential_set for r in rules.values())
-        if needs_subscription and subscription_id is None:
-            raise ValueError("credential sets need the subscription id (for their grants and ids)")
         role_definition = (
             role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER)
             if credential_sets and subscription_id is not None
@@ -488,6 +562,7 @@ class ArtifactCache(pulumi.ComponentResource):
                         ),
                         opts=pulumi.ResourceOptions(
                             parent=self,
+                            aliases=former(f"{set_name}-{role}"),
                             additional_secret_outputs=["properties"],
                             # azure-native deletes secrets through the vault's data plane
                             # (custom_keyvault.go), which a vault firewall on Deny or without
@@ -514,7 +589,9 @@ class ArtifactCache(pulumi.ComponentResource):
                     )
                 ],
                 # The secret URIs must resolve once the set checks its credentials.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after_registry, *written.values()]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*after_registry, *written.values()], aliases=former(set_name)
+                ),
             )
             principal_id: pulumi.Output[str] = credential_set.identity.apply(
                 lambda identity: (identity.principal_id or "") if identity else ""
@@ -537,17 +614,19 @@ class ArtifactCache(pulumi.ComponentResource):
                     ),
                     # Its own secret only: the two grants of a set do not wait for each other.
                     opts=pulumi.ResourceOptions(
-                        parent=self, depends_on=[written[role]] if role in written else []
+                        parent=self,
+                        depends_on=[written[role]] if role in written else [],
+                        aliases=former(f"{set_name}-{role}-reader"),
                     ),
                 )
                 for role in ("username", "password")
             ]
             self.vault_resources.extend([*written.values(), *grants[set_name]])
             self.credential_sets[set_name] = credential_set
-            self.credential_set_ids[set_name] = credential_set.id
-            self.credential_set_principal_ids[set_name] = principal_id
+            set_ids[set_name] = credential_set.id
+            principal_ids[set_name] = principal_id
 
-        self.cache_rules = {}
+        self.cache_rules: dict[str, containerregistry.CacheRule] = {}
         for rule_name in sorted(rules):
             rule = rules[rule_name]
             set_id: pulumi.Input[str] | None = rule.credential_set_id
@@ -564,7 +643,7 @@ class ArtifactCache(pulumi.ComponentResource):
                     rule.registry_credential_set,
                 )
             if rule.credential_set:
-                set_id = self.credential_set_ids[rule.credential_set]
+                set_id = set_ids[rule.credential_set]
                 # An unhealthy set makes the first pulls fail: create the rule once the grants exist.
                 waits = grants[rule.credential_set]
             self.cache_rules[rule_name] = containerregistry.CacheRule(
@@ -575,7 +654,9 @@ class ArtifactCache(pulumi.ComponentResource):
                 source_repository=rule.source,
                 target_repository=rule.target,
                 credential_set_resource_id=set_id,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*after_registry, *waits]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*after_registry, *waits], aliases=former(rule_name)
+                ),
             )
 
         # One output for all rules: a thousand separate Outputs would cost a thousand tasks.
@@ -583,6 +664,11 @@ class ArtifactCache(pulumi.ComponentResource):
         self.pull_references = pulumi.Output.from_input(login_server).apply(
             lambda server: {name: f"{server}/{target}" for name, target in targets.items()}
         )
+        # Plain maps for the program (what it exports, and whether it has any); one Output each for
+        # other languages.
+        self.set_ids = set_ids
+        self.credential_set_ids = pulumi.Output.all(**set_ids).apply(dict)
+        self.credential_set_principal_ids = pulumi.Output.all(**principal_ids).apply(dict)
         self.register_outputs(
             {
                 "credentialSetIds": self.credential_set_ids,
@@ -590,3 +676,8 @@ class ArtifactCache(pulumi.ComponentResource):
                 "pullReferences": self.pull_references,
             }
         )
+
+
+FORMER_TYPE = "acr-cache:artifact_cache:ArtifactCache"
+"""The type the cache's component had in the stack program, and inside the public
+`ArtifactCache`, before the two became one: the aliases that keep sets, grants and rules name it."""

@@ -92,6 +92,8 @@ def validated(model: type[BaseModel], data: Any, path: str, problems: list[Confi
     problems added under `path`."""
     from acr_cache.config import problems_from
 
+    if isinstance(data, model):
+        return data  # validated already (the stack program hands over its config's models)
     try:
         return model.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
     except ValidationError as exc:

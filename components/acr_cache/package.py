@@ -13,7 +13,7 @@ objects, not strings.
 """
 
 from collections.abc import Mapping
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ValidationError
@@ -21,24 +21,10 @@ from pydantic import BaseModel, ValidationError
 from acr_cache.access import Access
 from acr_cache.arm import REGISTRY, parse_arm_id
 from acr_cache.artifact_cache import (
-    ArtifactCache as _ArtifactCache,
-)
-from acr_cache.artifact_cache import (
-    CacheRuleConfig,
-    CredentialSetConfig,
-    SecretValues,
-    credential_set_problems,
-    rule_map_problems,
-    rule_set_problems,
-)
-from acr_cache.component_args import (
-    CacheRuleArgs,
-    CredentialSetArgs,
-    KeyVaultArgs,
+    ArtifactCache,
 )
 from acr_cache.config import ConfigError, ConfigProblem, problems_from
 from acr_cache.image_import import ImageImports
-from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.private_access import PrivateAccess
 from acr_cache.redaction import shown
 from acr_cache.registry import Registry
@@ -46,23 +32,6 @@ from acr_cache.replication import Replicas
 
 PACKAGE = "acr-cache"
 """Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
-
-
-class ArtifactCacheArgs(TypedDict):
-    """Arguments of ArtifactCache."""
-
-    registry_id: pulumi.Input[str]
-    """ARM id of the registry (any tier)."""
-    cache_rules: dict[str, CacheRuleArgs]
-    """Cache rules by name (5-50 of [a-zA-Z0-9-])."""
-    credential_sets: NotRequired[dict[str, CredentialSetArgs]]
-    """Credential sets by name."""
-    key_vault: NotRequired[KeyVaultArgs]
-    """The vault for the sets' secrets (required with credential_sets)."""
-    secrets: NotRequired[dict[str, pulumi.Input[str]]]
-    """Secret values by the `config_key` names the credential sets use."""
-    protect: NotRequired[bool]
-    """Protect a created vault (default true)."""
 
 
 def _fail(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
@@ -100,105 +69,6 @@ def _subscription(registry_id: pulumi.Input[str]) -> pulumi.Output[str]:
 
 def _secret_values(secrets: Mapping[str, pulumi.Input[str]] | None) -> dict[str, pulumi.Output[str]]:
     return {key: pulumi.Output.secret(value) for key, value in (secrets or {}).items()}
-
-
-class ArtifactCache(pulumi.ComponentResource):
-    """Cache rules on a registry, with credential sets backed by Key Vault and their grants."""
-
-    credential_set_ids: pulumi.Output[dict[str, str]]
-    """ARM ids of the credential sets by name."""
-    credential_set_principal_ids: pulumi.Output[dict[str, str]]
-    """Principal ids of the sets' identities by name."""
-    pull_references: pulumi.Output[dict[str, str]]
-    """Per rule: <loginServer>/<target>."""
-
-    def __init__(
-        self, name: str, args: ArtifactCacheArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(f"{PACKAGE}:index:ArtifactCache", name, None, opts)
-        problems: list[ConfigProblem] = []
-        rules = _models(CacheRuleConfig, args["cache_rules"], "args.cache_rules", problems)
-        sets = _models(
-            CredentialSetConfig, args.get("credential_sets") or {}, "args.credential_sets", problems
-        )
-        vault_args = args.get("key_vault")
-        vault_config = _model(KeyVaultConfig, vault_args, "args.key_vault", problems) if vault_args else None
-        secrets = _secret_values(args.get("secrets"))
-        entries = [(f"args.cache_rules.{key}", key, rule) for key, rule in rules.items()]
-        problems += rule_set_problems(entries, sets, "args.cache_rules", "args.credential_sets")
-        problems += rule_map_problems(rules, "args.cache_rules")
-        problems += credential_set_problems(sets, "args.credential_sets")
-        if vault_config is not None and vault_config.name is not None and vault_config.location is None:
-            problems.append(
-                ConfigProblem(
-                    "args.key_vault.location", "a vault the component creates needs its region in `location`"
-                )
-            )
-        if sets and vault_config is None:
-            problems.append(
-                ConfigProblem(
-                    "args.key_vault", "credential sets keep their secrets in Key Vault: give key_vault"
-                )
-            )
-        for set_name, spec in sets.items():
-            for role, source in (("username", spec.username), ("password", spec.password)):
-                if source.config_key is not None and source.config_key not in secrets:
-                    problems.append(
-                        ConfigProblem(
-                            f"args.credential_sets.{set_name}.{role}.config_key",
-                            f"no value '{shown(source.config_key)}' in args.secrets",
-                        )
-                    )
-        if problems:
-            raise _fail("ArtifactCache", name, problems)
-        group = _registry_part(args["registry_id"], "group")
-        registry_name = _registry_part(args["registry_id"], "name")
-        vault = None
-        if vault_config is not None:
-            from pulumi_azure_native import authorization
-
-            vault = CredentialVault(
-                f"{name}-vault",
-                config=vault_config,
-                tenant_id=authorization.get_client_config_output(
-                    opts=pulumi.InvokeOutputOptions(parent=self)
-                ).tenant_id,
-                resource_group_name=group,
-                home_region=vault_config.location or "",
-                protect=bool(args.get("protect", True)),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        inner = _ArtifactCache(
-            f"{name}-cache",
-            registry_name=registry_name,
-            registry_key=registry_name,
-            login_server=registry_name.apply(lambda n: f"{n.lower()}.azurecr.io"),
-            resource_group_name=group,
-            subscription_id=_subscription(args["registry_id"]),
-            vault=vault,
-            vault_config=vault_config,
-            credential_sets=sets,
-            secrets={
-                set_name: SecretValues(
-                    secrets.get(spec.username.config_key or ""), secrets.get(spec.password.config_key or "")
-                )
-                for set_name, spec in sets.items()
-            },
-            rules=rules,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.credential_set_ids = pulumi.Output.all(**inner.credential_set_ids).apply(dict)
-        self.credential_set_principal_ids = pulumi.Output.all(**inner.credential_set_principal_ids).apply(
-            dict
-        )
-        self.pull_references = inner.pull_references
-        self.register_outputs(
-            {
-                "credentialSetIds": self.credential_set_ids,
-                "credentialSetPrincipalIds": self.credential_set_principal_ids,
-                "pullReferences": self.pull_references,
-            }
-        )
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [

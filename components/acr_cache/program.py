@@ -14,7 +14,7 @@ from pulumi_azure_native import authorization
 
 from acr_cache import performance
 from acr_cache.access import Access, AccessArgs
-from acr_cache.artifact_cache import ArtifactCache, CacheRuleConfig, SecretValues
+from acr_cache.artifact_cache import ArtifactCache, ArtifactCacheArgs, CacheRuleConfig
 from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
 from acr_cache.image_import import ImageImports, ImageImportsArgs
@@ -136,7 +136,7 @@ def build(config: StackConfig) -> Deployment:
             pulumi.export("privateDnsZoneId", private_access.zone_ids["shared"])
     if cache is not None:
         # Only maps with something in them: an empty `credentialSetIds` reads as "sets expected".
-        if cache.credential_set_ids:
+        if cache.set_ids:
             pulumi.export("credentialSetIds", cache.credential_set_ids)
             pulumi.export("credentialSetPrincipalIds", cache.credential_set_principal_ids)
         if config.rules():
@@ -203,24 +203,33 @@ def _artifact_cache(
             home_region=config.registry.location,
             protect=config.protection.protect,
         )
-    secrets = {
-        name: SecretValues(_secret(spec.username.config_key), _secret(spec.password.config_key))
-        for name, spec in config.credential_sets.items()
+    secrets: dict[str, pulumi.Input[str]] = {}
+    for spec in config.credential_sets.values():
+        for key in (spec.username.config_key, spec.password.config_key):
+            value = _secret(key)
+            if key is not None and value is not None:
+                secrets[key] = value
+    args = {
+        "registry_id": core.registry_id,
+        "cache_rules": rules,
+        "credential_sets": config.credential_sets,
+        "key_vault": config.key_vault,
+        "secrets": secrets,
     }
     cache = ArtifactCache(
         "cache",
-        # Names known from the config; `registry` makes every set and rule wait for the registry.
-        registry_name=config.registry.name,
-        registry_key=config.registry.name,
-        login_server=config.registry.login_server,
-        resource_group_name=config.resource_group.name,
-        subscription_id=client.subscription_id if client is not None else None,
+        cast(ArtifactCacheArgs, args),
+        # Names known from the config; `registry_resource` makes every set and rule wait for it.
+        registry=RegistryRef(
+            core.registry_id,
+            config.resource_group.name,
+            config.registry.name,
+            client.subscription_id if client is not None else "",
+            config.registry.login_server,
+        ),
+        registry_resource=core.registry,
         vault=vault,
-        vault_config=config.key_vault,
-        credential_sets=config.credential_sets,
-        secrets=secrets,
-        rules=rules,
-        registry=core.registry,
+        layout=Layout.STACK,
     )
     return vault, cache
 
