@@ -1,74 +1,28 @@
-"""The public components: for other Python stacks (`from acr_cache import ...`) and, as a Pulumi
-component package, for TypeScript, Go, C#, Java and YAML stacks (`pulumi package add`).
+"""The public components as a package: for other Python stacks (`from acr_cache import ...`) and,
+as a Pulumi component package, for TypeScript, Go, C#, Java and YAML stacks (`pulumi package add`).
 
-Each component takes `args`, a typed dictionary whose sections are the stack config's sections
+Each component lives in the module of its concern, and the stack program builds the same ones.
+Each takes `args`, a typed dictionary whose sections are the stack config's sections
 (docs/configuration.md), generated from the same models (`component_args.py`, by `acr-cache
 schema`): the same names (snake_case here, camelCase in other languages and in YAML), the same
 validation, the same messages. A section may also be given as its pydantic model
 (`RegistryConfig(...)`). Components other than `Registry` attach to any registry by its ARM id,
 so a team can add its own cache rules or grants to the platform's registry.
-
-No `from __future__ import annotations` here: Pulumi's schema analyzer reads these annotations as
-objects, not strings.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ValidationError
 
 from acr_cache.access import Access
-from acr_cache.arm import REGISTRY, parse_arm_id
-from acr_cache.artifact_cache import (
-    ArtifactCache,
-)
-from acr_cache.config import ConfigError, ConfigProblem, problems_from
+from acr_cache.artifact_cache import ArtifactCache
+from acr_cache.component_base import PACKAGE
 from acr_cache.image_import import ImageImports
 from acr_cache.private_access import PrivateAccess
-from acr_cache.redaction import shown
 from acr_cache.registry import Registry
 from acr_cache.replication import Replicas
 
-PACKAGE = "acr-cache"
-"""Name of the Pulumi component package (type tokens `acr-cache:index:<Component>`)."""
-
-
-def _fail(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
-    return ConfigError(ConfigProblem(f"{component}('{shown(name)}').{p.key}", p.message) for p in problems)
-
-
-def _model(model: type[BaseModel], data: Any, path: str, problems: list[ConfigProblem]) -> Any:
-    try:
-        return model.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
-    except ValidationError as exc:
-        problems.extend(problems_from(exc, prefix=f"{path}."))
-        return None
-
-
-def _models(
-    model: type[BaseModel], entries: Mapping[str, Any], path: str, problems: list[ConfigProblem]
-) -> dict[str, Any]:
-    built = {key: _model(model, value, f"{path}.{key}", problems) for key, value in (entries or {}).items()}
-    return {key: value for key, value in built.items() if value is not None}
-
-
-def _registry_part(registry_id: pulumi.Input[str], part: str) -> pulumi.Output[str]:
-    def pick(value: str) -> str:
-        parsed = parse_arm_id(value, REGISTRY)
-        return {"subscription": parsed.subscription, "group": parsed.resource_group, "name": parsed.name}[
-            part
-        ]
-
-    return pulumi.Output.from_input(registry_id).apply(pick)
-
-
-def _subscription(registry_id: pulumi.Input[str]) -> pulumi.Output[str]:
-    return _registry_part(registry_id, "subscription")
-
-
-def _secret_values(secrets: Mapping[str, pulumi.Input[str]] | None) -> dict[str, pulumi.Output[str]]:
-    return {key: pulumi.Output.secret(value) for key, value in (secrets or {}).items()}
+__all__ = ["COMPONENTS", "PACKAGE", "PYTHON_ONLY", "package_schema"]
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [
