@@ -400,3 +400,32 @@ def test_every_config_model_of_a_component_section_is_paired_with_its_args() -> 
         todo.extend(_model_of(info.annotation) for info in model.model_fields.values())
     # The private access section itself is the component's args (endpoints, dns_zone).
     assert seen - {"PrivateAccessConfig"} == paired, seen ^ paired
+
+
+def test_access_takes_a_principal_id_from_another_resource_and_checks_it_when_known() -> None:
+    """An identity made in the same program: its principal id is an Output at construction."""
+    from pulumi_azure_native import managedidentity
+
+    def program(principal: str | None = None) -> None:
+        identity = managedidentity.UserAssignedIdentity("kubelet", resource_group_name="rg-team")
+        value = pulumi.Output.from_input(principal) if principal is not None else identity.principal_id
+        Access(
+            "team",
+            {
+                "registry_id": PLATFORM,
+                "grants": {"kubelet": {"principal_id": value, "principal_type": "ServicePrincipal"}},
+            },
+        )
+
+    run = run_program(program, project="p", stack="s", config={}, preview=False)
+    assignment = next(r for r in run.resources if r.type == "azure-native:authorization:RoleAssignment")
+    identity = next(r for r in run.resources if r.type.endswith("UserAssignedIdentity"))
+    from acr_cache.plan.mocks import principal_id_for
+
+    assert assignment.inputs["principalId"] == principal_id_for(identity.arm_id)
+    assert identity.urn in assignment.depends_on
+    # Known only at deployment, and checked then: not a GUID fails the deployment with the key.
+    with pytest.raises(
+        ProgramFailed, match=r"args.grants.kubelet.principal_id: 'not-a-guid' is not an object id"
+    ):
+        run_program(lambda: program("not-a-guid"), project="p", stack="s", config={}, preview=False)

@@ -13,8 +13,15 @@ from pydantic import Field, field_validator
 
 from acr_cache.arm import GUID
 from acr_cache.component_args import GrantArgs
-from acr_cache.component_base import PACKAGE, Layout, RegistryRef, component_error, validated_entries
-from acr_cache.model import ConfigModel, ConfigProblem
+from acr_cache.component_base import (
+    PACKAGE,
+    Layout,
+    RegistryRef,
+    component_error,
+    set_aside_outputs,
+    validated_entries,
+)
+from acr_cache.model import OUTPUT_OK, ConfigModel, ConfigProblem
 from acr_cache.redaction import shown
 
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
@@ -46,9 +53,11 @@ class GrantConfig(ConfigModel):
     """One principal's access. Its key in `acr-cache:access` names the grant (lowercase, hyphens)."""
 
     principal_id: str = Field(
+        json_schema_extra=OUTPUT_OK,
         description="Object id (GUID) of the principal: an AKS kubelet identity "
         "(`az aks show --query identityProfile.kubeletidentity.objectId`), a Container App's identity, "
-        "a CI service principal's object id, a user or a group.",
+        "a CI service principal's object id, a user or a group. The components also take it as an "
+        "Output of another resource (an identity created in the same program).",
     )
     principal_type: PrincipalType = Field(
         description="`ServicePrincipal` (managed identities included), `User` or `Group`."
@@ -154,8 +163,10 @@ class Access(pulumi.ComponentResource):
     ) -> None:
         super().__init__(f"{PACKAGE}:index:Access", name, None, layout.options(opts, FORMER_TYPE))
         problems: list[ConfigProblem] = []
-        grants = validated_entries(GrantConfig, args["grants"], "args.grants", problems)
-        problems += grant_problems(grants, "args.grants")
+        entries, principals = set_aside_outputs(args["grants"], "principal_id", _stand_in)
+        grants = validated_entries(GrantConfig, entries, "args.grants", problems)
+        # Two grants of one principal are only visible among the ids known now.
+        problems += grant_problems({k: g for k, g in grants.items() if k not in principals}, "args.grants")
         if problems:
             raise component_error("Access", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
@@ -164,14 +175,19 @@ class Access(pulumi.ComponentResource):
         for key in sorted(grants):
             grant = grants[key]
             role_id = ROLE_IDS[grant.role]
+            principal: pulumi.Input[str] = grant.principal_id
+            if key in principals:
+                principal = principals[key].apply(
+                    partial(_known_principal, f"args.grants.{key}.principal_id")
+                )
             self.assignments[key] = authorization.RoleAssignment(
                 f"{name}-{key}",
                 scope=ref.registry_id,
-                role_assignment_name=pulumi.Output.from_input(ref.registry_name).apply(
-                    partial(assignment_name, principal_id=grant.principal_id, role=grant.role)
+                role_assignment_name=pulumi.Output.all(ref.registry_name, principal).apply(
+                    partial(_assignment_name_of, role=grant.role)
                 ),
                 role_definition_id=role_definition_id(ref.subscription_id, role_id),
-                principal_id=grant.principal_id,
+                principal_id=principal,
                 principal_type=authorization.PrincipalType(grant.principal_type.value),
                 description=pulumi.Output.concat(grant.role, " on ", ref.registry_name, " for ", key),
                 opts=pulumi.ResourceOptions(
@@ -180,6 +196,22 @@ class Access(pulumi.ComponentResource):
             )
         self.assignment_ids = pulumi.Output.all(**{k: a.id for k, a in self.assignments.items()}).apply(dict)
         self.register_outputs({"assignmentIds": self.assignment_ids})
+
+
+def _assignment_name_of(values: list[str], role: str) -> str:
+    return assignment_name(values[0], values[1], role)
+
+
+def _stand_in(key: str) -> str:
+    # A GUID per grant: two grants given as Outputs must not look like one principal.
+    return str(uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"stand-in/{key}"))
+
+
+def _known_principal(path: str, value: str) -> str:
+    """A principal id given as an Output, checked when it is known (at deployment)."""
+    if not isinstance(value, str) or not _GUID.fullmatch(value):
+        raise ValueError(f"{path}: '{shown(str(value))}' is not an object id (a GUID)")
+    return value.lower()
 
 
 FORMER_TYPE = "acr-cache:access:RegistryAccess"

@@ -54,6 +54,8 @@ objects, not strings.
 """
 
 from typing import NotRequired, TypedDict
+
+import pulumi
 '''
 
 
@@ -67,6 +69,8 @@ def component_args_source() -> str:
             if field in left_out:
                 continue
             kind = _python_type(info.annotation, names)
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("outputOk"):
+                kind = f"pulumi.Input[{kind}]"
             annotation = kind if info.is_required() else f"NotRequired[{kind}]"
             parts.append(f"\n    {field}: {annotation}\n{_docstring(info.description or '')}")
     return "".join(parts).rstrip() + "\n"

@@ -7,6 +7,8 @@ objects, not strings.
 
 from typing import NotRequired, TypedDict
 
+import pulumi
+
 
 class ResourceGroupArgs(TypedDict):
     """Section `resourceGroup`: Where the registry lives: a resource group the stack creates, or an existing one."""
@@ -217,8 +219,8 @@ class CacheRuleArgs(TypedDict):
 class GrantArgs(TypedDict):
     """An entry of `access`: One principal's access. Its key in `acr-cache:access` names the grant (lowercase, hyphens)."""
 
-    principal_id: str
-    """Object id (GUID) of the principal: an AKS kubelet identity (`az aks show --query identityProfile.kubeletidentity.objectId`), a Container App's identity, a CI service principal's object id, a user or a group."""
+    principal_id: pulumi.Input[str]
+    """Object id (GUID) of the principal: an AKS kubelet identity (`az aks show --query identityProfile.kubeletidentity.objectId`), a Container App's identity, a CI service principal's object id, a user or a group. The components also take it as an Output of another resource (an identity created in the same program)."""
 
     principal_type: str
     """`ServicePrincipal` (managed identities included), `User` or `Group`."""

@@ -7,7 +7,7 @@ analyzer reads their annotations as objects, not strings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -110,6 +110,23 @@ def validated_entries(
         key: validated(model, value, f"{path}.{key}", problems) for key, value in (entries or {}).items()
     }
     return {key: value for key, value in built.items() if value is not None}
+
+
+def set_aside_outputs(
+    entries: Mapping[str, Any] | None, field: str, stand_in: Callable[[str], str]
+) -> tuple[dict[str, Any], dict[str, pulumi.Output[Any]]]:
+    """Keyed entries whose `field` is an Output (another resource's id, known at deployment): the
+    entries with a stand-in that passes validation (`stand_in(key)`), and the Outputs by key, for
+    the resources to use and check once they are known."""
+    plain: dict[str, Any] = {}
+    deferred: dict[str, pulumi.Output[Any]] = {}
+    for key, entry in (entries or {}).items():
+        value = entry.get(field) if isinstance(entry, Mapping) else None
+        if isinstance(value, pulumi.Output):
+            deferred[key] = value
+            entry = {**entry, field: stand_in(key)}
+        plain[key] = entry
+    return plain, deferred
 
 
 def component_error(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:

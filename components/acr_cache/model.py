@@ -33,6 +33,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 FREE_TEXT: JsonDict = {"freeText": True}
 """`json_schema_extra` of a prose field (a reason), where line breaks and tabs are fine."""
+OUTPUT_OK: JsonDict = {"outputOk": True}
+"""`json_schema_extra` of a field a component also takes as a Pulumi Output (an id another resource
+of the same program produces): checked when its value is known, at deployment."""
 
 
 class ConfigModel(BaseModel):
@@ -63,7 +66,11 @@ class ConfigModel(BaseModel):
         ):
             return value  # the common case, without the walk
         field = cls.model_fields.get(info.field_name or "")
-        text = field is not None and field.json_schema_extra == FREE_TEXT
+        text = (
+            field is not None
+            and isinstance(field.json_schema_extra, dict)
+            and bool(field.json_schema_extra.get("freeText"))
+        )
         for found in _strings(value):
             kind = credential_kind(found)
             if kind is not None:

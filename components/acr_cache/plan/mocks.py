@@ -88,6 +88,11 @@ class AzureMocks(Mocks):
         state["id"] = arm_id
         if args.typ == "azure-native:containerregistry:Registry":
             state["loginServer"] = f"{name.lower()}.azurecr.io"
+        if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
+            # A user-assigned identity is a service principal of its own (what AKS kubelets use).
+            state["principalId"] = principal_id_for(arm_id)
+            state["clientId"] = principal_id_for(f"{arm_id}/client")
+            state["tenantId"] = PLACEHOLDER_TENANT_ID
         identity = inputs.get("identity")
         if isinstance(identity, dict) and "SystemAssigned" in str(identity.get("type", "")):
             state["identity"] = {
