@@ -429,3 +429,36 @@ def test_access_takes_a_principal_id_from_another_resource_and_checks_it_when_kn
         ProgramFailed, match=r"args.grants.kubelet.principal_id: 'not-a-guid' is not an object id"
     ):
         run_program(lambda: program("not-a-guid"), project="p", stack="s", config={}, preview=False)
+
+
+def test_private_access_takes_a_subnet_from_another_resource_where_no_link_is_named_after_it() -> None:
+    from pulumi_azure_native import network
+
+    vnet_id = (
+        f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+    )
+
+    def program(dns_zone: dict[str, Any]) -> None:
+        subnet = network.Subnet(
+            "pe", resource_group_name="rg-hub", virtual_network_name="vnet-hub", address_prefix="10.0.0.0/27"
+        )
+        PrivateAccess(
+            "team",
+            {
+                "registry_id": PLATFORM,
+                "home_region": "westeurope",
+                "endpoints": {"hub": {"subnet_id": subnet.id}},
+                "dns_zone": dns_zone,  # type: ignore[typeddict-item]
+            },
+        )
+
+    run = run_program(
+        lambda: program({"vnet_links": {"hub": {"vnet_id": vnet_id}}}), project="p", stack="s", config={}
+    )
+    endpoint = next(r for r in run.resources if r.type == "azure-native:network:PrivateEndpoint")
+    subnet = next(r for r in run.resources if r.type == "azure-native:network:Subnet")
+    assert endpoint.inputs["subnet"] == {"id": subnet.arm_id} and subnet.urn in endpoint.depends_on
+    # Links derived from the subnet's VNet would need its name now: refused, naming the fix.
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(lambda: program({}), project="p", stack="s", config={})
+    assert "args.endpoints.hub.subnet_id: a subnet id known only at deployment" in str(caught.value.cause)

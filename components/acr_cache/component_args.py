@@ -102,8 +102,8 @@ class VnetLinkArgs(TypedDict):
 class PrivateEndpointArgs(TypedDict):
     """An entry of `privateAccess.endpoints`: One private endpoint of the registry. Its key in `endpoints` is its stable identity."""
 
-    subnet_id: str
-    """ARM id of the subnet the endpoint's network interface goes into."""
+    subnet_id: pulumi.Input[str]
+    """ARM id of the subnet the endpoint's network interface goes into. The component also takes it as an Output of another resource (a subnet made in the same program) when the DNS links do not have to be named after it: `dnsZone.mode: existing`, or `create` with `vnetLinks`."""
 
     resource_group: NotRequired[str]
     """Resource group of the endpoint. Default: the registry's resource group."""

@@ -14,8 +14,9 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from acr_cache.arm import NETWORK_INTERFACE_NAME, PRIVATE_ENDPOINT_NAME, SUBNET, ArmId, parse_arm_id
 from acr_cache.arm import PRIVATE_DNS_ZONE as ZONE_ID
 from acr_cache.component_args import PrivateDnsZoneArgs, PrivateEndpointArgs
-from acr_cache.component_base import Layout, RegistryRef, component_error, validated
+from acr_cache.component_base import Layout, RegistryRef, component_error, set_aside_outputs, validated
 from acr_cache.model import (
+    OUTPUT_OK,
     AzureRegion,
     ConfigModel,
     ConfigProblem,
@@ -141,7 +142,11 @@ class PrivateEndpointConfig(ConfigModel):
     """One private endpoint of the registry. Its key in `endpoints` is its stable identity."""
 
     subnet_id: SubnetIdStr = Field(
-        description="ARM id of the subnet the endpoint's network interface goes into.",
+        json_schema_extra=OUTPUT_OK,
+        description="ARM id of the subnet the endpoint's network interface goes into. The component "
+        "also takes it as an Output of another resource (a subnet made in the same program) when the "
+        "DNS links do not have to be named after it: `dnsZone.mode: existing`, or `create` with "
+        "`vnetLinks`.",
     )
     resource_group: ResourceGroupName | None = Field(
         default=None,
@@ -414,14 +419,27 @@ class PrivateAccess(pulumi.ComponentResource):
     ) -> None:
         super().__init__("acr-cache:index:PrivateAccess", name, None, layout.options(opts, FORMER_TYPE))
         problems: list[ConfigProblem] = []
+        endpoints, subnets = set_aside_outputs(args["endpoints"], "subnet_id", _stand_in_subnet)
         config = validated(
             PrivateAccessConfig,
-            {"endpoints": args["endpoints"], "dns_zone": args.get("dns_zone") or {}},
+            {"endpoints": endpoints, "dns_zone": args.get("dns_zone") or {}},
             "args",
             problems,
         )
         if config is not None:
             problems += config.problems(region_count=int(args.get("region_count", 1)), at="args")
+            derived_links = config.dns_zone.mode is DnsZoneMode.PER_ENDPOINT or (
+                config.dns_zone.mode is DnsZoneMode.CREATE and not config.dns_zone.vnet_links
+            )
+            if subnets and derived_links:
+                problems += [
+                    ConfigProblem(
+                        f"args.endpoints.{key}.subnet_id",
+                        "a subnet id known only at deployment cannot name the DNS zone's VNet links: list "
+                        "them in `dns_zone.vnet_links` (mode `create`), or use mode `existing`",
+                    )
+                    for key in sorted(subnets)
+                ]
         if problems or config is None:
             raise component_error("PrivateAccess", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
@@ -448,7 +466,11 @@ class PrivateAccess(pulumi.ComponentResource):
                 location=endpoint.location or home_region,
                 # A reference by id only: SubnetArgs would add its own network-policy defaults to
                 # the body, which belong to the subnet (and its owner), not to the endpoint.
-                subnet={"id": endpoint.subnet_id},
+                subnet={
+                    "id": subnets[key].apply(partial(_known_subnet, f"args.endpoints.{key}.subnet_id"))
+                    if key in subnets
+                    else endpoint.subnet_id
+                },
                 custom_network_interface_name=(
                     pulumi.Output.concat(endpoint_name, "-nic")
                     if endpoint.network_interface_name is None
@@ -560,6 +582,23 @@ class PrivateAccess(pulumi.ComponentResource):
                 )
             ids[zone.key] = resource.id
         return ids
+
+
+def _stand_in_subnet(key: str) -> str:
+    # Passes validation and gives each endpoint a subnet of its own (for the capacity check).
+    return (
+        f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/known-at-deployment"
+        f"/providers/Microsoft.Network/virtualNetworks/vnet-{key}/subnets/subnet"
+    )
+
+
+def _known_subnet(path: str, value: str) -> str:
+    """A subnet id given as an Output, checked when it is known (at deployment)."""
+    try:
+        parse_arm_id(value, SUBNET)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return value
 
 
 FORMER_TYPE = "acr-cache:private_access:PrivateAccess"

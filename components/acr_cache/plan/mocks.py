@@ -46,6 +46,18 @@ _ARM_PATHS: dict[str, tuple[str, str]] = {
         "Microsoft.ContainerRegistry/registries/{registryName}/credentialSets/{credentialSetName}",
         "credentialSetName",
     ),
+    "azure-native:network:VirtualNetwork": (
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}",
+        "virtualNetworkName",
+    ),
+    "azure-native:network:Subnet": (
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}",
+        "subnetName",
+    ),
+    "azure-native:managedidentity:UserAssignedIdentity": (
+        "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
+        "resourceName",
+    ),
     "azure-native:network:PrivateEndpoint": (
         "Microsoft.Network/privateEndpoints/{privateEndpointName}",
         "privateEndpointName",
