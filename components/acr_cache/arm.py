@@ -165,16 +165,17 @@ NETWORK_INTERFACE_NAME = NameRule(
     "1-80 letters, digits, `_ . -`, starting with a letter or digit and ending with a letter, digit or `_`",
 )
 
+_VNET_SEGMENT = ("virtualNetworks", r"[-\w.]{2,64}", "<vnet>")
 VIRTUAL_NETWORK = ArmKind(
     "a virtual network",
     "Microsoft.Network",
-    (("virtualNetworks", r"[-\w.]{2,64}", "<vnet>"),),
+    (_VNET_SEGMENT,),
     "`az network vnet show ... --query id -o tsv` prints it",
 )
 SUBNET = ArmKind(
     "a subnet",
     "Microsoft.Network",
-    (("virtualNetworks", r"[-\w.]{2,64}", "<vnet>"), ("subnets", r"[-\w.]{1,80}", "<subnet>")),
+    (_VNET_SEGMENT, ("subnets", r"[-\w.]{1,80}", "<subnet>")),
     "`az network vnet subnet show ... --query id -o tsv` prints it",
 )
 PRIVATE_DNS_ZONE = ArmKind(
