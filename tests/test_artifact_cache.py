@@ -297,7 +297,56 @@ def wildcard(source: str, target: str, **extra: Any) -> dict[str, Any]:
 
 
 DH = {"credentialSet": "dockerhub"}
+MCR = "mcr.microsoft.com/dotnet/runtime"
 REFUSED: list[tuple[Any, str, str]] = [
+    # Every refusal of a target path, with the path ACR would have refused.
+    (
+        {"r-target-tag": wildcard(MCR, "dotnet/runtime:8.0")},
+        "acr-cache:cacheRules.r-target-tag.target",
+        "holds a tag or digest",
+    ),
+    (
+        {"r-target-acr": wildcard(MCR, "acrcachetest01.azurecr.io/dotnet")},
+        "acr-cache:cacheRules.r-target-acr.target",
+        "names the registry itself",
+    ),
+    (
+        {"r-target-long": wildcard(MCR, "a/" * 130 + "b")},
+        "acr-cache:cacheRules.r-target-long.target",
+        "is longer than 256",
+    ),
+    (
+        {"r-target-star": wildcard("mcr.microsoft.com/dotnet/*", "dot*net/*")},
+        "acr-cache:cacheRules.r-target-star.target",
+        "that is not a trailing",
+    ),
+    (
+        {"r-target-part": wildcard(MCR, "dotnet/-runtime")},
+        "acr-cache:cacheRules.r-target-part.target",
+        "is not a valid repository path component",
+    ),
+    (
+        {
+            "r-set-id": wildcard(
+                MCR.replace("mcr.microsoft.com", "ghcr.io"),
+                "ghcr/runtime",
+                credentialSetId="/subscriptions/x/credentialSets/y",
+            )
+        },
+        "acr-cache:cacheRules.r-set-id.credentialSetId",
+        "is not the ARM id of a credential set",
+    ),
+    (
+        {"r-named": wildcard(MCR, "dotnet/runtime", name="other-name")},
+        "acr-cache:cacheRules.r-named.name",
+        "in the map form the key is the rule's name",
+    ),
+    ({"bad": wildcard(MCR, "dotnet/runtime")}, "acr-cache:cacheRules.bad", "is not a valid rule name: 5-50"),
+    (
+        [wildcard(MCR, "dotnet/runtime", name="bad_name")],
+        "acr-cache:cacheRules[0].name",
+        "is not a valid rule name: 5-50",
+    ),
     (
         {"r-colour": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*", "colour": "red"}},
         "acr-cache:cacheRules.r-colour.colour",
@@ -468,6 +517,11 @@ def test_refused_rules_name_the_key_and_the_fix(rules: Any, key: str, fragment: 
 
 OTHER_REFUSED: list[tuple[dict[str, Any], str, str]] = [
     (
+        cache(credentialSets={"dh": DOCKERHUB}),
+        "acr-cache:credentialSets.dh",
+        "is not a valid credential set name: 5-50",
+    ),
+    (
         cache(
             rules={},
             dockerMirror={
@@ -618,3 +672,50 @@ def test_a_plain_stray_key_is_still_unknown() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(values, ["acr-cache:dockerHubToken"])
     assert [p.key for p in caught.value.problems] == ["acr-cache:colour"]
+
+
+@pytest.mark.parametrize(
+    ("target", "name"),
+    [
+        ("library/nginx", "library-nginx"),
+        ("library/*", "library-all"),
+        ("*", "all-cache"),
+        ("team-a/otel/*", "team-a-otel-all"),
+        # Too long for ACR's 50 characters: cut, with a hash of the whole target.
+        ("a" * 60 + "/x", "a" * 41 + "-efd4b9c4"),
+    ],
+)
+def test_list_form_rules_are_named_after_their_target(target: str, name: str) -> None:
+    run = run_stack(sections(cacheRules=[{"source": f"mcr.microsoft.com/{target}", "target": target}]))
+    assert [r.inputs["cacheRuleName"] for r in by_type(run, RULE)] == [name]
+
+
+def test_wildcard_targets_that_only_share_a_prefix_are_both_accepted() -> None:
+    rules = {
+        "lib-rule": {"source": "mcr.microsoft.com/lib/*", "target": "lib/*"},
+        "library-rule": {"source": "mcr.microsoft.com/library/*", "target": "library/*"},
+    }
+    run = run_stack(sections(cacheRules=rules))
+    assert sorted(r.inputs["targetRepository"] for r in by_type(run, RULE)) == ["lib/*", "library/*"]
+
+
+@pytest.mark.parametrize(
+    ("login_server", "source"),
+    [
+        ("europe-docker.pkg.dev", "europe-docker.pkg.dev/my-project/images/*"),
+        ("teamacr01.azurecr.io", "teamacr01.azurecr.io/base/*"),
+    ],
+)
+def test_the_wildcard_upstreams_take_a_credential_set_of_their_host(login_server: str, source: str) -> None:
+    sets = {"upstream": {**DOCKERHUB, "loginServer": login_server}}
+    run = run_stack(
+        cache(
+            rules={"upstream-rule": {"source": source, "target": "up/*", "credentialSet": "upstream"}},
+            credentialSets=sets,
+        ),
+        secrets=SECRETS,
+    )
+    rule = one(run, RULE).inputs
+    assert rule["sourceRepository"] == source
+    assert one(run, CREDENTIAL_SET).inputs["loginServer"] == login_server
+    assert rule["credentialSetResourceId"].endswith("/registries/acrcachetest01/credentialSets/upstream")

@@ -313,6 +313,29 @@ def test_subnet_with_room_passes_the_capacity_check() -> None:
 BASIC = premium(sku="Basic")
 REFUSED = [
     (
+        sections(
+            privateAccess={
+                **endpoints(hub=HUB),
+                "dnsZone": {
+                    "mode": "perEndpoint",
+                    "vnetLinks": {"hub": subnet("rg-hub", "vnet-hub").rsplit("/subnets/")[0]},
+                },
+            }
+        ),
+        "acr-cache:privateAccess.dnsZone.vnetLinks",
+        "`perEndpoint` mode links each zone to its endpoint's VNet",
+    ),
+    (
+        sections(privateAccess=endpoints(hub={**HUB, "resourceGroup": "r" * 91})),
+        "acr-cache:privateAccess.endpoints.hub.resourceGroup",
+        "is not a valid resource group name",
+    ),
+    (
+        sections(keyVault={"name": "kv-acrtest01", "resourceGroup": "rg/bad"}),
+        "acr-cache:keyVault.resourceGroup",
+        "is not a valid resource group name",
+    ),
+    (
         sections(privateAccess=endpoints(hub={**HUB, "networkInterfaceName": "-nic"})),
         "acr-cache:privateAccess.endpoints.hub.networkInterfaceName",
         "is not a valid network interface name",
