@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-from acr_cache.access import ACR_PULL, ACR_PUSH
 from acr_cache.config import ConfigError, parse_stack_config
 from acr_cache.plan.values import Secret
 
@@ -42,9 +41,12 @@ def test_pull_and_push_grants_at_registry_scope() -> None:
     assert aks["principalType"] == "ServicePrincipal"
     assert (
         aks["roleDefinitionId"]
-        == f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL}"
+        # AcrPull and AcrPush, as Azure's built-in roles list them.
+        == f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d"
     )
-    assert assignments["access-ci"]["roleDefinitionId"].endswith(ACR_PUSH)
+    assert assignments["access-ci"]["roleDefinitionId"] == (
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/8311e382-0749-4cb8-b61a-304f252e45ec"
+    )
     assert assignments["access-ci"]["principalId"] == PUSHER.lower()
     assert assignments["access-devs"]["principalType"] == "Group"
     # Deterministic names: a second run (or a reordered config) gives the same GUIDs.

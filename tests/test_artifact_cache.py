@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from acr_cache.artifact_cache import KEY_VAULT_SECRETS_USER
 from acr_cache.config import ConfigError, parse_stack_config
 from acr_cache.plan.values import Secret
 
@@ -127,8 +126,12 @@ def test_credential_set_has_identity_and_versionless_secret_uris() -> None:
 
 
 def test_each_set_reads_exactly_its_two_secrets() -> None:
+    from acr_cache.plan.mocks import principal_id_for
+
     run = run_stack(cache(), secrets=SECRETS)
-    principal = run.outputs["credentialSetPrincipalIds"]["dockerhub"]
+    # The id the mocks gave the set's identity (as Azure does), not one read back from the component.
+    principal = principal_id_for(one(run, CREDENTIAL_SET).arm_id)
+    assert run.outputs["credentialSetPrincipalIds"]["dockerhub"] == principal
     assignments = {r.inputs["scope"].rsplit("/", 1)[1]: r for r in by_type(run, ASSIGNMENT)}
     assert sorted(assignments) == ["dockerhub-password", "dockerhub-username"]
     for secret_name, assignment in assignments.items():
@@ -136,8 +139,9 @@ def test_each_set_reads_exactly_its_two_secrets() -> None:
             assignment.inputs["scope"]
             == f"{VAULT_ID.replace('rg-sec', 'rg-acr-test').replace('kv-shared01', 'kv-acrtest01')}/secrets/{secret_name}"
         )
+        # Key Vault Secrets User, as Azure's built-in roles list it.
         assert assignment.inputs["roleDefinitionId"] == (
-            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}"
+            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"
         )
         assert assignment.inputs["principalId"] == principal
         assert assignment.inputs["principalType"] == "ServicePrincipal"
@@ -719,3 +723,14 @@ def test_the_wildcard_upstreams_take_a_credential_set_of_their_host(login_server
     assert rule["sourceRepository"] == source
     assert one(run, CREDENTIAL_SET).inputs["loginServer"] == login_server
     assert rule["credentialSetResourceId"].endswith("/registries/acrcachetest01/credentialSets/upstream")
+
+
+def test_written_secrets_are_plain_text_secrets_whose_value_stays_secret() -> None:
+    from acr_cache.plan.values import Secret
+
+    run = run_stack(cache(), secrets=SECRETS)
+    for secret in by_type(run, SECRET):
+        properties = secret.inputs["properties"]
+        properties = properties.value if isinstance(properties, Secret) else properties
+        assert properties["contentType"] == "text/plain"
+        assert isinstance(properties["value"], Secret)

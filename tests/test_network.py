@@ -568,3 +568,18 @@ def test_refused_network_config_names_the_key(document: dict[str, Any], key: str
     matching = [p for p in problems if p.startswith(f"{key}: ")]
     assert matching, problems
     assert any(fragment in p for p in matching), matching
+
+
+def test_secondary_wire_values_of_the_zone_are_what_azure_expects() -> None:
+    vnet = subnet("rg-hub", "vnet-hub").rsplit("/subnets/", 1)[0]
+    run = run_stack(sections(privateAccess={**endpoints(hub=HUB), "dnsZone": {"vnetLinks": {"hub": vnet}}}))
+    group = one(run, "azure-native:network:PrivateDnsZoneGroup").inputs
+    assert group["privateDnsZoneGroupName"] == "default"
+    # A zone config without a name is refused (InvalidRequestFormat, pulumi-azure-native#2431).
+    assert [c["name"] for c in group["privateDnsZoneConfigs"]] == ["privatelink-azurecr-io"]
+    # Private DNS zones and their links are global resources.
+    assert one(run, "azure-native:privatedns:PrivateZone").inputs["location"] == "global"
+    assert one(run, "azure-native:privatedns:VirtualNetworkLink").inputs["location"] == "global"
+    assert (
+        one(run, "azure-native:privatedns:PrivateZone").inputs["privateZoneName"] == "privatelink.azurecr.io"
+    )
