@@ -4,6 +4,8 @@
     python3 dev.py plan dev            offline plan of the dev stack (acr-cache plan dev)
     python3 dev.py test                lint, type-check and run the tests
     python3 dev.py run CMD [ARGS...]   any command inside the project's locked environment
+    python3 dev.py mutate [MODULE...]  mutation testing of the modules that decide wire values
+                                       (bench/mutate.py; minutes per module, not part of CI)
 
 On first use it installs uv (pinned) into .tools/ unless uv is already on PATH, then creates .venv
 from uv.lock with exactly the locked versions. Later runs reuse both.
@@ -67,13 +69,15 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     verb, rest = argv[0], argv[1:]
-    if verb not in ("plan", "test", "run"):
+    if verb not in ("plan", "test", "run", "mutate"):
         print(f"dev.py: unknown command {verb!r}\n{__doc__}", file=sys.stderr)
         return 2
     bin_dir = _sync()
     python = str(bin_dir / f"python{EXE}")
     if verb == "plan":
         return subprocess.run([str(bin_dir / f"acr-cache{EXE}"), "plan", *rest]).returncode
+    if verb == "mutate":
+        return subprocess.run([python, str(ROOT / "bench" / "mutate.py"), *rest]).returncode
     if verb == "run":
         if not rest:
             print("dev.py run: name a command", file=sys.stderr)
