@@ -35,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "components" / "acr_cache"
 
+# Tests every module answers to: the generated reference (descriptions), the engine seams (URNs and
+# aliases) and the corpus through the CLI (messages and key paths).
+_SHARED = ["tests/test_docs.py", "tests/test_engine_seams.py", "tests/test_hardening.py"]
 # Module -> the tests that exercise it (a mutant is killed by any failure among them).
 MODULES: dict[str, list[str]] = {
     "upstreams": ["tests/test_artifact_cache.py", "tests/test_cache_properties.py"],
@@ -63,6 +66,8 @@ class Mutant:
     line: int
     change: str
     source: str
+    kind: str = "behaviour"
+    """`message`: a string a person reads (refusal text, description); `behaviour`: anything else."""
     outcome: str = ""
 
 
@@ -91,13 +96,49 @@ def mutants(module: str) -> Iterator[Mutant]:
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     }
+    # Punctuation between an f-string's values (`'`, `: `) carries nothing worth a mutant.
+    docstrings |= {
+        id(part)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for part in node.values
+        if isinstance(part, ast.Constant) and not any(c.isalnum() for c in str(part.value))
+    }
+    messages = _message_strings(tree)
     points = [node for node in ast.walk(tree)]
     for index, node in enumerate(points):
         for change, apply in _changes(node, docstrings):
             mutated = copy.deepcopy(tree)
             target = [n for n in ast.walk(mutated)][index]
             if apply(target):
-                yield Mutant(module, getattr(node, "lineno", 0), change, ast.unparse(mutated))
+                kind = "message" if id(node) in messages else "behaviour"
+                yield Mutant(module, getattr(node, "lineno", 0), change, ast.unparse(mutated), kind=kind)
+
+
+# Calls whose string arguments are what a person reads (a refusal, a description), not what Azure
+# receives: their survivors are counted apart.
+_MESSAGE_CALLS = {"ValueError", "ConfigProblem", "field_error", "StackFileError", "ConfigError", "Field"}
+
+
+def _message_strings(tree: ast.AST) -> set[int]:
+    found: set[int] = set()
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+        if name not in _MESSAGE_CALLS:
+            continue
+        if name == "ConfigProblem":
+            arguments = call.args[1:]  # the first is the key path, which is contract
+        elif name == "Field":
+            arguments = [k.value for k in call.keywords if k.arg == "description"]
+        else:
+            arguments = [*call.args, *(k.value for k in call.keywords)]
+        for argument in arguments:
+            found |= {
+                id(n) for n in ast.walk(argument) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            }
+    return found
 
 
 Change = Callable[[ast.AST], bool]
@@ -184,6 +225,7 @@ def _set_constant(value: bool | int | str) -> Change:
 
 
 def run_mutant(mutant: Mutant, tests: list[str], python: str) -> str:
+    tests = [*dict.fromkeys([*tests, *_SHARED])]
     with tempfile.TemporaryDirectory(prefix="acr-mutant-") as tmp:
         copy_root = Path(tmp) / "components"
         shutil.copytree(PACKAGE, copy_root / "acr_cache", ignore=shutil.ignore_patterns("__pycache__"))
@@ -228,18 +270,24 @@ def main() -> int:
         viable = [m for m in found if m.outcome != "not viable"]
         killed = sum(m.outcome == "killed" for m in viable)
         score = killed / len(viable) if viable else 1.0
+        behaviour = [m for m in viable if m.kind == "behaviour"]
+        behaviour_score = sum(m.outcome == "killed" for m in behaviour) / len(behaviour) if behaviour else 1.0
         survivors = [m for m in viable if m.outcome == "survived"]
         print(
             f"{module}: {killed} killed, {len(survivors)} survived, {len(found) - len(viable)} not viable; "
-            f"score {score:.0%} ({time.perf_counter() - start:.0f} s)"
+            f"score {score:.0%}, without message texts {behaviour_score:.0%} "
+            f"({time.perf_counter() - start:.0f} s)"
         )
         for mutant in survivors:
-            print(f"  survived: components/acr_cache/{module}.py:{mutant.line}: {mutant.change}")
+            print(
+                f"  survived: components/acr_cache/{module}.py:{mutant.line}: {mutant.change} ({mutant.kind})"
+            )
         report[module] = {
             "killed": killed,
             "survived": len(survivors),
             "notViable": len(found) - len(viable),
             "score": round(score, 3),
+            "behaviourScore": round(behaviour_score, 3),
             "survivors": [{k: v for k, v in asdict(m).items() if k != "source"} for m in survivors],
         }
     if args.json:

@@ -55,6 +55,35 @@ def test_pull_and_push_grants_at_registry_scope() -> None:
         name: inputs["roleAssignmentName"] for name, inputs in assignments.items()
     }
     assert len({inputs["roleAssignmentName"] for inputs in assignments.values()}) == 3
+    # The names are the assignments' identity in Azure: a changed formula would grant everything a
+    # second time under new names. These are the names deployed stacks hold.
+    assert {name: inputs["roleAssignmentName"] for name, inputs in assignments.items()} == {
+        "access-aks": "ce5a0f53-75e7-58b2-8385-e8195748507f",
+        "access-ci": "d1cd3e56-546c-53e2-86a7-da966b967ac6",
+        "access-devs": "2c0082d1-577d-5514-8223-3527422d07b4",
+    }
+    assert assignments["access-ci"]["description"] == "AcrPush on acrcachetest01 for ci"
+
+
+@pytest.mark.parametrize(
+    ("role", "name"),
+    [
+        ("Owner", "Owner"),
+        ("contributor", "Contributor"),
+        ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor"),
+        ("8E3AF657-A8FF-443C-A75C-2FE8C4BCB635", "Owner"),
+    ],
+)
+def test_broad_roles_are_refused_by_name_or_by_id(role: str, name: str) -> None:
+    document = sections(
+        access={"aks": {"principalId": PULLER, "principalType": "ServicePrincipal", "role": role}}
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [
+        f"acr-cache:access.aks.role: {name} on the registry can delete it and open its firewall: grant "
+        "`AcrPull` to workloads that pull and `AcrPush` to CI that publishes"
+    ]
 
 
 def test_imports_are_resources_with_secret_credentials() -> None:

@@ -462,3 +462,23 @@ def test_private_access_takes_a_subnet_from_another_resource_where_no_link_is_na
     with pytest.raises(ProgramFailed) as caught:
         run_program(lambda: program({}), project="p", stack="s", config={})
     assert "args.endpoints.hub.subnet_id: a subnet id known only at deployment" in str(caught.value.cause)
+
+
+def test_access_still_finds_a_principal_granted_twice_beside_one_given_as_an_output() -> None:
+    grant = {"principal_id": "0c2f4b9a-7d3e-4e1f-8a6b-5c9d0e1f2a33", "principal_type": "ServicePrincipal"}
+
+    def program() -> None:
+        later = pulumi.Output.from_input("11111111-2222-3333-4444-555555555555")
+        Access(
+            "team",
+            {
+                "registry_id": PLATFORM,
+                "grants": {"one": grant, "two": grant, "later": {**grant, "principal_id": later}},
+            },
+        )
+
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(program, project="p", stack="s", config={})
+    assert "Access('team').args.grants.two: grants AcrPull to the same principal as args.grants.one" in str(
+        caught.value.cause
+    )
