@@ -6,6 +6,7 @@ import asyncio
 import copy
 import gc
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,17 @@ import pytest
 from acr_cache.config import NAMESPACE, parse_stack_config
 from acr_cache.plan.runner import PlannedResource, ProgramRun, close_loop, run_program
 from acr_cache.program import build
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from pulumi.runtime import resource as sdk_resource
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No test writes into the tree: two test processes (CI beside a developer's run, the mutation
+# tool's jobs) must never see each other's files. Hypothesis keeps no example database here.
+settings.register_profile("acr-cache", database=None)
+settings.load_profile("acr-cache")
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="acr-cache-hypothesis-"))  # its caches, per process
 
 VALID: dict[str, Any] = {
     "resourceGroup": {"name": "rg-acr-test", "create": True},
