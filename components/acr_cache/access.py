@@ -170,6 +170,7 @@ class Access(pulumi.ComponentResource):
         if problems:
             raise component_error("Access", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
+        former = layout.former_children(self, name, FORMER_TYPE, "access")
         self.assignments: dict[str, authorization.RoleAssignment] = {}
         """Role assignments by grant key (what the deletion lock waits for)."""
         for key in sorted(grants):
@@ -190,9 +191,7 @@ class Access(pulumi.ComponentResource):
                 principal_id=principal,
                 principal_type=authorization.PrincipalType(grant.principal_type.value),
                 description=pulumi.Output.concat(grant.role, " on ", ref.registry_name, " for ", key),
-                opts=pulumi.ResourceOptions(
-                    parent=self, aliases=layout.child_aliases(self, name, FORMER_TYPE, "access", key)
-                ),
+                opts=pulumi.ResourceOptions(parent=self, aliases=former(key)),
             )
         self.assignment_ids = pulumi.Output.all(**{k: a.id for k, a in self.assignments.items()}).apply(dict)
         self.register_outputs({"assignmentIds": self.assignment_ids})

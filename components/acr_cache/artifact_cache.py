@@ -521,8 +521,7 @@ class ArtifactCache(pulumi.ComponentResource):
         resource_group_name = ref.resource_group_name
         subscription_id = ref.subscription_id or None
 
-        def former(suffix: str) -> list[pulumi.Alias] | None:
-            return layout.child_aliases(self, name, FORMER_TYPE, "cache", suffix)
+        former = layout.former_children(self, name, FORMER_TYPE, "cache")
 
         self.credential_sets: dict[str, containerregistry.CredentialSet] = {}
         set_ids: dict[str, pulumi.Output[str]] = {}

@@ -37,24 +37,28 @@ class Layout(Enum):
     """Built by another stack: children sat one level down, named `<name>-<role>-<key>`."""
 
     def options(self, opts: pulumi.ResourceOptions | None, former_type: str) -> pulumi.ResourceOptions:
-        """The component's own options: under the stack program, an alias to its former type (the
-        engine then also finds its children under it, by their unchanged names)."""
+        """The component's own options: under the stack program, an alias to its former type. The
+        engine then also finds its children under it, by their unchanged names: a child whose
+        parent was found through an alias gets that alias's URN as parent in its own candidates
+        (pulumi/pulumi pkg/resource/deploy/step_generator.go, `generateAliases` and
+        `inheritedChildAlias`; re-stated in tests/engine.py `take_over`)."""
         if self is not Layout.STACK:
             return opts or pulumi.ResourceOptions()
         return pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=former_type)])
         )
 
-    def child_aliases(
-        self, component: pulumi.ComponentResource, name: str, former_type: str, role: str, key: str
-    ) -> list[pulumi.Alias] | None:
-        """A child's aliases: in another stack's component, its former name `<name>-<role>-<key>`
-        under the former inner component `<name>-<role>`."""
+    def former_children(
+        self, component: pulumi.ComponentResource, name: str, former_type: str, role: str
+    ) -> Callable[[str], list[pulumi.Alias] | None]:
+        """The aliases of the component's children, by the suffix of their names: in another
+        stack's component, the former name `<name>-<role>-<suffix>` under the former inner
+        component `<name>-<role>` (whose URN is made once per component, not per child)."""
         if self is not Layout.COMPONENT:
-            return None
+            return lambda suffix: None
         inner = f"{name}-{role}"
         former_parent = pulumi.create_urn(inner, former_type, parent=component)
-        return [pulumi.Alias(name=f"{inner}-{key}", parent=former_parent)]
+        return lambda suffix: [pulumi.Alias(name=f"{inner}-{suffix}", parent=former_parent)]
 
 
 @dataclass(frozen=True)

@@ -508,6 +508,7 @@ class ImageImports(pulumi.ComponentResource):
             raise component_error("ImageImports", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         access_token, registry_access_token = tokens_from_azure_native()
+        former = layout.former_children(self, name, FORMER_TYPE, "imports")
         self.imports: dict[str, ImageImport] = {}
         """Import resources by target."""
         for target in sorted(images):
@@ -528,9 +529,7 @@ class ImageImports(pulumi.ComponentResource):
                 login_server=ref.pull_host,
                 username=username,
                 password=password,
-                opts=pulumi.ResourceOptions(
-                    parent=self, aliases=layout.child_aliases(self, name, FORMER_TYPE, "imports", suffix)
-                ),
+                opts=pulumi.ResourceOptions(parent=self, aliases=former(suffix)),
             )
         self.references = pulumi.Output.all(
             **{target: pulumi.Output.concat(ref.pull_host, "/", target) for target in sorted(images)}

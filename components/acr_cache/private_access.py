@@ -444,7 +444,7 @@ class PrivateAccess(pulumi.ComponentResource):
             raise component_error("PrivateAccess", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         registry_id, registry_name, home_region = ref.registry_id, ref.registry_name, args["home_region"]
-        self._layout, self._name = layout, name
+        self._former = layout.former_children(self, name, FORMER_TYPE, "private")
         zone_ids = self._zones(name, config, ref.resource_group_name, bool(args.get("protect", True)))
         self.zone_ids: dict[str, pulumi.Output[str]] = {
             key: pulumi.Output.from_input(value) for key, value in zone_ids.items()
@@ -517,9 +517,6 @@ class PrivateAccess(pulumi.ComponentResource):
         self.register_outputs(
             {"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids}
         )
-
-    def _former(self, suffix: str) -> list[pulumi.Alias] | None:
-        return self._layout.child_aliases(self, self._name, FORMER_TYPE, "private", suffix)
 
     @staticmethod
     def _zone_key(config: PrivateAccessConfig, endpoint: PrivateEndpointConfig) -> str:

@@ -292,6 +292,7 @@ class Registry(pulumi.ComponentResource):
         resource_group, registry = config.resource_group, config.registry
         network = config.network.registry_network(endpoints)
         protect = bool(args.get("protect", True))
+        former = layout.former_children(self, name, FORMER_TYPE, "core")
 
         if resource_group.create:
             group = resources.ResourceGroup(
@@ -302,7 +303,7 @@ class Registry(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     protect=protect,
-                    aliases=layout.child_aliases(self, name, FORMER_TYPE, "core", "rg"),
+                    aliases=former("rg"),
                 ),
             )
             self.resource_group_name = group.name
@@ -343,7 +344,7 @@ class Registry(pulumi.ComponentResource):
                 protect=protect,
                 aliases=[
                     *registry.aliases,
-                    *(layout.child_aliases(self, name, FORMER_TYPE, "core", "registry") or []),
+                    *(former("registry") or []),
                 ]
                 or None,
             ),

@@ -73,6 +73,7 @@ class Replicas(pulumi.ComponentResource):
         if problems or parsed is None:
             raise component_error("Replicas", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
+        former = layout.former_children(self, name, FORMER_TYPE, "replicas")
         self.replications: dict[str, containerregistry.Replication] = {}
         """Replication resources by region, as an escape hatch and for ordering (private endpoints)."""
         for region in sorted(parsed.replicas):
@@ -98,7 +99,7 @@ class Replicas(pulumi.ComponentResource):
                     # region holds one replica, so the old one has to go before the new one is made.
                     replace_on_changes=["zoneRedundancy"],
                     delete_before_replace=True,
-                    aliases=layout.child_aliases(self, name, FORMER_TYPE, "replicas", region),
+                    aliases=former(region),
                 ),
             )
         self.regions = pulumi.Output.from_input(sorted(parsed.replicas))
