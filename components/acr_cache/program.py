@@ -6,6 +6,7 @@ offline plan runs that same entry point under mocks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeAlias, cast
 
@@ -139,7 +140,7 @@ def build(config: StackConfig) -> Deployment:
         if cache.set_ids:
             pulumi.export("credentialSetIds", cache.credential_set_ids)
             pulumi.export("credentialSetPrincipalIds", cache.credential_set_principal_ids)
-        if config.rules():
+        if rules:
             pulumi.export("pullReferences", cache.pull_references)
     if vault is not None:
         pulumi.export("keyVaultId", vault.vault_id)
@@ -158,22 +159,22 @@ def _client(client: _Client) -> pulumi.Output[authorization.GetClientConfigResul
     return client
 
 
-def _secret(key: str | None) -> pulumi.Output[str] | None:
-    # Secrets come from their own config keys as secret Outputs; require_object would have
-    # returned them in plain text.
-    return pulumi.Config(NAMESPACE).require_secret(key) if key else None
+def _secrets(keys: Iterable[str | None]) -> dict[str, pulumi.Input[str]]:
+    """The values of the config keys a component names, by key, as secret Outputs (they come from
+    keys of their own: require_object would have returned them in plain text)."""
+    config = pulumi.Config(NAMESPACE)
+    return {key: config.require_secret(key) for key in keys if key}
 
 
 def _imports(config: StackConfig, core: Registry, client: _Client) -> ImageImports | None:
     if not config.imports:
         return None
-    secrets: dict[str, pulumi.Input[str]] = {}
-    for image in config.imports.values():
-        for key in (image.username_config_key, image.password_config_key):
-            value = _secret(key)
-            if key is not None and value is not None:
-                secrets[key] = value
-    args = {"registry_id": core.registry_id, "images": config.imports, "secrets": secrets}
+    keys = [
+        key
+        for image in config.imports.values()
+        for key in (image.username_config_key, image.password_config_key)
+    ]
+    args = {"registry_id": core.registry_id, "images": config.imports, "secrets": _secrets(keys)}
     return ImageImports(
         "imports",
         cast(ImageImportsArgs, args),
@@ -203,18 +204,17 @@ def _artifact_cache(
             home_region=config.registry.location,
             protect=config.protection.protect,
         )
-    secrets: dict[str, pulumi.Input[str]] = {}
-    for spec in config.credential_sets.values():
-        for key in (spec.username.config_key, spec.password.config_key):
-            value = _secret(key)
-            if key is not None and value is not None:
-                secrets[key] = value
+    keys = [
+        key
+        for spec in config.credential_sets.values()
+        for key in (spec.username.config_key, spec.password.config_key)
+    ]
     args = {
         "registry_id": core.registry_id,
         "cache_rules": rules,
         "credential_sets": config.credential_sets,
         "key_vault": config.key_vault,
-        "secrets": secrets,
+        "secrets": _secrets(keys),
     }
     cache = ArtifactCache(
         "cache",
