@@ -733,3 +733,14 @@ def test_the_plan_hides_a_credential_in_any_input_and_keeps_each_value_on_one_li
     table = render_table(plan)
     assert token not in shown_json and token not in table
     assert "[hidden: a GitHub token]" in shown_json and "tags.note: a\\nb" in table
+
+
+def test_a_credential_is_reported_once_at_its_exact_key() -> None:
+    """The loader's walk finds it at its key; the model's check on every string would find it
+    again at the field that holds it (`registry.tags`)."""
+    token = "ghp_" + "Z" * 36
+    document = {**FULL, "registry": {**FULL["registry"], "tags": {"owner": token}}}
+    with pytest.raises(ConfigError) as caught:
+        parse(document)
+    assert [p.key for p in caught.value.problems] == [f"{NAMESPACE}:registry.tags.owner"]
+    assert caught.value.problems[0].message.startswith("looks like a GitHub token")

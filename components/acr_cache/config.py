@@ -140,8 +140,16 @@ def parse_stack_config(
         # By alias only: the stack file spells every key in camelCase, as the reference documents.
         config = StackConfig.model_validate(document, by_alias=True, by_name=False)
     except ValidationError as exc:
-        # A refused section is already reported; its absence from the document is no news.
-        problems.extend(p for p in problems_from(exc) if p.key.partition(":")[2] not in refused)
+        # A refused section is already reported; its absence from the document is no news. A
+        # credential the walk above found at its exact key, the model finds again at the field
+        # holding it (`registry.tags`): one finding, reported once, where it is.
+        found = [p.key for p in problems if p.message.startswith(("looks like", "a key here looks like"))]
+        problems.extend(
+            p
+            for p in problems_from(exc)
+            if p.key.partition(":")[2] not in refused
+            and not (p.message.startswith("looks like") and any(_within(key, p.key) for key in found))
+        )
         raise ConfigError(problems) from None
     problems.extend(config.cross_section_problems())
     problems.extend(_secret_key_problems(config, values, secret))
@@ -214,6 +222,10 @@ def _credential_problems(value: Any, path: str) -> list[ConfigProblem]:
         elif isinstance(node, str) and (kind := credential_kind(node)):
             problems.append(ConfigProblem(where, f"looks like {kind}: {CREDENTIAL_FIX}"))
     return problems
+
+
+def _within(key: str, ancestor: str) -> bool:
+    return key == ancestor or key.startswith((f"{ancestor}.", f"{ancestor}["))
 
 
 def _spelling(written: str, choices: list[str]) -> str:
