@@ -175,7 +175,8 @@ _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class _StrictLoader(_SafeLoader):
     """A YAML loader that refuses duplicate keys, as the Pulumi CLI does (PyYAML keeps the last), and
-    keeps timestamps as the text written, as the CLI's YAML reader (yaml.v3) does for untyped values."""
+    keeps timestamps as the text written, as the CLI's YAML reader does for untyped values (go-yaml
+    decode.go: a timestamp decoded into an interface stays a string, "for backward compatibility")."""
 
 
 def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -244,7 +245,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _text(data: bytes) -> str:
-    """The file's text, decoded as the CLI's YAML reader does: UTF-8, or UTF-16 with a byte-order mark."""
+    """The file's text, decoded as the CLI reads it: UTF-8 with its byte-order mark dropped (pulumi/pulumi
+    sdk/go/common/workspace/loaders.go `readFileStripUTF8BOM`), or UTF-16 with a byte-order mark,
+    which go-yaml's reader recognises as libyaml's does (`yaml_parser_determine_encoding`)."""
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         raise StackFileError("the file is UTF-32 text, which YAML readers do not take: save it as UTF-8")
     encoding = "utf-8-sig"
