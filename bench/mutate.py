@@ -7,12 +7,17 @@ For each module (default: every module in MODULES) it makes one small change at 
 source: a flipped comparison, `and`/`or` swapped, a condition negated, a boolean or number
 changed, a string emptied, a `raise` removed (a check that no longer refuses), a returned value
 replaced by None. Decorated functions (pydantic validators, properties) are mutated like any other:
-the change is made in the module's text, not in imported objects. Each mutant runs the module's
-tests in a fresh process against a copy of the package; a failing test kills it. A mutant that
-does not even import counts as killed by nothing and is left out (not viable).
+the change is made in the module's text, not in imported objects.
 
-Reports killed, survived and the score per module, and lists survivors with file, line and change.
-Only the standard library; not part of CI (it takes minutes per module).
+The run works on a copy of the working tree, so editing while it runs changes nothing. One traced
+run of the suite first maps which tests run which lines (bench/linemap.py, cached per state of the
+tree); each mutant then runs, in a fresh process against its own copy of the package, only the tests
+that run a line it changed (the whole suite for a line run at import: a constant, a field, a
+default), the ones that caught earlier mutants first; a failing test kills it. A mutant that does
+not even import is left out (not viable); one that no test reaches survives without a run.
+
+Reports killed, survived and the score per module, and lists survivors with file, line, change and
+how many tests reach them. Only the standard library; not part of CI.
 """
 
 from __future__ import annotations
@@ -20,55 +25,57 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "components" / "acr_cache"
 
-# Tests every module answers to: the generated reference (descriptions), the engine seams (URNs and
-# aliases) and the corpus through the CLI (messages and key paths).
-_SHARED = ["tests/test_docs.py", "tests/test_engine_seams.py", "tests/test_hardening.py"]
-# Module -> the tests that exercise it (a mutant is killed by any failure among them).
-MODULES: dict[str, list[str]] = {
-    "upstreams": ["tests/test_artifact_cache.py", "tests/test_cache_properties.py"],
-    "artifact_cache": [
-        "tests/test_artifact_cache.py",
-        "tests/test_cache_properties.py",
-        "tests/test_package.py",
-    ],
-    "access": ["tests/test_access_imports_protection.py", "tests/test_package.py"],
-    "network": ["tests/test_network.py"],
-    "private_access": ["tests/test_network.py", "tests/test_package.py"],
-    "registry": ["tests/test_registry.py", "tests/test_config.py"],
-    "replication": ["tests/test_network.py", "tests/test_registry.py"],
-    "key_vault": ["tests/test_artifact_cache.py"],
-    "image_import": ["tests/test_image_import.py", "tests/test_access_imports_protection.py"],
-    "arm": ["tests/test_network.py", "tests/test_artifact_cache.py", "tests/test_hostile_input.py"],
-    "model": ["tests/test_config.py", "tests/test_hostile_input.py"],
-    "stack": ["tests/test_config.py", "tests/test_network.py", "tests/test_artifact_cache.py"],
-    "protection": ["tests/test_access_imports_protection.py"],
-}
+# The modules that decide a wire value or refuse input. Each mutant runs the tests that run the
+# line it changed (bench/linemap.py maps them), whichever file they are in.
+MODULES = [
+    "upstreams",
+    "artifact_cache",
+    "access",
+    "network",
+    "private_access",
+    "registry",
+    "replication",
+    "key_vault",
+    "image_import",
+    "arm",
+    "model",
+    "stack",
+    "protection",
+    "config",
+    "redaction",
+]
 
 
 @dataclass
 class Mutant:
     module: str
     line: int
+    end_line: int
     change: str
     source: str
     kind: str = "behaviour"
     """`message`: a string a person reads (refusal text, description); `behaviour`: anything else."""
     outcome: str = ""
+    tests: int = 0
+    """How many tests run the changed lines (0: none, so nothing can catch it)."""
 
 
 _FLIPS: dict[type, type] = {
@@ -85,8 +92,32 @@ _FLIPS: dict[type, type] = {
 }
 
 
-def mutants(module: str) -> Iterator[Mutant]:
-    path = PACKAGE / f"{module}.py"
+def snapshot(into: Path) -> Path:
+    """A copy of the working tree (tracked and new files) to mutate and test: editing the tree while
+    a run goes on changes neither the mutants nor the tests they meet."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+    # The engine-seam tests start the dynamic provider the way its launcher does: from the
+    # project's virtual environment, which the copy shares.
+    (into / ".venv").symlink_to(ROOT / ".venv")
+    return into
+
+
+def package(work: Path) -> Path:
+    return work / "components" / "acr_cache"
+
+
+def mutants(module: str, work: Path) -> Iterator[Mutant]:
+    path = package(work) / f"{module}.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     # Docstrings, and the string statements that document an attribute: prose, never behaviour.
     docstrings = {
@@ -112,7 +143,9 @@ def mutants(module: str) -> Iterator[Mutant]:
             target = [n for n in ast.walk(mutated)][index]
             if apply(target):
                 kind = "message" if id(node) in messages else "behaviour"
-                yield Mutant(module, getattr(node, "lineno", 0), change, ast.unparse(mutated), kind=kind)
+                line = getattr(node, "lineno", 0)
+                end = getattr(node, "end_lineno", None) or line
+                yield Mutant(module, line, end, change, ast.unparse(mutated), kind=kind)
 
 
 # Calls whose string arguments are what a person reads (a refusal, a description), not what Azure
@@ -224,25 +257,104 @@ def _set_constant(value: bool | int | str) -> Change:
     return apply
 
 
-def run_mutant(mutant: Mutant, tests: list[str], python: str) -> str:
-    tests = [*dict.fromkeys([*tests, *_SHARED])]
+def line_map(python: str, work: Path) -> dict[str, Any]:
+    """Which tests run which lines (bench/linemap.py), made once per state of the package and tests."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in work.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(work).as_posix().encode() + b"\0" + path.read_bytes())
+    cached = Path(tempfile.gettempdir()) / f"acr-cache-linemap-{digest.hexdigest()[:16]}.json"
+    if not cached.exists():
+        print("mapping which tests run which lines (one traced run of the suite) ...", flush=True)
+        start = time.perf_counter()
+        env = {
+            **os.environ,
+            "ACR_CACHE_LINEMAP": str(cached),
+            "PYTHONPATH": str(work / "components"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        result = subprocess.run(
+            [python, "-m", "pytest", "-q", "-p", "bench.linemap", "-p", "no:cacheprovider", "-o", "addopts="],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0 or not cached.exists():
+            cached.unlink(missing_ok=True)
+            raise SystemExit(f"the suite must pass before mutating it:\n{result.stdout[-3000:]}")
+        print(f"  mapped in {time.perf_counter() - start:.0f} s", flush=True)
+    document: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+    return document
+
+
+def tests_for(mutant: Mutant, linemap: dict[str, Any]) -> list[str]:
+    """The tests that can catch the change: those that run the changed lines.
+
+    A change in a line run at import (a constant, a model's field and its default, a decorator) reaches
+    every test that uses what the module defines, whether or not it runs a line of the module:
+    those mutants run the whole suite.
+    """
+    lines: dict[str, list[str]] = linemap["lines"].get(mutant.module, {})
+    chosen: set[str] = set()
+    for line in range(mutant.line, mutant.end_line + 1):
+        tests = lines.get(str(line), [])
+        if "" in tests:
+            return list(linemap["durations"])
+        chosen.update(tests)
+    return sorted(chosen)
+
+
+class Killers:
+    """Tests that caught earlier mutants of a module run first: `-x` stops at the first failure, so
+    a mutant that is caught costs one test, not the suite up to the one that catches it."""
+
+    def __init__(self, durations: dict[str, float]) -> None:
+        self.durations = durations
+        self.caught: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def order(self, tests: list[str]) -> list[str]:
+        with self.lock:
+            caught = dict(self.caught)
+        return sorted(tests, key=lambda test: (-caught.get(test, 0), self.durations.get(test, 0.0), test))
+
+    def record(self, test: str) -> None:
+        with self.lock:
+            self.caught[test] = self.caught.get(test, 0) + 1
+
+
+def run_mutant(mutant: Mutant, tests: list[str], python: str, killers: Killers, work: Path) -> str:
+    if not tests:
+        return "survived"  # no test runs the line: nothing can catch the change
     with tempfile.TemporaryDirectory(prefix="acr-mutant-") as tmp:
         copy_root = Path(tmp) / "components"
-        shutil.copytree(PACKAGE, copy_root / "acr_cache", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(package(work), copy_root / "acr_cache", ignore=shutil.ignore_patterns("__pycache__"))
         (copy_root / "acr_cache" / f"{mutant.module}.py").write_text(mutant.source, encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1"}
         probe = subprocess.run(
-            [python, "-c", f"import acr_cache.{mutant.module}"], env=env, cwd=ROOT, capture_output=True
+            [python, "-c", f"import acr_cache.{mutant.module}"], env=env, cwd=work, capture_output=True
         )
         if probe.returncode != 0:
             return "not viable"
+        # The test ids go through a file: a module's import-time mutants select hundreds of them.
+        selection = Path(tmp) / "tests.txt"
+        selection.write_text("\n".join(killers.order(tests)) + "\n", encoding="utf-8")
         result = subprocess.run(
-            [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", *tests],
+            [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", f"@{selection}"],
             env=env,
-            cwd=ROOT,
+            cwd=work,
             capture_output=True,
+            text=True,
         )
-        return "killed" if result.returncode != 0 else "survived"
+        # 5: no test collected (a selected id that no longer exists): an error, never a survivor.
+        if result.returncode == 5:
+            raise SystemExit(f"the line map is stale for {mutant.module}:{mutant.line}; run again")
+        if result.returncode == 0:
+            return "survived"
+        failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.MULTILINE)
+        if failed:
+            killers.record(failed.group(1))
+        return "killed"
 
 
 def main() -> int:
@@ -253,18 +365,30 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args()
     python = sys.executable
+    unknown = [module for module in args.modules if module not in MODULES]
+    if unknown:
+        print(f"unknown module {unknown[0]!r}; the modules are {', '.join(MODULES)}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="acr-mutate-") as tmp:
+        return measure(args, python, snapshot(Path(tmp)))
+
+
+def measure(args: argparse.Namespace, python: str, work: Path) -> int:
+    linemap = line_map(python, work)
     report: dict[str, dict[str, object]] = {}
     for module in args.modules:
-        if module not in MODULES:
-            print(f"unknown module {module!r}; the modules are {', '.join(MODULES)}", file=sys.stderr)
-            return 2
-        found = list(mutants(module))
+        found = list(mutants(module, work))
         if args.limit:
             found = found[: args.limit]
         start = time.perf_counter()
+        selections = [tests_for(mutant, linemap) for mutant in found]
+        for mutant, tests in zip(found, selections, strict=True):
+            mutant.tests = len(tests)
+        killers = Killers(linemap["durations"])
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            tests = MODULES[module]
-            outcomes = list(pool.map(lambda m, tests=tests: run_mutant(m, tests, python), found))
+            outcomes = list(
+                pool.map(lambda m, t, k=killers: run_mutant(m, t, python, k, work), found, selections)
+            )
         for mutant, outcome in zip(found, outcomes, strict=True):
             mutant.outcome = outcome
         viable = [m for m in found if m.outcome != "not viable"]
@@ -276,11 +400,15 @@ def main() -> int:
         print(
             f"{module}: {killed} killed, {len(survivors)} survived, {len(found) - len(viable)} not viable; "
             f"score {score:.0%}, without message texts {behaviour_score:.0%} "
-            f"({time.perf_counter() - start:.0f} s)"
+            f"({time.perf_counter() - start:.0f} s)",
+            flush=True,
         )
         for mutant in survivors:
+            reach = f"{mutant.tests} tests run it" if mutant.tests else "no test runs it"
             print(
-                f"  survived: components/acr_cache/{module}.py:{mutant.line}: {mutant.change} ({mutant.kind})"
+                f"  survived: components/acr_cache/{module}.py:{mutant.line}: {mutant.change} "
+                f"({mutant.kind}; {reach})",
+                flush=True,
             )
         report[module] = {
             "killed": killed,

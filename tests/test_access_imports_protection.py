@@ -129,6 +129,14 @@ def test_locks_on_registry_and_created_vault_only_when_configured() -> None:
     assert locks["locks-registry"]["scope"] == REGISTRY_ID
     assert locks["locks-registry"]["level"] == "CanNotDelete"
     assert locks["locks-vault"]["scope"].endswith("/providers/Microsoft.KeyVault/vaults/kv-acrtest01")
+    # The lock's name is what the portal and `az lock list` show; the note says how to lift it.
+    assert locks["locks-registry"]["lockName"] == "acr-cache-registry-do-not-delete"
+    assert locks["locks-vault"]["lockName"] == "acr-cache-vault-do-not-delete"
+    for lock in locks.values():
+        assert lock["notes"] == (
+            "Managed by the acr-cache Pulumi stack: set acr-cache:protection.locks to false and run "
+            "`pulumi up` before deleting."
+        )
     assert by_type(run_stack(sections()), LOCK) == []
 
 

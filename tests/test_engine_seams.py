@@ -283,6 +283,73 @@ def _prod_run():  # type: ignore[no-untyped-def]
     return make_plan(load_stack_files("prod", None, ROOT))
 
 
+# --- What each component keeps in the state (register_outputs) -----------------------------------
+
+_SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
+_PROD_ACR = (
+    f"{_SUB}/resourceGroups/rg-acr-cache-prod/providers/Microsoft.ContainerRegistry/registries/acrcacheprod01"
+)
+
+
+def test_each_component_registers_its_outputs_for_the_state() -> None:
+    # The engine stores what a component passes to register_outputs; other stacks and `pulumi
+    # stack output` read it there. Ids as the mocks give them, assignment names as deployed.
+    registered = {
+        urn.rsplit("::", 1)[-1]: outputs for urn, outputs in _prod_run().run.registered_outputs.items()
+    }
+    assignments = f"{_PROD_ACR}/providers/Microsoft.Authorization/roleAssignments"
+    assert registered == {
+        "acr-cache-prod": {},
+        "acr": {
+            "registryId": _PROD_ACR,
+            "resourceGroupName": "rg-acr-cache-prod",
+            "registryName": "acrcacheprod01",
+            "loginServer": "acrcacheprod01.azurecr.io",
+        },
+        "replicas": {"regions": ["northeurope", "swedencentral"]},
+        "access": {
+            "assignmentIds": {
+                "aks-westeurope": f"{assignments}/f0b212d5-5ee7-5cdb-95ce-d33dd97625e2",
+                "aks-northeurope": f"{assignments}/04508c29-4050-5358-8840-0321cee011ba",
+                "aks-swedencentral": f"{assignments}/66a92726-10ce-5014-959a-9c9e4a948265",
+                "ci-publish": f"{assignments}/f6437db8-48cd-5772-b1d1-d6bc92501d75",
+            }
+        },
+        "cache": {
+            "pullReferences": {
+                "dockerhub-library": "acrcacheprod01.azurecr.io/library/*",
+                "ghcr-fluxcd": "acrcacheprod01.azurecr.io/fluxcd/*",
+                "k8s-ingress-nginx": "acrcacheprod01.azurecr.io/k8s/ingress-nginx/*",
+                "mcr-dotnet": "acrcacheprod01.azurecr.io/dotnet/*",
+            },
+            "credentialSetIds": {"dockerhub": f"{_PROD_ACR}/credentialSets/dockerhub"},
+            "credentialSetPrincipalIds": {"dockerhub": "0be3f056-354a-549f-aa93-cfebba2757ef"},
+        },
+        "imports": {
+            "references": {
+                "base/alpine:3.20": "acrcacheprod01.azurecr.io/base/alpine:3.20",
+                "base/dotnet-runtime:8.0": "acrcacheprod01.azurecr.io/base/dotnet-runtime:8.0",
+            }
+        },
+        "private": {
+            "privateEndpointIds": {
+                "hub": f"{_SUB}/resourceGroups/rg-network-hub/providers/Microsoft.Network/privateEndpoints/"
+                "pe-acrcacheprod01-hub",
+                "spoke-aks": f"{_SUB}/resourceGroups/rg-aks-prod/providers/Microsoft.Network/privateEndpoints/"
+                "pe-acrcacheprod01-spoke-aks",
+            },
+            "dnsZoneIds": {
+                "shared": f"{_SUB}/resourceGroups/rg-acr-cache-prod/providers/Microsoft.Network/privateDnsZones/"
+                "privatelink.azurecr.io"
+            },
+        },
+        "vault": {
+            "vaultId": f"{_SUB}/resourceGroups/rg-acr-cache-prod/providers/Microsoft.KeyVault/vaults/kv-acrcache-prod01"
+        },
+        "locks": {"locks": ["registry", "vault"]},
+    }
+
+
 def test_each_lock_is_deleted_before_what_it_covers_and_created_after() -> None:
     from acr_cache.plan import LOCK_TYPE, under_scope
 

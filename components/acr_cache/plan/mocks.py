@@ -29,6 +29,15 @@ _PRINCIPAL_NAMESPACE = uuid.UUID("6f1d1f37-2f5a-4a57-9d1e-6b8f2c6b7a10")
 
 # ARM id templates: provider path below the resource group, with `{wireInput}` placeholders.
 # The last placeholder is the resource's own name.
+# Extension resources: the path below their scope, and the input that names them.
+_EXTENSION_PATHS: dict[str, tuple[str, str]] = {
+    "azure-native:authorization:RoleAssignment": (
+        "Microsoft.Authorization/roleAssignments",
+        "roleAssignmentName",
+    ),
+    "azure-native:authorization:ManagementLockByScope": ("Microsoft.Authorization/locks", "lockName"),
+}
+
 _ARM_PATHS: dict[str, tuple[str, str]] = {
     "azure-native:containerregistry:Registry": (
         "Microsoft.ContainerRegistry/registries/{registryName}",
@@ -155,6 +164,12 @@ class AzureMocks(Mocks):
             except KeyError:
                 pass
         scope = inputs.get("scope")
+        if isinstance(scope, str) and scope.startswith("/") and typ in _EXTENSION_PATHS:
+            # Extension resources live below the resource they guard, under their own name (a
+            # role assignment's is the GUID the program chose).
+            segment, name_key = _EXTENSION_PATHS[typ]
+            name = str(inputs.get(name_key) or logical)
+            return f"{scope}/providers/{segment}/{name}", name
         name = str(inputs.get("name") or logical)
         module, kind = typ.split(":")[1:3]
         if isinstance(scope, str) and scope.startswith("/"):

@@ -57,6 +57,8 @@ class ProgramRun:
     resources: list[PlannedResource]
     outputs: dict[str, Any]
     messages: list[str] = field(default_factory=list)
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per component URN, what it passed to `register_outputs` (the engine keeps it in the state)."""
 
 
 class ProgramFailed(Exception):
@@ -80,7 +82,13 @@ class RecordingMonitor(MockMonitor):
         self.records: dict[str, PlannedResource] = {}
         self.stack_urn = ""
         self.duplicates: list[str] = []
+        self.registered_outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        with self._lock:
+            self.registered_outputs[request.urn] = from_struct(request.outputs)
+        return super().RegisterResourceOutputs(request)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine's rule (sdk/go/common/resource/urn.go): a child's type is qualified by its
@@ -193,6 +201,7 @@ def run_program(
             resources=sorted(monitor.records.values(), key=lambda r: r.urn),
             outputs=outputs,
             messages=collector.messages,
+            registered_outputs=dict(monitor.registered_outputs),
         )
 
 
