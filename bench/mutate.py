@@ -28,6 +28,7 @@ import copy
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -40,6 +41,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+NOT_VIABLE = 99  # bench/forkserver.py: the mutated module does not import
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -260,7 +263,10 @@ def _set_constant(value: bool | int | str) -> Change:
 def line_map(python: str, work: Path) -> dict[str, Any]:
     """Which tests run which lines (bench/linemap.py), made once per state of the package and tests."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in work.rglob("*") if p.is_file()):
+    # Everything the suite reads, which is all of the copy but the mutation tool itself.
+    for path in sorted(
+        p for p in work.rglob("*") if p.is_file() and p.parts[len(work.parts)] not in ("bench", ".venv")
+    ):
         digest.update(path.relative_to(work).as_posix().encode() + b"\0" + path.read_bytes())
     cached = Path(tempfile.gettempdir()) / f"acr-cache-linemap-{digest.hexdigest()[:16]}.json"
     if not cached.exists():
@@ -287,21 +293,23 @@ def line_map(python: str, work: Path) -> dict[str, Any]:
     return document
 
 
-def tests_for(mutant: Mutant, linemap: dict[str, Any]) -> list[str]:
+def tests_for(mutant: Mutant, linemap: dict[str, Any]) -> tuple[list[str], int]:
     """The tests that can catch the change: those that run the changed lines.
 
-    A change in a line run at import (a constant, a model's field and its default, a decorator) reaches
-    every test that uses what the module defines, whether or not it runs a line of the module:
-    those mutants run the whole suite.
+    A change in a line run at import (a constant, a model's field and its default, a decorator)
+    reaches every test that uses what the module defines, whether or not it runs a line of the
+    module: those mutants run the whole suite, the tests that run the module's lines first.
     """
     lines: dict[str, list[str]] = linemap["lines"].get(mutant.module, {})
     chosen: set[str] = set()
     for line in range(mutant.line, mutant.end_line + 1):
         tests = lines.get(str(line), [])
         if "" in tests:
-            return list(linemap["durations"])
+            users = {test for tests in lines.values() for test in tests if test}
+            others = [test for test in linemap["durations"] if test not in users]
+            return [*sorted(users), *others], len(users)
         chosen.update(tests)
-    return sorted(chosen)
+    return sorted(chosen), len(chosen)
 
 
 class Killers:
@@ -313,45 +321,93 @@ class Killers:
         self.caught: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def order(self, tests: list[str]) -> list[str]:
+    def order(self, tests: list[str], first: int) -> list[str]:
+        """`tests[:first]` are the likelier ones (they run the module's lines); each part fastest first."""
         with self.lock:
             caught = dict(self.caught)
-        return sorted(tests, key=lambda test: (-caught.get(test, 0), self.durations.get(test, 0.0), test))
+        rank = {
+            test: (-caught.get(test, 0), index >= first, self.durations.get(test, 0.0))
+            for index, test in enumerate(tests)
+        }
+        return sorted(tests, key=lambda test: (rank[test], test))
 
     def record(self, test: str) -> None:
         with self.lock:
             self.caught[test] = self.caught.get(test, 0) + 1
 
 
-def run_mutant(mutant: Mutant, tests: list[str], python: str, killers: Killers, work: Path) -> str:
+class ForkServer:
+    """One bench/forkserver.py process: pytest runs forked from an interpreter that already holds
+    Pulumi, azure-native and pytest, instead of a new interpreter per mutant."""
+
+    def __init__(self, python: str, work: Path) -> None:
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("PYTHONPATH", None)
+        self.process = subprocess.Popen(
+            [python, str(work / "bench" / "forkserver.py")],
+            cwd=work,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None and self.process.stdin is not None
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        if json.loads(self.stdout.readline() or "{}").get("ready") is not True:
+            raise SystemExit("the fork server did not start (bench/forkserver.py)")
+
+    def run(self, request: dict[str, object]) -> int:
+        self.stdin.write(json.dumps(request) + "\n")
+        self.stdin.flush()
+        return int(json.loads(self.stdout.readline())["rc"])
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.process.wait()
+
+
+def run_mutant(
+    mutant: Mutant,
+    selection: tuple[list[str], int],
+    servers: queue.Queue[ForkServer],
+    killers: Killers,
+    work: Path,
+) -> str:
+    tests, first = selection
     if not tests:
         return "survived"  # no test runs the line: nothing can catch the change
     with tempfile.TemporaryDirectory(prefix="acr-mutant-") as tmp:
         copy_root = Path(tmp) / "components"
         shutil.copytree(package(work), copy_root / "acr_cache", ignore=shutil.ignore_patterns("__pycache__"))
         (copy_root / "acr_cache" / f"{mutant.module}.py").write_text(mutant.source, encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1"}
-        probe = subprocess.run(
-            [python, "-c", f"import acr_cache.{mutant.module}"], env=env, cwd=work, capture_output=True
-        )
-        if probe.returncode != 0:
+        # The test ids go through a file: a module's import-time mutants select the whole suite.
+        listed = Path(tmp) / "tests.txt"
+        listed.write_text("\n".join(killers.order(tests, first)) + "\n", encoding="utf-8")
+        log = Path(tmp) / "pytest.log"
+        # A mutant can make a loop endless: one that runs far past its tests' time is caught.
+        budget = 60 + 5 * sum(killers.durations.get(test, 1.0) for test in tests)
+        server = servers.get()
+        try:
+            code = server.run(
+                {
+                    "path": str(copy_root),
+                    "cwd": str(work),
+                    "module": mutant.module,
+                    "args": ["-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", f"@{listed}"],
+                    "timeout": budget,
+                    "log": str(log),
+                }
+            )
+        finally:
+            servers.put(server)
+        if code == NOT_VIABLE:
             return "not viable"
-        # The test ids go through a file: a module's import-time mutants select hundreds of them.
-        selection = Path(tmp) / "tests.txt"
-        selection.write_text("\n".join(killers.order(tests)) + "\n", encoding="utf-8")
-        result = subprocess.run(
-            [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", f"@{selection}"],
-            env=env,
-            cwd=work,
-            capture_output=True,
-            text=True,
-        )
         # 5: no test collected (a selected id that no longer exists): an error, never a survivor.
-        if result.returncode == 5:
+        if code == 5:
             raise SystemExit(f"the line map is stale for {mutant.module}:{mutant.line}; run again")
-        if result.returncode == 0:
+        if code == 0:
             return "survived"
-        failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.MULTILINE)
+        failed = re.search(r"^(?:FAILED|ERROR) (\S+)", log.read_text(errors="replace"), re.MULTILINE)
         if failed:
             killers.record(failed.group(1))
         return "killed"
@@ -375,6 +431,42 @@ def main() -> int:
 
 def measure(args: argparse.Namespace, python: str, work: Path) -> int:
     linemap = line_map(python, work)
+    servers: queue.Queue[ForkServer] = queue.Queue()
+    started = [ForkServer(python, work) for _ in range(args.jobs)]
+    for server in started:
+        servers.put(server)
+    try:
+        return _measure(args, linemap, servers, work)
+    finally:
+        for server in started:
+            server.close()
+
+
+def run_all(
+    module: str,
+    found: list[Mutant],
+    selections: list[tuple[list[str], int]],
+    servers: queue.Queue[ForkServer],
+    killers: Killers,
+    work: Path,
+    jobs: int,
+) -> list[str]:
+    done = iter(range(1, len(found) + 1))
+
+    def one(mutant: Mutant, selection: tuple[list[str], int]) -> str:
+        outcome = run_mutant(mutant, selection, servers, killers, work)
+        count = next(done)  # one step of a shared iterator: safe across the pool's threads
+        if count % 50 == 0:
+            print(f"  {module}: {count} of {len(found)} mutants run", flush=True)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, found, selections))
+
+
+def _measure(
+    args: argparse.Namespace, linemap: dict[str, Any], servers: queue.Queue[ForkServer], work: Path
+) -> int:
     report: dict[str, dict[str, object]] = {}
     for module in args.modules:
         found = list(mutants(module, work))
@@ -382,13 +474,9 @@ def measure(args: argparse.Namespace, python: str, work: Path) -> int:
             found = found[: args.limit]
         start = time.perf_counter()
         selections = [tests_for(mutant, linemap) for mutant in found]
-        for mutant, tests in zip(found, selections, strict=True):
+        for mutant, (tests, _) in zip(found, selections, strict=True):
             mutant.tests = len(tests)
-        killers = Killers(linemap["durations"])
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            outcomes = list(
-                pool.map(lambda m, t, k=killers: run_mutant(m, t, python, k, work), found, selections)
-            )
+        outcomes = run_all(module, found, selections, servers, Killers(linemap["durations"]), work, args.jobs)
         for mutant, outcome in zip(found, outcomes, strict=True):
             mutant.outcome = outcome
         viable = [m for m in found if m.outcome != "not viable"]

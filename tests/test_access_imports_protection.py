@@ -268,6 +268,36 @@ REFUSED = [
         "not a valid repository path",
     ),
     (
+        sections(imports={"base/alpine:3.20": {"source": "mcr.microsoft.com/Dotnet/runtime:8.0"}}),
+        "acr-cache:imports.base/alpine:3.20.source",
+        "must have a lowercase registry and repository: write 'mcr.microsoft.com/dotnet/runtime:8.0'",
+    ),
+    (
+        sections(imports={"base/alpine:3.20": {"source": f"mcr.microsoft.com/dotnet/runtime:8.0@{DIGEST}"}}),
+        "acr-cache:imports.base/alpine:3.20.source",
+        f"has both a tag (8.0) and a digest, which ACR cannot check agree: keep 'mcr.microsoft.com/dotnet/runtime@{DIGEST}'",
+    ),
+    (
+        sections(imports={"base/alpine:3.20": {"source": "mcr.microsoft.com/dotnet/runtime:.8"}}),
+        "acr-cache:imports.base/alpine:3.20.source",
+        "'.8' in 'mcr.microsoft.com/dotnet/runtime:.8' is not a valid tag",
+    ),
+    (
+        sections(imports={"base/alpine:3.20": {"source": "mcr.microsoft.com/dotnet--/runtime:8.0"}}),
+        "acr-cache:imports.base/alpine:3.20.source",
+        "'dotnet--/runtime' in 'mcr.microsoft.com/dotnet--/runtime:8.0' is not a valid repository path",
+    ),
+    (
+        sections(imports={"base/alpine:.3": {"source": "docker.io/library/alpine:3.20"}}),
+        "acr-cache:imports.base/alpine:.3",
+        "'.3' in 'base/alpine:.3' is not a valid tag",
+    ),
+    (
+        sections(imports={"base/alpine:3/20": {"source": "docker.io/library/alpine:3.20"}}),
+        "acr-cache:imports.base/alpine:3/20",
+        "must be `repository:tag`",
+    ),
+    (
         sections(
             imports={
                 "base/alpine:3.20": {"source": "docker.io/library/alpine:3.20", "usernameConfigKey": "u"}

@@ -128,6 +128,34 @@ def test_other_namespaces_are_ignored() -> None:
             "tag name 'a/b' is not allowed",
         ),
         (
+            sections(
+                registry={
+                    "name": "acrcachetest01",
+                    "location": "westeurope",
+                    "tags": {f"t{i}": "x" for i in range(51)},
+                }
+            ),
+            "acr-cache:registry.tags",
+            "51 tags given; Azure allows at most 50 tags on a resource",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"": "x"}}),
+            "acr-cache:registry.tags",
+            "tag name '' is not allowed: 1-512 characters",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"k" * 513: "x"}}),
+            "acr-cache:registry.tags",
+            "is not allowed: 1-512 characters",
+        ),
+        (
+            sections(
+                registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"owner": "x" * 257}}
+            ),
+            "acr-cache:registry.tags",
+            "the value of tag 'owner' is 257 characters long; Azure allows 256",
+        ),
+        (
             sections(registry="acrcachetest01"),
             "acr-cache:registry",
             "expected an object with the keys `name`",

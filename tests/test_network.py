@@ -78,6 +78,15 @@ def test_one_replica_per_region_named_after_it() -> None:
         assert replica.delete_before_replace is True
 
 
+def test_a_region_newer_than_this_release_replicates_under_its_own_name() -> None:
+    # Five characters is the shortest name a replication takes; `newrg` is no region Azure has
+    # yet, and no typo of one.
+    run = run_stack(sections(replicas={"newrg": {}}))
+    assert [(r.inputs["replicationName"], r.inputs["location"]) for r in by_type(run, REPLICA)] == [
+        ("newrg", "newrg")
+    ]
+
+
 def test_reordering_replicas_and_endpoints_changes_no_urn() -> None:
     access = endpoints(hub=HUB, spoke=SPOKE)
     reordered = {"endpoints": dict(reversed(list(access["endpoints"].items())))}
@@ -359,6 +368,9 @@ REFUSED = [
     ),
     (sections(replicas={"westeurope": {}}), "acr-cache:replicas.westeurope", "home region"),
     (sections(replicas={"North Europe": {}}), "acr-cache:replicas.North Europe", "not an Azure region name"),
+    # A region Azure added after this release is accepted, but a replica is named after its region
+    # and a replication's name needs 5 characters.
+    (sections(replicas={"qxzw": {}}), "acr-cache:replicas.qxzw", "ACR names need 5-50 characters"),
     (
         sections(replicas={"northeurope": {"zoneRedundancy": "yes please"}}),
         "acr-cache:replicas.northeurope.zoneRedundancy",

@@ -49,6 +49,13 @@ def test_retention_days_and_tags_reach_the_registry() -> None:
     assert inputs["location"] == "northeurope"
 
 
+def test_tags_at_azures_limits_are_accepted() -> None:
+    # Azure's limits: 50 tags per resource, names of 512 characters, values of 256.
+    tags = {f"t{i}": "v" for i in range(48)} | {"k" * 512: "v", "owner": "x" * 256}
+    inputs = registry_inputs(registry={"name": "acrcachetest01", "location": "westeurope", "tags": tags})
+    assert inputs["tags"] == tags
+
+
 def test_zone_redundancy_can_be_turned_off_on_premium() -> None:
     inputs = registry_inputs(
         registry={"name": "acrcachetest01", "location": "westeurope", "zoneRedundancy": False}

@@ -70,7 +70,7 @@ class Replicas(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Replicas", name, None, layout.options(opts, FORMER_TYPE))
         problems: list[ConfigProblem] = []
         parsed = validated(_ReplicaMap, {"replicas": args["replicas"]}, "args", problems)
-        if problems or parsed is None:
+        if parsed is None:
             raise component_error("Replicas", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         former = layout.former_children(self, name, FORMER_TYPE, "replicas")
