@@ -255,6 +255,17 @@ def test_sections_can_be_pydantic_models() -> None:
     assert registry.inputs["registryName"] == "acrmodel01"
 
 
+_HUB: dict[str, Any] = {
+    "credential_sets": {
+        "dockerhub": {
+            "login_server": "docker.io",
+            "username": {"config_key": "u"},
+            "password": {"config_key": "p"},
+        }
+    }
+}
+
+
 @pytest.mark.parametrize(
     ("build", "fragment"),
     [
@@ -311,6 +322,29 @@ def test_sections_can_be_pydantic_models() -> None:
                 },
             ),
             "PrivateAccess('p').args.endpoints.hub.subnetPrefixLength: a /29 subnet has 3 usable addresses",
+        ),
+        (
+            lambda: ArtifactCache(
+                "c", {"registry_id": PLATFORM, "cache_rules": {}, **_HUB, "key_vault": {"name": "kv-team01"}}
+            ),
+            "ArtifactCache('c').args.key_vault.location: a vault the component creates needs its region in `location`",
+        ),
+        (
+            lambda: ArtifactCache("c", {"registry_id": PLATFORM, "cache_rules": {}, **_HUB}),
+            "ArtifactCache('c').args.key_vault: credential sets keep their secrets in Key Vault: give key_vault",
+        ),
+        (
+            lambda: ArtifactCache(
+                "c",
+                {
+                    "registry_id": PLATFORM,
+                    "cache_rules": {},
+                    **_HUB,
+                    "key_vault": {"name": "kv-team01", "location": "westeurope"},
+                    "secrets": {"u": "someone"},
+                },
+            ),
+            "ArtifactCache('c').args.credential_sets.dockerhub.password.config_key: no value 'p' in args.secrets",
         ),
     ],
 )
@@ -482,3 +516,93 @@ def test_access_still_finds_a_principal_granted_twice_beside_one_given_as_an_out
     assert "Access('team').args.grants.two: grants AcrPull to the same principal as args.grants.one" in str(
         caught.value.cause
     )
+
+
+def test_components_used_as_a_library_default_to_the_secure_posture() -> None:
+    # Every caller in this repository passes protect and the network section; a consumer that
+    # passes neither must still get a protected, locked-down registry and vault.
+    def program() -> None:
+        Registry(
+            "r",
+            {
+                "resource_group": {"name": "rg-team"},
+                "registry": {"name": "teamacr01", "location": "westeurope"},
+            },
+        )
+        ArtifactCache(
+            "c",
+            {
+                "registry_id": PLATFORM,
+                "cache_rules": {
+                    "dh-nginx": {
+                        "source": "docker.io/library/nginx",
+                        "target": "nginx",
+                        "credential_set": "dockerhub",
+                    }
+                },
+                **_HUB,
+                "key_vault": {"name": "kv-team01", "location": "westeurope"},
+                "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
+            },
+        )
+
+    run = run_program(program, project="team", stack="t", config={})
+    resources = {r.name: r for r in run.resources if r.custom}
+    assert {name for name, r in resources.items() if r.protect} == {"r-rg", "r-registry", "c-vault-vault"}
+    assert resources["r-registry"].inputs == {
+        "registryName": "teamacr01",
+        "resourceGroupName": "rg-team",
+        "location": "westeurope",
+        "sku": {"name": "Premium"},
+        "adminUserEnabled": False,
+        "anonymousPullEnabled": False,
+        "dataEndpointEnabled": False,
+        "zoneRedundancy": "Enabled",
+        "publicNetworkAccess": "Enabled",
+        "networkRuleBypassOptions": "AzureServices",
+        "networkRuleSet": {"defaultAction": "Allow"},
+        "policies": {
+            "retentionPolicy": {"status": "enabled", "days": 7},
+            "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
+            "softDeletePolicy": {"retentionDays": 7, "status": "disabled"},
+            "exportPolicy": {"status": "enabled"},
+        },
+    }
+    assert resources["c-vault-vault"].inputs == {
+        "vaultName": "kv-team01",
+        "resourceGroupName": "rg-platform",
+        "location": "westeurope",
+        "properties": {
+            "tenantId": "11111111-1111-1111-1111-111111111111",
+            "sku": {"family": "A", "name": "standard"},
+            "enableRbacAuthorization": True,
+            "enableSoftDelete": True,
+            "softDeleteRetentionInDays": 90,
+            "enablePurgeProtection": True,
+            "enabledForDeployment": False,
+            "enabledForDiskEncryption": False,
+            "enabledForTemplateDeployment": False,
+            "publicNetworkAccess": "Enabled",
+            "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"},
+        },
+    }
+
+    def unprotected() -> None:
+        ArtifactCache(
+            "c",
+            {
+                "registry_id": PLATFORM,
+                "cache_rules": {},
+                **_HUB,
+                "key_vault": {"name": "kv-team01", "location": "westeurope"},
+                "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
+                "protect": False,
+            },
+        )
+
+    vault = next(
+        r
+        for r in run_program(unprotected, project="team", stack="t", config={}).resources
+        if r.name == "c-vault-vault"
+    )
+    assert vault.protect is False
