@@ -497,6 +497,27 @@ def test_private_access_takes_a_subnet_from_another_resource_where_no_link_is_na
         run_program(lambda: program({}), project="p", stack="s", config={})
     assert "args.endpoints.hub.subnet_id: a subnet id known only at deployment" in str(caught.value.cause)
 
+    def given(subnet_id: str) -> None:
+        PrivateAccess(
+            "team",
+            {
+                "registry_id": PLATFORM,
+                "home_region": "westeurope",
+                "endpoints": {"hub": {"subnet_id": pulumi.Output.from_input(subnet_id)}},
+                "dns_zone": {"vnet_links": {"hub": {"vnet_id": vnet_id}}},
+            },
+        )
+
+    # Known only at deployment, and checked then: a VNet's id where the subnet's belongs fails
+    # the deployment with the key; a subnet's id reaches the endpoint.
+    with pytest.raises(ProgramFailed, match=r"args.endpoints.hub.subnet_id: .*subnet"):
+        run_program(lambda: given(vnet_id), project="p", stack="s", config={}, preview=False)
+    run = run_program(
+        lambda: given(f"{vnet_id}/subnets/pe"), project="p", stack="s", config={}, preview=False
+    )
+    endpoint = next(r for r in run.resources if r.type == "azure-native:network:PrivateEndpoint")
+    assert endpoint.inputs["subnet"] == {"id": f"{vnet_id}/subnets/pe"}
+
 
 def test_access_still_finds_a_principal_granted_twice_beside_one_given_as_an_output() -> None:
     grant = {"principal_id": "0c2f4b9a-7d3e-4e1f-8a6b-5c9d0e1f2a33", "principal_type": "ServicePrincipal"}

@@ -235,9 +235,14 @@ def _fresh_runtime(config: Mapping[str, str], secret_keys: list[str]) -> Iterato
 
 def close_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Cancel what a run left pending, close its loop and forget the root stack and monitor."""
-    for task in asyncio.all_tasks(loop):
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
         task.cancel()
-    loop.run_until_complete(asyncio.sleep(0))
+    # Until each has finished cancelling: a chain of applies cancels one link per loop step, and a
+    # task still pending when the loop closes is reported ("Task was destroyed but it is pending")
+    # once it is collected, in whatever run comes next.
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()
     asyncio.set_event_loop(None)
     settings.reset_options()
