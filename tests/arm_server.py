@@ -38,6 +38,8 @@ class Scenario:
     """How many polls answer 202 before the outcome (-1: never finishes)."""
     fail_with: tuple[int, str, str] | None = None
     """(status, ARM error code, message) of a failed operation."""
+    refuse_with: tuple[int, str, str] | None = None
+    """(status, ARM error code, message) with which the import request itself is answered."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     """Every request received: method, path, query, headers, body."""
     existing_tags: dict[str, str] = field(default_factory=dict)
@@ -131,6 +133,10 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw or b"null")
             self._record(body)
             if not self._authorised():
+                return
+            if scenario.refuse_with is not None:
+                status, code, message = scenario.refuse_with
+                self._send(status, {"error": {"code": code, "message": message}})
                 return
             target = (body or {}).get("targetTags", [""])[0]
             if (body or {}).get("mode") == "NoForce" and target in scenario.existing_tags:

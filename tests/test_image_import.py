@@ -115,6 +115,43 @@ def test_failed_operation_surfaces_the_arm_error() -> None:
     assert UPSTREAM_TOKEN not in message
 
 
+def test_an_identity_without_the_import_permission_is_told_which_one_it_needs() -> None:
+    scenario = Scenario(
+        refuse_with=(
+            403,
+            "AuthorizationFailed",
+            "The client does not have authorization to perform action "
+            "'Microsoft.ContainerRegistry/registries/importImage/action'",
+        )
+    )
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        provider(server).create(props(server))
+    message = str(caught.value)
+    assert message.startswith(
+        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: not allowed ("
+    )
+    assert (
+        "the identity azure-native signs in as needs `Microsoft.ContainerRegistry/registries/importImage/action` "
+        "on the registry (Contributor, or Container Registry Data Importer and Data Reader)"
+    ) in message
+
+
+@pytest.mark.parametrize(
+    "text", ["Invalid credentials for docker.io", "UNAUTHORIZED: authentication required"]
+)
+def test_an_upstream_that_refuses_the_pull_points_at_the_import_credentials(text: str) -> None:
+    scenario = Scenario(polls_before_done=1, fail_with=(400, "InvalidParameters", text))
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        provider(server).create(props(server, password=UPSTREAM_TOKEN, username="octocat"))
+    message = str(caught.value)
+    assert (
+        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: the upstream registry refused the pull ("
+        in message
+    )
+    assert "check the values of the import's `usernameConfigKey` and `passwordConfigKey`" in message
+    assert UPSTREAM_TOKEN not in message
+
+
 def test_an_operation_that_never_finishes_times_out() -> None:
     scenario = Scenario(polls_before_done=-1)
     with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:

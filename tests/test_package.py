@@ -312,6 +312,23 @@ _HUB: dict[str, Any] = {
             "ImageImports('i').args.images.x/y:1.source",
         ),
         (
+            lambda: ImageImports(
+                "i",
+                {
+                    "registry_id": PLATFORM,
+                    "images": {
+                        "x/y:1": {
+                            "source": "ghcr.io/org/y:1",
+                            "username_config_key": "ghcr-user",
+                            "password_config_key": "ghcr-token",
+                        }
+                    },
+                    "secrets": {"ghcr-user": "octocat"},
+                },
+            ),
+            "ImageImports('i').args.images.x/y:1.password_config_key: no value 'ghcr-token' in args.secrets",
+        ),
+        (
             lambda: PrivateAccess(
                 "p",
                 {

@@ -495,15 +495,18 @@ class ImageImports(pulumi.ComponentResource):
         credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = {}
         problems += import_problems(images, "args.images")
         for target, image in images.items():
-            keys = (image.username_config_key, image.password_config_key)
-            if keys[0] is not None and keys[1] is not None:
-                missing = [k for k in keys if k not in secrets]
-                if missing:
+            username, password = image.username_config_key, image.password_config_key
+            if username is None or password is None:
+                continue
+            for field, key in (("username_config_key", username), ("password_config_key", password)):
+                if key not in secrets:
                     problems.append(
-                        ConfigProblem(f"args.images.{target}", f"no value {missing} in args.secrets")
+                        ConfigProblem(
+                            f"args.images.{target}.{field}", f"no value '{shown(key)}' in args.secrets"
+                        )
                     )
-                else:
-                    credentials[target] = (secrets[keys[0]], secrets[keys[1]])
+            if username in secrets and password in secrets:
+                credentials[target] = (secrets[username], secrets[password])
         if problems:
             raise component_error("ImageImports", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
