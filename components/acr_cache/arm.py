@@ -94,9 +94,6 @@ class ArmId:
         """The id of the resource one level up (a subnet's VNet)."""
         return self.value.rsplit("/", 2)[0]
 
-    def __str__(self) -> str:
-        return self.value
-
 
 def parse_arm_id(value: str, kind: ArmKind) -> ArmId:
     """The id's parts, or ValueError saying what an id of this kind looks like."""
