@@ -84,7 +84,20 @@ def test_overlapping_wildcards_are_always_refused(rule_list: list[dict[str, Any]
         raise AssertionError(f"overlapping wildcard targets were accepted: {targets}")
 
 
-@given(st.from_regex(r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*){0,6}(/\*)?", fullmatch=True))
+# A repository path component: lowercase alphanumerics joined by `.`, `_` or `-` (OCI distribution).
+PATH_COMPONENT = st.lists(
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12), min_size=1, max_size=4
+).flatmap(
+    lambda words: st.lists(st.sampled_from("._-"), min_size=len(words) - 1, max_size=len(words) - 1).map(
+        lambda joins: "".join(w + j for w, j in zip(words, [*joins, ""], strict=True))
+    )
+)
+TARGET = st.tuples(st.lists(PATH_COMPONENT, min_size=1, max_size=7), st.booleans()).map(
+    lambda parts: "/".join(parts[0]) + ("/*" if parts[1] else "")
+)
+
+
+@given(TARGET)
 @settings(max_examples=300, deadline=None)
 def test_derived_names_are_valid_and_stable_for_any_target(target: str) -> None:
     assume(len(target) <= 256)
