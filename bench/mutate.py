@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -419,6 +420,12 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)))
     parser.add_argument("--limit", type=int, default=0, help="at most this many mutants per module")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument(
+        "--again",
+        type=Path,
+        default=None,
+        help="an earlier --json report: of a module unchanged since, only its survivors run again",
+    )
     args = parser.parse_args()
     python = sys.executable
     unknown = [module for module in args.modules if module not in MODULES]
@@ -464,14 +471,48 @@ def run_all(
         return list(pool.map(one, found, selections))
 
 
+def source_sha(module: str, work: Path) -> str:
+    return hashlib.sha256((package(work) / f"{module}.py").read_bytes()).hexdigest()[:16]
+
+
+def _killed_behaviour(entry: dict[str, Any]) -> int:
+    """Killed mutants that change behaviour in an earlier report (older reports give only scores)."""
+    if "killedBehaviour" in entry:
+        return int(entry["killedBehaviour"])
+    survived = sum(s["kind"] == "behaviour" for s in entry["survivors"])
+    candidates = [
+        k
+        for k in range(int(entry["killed"]) + 1)
+        if round(k / max(1, k + survived), 3) == entry["behaviourScore"]
+    ]
+    return candidates[-1] if candidates else int(entry["killed"])
+
+
 def _measure(
     args: argparse.Namespace, linemap: dict[str, Any], servers: queue.Queue[ForkServer], work: Path
 ) -> int:
-    report: dict[str, dict[str, object]] = {}
+    earlier: dict[str, Any] = json.loads(args.again.read_text(encoding="utf-8")) if args.again else {}
+    # Modules not run now keep their earlier figures: the report stays whole.
+    report: dict[str, dict[str, object]] = {k: v for k, v in earlier.items() if k not in args.modules}
     for module in args.modules:
         found = list(mutants(module, work))
         if args.limit:
             found = found[: args.limit]
+        sha = source_sha(module, work)
+        before = earlier.get(module)
+        carried = {"killed": 0, "killedBehaviour": 0, "notViable": 0}
+        if before is not None and before.get("sourceSha") == sha and not args.limit:
+            # The module is as it was: what was killed stays killed (tests were only added), so only
+            # the survivors (by line and change) run again.
+            wanted = Counter((s["line"], s["change"]) for s in before["survivors"])
+            found = [m for m in found if wanted[(m.line, m.change)] > 0]
+            carried = {
+                "killed": int(before["killed"]),
+                "killedBehaviour": _killed_behaviour(before),
+                "notViable": int(before["notViable"]),
+            }
+        elif before is not None:
+            print(f"{module}: changed since the earlier report; all of its mutants run", flush=True)
         start = time.perf_counter()
         selections = [tests_for(mutant, linemap) for mutant in found]
         for mutant, (tests, _) in zip(found, selections, strict=True):
@@ -480,13 +521,21 @@ def _measure(
         for mutant, outcome in zip(found, outcomes, strict=True):
             mutant.outcome = outcome
         viable = [m for m in found if m.outcome != "not viable"]
-        killed = sum(m.outcome == "killed" for m in viable)
-        score = killed / len(viable) if viable else 1.0
-        behaviour = [m for m in viable if m.kind == "behaviour"]
-        behaviour_score = sum(m.outcome == "killed" for m in behaviour) / len(behaviour) if behaviour else 1.0
         survivors = [m for m in viable if m.outcome == "survived"]
+        killed = carried["killed"] + sum(m.outcome == "killed" for m in viable)
+        killed_behaviour = carried["killedBehaviour"] + sum(
+            m.outcome == "killed" and m.kind == "behaviour" for m in viable
+        )
+        not_viable = carried["notViable"] + len(found) - len(viable)
+        survived_behaviour = sum(m.kind == "behaviour" for m in survivors)
+        score = killed / (killed + len(survivors)) if killed + len(survivors) else 1.0
+        behaviour_score = (
+            killed_behaviour / (killed_behaviour + survived_behaviour)
+            if killed_behaviour + survived_behaviour
+            else 1.0
+        )
         print(
-            f"{module}: {killed} killed, {len(survivors)} survived, {len(found) - len(viable)} not viable; "
+            f"{module}: {killed} killed, {len(survivors)} survived, {not_viable} not viable; "
             f"score {score:.0%}, without message texts {behaviour_score:.0%} "
             f"({time.perf_counter() - start:.0f} s)",
             flush=True,
@@ -499,15 +548,17 @@ def _measure(
                 flush=True,
             )
         report[module] = {
+            "sourceSha": sha,
             "killed": killed,
+            "killedBehaviour": killed_behaviour,
             "survived": len(survivors),
-            "notViable": len(found) - len(viable),
+            "notViable": not_viable,
             "score": round(score, 3),
             "behaviourScore": round(behaviour_score, 3),
             "survivors": [{k: v for k, v in asdict(m).items() if k != "source"} for m in survivors],
         }
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        if args.json:  # after each module: a long run that stops keeps what it measured
+            args.json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return 0
 
 
