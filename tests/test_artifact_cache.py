@@ -687,6 +687,13 @@ def test_a_plain_stray_key_is_still_unknown() -> None:
         ("team-a/otel/*", "team-a-otel-all"),
         # Too long for ACR's 50 characters: cut, with a hash of the whole target.
         ("a" * 60 + "/x", "a" * 41 + "-efd4b9c4"),
+        # Five characters is the shortest name ARM takes; shorter ones get a suffix.
+        ("abcd", "abcd-cache"),
+        ("abcde", "abcde"),
+        # Every run of other characters becomes one hyphen.
+        ("a.b/c_d", "a-b-c-d"),
+        # A cut that ends on a hyphen drops it before the hash.
+        ("x/" + "y" * 38 + "/" + "z" * 15, "x-" + "y" * 38 + "-45d19ea5"),
     ],
 )
 def test_list_form_rules_are_named_after_their_target(target: str, name: str) -> None:
@@ -694,10 +701,13 @@ def test_list_form_rules_are_named_after_their_target(target: str, name: str) ->
     assert [r.inputs["cacheRuleName"] for r in by_type(run, RULE)] == [name]
 
 
-def test_wildcard_targets_that_only_share_a_prefix_are_both_accepted() -> None:
+@pytest.mark.parametrize("first", ["lib", "library"])
+def test_wildcard_targets_that_only_share_a_prefix_are_both_accepted(first: str) -> None:
+    # Either way round: `lib` is a prefix of `library`, but not a whole path component of it.
+    second = "library" if first == "lib" else "lib"
     rules = {
-        "lib-rule": {"source": "mcr.microsoft.com/lib/*", "target": "lib/*"},
-        "library-rule": {"source": "mcr.microsoft.com/library/*", "target": "library/*"},
+        f"{name}-rule": {"source": f"mcr.microsoft.com/{name}/*", "target": f"{name}/*"}
+        for name in (first, second)
     }
     run = run_stack(sections(cacheRules=rules))
     assert sorted(r.inputs["targetRepository"] for r in by_type(run, RULE)) == ["lib/*", "library/*"]

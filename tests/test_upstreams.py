@@ -113,6 +113,9 @@ def test_other_hosts_are_not_upstreams_and_the_message_lists_the_supported_ones(
     ):
         assert found is not None and "is not an upstream the artifact cache supports" in found
         assert f"supported: {SUPPORTED}" in found
+    assert refusal(CacheRuleConfig, {"source": f"{host}/app", "target": "app"}) == (
+        f"'{host}' in '{host}/app' is not an upstream the artifact cache supports; supported: {SUPPORTED}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,3 +132,49 @@ def test_the_other_names_of_docker_hub_are_refused_with_the_name_acr_takes(alias
         {"loginServer": alias, "username": {"secretName": "u"}, "password": {"secretName": "p"}},
     )
     assert found is not None and f"'{alias}' is not how ACR names Docker Hub: write 'docker.io'" in found
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            {"source": f"docker.io/library/nginx@sha256:{'a' * 64}", "target": "nginx"},
+            f"'docker.io/library/nginx@sha256:{'a' * 64}' holds a digest; a rule caches a whole repository: "
+            "write 'docker.io/library/nginx' and pull the digest from the registry",
+        ),
+        (
+            {"source": "mcr.microsoft.com/dotnet/runtime:8.0:x", "target": "dotnet"},
+            "'mcr.microsoft.com/dotnet/runtime:8.0:x' holds a tag; a rule caches a whole repository: write "
+            "'mcr.microsoft.com/dotnet/runtime' and pull the tag from the registry",
+        ),
+        (
+            {"source": "mcr.microsoft.com/dotnet/run--", "target": "dotnet"},
+            "'run--' in 'mcr.microsoft.com/dotnet/run--' is not a valid repository path component: use "
+            "lowercase letters and digits, separated by `.`, `_`, `__` or `-`",
+        ),
+        (
+            {"source": "mcr.microsoft.com/dotnet", "target": "team.azurecr.io/dotnet"},
+            "'team.azurecr.io/dotnet' names the registry itself; a target is the path inside it: write 'dotnet'",
+        ),
+        (
+            {"source": "mcr.microsoft.com/dotnet", "target": "team.azurecr.io"},
+            "'team.azurecr.io' names the registry itself; a target is the path inside it: write '<repository>'",
+        ),
+    ],
+)
+def test_a_refused_source_or_target_says_what_to_write(rule: dict[str, object], message: str) -> None:
+    assert refusal(CacheRuleConfig, rule) == message
+
+
+@pytest.mark.parametrize(
+    ("source", "target"), [("mcr.microsoft.com/*", "*"), ("mcr.microsoft.com/dotnet/*", "team/*")]
+)
+def test_a_trailing_wildcard_at_the_root_or_below_is_accepted(source: str, target: str) -> None:
+    assert refusal(CacheRuleConfig, {"source": source, "target": target}) is None
+
+
+def test_a_path_longer_than_acr_takes_is_refused_and_shown_cut() -> None:
+    found = refusal(CacheRuleConfig, {"source": "mcr.microsoft.com/" + "a" * 257, "target": "dotnet"})
+    assert found is not None and found.startswith("'mcr.microsoft.com/aaaa")
+    assert found.endswith("… (275 characters)' is longer than 256 characters")
+    assert refusal(CacheRuleConfig, {"source": "mcr.microsoft.com/" + "a" * 256, "target": "dotnet"}) is None

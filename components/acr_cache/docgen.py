@@ -16,6 +16,7 @@ from pydantic_core import PydanticUndefined
 from acr_cache.arm import ID_TYPE_NAMES
 from acr_cache.config import NAMESPACE, StackConfig
 from acr_cache.model import NAMED_VALIDATORS, AzureRegion, Tags
+from acr_cache.upstreams import UPSTREAMS, Auth
 
 _HEADER = f"""# Configuration reference
 
@@ -47,7 +48,29 @@ def configuration_reference() -> str:
                 parts.append(f"\n### `{key}{suffix}`\n\n")
             # The section's field description opens it; the model's docstring would say it again.
             parts.append(_model_doc(model, f"{key}{suffix}", docstring=False))
+    parts.append(upstreams_reference())
     return "".join(parts).rstrip() + "\n"
+
+
+_AUTH_TEXT = {
+    Auth.REQUIRED: "required: every rule names a credential set",
+    Auth.OPTIONAL: "optional: a set for private repositories or higher rate limits",
+    Auth.NONE: "none: anonymous pulls only; a rule or set with credentials is refused",
+}
+
+
+def upstreams_reference() -> str:
+    """The upstreams a cache rule's source and a credential set's login server may name (ACR's
+    "Upstream support" table), from the table the config is checked against."""
+    rows = ["| Upstream | Login server | Credentials |", "|---|---|---|"]
+    rows += [f"| {u.title} | `{u.pattern}` | {_AUTH_TEXT[u.auth]} |" for u in UPSTREAMS]
+    return (
+        "\n## Supported upstreams\n\n"
+        "What `source` of a cache rule and `loginServer` of a credential set may name. A `*.` pattern "
+        "stands for any host below the domain (`europe-docker.pkg.dev`, `contoso.azurecr.io`).\n\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 def _model_doc(model: type[BaseModel], path: str, docstring: bool = True) -> str:

@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, auto
+from typing import NamedTuple
 
 from acr_cache.redaction import shown
 
 
-class Auth(StrEnum):
+class Auth(Enum):
     """What an upstream accepts from a cache rule."""
 
-    REQUIRED = "required"
-    OPTIONAL = "optional"
-    NONE = "none"
+    REQUIRED = auto()
+    OPTIONAL = auto()
+    NONE = auto()
 
 
-@dataclass(frozen=True)
-class Upstream:
+class Upstream(NamedTuple):
     pattern: str
     """Login server, or a `*.domain` pattern."""
     title: str
@@ -60,8 +59,6 @@ _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*")
 MAX_REPOSITORY_LENGTH = 256
 MAX_CACHE_RULES = 1000
 """ACR limit: "Artifact cache supports a maximum of 1,000 cache rules"."""
-RULE_NAME = re.compile(r"[a-zA-Z0-9-]{5,50}")
-"""ARM CacheRuleNameParameter and CredentialSetNameParameter: 5-50 of [a-zA-Z0-9-]."""
 
 
 def supported_hosts() -> str:
@@ -90,8 +87,7 @@ def check_login_server(host: str) -> str:
     return host
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     host: str
     path: str
     """Repository path below the host; ends with `/*` (or is `*`) for a wildcard rule."""
@@ -115,12 +111,12 @@ def parse_source(source: str) -> Source:
         )
     if "@" in source:
         raise ValueError(
-            f"'{shown(source)}' holds a digest; a rule caches a whole repository: write '{shown(source.split('@', 1)[0])}' "
+            f"'{shown(source)}' holds a digest; a rule caches a whole repository: write '{shown(source.partition('@')[0])}' "
             "and pull the digest from the registry"
         )
     host, _, path = source.partition("/")
     if ":" in path:
-        bare = f"{host}/{path.rsplit(':', 1)[0]}"
+        bare = f"{host}/{path.partition(':')[0]}"
         raise ValueError(
             f"'{shown(source)}' holds a tag; a rule caches a whole repository: write '{shown(bare)}' and pull the tag "
             "from the registry"
@@ -135,7 +131,7 @@ def parse_source(source: str) -> Source:
         raise ValueError(
             f"'{shown(host)}' in '{shown(source)}' is not an upstream the artifact cache supports; supported: {supported_hosts()}"
         )
-    _check_path(path, source, allow_root_wildcard=True)
+    _check_path(path, source)
     if path != "*":
         check_official_image(source, host, path, path)
     return Source(host, path)
@@ -157,7 +153,7 @@ def check_official_image(source: str, host: str, repository: str, rest: str) -> 
         )
 
 
-def check_target(target: str) -> str:
+def check_target(target: str) -> None:
     """Check a cache rule's target repository inside the registry; raise ValueError with the fix."""
     if target != target.lower():
         raise ValueError(f"'{shown(target)}' must be lowercase: write '{shown(target.lower())}'")
@@ -168,20 +164,19 @@ def check_target(target: str) -> str:
     if target.endswith(".azurecr.io") or ".azurecr.io/" in target:
         raise ValueError(
             f"'{shown(target)}' names the registry itself; a target is the path inside it: write "
-            f"'{shown(target.split('.azurecr.io/', 1)[-1])}'"
+            f"'{shown(target.partition('.azurecr.io/')[2] or '<repository>')}'"
         )
-    _check_path(target, target, allow_root_wildcard=True)
-    return target
+    _check_path(target, target)
 
 
-def _check_path(path: str, whole: str, *, allow_root_wildcard: bool) -> None:
+def _check_path(path: str, whole: str) -> None:
     if len(path) > MAX_REPOSITORY_LENGTH:
         raise ValueError(f"'{shown(whole)}' is longer than {MAX_REPOSITORY_LENGTH} characters")
     components = path.split("/")
     for index, component in enumerate(components):
         last = index == len(components) - 1
         if "*" in component:
-            if component == "*" and last and (index > 0 or allow_root_wildcard):
+            if component == "*" and last:
                 continue
             raise ValueError(
                 f"'{shown(whole)}' has a `*` that is not a trailing `/*`: a wildcard rule ends in `/*` "
@@ -200,7 +195,7 @@ def is_wildcard(path: str) -> bool:
 
 def wildcard_prefix(path: str) -> str:
     """`*` -> ``, `library/*` -> `library`."""
-    return "" if path == "*" else path[: -len("/*")]
+    return path.removesuffix("*").removesuffix("/")
 
 
 def wildcards_overlap(a: str, b: str) -> bool:
@@ -214,8 +209,8 @@ def wildcards_overlap(a: str, b: str) -> bool:
 def derive_rule_name(target: str) -> str:
     """A stable, valid cache rule name (5-50 of [a-zA-Z0-9-]) derived from a target repository."""
     text = target.replace("*", "all")
+    # Runs of anything else become one hyphen; a checked target always holds a letter or digit.
     text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    text = re.sub(r"-{2,}", "-", text) or "all"
     if len(text) < 5:
         text = f"{text}-cache"
     if len(text) > 50:
