@@ -744,3 +744,183 @@ def test_written_secrets_are_plain_text_secrets_whose_value_stays_secret() -> No
         properties = properties.value if isinstance(properties, Secret) else properties
         assert properties["contentType"] == "text/plain"
         assert isinstance(properties["value"], Secret)
+
+
+# --- Every refusal of a rule set, with the whole message (key path and wording are the contract) ---
+
+REASON = "daemons cannot sign in"  # 22 characters: a reason of 20 or more is accepted
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        (
+            cache({"r-default": {"source": "mcr.microsoft.com/dotnet/runtime"}}),
+            None,  # the target defaults to the source as written, which is a valid path
+        ),
+        (
+            cache({"r-long": {"source": "mcr.microsoft.com/" + "a" * 240 + "/b" * 4}}),
+            "acr-cache:cacheRules.r-long.target: without `target` it is the source as written, and "
+            f"'mcr.microsoft.com/{'a' * 181}… (266 characters)' is longer than 256 characters: give `target`",
+        ),
+        (
+            cache({"r-mixed": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet"}}),
+            "acr-cache:cacheRules.r-mixed.target: source 'mcr.microsoft.com/dotnet/*' and target 'dotnet' must both "
+            "end in `/*` (a wildcard rule) or neither (a rule for one repository)",
+        ),
+        (
+            cache(
+                [
+                    {"name": "same-name", "source": "mcr.microsoft.com/a", "target": "a"},
+                    {"name": "same-name", "source": "mcr.microsoft.com/b", "target": "b"},
+                ]
+            ),
+            "acr-cache:cacheRules[1]: rule name 'same-name' is also the name of acr-cache:cacheRules[0]: give one of "
+            "them a different `name`",
+        ),
+        (
+            sections(
+                cacheRules={
+                    "r-ghcr": {"source": "ghcr.io/org/app", "target": "app", "credentialSet": "github"}
+                }
+            ),
+            "acr-cache:cacheRules.r-ghcr.credentialSet: no credential set 'github' in acr-cache:credentialSets "
+            "(defined: none)",
+        ),
+        (
+            cache({"r-ghcr": {"source": "ghcr.io/org/app", "target": "app", "credentialSet": "github"}}),
+            "acr-cache:cacheRules.r-ghcr.credentialSet: no credential set 'github' in acr-cache:credentialSets "
+            "(defined: `dockerhub`)",
+        ),
+        (
+            cache({"r-ghcr": {"source": "ghcr.io/org/app", "target": "app", "credentialSet": "dockerhub"}}),
+            "acr-cache:cacheRules.r-ghcr.credentialSet: credential set 'dockerhub' logs in to docker.io, but the rule "
+            "pulls from ghcr.io: use a set whose loginServer is ghcr.io",
+        ),
+        (
+            cache(
+                {
+                    "r-outer": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"},
+                    "r-inner": {"source": "mcr.microsoft.com/dotnet/sdk/*", "target": "dotnet/sdk/*"},
+                }
+            ),
+            "acr-cache:cacheRules.r-inner.target: wildcard target 'dotnet/sdk/*' overlaps 'dotnet/*' of "
+            "acr-cache:cacheRules.r-outer; ACR refuses wildcard rules whose targets are equal or nested: remove "
+            "one, or use a static rule for the single repository",
+        ),
+        (
+            cache(
+                {
+                    "r-first": {"source": "mcr.microsoft.com/a", "target": "same"},
+                    "r-second": {"source": "mcr.microsoft.com/b", "target": "same"},
+                }
+            ),
+            "acr-cache:cacheRules.r-second.target: target 'same' is already the target of "
+            "acr-cache:cacheRules.r-first: a repository can have one rule",
+        ),
+        (
+            cache({"r-mcr": {"source": "mcr.microsoft.com/a", "target": "a", "name": "other-name"}}),
+            "acr-cache:cacheRules.r-mcr.name: in the map form the key is the rule's name: remove `name`",
+        ),
+        (
+            cache(
+                credentialSets={
+                    "dockerhub": DOCKERHUB,
+                    "dockerhub2": {
+                        **DOCKERHUB,
+                        "password": {"configKey": "dockerHubToken", "secretName": "dockerhub-password"},
+                    },
+                }
+            ),
+            "acr-cache:credentialSets.dockerhub2.password.secretName: the vault secret 'dockerhub-password' is already "
+            "used by dockerhub.password: give each written secret its own `secretName`",
+        ),
+        (
+            cache(
+                {"r-mirror": {"source": "mcr.microsoft.com/a", "target": "a"}},
+                dockerMirror={"enabled": True, "credentialSet": "dockerhub", "reason": "x" * 19},
+            ),
+            "acr-cache:dockerMirror.reason: mirror mode opens anonymous pull: say in `reason` (20 characters or "
+            "more) why this environment needs it",
+        ),
+        (
+            cache(
+                {"r-mirror": {"source": "mcr.microsoft.com/a", "target": "a"}},
+                dockerMirror={"enabled": True, "credentialSet": "dockerhub", "reason": "x" * 20},
+            ),
+            None,
+        ),
+        (
+            cache(
+                dockerMirror={
+                    "enabled": True,
+                    "credentialSet": "dockerhub",
+                    "reason": REASON,
+                    "ruleName": "ab",
+                }
+            ),
+            "acr-cache:dockerMirror.ruleName: 'ab' is not a valid rule name: 5-50 letters, digits and hyphens",
+        ),
+        (
+            cache(
+                dockerMirror={
+                    "enabled": True,
+                    "credentialSet": "dockerhub",
+                    "registryCredentialSet": "dockerhub",
+                    "reason": REASON,
+                }
+            ),
+            "acr-cache:dockerMirror.credentialSetId: give one of `credentialSet`, `credentialSetId` and "
+            "`registryCredentialSet`, not several",
+        ),
+    ],
+)
+def test_each_rule_set_refusal_in_full(document: dict[str, Any], problem: str | None) -> None:
+    values = as_pulumi_config(document)
+    values.update({f"acr-cache:{k}": v for k, v in SECRETS.items()})
+    try:
+        parse_stack_config(values, [f"acr-cache:{k}" for k in SECRETS])
+    except ConfigError as exc:
+        assert problem is not None, [str(p) for p in exc.problems]
+        assert problem in [str(p) for p in exc.problems]
+    else:
+        assert problem is None
+
+
+def test_more_rules_than_a_registry_holds() -> None:
+    rules = {f"r-{i:04d}": {"source": f"mcr.microsoft.com/r{i}", "target": f"r{i}"} for i in range(1001)}
+    assert problems_of(cache(rules)) == [
+        "acr-cache:cacheRules: 1001 cache rules; a registry holds at most 1000: replace groups of rules by "
+        "wildcard rules (`library/*`)"
+    ]
+
+
+def test_names_equal_but_for_case_are_refused() -> None:
+    found = problems_of(
+        cache(
+            {
+                "r-Upper": {"source": "mcr.microsoft.com/a", "target": "a"},
+                "r-upper": {"source": "mcr.microsoft.com/b", "target": "b"},
+            },
+            credentialSets={
+                "dockerhub": DOCKERHUB,
+                "DockerHub": {
+                    **DOCKERHUB,
+                    "username": {"secretName": "u2"},
+                    "password": {"secretName": "p2"},
+                },
+            },
+        )
+    )
+    assert any(
+        p.startswith("acr-cache:cacheRules.r-upper: ")
+        and "cache rule name (Azure ignores case in names)" in p
+        and "rename one" in p
+        for p in found
+    ), found
+    assert any(
+        p.startswith("acr-cache:credentialSets.")
+        and "credential set name (Azure ignores case in names)" in p
+        and p.endswith("rename one of them")
+        for p in found
+    ), found

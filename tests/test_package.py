@@ -644,3 +644,127 @@ def test_components_used_as_a_library_default_to_the_secure_posture() -> None:
         if r.name == "c-vault-vault"
     )
     assert vault.protect is False
+
+
+def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
+    # A RegistryRef from another stack may carry no subscription; the grants' role and a set
+    # named on the registry need one, and the mocks' login answers with theirs.
+    from acr_cache.component_base import RegistryRef
+
+    def program() -> None:
+        ArtifactCache(
+            "c",
+            {
+                "registry_id": PLATFORM,
+                "cache_rules": {
+                    "dh-nginx": {
+                        "source": "docker.io/library/nginx",
+                        "target": "nginx",
+                        "credential_set": "dockerhub",
+                    },
+                    "dh-redis": {
+                        "source": "docker.io/library/redis",
+                        "target": "redis",
+                        "registry_credential_set": "platform-hub",
+                    },
+                },
+                **_HUB,
+                "key_vault": {"name": "kv-team01", "location": "westeurope"},
+                "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
+            },
+            registry=RegistryRef(PLATFORM, "rg-platform", "platformacr01"),
+        )
+
+    run = run_program(program, project="team", stack="t", config={}, preview=False)
+    readers = {
+        r.name: r.inputs for r in run.resources if r.type == "azure-native:authorization:RoleAssignment"
+    }
+    assert sorted(readers) == ["c-dockerhub-password-reader", "c-dockerhub-username-reader"]
+    for role in ("username", "password"):
+        reader = readers[f"c-dockerhub-{role}-reader"]
+        assert reader["roleDefinitionId"] == (
+            f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"
+        )
+        assert reader["description"] == f"Credential set dockerhub of platformacr01 reads its {role}"
+        # Created before the component was one: the grant keeps the name and parent it had then.
+        (alias,) = next(r for r in run.resources if r.name == f"c-dockerhub-{role}-reader").alias_specs
+        assert alias["name"] == f"c-cache-dockerhub-{role}-reader"
+        assert alias["parentUrn"] == (
+            "urn:pulumi:t::team::acr-cache:index:ArtifactCache$acr-cache:artifact_cache:ArtifactCache::c-cache"
+        )
+        assert reader["scope"] == (
+            f"/subscriptions/{SUB}/resourceGroups/rg-platform/providers/Microsoft.KeyVault/vaults/kv-team01/secrets/"
+            f"dockerhub-{role}"
+        )
+    rules = {r.name: r.inputs for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"}
+    assert rules["c-dh-redis"]["credentialSetResourceId"] == f"{PLATFORM}/credentialSets/platform-hub"
+    assert rules["c-dh-nginx"]["credentialSetResourceId"] == f"{PLATFORM}/credentialSets/dockerhub"
+    # A secret's value comes back from Azure in `properties`: the state keeps it secret too.
+    secrets = [r for r in run.resources if r.type == "azure-native:keyvault:Secret"]
+    assert len(secrets) == 2 and all(r.additional_secret_outputs == ["properties"] for r in secrets)
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (
+            {
+                "cache_rules": {
+                    "gh-app": {"source": "ghcr.io/org/app", "target": "app", "credential_set": "github"}
+                },
+            },
+            "ArtifactCache('c').args.cache_rules.gh-app.credentialSet: no credential set 'github' in "
+            "args.credential_sets (defined: none)",
+        ),
+        (
+            {"cache_rules": {"ab": {"source": "mcr.microsoft.com/a", "target": "a"}}},
+            "ArtifactCache('c').args.cache_rules.ab: 'ab' is not a valid rule name: 5-50 letters, digits and hyphens",
+        ),
+        (
+            {
+                "cache_rules": {},
+                "credential_sets": {
+                    "dockerhub": {
+                        "login_server": "docker.io",
+                        "username": {"secret_name": "u"},
+                        "password": {"secret_name": "p"},
+                    },
+                    "dockerhub2": {
+                        "login_server": "docker.io",
+                        "username": {"config_key": "u"},
+                        "password": {"config_key": "p", "secret_name": "p"},
+                    },
+                },
+                "key_vault": {"name": "kv-team01", "location": "westeurope"},
+                "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
+            },
+            "ArtifactCache('c').args.credential_sets.dockerhub2.password.secretName: the vault secret 'p' is already "
+            "used by dockerhub.password: give each written secret its own `secretName`",
+        ),
+        (
+            {"cache_rules": {}, "credential_sets": {"dockerhub": {"login_server": "mcr.microsoft.com"}}},
+            "ArtifactCache('c').args.credential_sets.dockerhub.",
+        ),
+        (
+            {"cache_rules": {}, "key_vault": {"name": "x"}},
+            "ArtifactCache('c').args.key_vault.name: ",
+        ),
+        (
+            {
+                "cache_rules": {},
+                **_HUB,
+                "key_vault": {"name": "kv-team01", "location": "westeurope"},
+                "secrets": {"p": "dckr_pat_000000000000000000000000000"},
+            },
+            "ArtifactCache('c').args.credential_sets.dockerhub.username.config_key: no value 'u' in args.secrets",
+        ),
+    ],
+)
+def test_artifact_cache_refusals_name_the_argument(args: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(
+            lambda: ArtifactCache("c", {"registry_id": PLATFORM, **args}), project="t", stack="t", config={}
+        )
+    assert any(line.strip().startswith(problem) for line in str(caught.value.cause).splitlines()), str(
+        caught.value.cause
+    )

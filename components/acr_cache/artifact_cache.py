@@ -9,9 +9,8 @@ is created.
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, NotRequired, TypedDict
+from typing import Annotated, NamedTuple, NotRequired, Self, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault
@@ -67,7 +66,7 @@ class SecretSource(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> "SecretSource":
+    def _one_source(self) -> Self:
         if self.config_key is None and self.secret_name is None:
             raise field_error(
                 "configKey",
@@ -137,7 +136,7 @@ class CacheRuleConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _shape(self) -> "CacheRuleConfig":
+    def _shape(self) -> Self:
         try:
             source = parse_source(self.source)
         except ValueError as exc:
@@ -187,7 +186,7 @@ class CacheRuleConfig(ConfigModel):
 
     @property
     def host(self) -> str:
-        return self.source.split("/", 1)[0]
+        return self.source.partition("/")[0]
 
     @property
     def rule_name(self) -> str:
@@ -228,7 +227,7 @@ class DockerMirrorConfig(ConfigModel):
     rule_name: RuleName = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
 
     @model_validator(mode="after")
-    def _explicit(self) -> "DockerMirrorConfig":
+    def _explicit(self) -> Self:
         if self.enabled:
             if not self.reason or len(self.reason.strip()) < 20:
                 raise field_error(
@@ -252,7 +251,7 @@ class DockerMirrorConfig(ConfigModel):
                 raise field_error(field, str(error.get("ctx", {}).get("message", error["msg"]))) from None
         return self
 
-    def rule(self) -> "CacheRuleConfig":
+    def rule(self) -> CacheRuleConfig:
         return CacheRuleConfig(
             source=f"{DOCKER_HUB}/*",
             target="*",
@@ -395,8 +394,7 @@ def _field(rule_path: str, field: str) -> str:
     return f"{rule_path}.{field}"
 
 
-@dataclass(frozen=True)
-class SecretValues:
+class SecretValues(NamedTuple):
     """The secret config values a credential set needs, as Pulumi secrets."""
 
     username: pulumi.Input[str] | None
@@ -497,17 +495,25 @@ class ArtifactCache(pulumi.ComponentResource):
         if problems:
             raise component_error("ArtifactCache", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
-        if vault is None and vault_config is not None:
-            from pulumi_azure_native import authorization as client
+        # Asked once, and only when needed: the tenant of a vault the component creates, or the
+        # subscription of a registry given without one.
+        client_config: pulumi.Output[authorization.GetClientConfigResult] | None = None
 
+        def login() -> pulumi.Output[authorization.GetClientConfigResult]:
+            nonlocal client_config
+            if client_config is None:
+                client_config = authorization.get_client_config_output(
+                    opts=pulumi.InvokeOutputOptions(parent=self)
+                )
+            return client_config
+
+        if vault is None and vault_config is not None:
             vault = CredentialVault(
                 f"{name}-vault",
                 config=vault_config,
-                tenant_id=client.get_client_config_output(
-                    opts=pulumi.InvokeOutputOptions(parent=self)
-                ).tenant_id,
+                tenant_id=login().tenant_id,
                 resource_group_name=ref.resource_group_name,
-                home_region=vault_config.location or "",
+                home_region="",  # a vault the component creates has its `location` (checked above)
                 protect=bool(args.get("protect", True)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -519,7 +525,13 @@ class ArtifactCache(pulumi.ComponentResource):
         }
         registry_name, registry_key, login_server = ref.registry_name, ref.registry_name, ref.pull_host
         resource_group_name = ref.resource_group_name
-        subscription_id = ref.subscription_id or None
+        subscription_id: pulumi.Input[str] | None = ref.subscription_id or None
+        if subscription_id is None and (
+            credential_sets or any(rule.registry_credential_set for rule in rules.values())
+        ):
+            # A registry given without its subscription (a RegistryRef from another stack, say): the
+            # grants' role and the sets named on the registry need it, and it is the login's own.
+            subscription_id = login().subscription_id
 
         former = layout.former_children(self, name, FORMER_TYPE, "cache")
 
@@ -535,11 +547,13 @@ class ArtifactCache(pulumi.ComponentResource):
         # The subscription is needed only for grants and for sets named on the registry.
         role_definition = (
             role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER)
-            if credential_sets and subscription_id is not None
+            if subscription_id is not None
             else None
         )
         for set_name in sorted(credential_sets):
-            assert vault is not None and vault_config is not None  # the config requires a vault for sets
+            # The config requires a vault for sets.
+            assert vault is not None
+            assert vault_config is not None
             spec = credential_sets[set_name]
             written: dict[str, pulumi.Resource] = {}
             secret_names: dict[str, str] = {}
@@ -630,7 +644,8 @@ class ArtifactCache(pulumi.ComponentResource):
             rule = rules[rule_name]
             set_id: pulumi.Input[str] | None = rule.credential_set_id
             waits: list[pulumi.Resource] = []
-            if rule.registry_credential_set and subscription_id is not None:
+            if rule.registry_credential_set:
+                assert subscription_id is not None  # looked up above for sets named on the registry
                 set_id = pulumi.Output.concat(
                     "/subscriptions/",
                     subscription_id,

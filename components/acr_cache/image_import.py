@@ -22,7 +22,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, Self, TypedDict
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
@@ -69,7 +69,7 @@ class ImportConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _source(self) -> "ImportConfig":
+    def _source(self) -> Self:
         try:
             parse_image_source(self.source)
         except ValueError as exc:

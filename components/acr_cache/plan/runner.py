@@ -46,6 +46,8 @@ class PlannedResource:
     noParent, stack, project (empty strings where the resource's own apply)."""
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     """Per input property, the URNs its value came from (what policies trace grants by)."""
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    """Outputs the engine keeps as secrets although the provider returns them in plain text."""
 
 
 @dataclass
@@ -135,6 +137,7 @@ class RecordingMonitor(MockMonitor):
             property_dependencies={
                 key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items() if deps.urns
             },
+            additional_secret_outputs=sorted(request.additionalSecretOutputs),
         )
         # Registrations arrive on several executor threads: check and record under one lock.
         with self._lock:
