@@ -75,6 +75,9 @@ class Mutant:
     end_line: int
     change: str
     source: str
+    statement: tuple[int, int] = (0, 0)
+    """The lines of the statement holding the change: where a line of its own never runs (a
+    constant folded into its tuple), the statement's do."""
     kind: str = "behaviour"
     """`message`: a string a person reads (refusal text, description); `behaviour`: anything else."""
     outcome: str = ""
@@ -141,6 +144,11 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
     }
     messages = _message_strings(tree)
     points = [node for node in ast.walk(tree)]
+    statement_of: dict[int, ast.stmt] = {}
+    for outer in ast.walk(tree):  # outer statements first: inner ones overwrite them
+        if isinstance(outer, ast.stmt):
+            for inner in ast.walk(outer):
+                statement_of[id(inner)] = outer
     for index, node in enumerate(points):
         for change, apply in _changes(node, docstrings):
             mutated = copy.deepcopy(tree)
@@ -149,7 +157,9 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
                 kind = "message" if id(node) in messages else "behaviour"
                 line = getattr(node, "lineno", 0)
                 end = getattr(node, "end_lineno", None) or line
-                yield Mutant(module, line, end, change, ast.unparse(mutated), kind=kind)
+                holder = statement_of.get(id(node))
+                statement = (holder.lineno, holder.end_lineno or holder.lineno) if holder else (line, end)
+                yield Mutant(module, line, end, change, ast.unparse(mutated), kind=kind, statement=statement)
 
 
 # Calls whose string arguments are what a person reads (a refusal, a description), not what Azure
@@ -303,7 +313,10 @@ def tests_for(mutant: Mutant, linemap: dict[str, Any]) -> tuple[list[str], int]:
     """
     lines: dict[str, list[str]] = linemap["lines"].get(mutant.module, {})
     chosen: set[str] = set()
-    for line in range(mutant.line, mutant.end_line + 1):
+    span = range(mutant.line, mutant.end_line + 1)
+    if not any(str(line) in lines for line in span):
+        span = range(mutant.statement[0], mutant.statement[1] + 1)
+    for line in span:
         tests = lines.get(str(line), [])
         if "" in tests:
             users = {test for tests in lines.values() for test in tests if test}

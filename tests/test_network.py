@@ -595,3 +595,20 @@ def test_secondary_wire_values_of_the_zone_are_what_azure_expects() -> None:
     assert (
         one(run, "azure-native:privatedns:PrivateZone").inputs["privateZoneName"] == "privatelink.azurecr.io"
     )
+
+
+def test_ip_rule_refusals_in_full() -> None:
+    many = [f"203.0.{i // 250}.{i % 250}" for i in range(201)]
+    assert problems_of(sections(network={"publicAccess": "Restricted", "ipRules": many})) == [
+        "acr-cache:network.ipRules: 201 distinct IP rules given; a registry allows at most 200: merge neighbouring "
+        "addresses into CIDR ranges or use private endpoints"
+    ]
+    # Two hundred, the same address written twice among them, is within the limit.
+    accepted = parse_stack_config(
+        as_pulumi_config(sections(network={"publicAccess": "Restricted", "ipRules": [*many[:200], many[0]]}))
+    )
+    assert len(accepted.network.ip_rules) == 200
+    assert problems_of(sections(network={"publicAccess": "Open", "ipRules": ["203.0.113.7"]})) == [
+        "acr-cache:network.ipRules: IP rules only apply to a `Restricted` public endpoint, and publicAccess is "
+        "`Open`: set `publicAccess: Restricted` or remove `ipRules`"
+    ]
