@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import Annotated, NotRequired, Self, TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import network, privatedns
@@ -101,7 +101,7 @@ class PrivateDnsZoneConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _mode_fields(self) -> Self:
+    def _mode_fields(self) -> "PrivateDnsZoneConfig":
         for key in self.vnet_links:
             if not _LINK_KEY.fullmatch(key):
                 raise field_error(
@@ -182,7 +182,7 @@ class PrivateEndpointConfig(ConfigModel):
     tags: Tags = Field(default_factory=dict, description="Tags on the private endpoint.")
 
     @model_validator(mode="after")
-    def _name(self) -> Self:
+    def _name(self) -> "PrivateEndpointConfig":
         for field, value, rule in (
             ("name", self.name, PRIVATE_ENDPOINT_NAME),
             ("networkInterfaceName", self.network_interface_name, NETWORK_INTERFACE_NAME),
@@ -217,7 +217,7 @@ class PrivateAccessConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _keys_and_zones(self) -> Self:
+    def _keys_and_zones(self) -> "PrivateAccessConfig":
         for key in self.endpoints:
             if not _ENDPOINT_KEY.fullmatch(key):
                 raise field_error(

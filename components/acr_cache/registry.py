@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Annotated, NotRequired, Self, TypedDict, TypeVar
+from typing import Annotated, NotRequired, TypedDict, TypeVar
 
 import pulumi
 from pulumi_azure_native import containerregistry, resources
@@ -69,7 +69,7 @@ class ResourceGroupConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _existing_group_has_no_settings(self) -> Self:
+    def _existing_group_has_no_settings(self) -> "ResourceGroupConfig":
         if not self.create and self.location is not None:
             raise field_error(
                 "location",
@@ -158,7 +158,7 @@ class RegistryConfig(ConfigModel):
         return value
 
     @model_validator(mode="after")
-    def _premium_features(self) -> Self:
+    def _premium_features(self) -> "RegistryConfig":
         if self.sku is not Sku.PREMIUM and self.zone_redundancy:
             raise field_error(
                 "zoneRedundancy",
