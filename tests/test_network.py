@@ -612,3 +612,97 @@ def test_ip_rule_refusals_in_full() -> None:
         "acr-cache:network.ipRules: IP rules only apply to a `Restricted` public endpoint, and publicAccess is "
         "`Open`: set `publicAccess: Restricted` or remove `ipRules`"
     ]
+
+
+ZONE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io"
+
+
+@pytest.mark.parametrize(
+    ("access", "problem"),
+    [
+        (
+            {**endpoints(hub=HUB), "dnsZone": {"vnetLinks": {"-hub": vnet("rg-hub", "vnet-hub")}}},
+            "acr-cache:privateAccess.dnsZone.vnetLinks: link key '-hub' is not valid: use 1-75 letters, digits, "
+            "`_ . -`, starting with a letter or digit (it names the link `link-<key>`)",
+        ),
+        (
+            {**endpoints(hub=HUB), "dnsZone": {"mode": "existing"}},
+            "acr-cache:privateAccess.dnsZone.zoneId: `existing` mode needs the ARM id of the zone in `zoneId`",
+        ),
+        (
+            {
+                **endpoints(hub=HUB),
+                "dnsZone": {
+                    "mode": "existing",
+                    "zoneId": ZONE_ID,
+                    "vnetLinks": {"hub": vnet("rg-hub", "vnet-hub")},
+                },
+            },
+            "acr-cache:privateAccess.dnsZone.vnetLinks: an existing zone's VNet links belong to whoever owns the "
+            "zone: remove `vnetLinks`, or use `mode: create`",
+        ),
+        (
+            {**endpoints(hub=HUB), "dnsZone": {"zoneId": ZONE_ID}},
+            "acr-cache:privateAccess.dnsZone.zoneId: `zoneId` is only used with `mode: existing` (mode is create)",
+        ),
+        (
+            {**endpoints(hub=HUB), "dnsZone": {"mode": "perEndpoint", "resourceGroup": "rg-dns"}},
+            "acr-cache:privateAccess.dnsZone.resourceGroup: `resourceGroup` is only used with `mode: create` "
+            "(mode is perEndpoint)",
+        ),
+        (
+            {
+                **endpoints(hub=HUB),
+                "dnsZone": {"mode": "perEndpoint", "vnetLinks": {"hub": vnet("rg-hub", "vnet-hub")}},
+            },
+            "acr-cache:privateAccess.dnsZone.vnetLinks: `perEndpoint` mode links each zone to its endpoint's VNet: "
+            "remove `vnetLinks`",
+        ),
+        (
+            endpoints(Hub=HUB),
+            "acr-cache:privateAccess.endpoints: endpoint key 'Hub' is not valid: use 1-40 lowercase letters, digits "
+            "and hyphens, not starting or ending with a hyphen",
+        ),
+        (
+            {
+                **endpoints(hub=HUB, other={"subnetId": subnet("rg-x", "vnet-x", OTHER_SUB)}),
+                "dnsZone": {"mode": "perEndpoint"},
+            },
+            "acr-cache:privateAccess.dnsZone: `perEndpoint` zones are created in each endpoint's VNet resource group, "
+            "in the subscription the stack deploys to, and these endpoints' VNets span several subscriptions: use "
+            "`mode: existing` or `mode: create`",
+        ),
+        (
+            {"dnsZone": {"mode": "create"}},
+            "acr-cache:privateAccess.dnsZone: there are no private endpoints to register in the zone: add "
+            "`endpoints` or remove `dnsZone`",
+        ),
+        (
+            endpoints(
+                a={"subnetId": subnet("rg-a", "vnet-shared")}, b={"subnetId": subnet("rg-b", "vnet-shared")}
+            ),
+            "acr-cache:privateAccess.dnsZone.vnetLinks: several endpoint VNets are named 'vnet-shared', and derived "
+            "links are keyed by VNet name: list the links explicitly in `vnetLinks` (name: VNet id)",
+        ),
+        (
+            endpoints(
+                a={**HUB, "name": "pe-same"}, b={"subnetId": subnet("rg-b", "vnet-b"), "name": "pe-same"}
+            ),
+            None,  # different VNets, one resource group (the registry's), one name: refused below
+        ),
+    ],
+)
+def test_private_access_refusals_in_full(access: dict[str, Any], problem: str | None) -> None:
+    try:
+        parse_stack_config(as_pulumi_config(sections(privateAccess=access)))
+    except ConfigError as exc:
+        found = [str(p) for p in exc.problems]
+        if problem is None:
+            assert any(
+                "private endpoint name in one resource group" in p and "give one a different `name`" in p
+                for p in found
+            ), found
+        else:
+            assert problem in found, found
+    else:
+        raise AssertionError("accepted")
