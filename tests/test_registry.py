@@ -146,3 +146,108 @@ def test_soft_delete_replaces_the_retention_policy() -> None:
     assert inputs["policies"]["softDeletePolicy"] == {"retentionDays": 14, "status": "enabled"}
     # Azure refuses both policies at once.
     assert inputs["policies"]["retentionPolicy"] == {"days": 7, "status": "disabled"}
+
+
+def _registry_problems(**registry: Any) -> list[str]:
+    from acr_cache.config import ConfigError, parse_stack_config
+
+    from tests.conftest import as_pulumi_config, sections
+
+    try:
+        parse_stack_config(
+            as_pulumi_config(
+                sections(registry={"name": "acrcachetest01", "location": "westeurope", **registry})
+            )
+        )
+    except ConfigError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("registry", "problem"),
+    [
+        (
+            {"sku": "Standard", "zoneRedundancy": True},
+            "acr-cache:registry.zoneRedundancy: zone redundancy can only be enabled on Premium (sku is Standard): "
+            "set `sku: Premium` or remove `zoneRedundancy`",
+        ),
+        (
+            {"sku": "Basic", "retentionDays": 7},
+            "acr-cache:registry.retentionDays: the retention policy is a Premium feature (sku is Basic): set "
+            "`sku: Premium` or remove `retentionDays`",
+        ),
+        (
+            {"untaggedRetention": False, "retentionDays": 7},
+            "acr-cache:registry.retentionDays: `untaggedRetention: false` turns the retention policy off: remove "
+            "`retentionDays`, or `untaggedRetention: false`",
+        ),
+        (
+            {"softDeleteDays": 7, "retentionDays": 7},
+            "acr-cache:registry.softDeleteDays: Azure does not allow the soft delete policy beside the retention "
+            "policy: remove `retentionDays` (soft delete then replaces it) or `softDeleteDays`",
+        ),
+        (
+            {"sku": "Standard", "exportEnabled": False},
+            "acr-cache:registry.exportEnabled: disabling exports is a Premium feature (sku is Standard): set "
+            "`sku: Premium` or remove `exportEnabled`",
+        ),
+        (
+            {"name": "acr_cache_01"},
+            "acr-cache:registry.name: 'acr_cache_01' is not a valid registry name: use 5-50 letters and digits only "
+            "(no hyphens or underscores); the name must be unique across all of Azure",
+        ),
+        (
+            {"aliases": ["urn:pulumi:prod::acr-cache::azure-native:containerregistry:Replication::acr"]},
+            "acr-cache:registry.aliases[0]: 'urn:pulumi:prod::acr-cache::azure-native:containerregistry:"
+            "Replication::acr' is not the URN of a registry: expected urn:pulumi:<stack>::<project>::[<parent "
+            "types>$]azure-native:containerregistry:Registry::<name> (`pulumi stack --show-urns` lists them)",
+        ),
+    ],
+)
+def test_registry_refusals_in_full(registry: dict[str, Any], problem: str) -> None:
+    assert problem in _registry_problems(**registry)
+
+
+@pytest.mark.parametrize(
+    "registry",
+    [
+        {"sku": "Standard"},  # no Premium setting given: the non-Premium defaults are accepted
+        {"sku": "Standard", "zoneRedundancy": False, "exportEnabled": True},
+        {"softDeleteDays": 7, "untaggedRetention": False},
+        {"name": "a" * 50},
+        {"name": "abcde"},
+        {
+            "aliases": [
+                "urn:pulumi:prod::acr-cache::azure-native:containerregistry:Registry::acr",
+                "urn:pulumi:prod::acr-cache::acr-cache:index:Registry$azure-native:containerregistry:Registry::acr",
+            ]
+        },
+    ],
+)
+def test_registry_settings_at_the_edge_are_accepted(registry: dict[str, Any]) -> None:
+    assert _registry_problems(**registry) == []
+
+
+def test_an_existing_resource_group_keeps_its_own_settings() -> None:
+    from acr_cache.config import ConfigError, parse_stack_config
+
+    from tests.conftest import as_pulumi_config, sections
+
+    for extra, problem in (
+        (
+            {"location": "westeurope"},
+            "acr-cache:resourceGroup.location: an existing resource group keeps its own region: remove `location`, "
+            "or set `create: true` to let the stack create the group",
+        ),
+        (
+            {"tags": {"a": "b"}},
+            "acr-cache:resourceGroup.tags: the stack never modifies an existing resource group: remove `tags`, or "
+            "set `create: true` to let the stack create the group",
+        ),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            parse_stack_config(
+                as_pulumi_config(sections(resourceGroup={"name": "rg-acr", "create": False, **extra}))
+            )
+        assert [str(p) for p in caught.value.problems] == [problem]
