@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.conftest import by_type, one, run_stack, sections
+import pytest
+from acr_cache.config import ConfigError, parse_stack_config
+
+from tests.conftest import as_pulumi_config, by_type, one, run_stack, sections
 
 REGISTRY = "azure-native:containerregistry:Registry"
 GROUP = "azure-native:resources:ResourceGroup"
@@ -149,10 +152,6 @@ def test_soft_delete_replaces_the_retention_policy() -> None:
 
 
 def _registry_problems(**registry: Any) -> list[str]:
-    from acr_cache.config import ConfigError, parse_stack_config
-
-    from tests.conftest import as_pulumi_config, sections
-
     try:
         parse_stack_config(
             as_pulumi_config(
@@ -230,10 +229,6 @@ def test_registry_settings_at_the_edge_are_accepted(registry: dict[str, Any]) ->
 
 
 def test_an_existing_resource_group_keeps_its_own_settings() -> None:
-    from acr_cache.config import ConfigError, parse_stack_config
-
-    from tests.conftest import as_pulumi_config, sections
-
     for extra, problem in (
         (
             {"location": "westeurope"},
