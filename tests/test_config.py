@@ -270,3 +270,175 @@ def test_config_model_documents_every_field() -> None:
 
     visit(StackConfig)
     assert len(seen) >= 4
+
+
+SUBNET_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/"
+    "virtualNetworks/vnet-hub/subnets/pe"
+)
+RESTRICTED_NO_BYPASS = {"publicAccess": "Restricted", "trustedServicesBypass": False}
+STANDARD = {"name": "acrcachetest01", "location": "westeurope", "sku": "Standard"}
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        (
+            sections(
+                cacheRules={"mcr-all": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"}},
+                imports={"dotnet/runtime:8.0": {"source": "mcr.microsoft.com/dotnet/runtime:8.0"}},
+            ),
+            "acr-cache:imports.dotnet/runtime:8.0: repository 'dotnet/runtime' belongs to cache rule 'mcr-all' "
+            "(target 'dotnet/*'); a cache rule's repositories must not already exist: import under another path, "
+            "e.g. 'base/dotnet/runtime:8.0'",
+        ),
+        (
+            sections(
+                cacheRules={"mcr-root": {"source": "mcr.microsoft.com/*", "target": "*"}},
+                imports={"x/y:1": {"source": "mcr.microsoft.com/x/y:1"}},
+            ),
+            "acr-cache:imports.x/y:1: repository 'x/y' belongs to cache rule 'mcr-root' (target '*'); a cache "
+            "rule's repositories must not already exist: import under another path, e.g. 'base/x/y:1'",
+        ),
+        (
+            sections(
+                cacheRules={"mcr-one": {"source": "mcr.microsoft.com/dotnet/sdk", "target": "sdk"}},
+                imports={"sdk:8.0": {"source": "mcr.microsoft.com/dotnet/sdk:8.0"}},
+            ),
+            "acr-cache:imports.sdk:8.0: repository 'sdk' belongs to cache rule 'mcr-one' (target 'sdk'); a cache "
+            "rule's repositories must not already exist: import under another path, e.g. 'base/sdk:8.0'",
+        ),
+        (
+            sections(network=RESTRICTED_NO_BYPASS, imports={"x/y:1": {"source": "mcr.microsoft.com/x/y:1"}}),
+            "acr-cache:network.trustedServicesBypass: importing into a restricted registry runs as a trusted Azure "
+            "service: remove `trustedServicesBypass: false` or the imports",
+        ),
+        (
+            sections(
+                network=RESTRICTED_NO_BYPASS,
+                cacheRules={"mcr-x": {"source": "mcr.microsoft.com/x", "target": "x"}},
+            ),
+            "acr-cache:network.trustedServicesBypass: the artifact cache fills a restricted registry as a trusted "
+            "Azure service, so it cannot populate with the bypass off while cache rules exist: remove "
+            "`trustedServicesBypass: false`",
+        ),
+        (
+            sections(
+                credentialSets={
+                    "dockerhub": {
+                        "loginServer": "docker.io",
+                        "username": {"secretName": "u"},
+                        "password": {"secretName": "p"},
+                    }
+                }
+            ),
+            "acr-cache:keyVault: credential sets keep their secrets in Key Vault: set `acr-cache:keyVault` with a "
+            "`name` (the stack creates the vault) or an `existingId`",
+        ),
+        (
+            sections(
+                registry={**STANDARD, "sku": "Basic"},
+                keyVault={"name": "kv-acrtest01"},
+                credentialSets={
+                    "dockerhub": {
+                        "loginServer": "docker.io",
+                        "username": {"secretName": "u"},
+                        "password": {"secretName": "p"},
+                    }
+                },
+                dockerMirror={
+                    "enabled": True,
+                    "credentialSet": "dockerhub",
+                    "reason": "daemons cannot sign in here",
+                },
+            ),
+            "acr-cache:dockerMirror.enabled: mirror mode needs anonymous pull, which Azure offers on Standard and "
+            "Premium only: set `acr-cache:registry.sku` to Standard or Premium",
+        ),
+        (
+            sections(
+                registry={"name": "acrcachetest01", "location": "westeurope", "softDeleteDays": 7},
+                replicas={"northeurope": {}},
+            ),
+            "acr-cache:registry.softDeleteDays: Azure's soft delete policy does not support geo-replicated "
+            "registries: remove `softDeleteDays` (the retention policy then applies) or the replicas",
+        ),
+        (
+            sections(replicas={"westeurope": {}}),
+            "acr-cache:replicas.westeurope: 'westeurope' is the registry's home region (registry.location), which "
+            "always holds the registry: list only other regions as replicas",
+        ),
+        (
+            sections(registry=STANDARD, replicas={"northeurope": {}}),
+            "acr-cache:replicas: geo-replication needs the Premium tier (sku is Standard): set "
+            "`acr-cache:registry.sku: Premium` or remove the replicas",
+        ),
+        (
+            sections(registry=STANDARD, network={"publicAccess": "Restricted", "ipRules": ["203.0.113.7"]}),
+            "acr-cache:network.ipRules: an IP firewall needs the Premium tier (sku is Standard): set "
+            "`acr-cache:registry.sku: Premium` or remove `ipRules`",
+        ),
+        (
+            sections(registry=STANDARD, network={"publicAccess": "Disabled"}),
+            "acr-cache:network.publicAccess: `Disabled` public access needs the Premium tier (sku is Standard): set "
+            "`acr-cache:registry.sku: Premium` or remove `publicAccess`",
+        ),
+        (
+            sections(registry=STANDARD, privateAccess={"endpoints": {"hub": {"subnetId": SUBNET_ID}}}),
+            "acr-cache:privateAccess.endpoints: private endpoints needs the Premium tier (sku is Standard): set "
+            "`acr-cache:registry.sku: Premium` or remove the endpoints",
+        ),
+        (
+            sections(registry=STANDARD, network={"dataEndpoints": True}),
+            "acr-cache:network.dataEndpoints: dedicated data endpoints needs the Premium tier (sku is Standard): set "
+            "`acr-cache:registry.sku: Premium` or remove `dataEndpoints`",
+        ),
+        (
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "exportEnabled": False}),
+            "acr-cache:registry.exportEnabled: Azure only allows disabling exports when public network access is "
+            "disabled, and public access is `Open`: set `acr-cache:network.publicAccess: Disabled` (reach the "
+            "registry through private endpoints) or remove `exportEnabled: false`",
+        ),
+        (
+            sections(
+                network={"dataEndpoints": False},
+                privateAccess={"endpoints": {"hub": {"subnetId": SUBNET_ID}}},
+            ),
+            "acr-cache:network.dataEndpoints: Azure turns dedicated data endpoints on for every registry with "
+            "private endpoints: remove `dataEndpoints: false`",
+        ),
+    ],
+)
+def test_cross_section_refusals_in_full(document: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert problem in [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # A repository beside a wildcard rule's, sharing only a prefix of its name.
+        sections(
+            cacheRules={"mcr-all": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"}},
+            imports={"dotnetx/runtime:8.0": {"source": "mcr.microsoft.com/dotnet/runtime:8.0"}},
+        ),
+        # Imports and rules into an open registry, or a restricted one that lets trusted services in.
+        sections(
+            network={"trustedServicesBypass": False}, imports={"x/y:1": {"source": "mcr.microsoft.com/x/y:1"}}
+        ),
+        sections(
+            network={"publicAccess": "Restricted", "ipRules": ["203.0.113.7"]},
+            cacheRules={"mcr-x": {"source": "mcr.microsoft.com/x", "target": "x"}},
+            imports={"x/y:1": {"source": "mcr.microsoft.com/x/y:1"}},
+        ),
+        sections(registry=STANDARD, network={"publicAccess": "Open"}),
+        sections(
+            registry={"name": "acrcachetest01", "location": "westeurope", "exportEnabled": False},
+            network={"publicAccess": "Disabled"},
+            privateAccess={"endpoints": {"hub": {"subnetId": SUBNET_ID}}},
+        ),
+    ],
+)
+def test_cross_section_settings_that_fit_are_accepted(document: dict[str, Any]) -> None:
+    parse_stack_config(as_pulumi_config(document))
