@@ -924,3 +924,49 @@ def test_names_equal_but_for_case_are_refused() -> None:
         and p.endswith("rename one of them")
         for p in found
     ), found
+
+
+@pytest.mark.parametrize(
+    ("vault", "problem"),
+    [
+        (
+            {},
+            "acr-cache:keyVault.name: give either `name` (the stack creates the vault) or `existingId` (an existing vault), not both",
+        ),
+        (
+            {"name": "kv-acrtest01", "existingId": VAULT_ID},
+            "acr-cache:keyVault.name: give either `name` (the stack creates the vault) or `existingId` (an existing "
+            "vault), not both",
+        ),
+        *[
+            (
+                {"existingId": VAULT_ID, key: value},
+                f"acr-cache:keyVault.{key}: `{key}` only applies to a vault the stack creates: remove it",
+            )
+            for key, value in (
+                ("resourceGroup", "rg-sec"),
+                ("location", "westeurope"),
+                ("ipRules", ["203.0.113.7"]),
+                ("tags", {"a": "b"}),
+            )
+        ],
+        (
+            {"name": "kv-acrtest01", "softDeleteRetentionDays": 6},
+            "acr-cache:keyVault.softDeleteRetentionDays: Input should be greater than or equal to 7",
+        ),
+        (
+            {"name": "kv-acrtest01", "softDeleteRetentionDays": 91},
+            "acr-cache:keyVault.softDeleteRetentionDays: Input should be less than or equal to 90",
+        ),
+    ],
+)
+def test_vault_refusals_in_full(vault: dict[str, Any], problem: str) -> None:
+    assert problem in problems_of(cache(keyVault=vault))
+
+
+@pytest.mark.parametrize("days", [7, 90])
+def test_vault_retention_at_azures_limits_is_accepted(days: int) -> None:
+    run = run_stack(
+        cache(keyVault={"name": "kv-acrtest01", "softDeleteRetentionDays": days}), secrets=SECRETS
+    )
+    assert one(run, VAULT).inputs["properties"]["softDeleteRetentionInDays"] == days
