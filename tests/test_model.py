@@ -1,0 +1,125 @@
+"""The config's shared building blocks: region names, suggestions, whole numbers, plain text."""
+
+from __future__ import annotations
+
+import pytest
+from acr_cache.config import ConfigError, parse_stack_config
+from acr_cache.model import closest, did_you_mean
+
+from tests.conftest import as_pulumi_config, sections
+
+REGION_FIX = (
+    "use the lowercase name without spaces that `az account list-locations -o table` prints in its Name column, "
+    "e.g. 'westeurope'"
+)
+
+
+def location_problems(location: object) -> list[str]:
+    try:
+        parse_stack_config(
+            as_pulumi_config(sections(registry={"name": "acrcachetest01", "location": location}))
+        )
+    except ConfigError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("location", "problem"),
+    [
+        # ARM names are 3-40 lowercase letters and digits; the suggestion is the name Azure uses.
+        ("ab", f"'ab' is not an Azure region name: {REGION_FIX}"),
+        ("a" * 41, f"'{'a' * 41}' is not an Azure region name: {REGION_FIX}"),
+        ("West Europe", "'West Europe' is not an Azure region name: did you mean 'westeurope'?"),
+        ("west_europe", "'west_europe' is not an Azure region name: did you mean 'westeurope'?"),
+        # Well formed but one letter off a known region: a typo, not a new region.
+        ("westeurop", "'westeurop' is not an Azure region: did you mean 'westeurope'?"),
+        ("swedencentrl", "'swedencentrl' is not an Azure region: did you mean 'swedencentral'?"),
+    ],
+)
+def test_region_names_are_refused_with_the_name_azure_uses(location: str, problem: str) -> None:
+    assert location_problems(location) == [f"acr-cache:registry.location: {problem}"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "abc",
+        "a" * 40,
+        # A well-formed name far from every known region, or one that differs in its digits from
+        # the closest (a region newer than this release), is taken as written.
+        "westus4",
+        "westeurope2",
+        "mars",
+    ],
+)
+def test_a_region_newer_than_the_list_is_taken_as_written(location: str) -> None:
+    assert location_problems(location) == []
+
+
+def test_suggestions_ignore_case_and_separators_first_then_take_close_spellings() -> None:
+    regions = ["westeurope", "westus", "northeurope"]
+    assert closest("West_Europe", regions) == "westeurope"
+    assert closest("north-europe", regions) == "northeurope"
+    assert closest("westeurop", regions) == "westeurope"
+    assert closest("zzz", regions) is None
+    assert did_you_mean("Premuim", ["Basic", "Standard", "Premium"]) == " (did you mean `Premium`?)"
+    assert did_you_mean("Premium", ["Premium"]) == ""  # the value itself: nothing to suggest
+    assert did_you_mean("zzz", ["Premium"]) == ""
+
+
+@pytest.mark.parametrize(("value", "word"), [(True, "true"), (False, "false")])
+def test_a_boolean_where_a_number_goes_is_refused(value: bool, word: str) -> None:
+    document = sections(registry={"name": "acrcachetest01", "location": "westeurope", "retentionDays": value})
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [
+        f"acr-cache:registry.retentionDays: expected a whole number, not `{word}`"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tags", "fragment"),
+    [
+        ({"owner\n": "me"}, "'owner\\n' contains a control character"),  # in a key of a map
+        ({"owner": "me\t"}, "'me\\t' contains a control character"),  # in a value
+    ],
+)
+def test_control_characters_in_keys_and_values_of_maps_are_refused(
+    tags: dict[str, str], fragment: str
+) -> None:
+    problems = location_problems("westeurope") + [
+        str(p)
+        for p in _problems(
+            sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": tags})
+        )
+    ]
+    assert (
+        len(problems) == 1 and problems[0].startswith("acr-cache:registry.tags: ") and fragment in problems[0]
+    )
+
+
+def test_a_free_text_field_keeps_line_breaks_and_tabs_but_no_other_control_character() -> None:
+    mirror = {"enabled": True, "credentialSet": "dockerhub"}
+    hub = {"loginServer": "docker.io", "username": {"secretName": "u"}, "password": {"secretName": "p"}}
+
+    def document(reason: str) -> dict[str, object]:
+        return sections(
+            keyVault={"name": "kv-acrtest01"},
+            credentialSets={"dockerhub": hub},
+            dockerMirror={**mirror, "reason": reason},
+        )
+
+    assert _problems(document("daemons cannot sign in\nto a mirror,\tsee moby#30880")) == []
+    (problem,) = _problems(document("daemons cannot sign in\x07 to a mirror"))
+    assert str(problem).startswith(
+        "acr-cache:dockerMirror.reason: "
+    ) and "contains a control character" in str(problem)
+
+
+def _problems(document: dict[str, object]) -> list[object]:
+    try:
+        parse_stack_config(as_pulumi_config(document))
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
