@@ -88,7 +88,7 @@ def test_a_boolean_where_a_number_goes_is_refused(value: bool, word: str) -> Non
 def test_control_characters_in_keys_and_values_of_maps_are_refused(
     tags: dict[str, str], fragment: str
 ) -> None:
-    problems = location_problems("westeurope") + [
+    problems = [
         str(p)
         for p in _problems(
             sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": tags})
