@@ -209,8 +209,9 @@ def wildcards_overlap(a: str, b: str) -> bool:
 def derive_rule_name(target: str) -> str:
     """A stable, valid cache rule name (5-50 of [a-zA-Z0-9-]) derived from a target repository."""
     text = target.replace("*", "all")
-    # Runs of anything else become one hyphen; a checked target always holds a letter or digit.
-    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    # Runs of anything else become one hyphen. A checked target starts and ends with a letter or
+    # digit (or `/*`, now `-all`), so no hyphen leads or trails.
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower())
     if len(text) < 5:
         text = f"{text}-cache"
     if len(text) > 50:
