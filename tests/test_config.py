@@ -442,3 +442,57 @@ def test_cross_section_refusals_in_full(document: dict[str, Any], problem: str) 
 )
 def test_cross_section_settings_that_fit_are_accepted(document: dict[str, Any]) -> None:
     parse_stack_config(as_pulumi_config(document))
+
+
+def _secret_problems(document: dict[str, Any], plain: dict[str, str], secret: dict[str, str]) -> list[str]:
+    values = {**as_pulumi_config(document), **{f"acr-cache:{k}": v for k, v in {**plain, **secret}.items()}}
+    try:
+        parse_stack_config(values, [f"acr-cache:{k}" for k in secret])
+    except ConfigError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+GHCR_IMPORT = {
+    "x/y:1": {
+        "source": "ghcr.io/org/y:1",
+        "usernameConfigKey": "ghcr-user",
+        "passwordConfigKey": "ghcr-token",
+    }
+}
+
+
+def test_the_keys_an_import_reads_must_be_set_and_its_password_secret() -> None:
+    document = sections(imports=GHCR_IMPORT)
+    assert _secret_problems(document, {}, {}) == [
+        "acr-cache:imports.x/y:1.passwordConfigKey: config key `acr-cache:ghcr-token` is not set: run `pulumi "
+        "config set --secret ghcr-token <value>` (it is never committed in plain text)",
+        "acr-cache:imports.x/y:1.usernameConfigKey: config key `acr-cache:ghcr-user` is not set: run `pulumi "
+        "config set --secret ghcr-user <value>` (it is never committed in plain text)",
+    ]
+    # A user name may sit in plain text; a password never.
+    assert _secret_problems(document, {"ghcr-user": "octocat"}, {"ghcr-token": "t"}) == []
+    assert _secret_problems(document, {"ghcr-user": "octocat", "ghcr-token": "t"}, {}) == [
+        "acr-cache:ghcr-token: holds a password or token in plain text: remove it from the stack file and set it "
+        "with `pulumi config set --secret ghcr-token <value>`"
+    ]
+
+
+def test_a_key_one_set_reads_as_user_name_and_another_as_password_must_be_secret() -> None:
+    hub = {
+        "loginServer": "docker.io",
+        "username": {"configKey": "shared"},
+        "password": {"configKey": "hub-token"},
+    }
+    quay = {
+        "loginServer": "quay.io",
+        "username": {"configKey": "quay-user"},
+        "password": {"configKey": "shared"},
+    }
+    document = sections(keyVault={"name": "kv-acrtest01"}, credentialSets={"dockerhub": hub, "quayio": quay})
+    secrets = {"hub-token": "t", "quay-user": "u"}
+    assert _secret_problems(document, {}, {**secrets, "shared": "s"}) == []
+    assert _secret_problems(document, {"shared": "s"}, secrets) == [
+        "acr-cache:shared: holds a password or token in plain text: remove it from the stack file and set it with "
+        "`pulumi config set --secret shared <value>`"
+    ]
