@@ -123,9 +123,48 @@ def package(work: Path) -> Path:
     return work / "components" / "acr_cache"
 
 
+# A line that says why no test can tell a change in it from the original (an optimisation, say)
+# ends with this comment; its mutants are counted as marked, never run.
+EQUIVALENT = "# mutation: equivalent"
+
+
+def marked_lines(module: str, work: Path) -> set[int]:
+    text = (package(work) / f"{module}.py").read_text(encoding="utf-8")
+    return {number for number, line in enumerate(text.splitlines(), 1) if EQUIVALENT in line}
+
+
+def _innermost_statements(tree: ast.AST) -> dict[int, ast.stmt]:
+    """Node id -> the innermost statement holding it."""
+    statement_of: dict[int, ast.stmt] = {}
+    for outer in ast.walk(tree):  # outer statements first: inner ones overwrite them
+        if isinstance(outer, ast.stmt):
+            for inner in ast.walk(outer):
+                statement_of[id(inner)] = outer
+    return statement_of
+
+
+def _marked_nodes(tree: ast.AST, marked: set[int]) -> set[int]:
+    """Nodes a mark covers: those on its line, and those whose innermost statement it opens."""
+    statement_of = _innermost_statements(tree)
+    return {
+        id(node)
+        for node in ast.walk(tree)
+        if getattr(node, "lineno", 0) in marked
+        or (id(node) in statement_of and statement_of[id(node)].lineno in marked)
+    }
+
+
+def marked_count(module: str, work: Path) -> int:
+    """How many mutants the lines marked equivalent would have given."""
+    tree = ast.parse((package(work) / f"{module}.py").read_text(encoding="utf-8"))
+    skipped = _marked_nodes(tree, marked_lines(module, work))
+    return sum(1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set()))
+
+
 def mutants(module: str, work: Path) -> Iterator[Mutant]:
     path = package(work) / f"{module}.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    marked = marked_lines(module, work)
     # Docstrings, and the string statements that document an attribute: prose, never behaviour.
     docstrings = {
         id(node.value)
@@ -144,12 +183,11 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
     }
     messages = _message_strings(tree)
     points = [node for node in ast.walk(tree)]
-    statement_of: dict[int, ast.stmt] = {}
-    for outer in ast.walk(tree):  # outer statements first: inner ones overwrite them
-        if isinstance(outer, ast.stmt):
-            for inner in ast.walk(outer):
-                statement_of[id(inner)] = outer
+    statement_of = _innermost_statements(tree)
+    skipped = _marked_nodes(tree, marked)
     for index, node in enumerate(points):
+        if id(node) in skipped:
+            continue
         for change, apply in _changes(node, docstrings):
             mutated = copy.deepcopy(tree)
             target = [n for n in ast.walk(mutated)][index]
@@ -548,7 +586,8 @@ def _measure(
             else 1.0
         )
         print(
-            f"{module}: {killed} killed, {len(survivors)} survived, {not_viable} not viable; "
+            f"{module}: {killed} killed, {len(survivors)} survived, {not_viable} not viable, "
+            f"{marked_count(module, work)} marked equivalent; "
             f"score {score:.0%}, without message texts {behaviour_score:.0%} "
             f"({time.perf_counter() - start:.0f} s)",
             flush=True,
@@ -566,6 +605,7 @@ def _measure(
             "killedBehaviour": killed_behaviour,
             "survived": len(survivors),
             "notViable": not_viable,
+            "markedEquivalent": marked_count(module, work),
             "score": round(score, 3),
             "behaviourScore": round(behaviour_score, 3),
             "survivors": [{k: v for k, v in asdict(m).items() if k != "source"} for m in survivors],
