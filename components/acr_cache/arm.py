@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from acr_cache.redaction import shown
 
 
-@dataclass(frozen=True)
-class NameRule:
+class NameRule(NamedTuple):
     """What Azure (or this project, for keys that become names) allows in one kind of name."""
 
     what: str
@@ -34,8 +32,7 @@ class NameRule:
         return value
 
 
-@dataclass(frozen=True)
-class ArmKind:
+class ArmKind(NamedTuple):
     """One resource type the config takes ids of."""
 
     what: str
@@ -74,8 +71,7 @@ def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return _CACHE[key]
 
 
-@dataclass(frozen=True)
-class ArmId:
+class ArmId(NamedTuple):
     """A parsed ARM id."""
 
     value: str
