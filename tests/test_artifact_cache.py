@@ -793,6 +793,14 @@ REASON = "daemons cannot sign in"  # 22 characters: a reason of 20 or more is ac
             "(defined: `dockerhub`)",
         ),
         (
+            cache(
+                {"r-ghcr": {"source": "ghcr.io/org/app", "target": "app", "credentialSet": "github"}},
+                credentialSets={"dockerhub": DOCKERHUB, "quayio": {**DOCKERHUB, "loginServer": "quay.io"}},
+            ),
+            "acr-cache:cacheRules.r-ghcr.credentialSet: no credential set 'github' in acr-cache:credentialSets "
+            "(defined: `dockerhub`, `quayio`)",
+        ),
+        (
             cache({"r-ghcr": {"source": "ghcr.io/org/app", "target": "app", "credentialSet": "dockerhub"}}),
             "acr-cache:cacheRules.r-ghcr.credentialSet: credential set 'dockerhub' logs in to docker.io, but the rule "
             "pulls from ghcr.io: use a set whose loginServer is ghcr.io",

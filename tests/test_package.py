@@ -768,3 +768,92 @@ def test_artifact_cache_refusals_name_the_argument(args: dict[str, Any], problem
     assert any(line.strip().startswith(problem) for line in str(caught.value.cause).splitlines()), str(
         caught.value.cause
     )
+
+
+def test_a_thousand_and_one_rules_name_the_argument() -> None:
+    rules = {f"r-{i:04d}": {"source": f"mcr.microsoft.com/r{i}", "target": f"r{i}"} for i in range(1001)}
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(
+            lambda: ArtifactCache("c", {"registry_id": PLATFORM, "cache_rules": rules}),
+            project="t",
+            stack="t",
+            config={},
+        )
+    assert (
+        "ArtifactCache('c').args.cache_rules: 1001 cache rules; a registry holds at most 1000: replace groups of "
+        "rules by wildcard rules (`library/*`)"
+    ) in str(caught.value.cause)
+
+
+OTHER_SUB = "11111111-2222-3333-4444-555555555555"
+OTHER_PLATFORM = PLATFORM.replace(SUB, OTHER_SUB)
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+
+
+@pytest.mark.parametrize(
+    ("registry", "subscription"),
+    [
+        # The registry's own subscription, given: the login's (the mocks', SUB) is not asked.
+        ({"registry_id": OTHER_PLATFORM}, OTHER_SUB),
+        # Known only by name: the login's.
+        ({"registry": ("rg-platform", "platformacr01")}, SUB),
+    ],
+)
+def test_the_readers_role_is_qualified_with_the_registrys_subscription(
+    registry: dict[str, Any], subscription: str
+) -> None:
+    from acr_cache.component_base import RegistryRef
+
+    vault_id = f"/subscriptions/{subscription}/resourceGroups/rg-platform/providers/Microsoft.KeyVault/vaults/kv-platform01"
+
+    def program() -> None:
+        ArtifactCache(
+            "c",
+            {
+                "registry_id": registry.get("registry_id", PLATFORM),
+                "cache_rules": {},
+                "credential_sets": {
+                    "dockerhub": {
+                        "login_server": "docker.io",
+                        "username": {"secret_name": "hub-user"},
+                        "password": {"secret_name": "hub-token"},
+                    }
+                },
+                "key_vault": {"existing_id": vault_id},
+            },
+            registry=RegistryRef(PLATFORM, *registry["registry"]) if "registry" in registry else None,
+        )
+
+    run = run_program(program, project="team", stack="t", config={}, preview=False)
+    roles = {
+        r.inputs["roleDefinitionId"]
+        for r in run.resources
+        if r.type == "azure-native:authorization:RoleAssignment"
+    }
+    assert roles == {
+        f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}"
+    }
+
+
+def test_a_set_named_on_a_registry_known_only_by_name_takes_the_logins_subscription() -> None:
+    from acr_cache.component_base import RegistryRef
+
+    def program() -> None:
+        ArtifactCache(
+            "c",
+            {
+                "registry_id": PLATFORM,
+                "cache_rules": {
+                    "dh-redis": {
+                        "source": "docker.io/library/redis",
+                        "target": "redis",
+                        "registry_credential_set": "platform-hub",
+                    }
+                },
+            },
+            registry=RegistryRef(PLATFORM, "rg-platform", "platformacr01"),
+        )
+
+    run = run_program(program, project="team", stack="t", config={}, preview=False)
+    (rule,) = [r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"]
+    assert rule.inputs["credentialSetResourceId"] == f"{PLATFORM}/credentialSets/platform-hub"

@@ -244,11 +244,10 @@ class DockerMirrorConfig(ConfigModel):
             try:
                 self.rule()
             except ValidationError as exc:
-                # The rule's own checks (one set only, id and name shapes), under the mirror's keys.
-                error = exc.errors(include_url=False)[0]
-                field = error.get("ctx", {}).get("field", "credentialSet")
-                field = {"name": "ruleName"}.get(field, field)
-                raise field_error(field, str(error.get("ctx", {}).get("message", error["msg"]))) from None
+                # What only the rule checks (one credential set, not several), under the mirror's
+                # key: the shapes of ids and names the mirror's own fields have checked already.
+                error = exc.errors()[0]
+                raise field_error(error["ctx"]["field"], error["ctx"]["message"]) from None
         return self
 
     def rule(self) -> CacheRuleConfig:
@@ -390,7 +389,7 @@ def _field(rule_path: str, field: str) -> str:
     """The key path of a rule's field. The mirror's rule has no `target` key (it is always `*`,
     made by `enabled`)."""
     if rule_path.endswith(":dockerMirror"):
-        return f"{rule_path}.{ {'target': 'enabled', 'name': 'ruleName'}.get(field, field) }"
+        return f"{rule_path}.{'enabled' if field == 'target' else field}"
     return f"{rule_path}.{field}"
 
 
@@ -517,9 +516,14 @@ class ArtifactCache(pulumi.ComponentResource):
                 protect=bool(args.get("protect", True)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        # A value per source that names a config key (present: checked above); None for a secret
+        # already in the vault.
         secrets = {
             set_name: SecretValues(
-                given.get(spec.username.config_key or ""), given.get(spec.password.config_key or "")
+                *(
+                    given[source.config_key] if source.config_key else None
+                    for source in (spec.username, spec.password)
+                )
             )
             for set_name, spec in credential_sets.items()
         }
@@ -563,7 +567,7 @@ class ArtifactCache(pulumi.ComponentResource):
             ):
                 secret_name = secret_name_for(set_name, role, source)
                 secret_names[role] = secret_name
-                if source.config_key is not None and value is not None:
+                if value is not None:
                     written[role] = keyvault.Secret(
                         f"{name}-{set_name}-{role}",
                         resource_group_name=vault.resource_group_name,
