@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import queue
+import random
 import re
 import shutil
 import subprocess
@@ -470,6 +471,12 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", default=list(MODULES))
     parser.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)))
     parser.add_argument("--limit", type=int, default=0, help="at most this many mutants per module")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        help="this many mutants per module, drawn at random (the same each run)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument(
         "--again",
@@ -549,10 +556,14 @@ def _measure(
         found = list(mutants(module, work))
         if args.limit:
             found = found[: args.limit]
+        if args.sample and args.sample < len(found):
+            # The same mutants every time for the same source: a figure others can reproduce.
+            chosen = set(random.Random(f"{module}:{args.sample}").sample(range(len(found)), args.sample))
+            found = [mutant for index, mutant in enumerate(found) if index in chosen]
         sha = source_sha(module, work)
         before = earlier.get(module)
         carried = {"killed": 0, "killedBehaviour": 0, "notViable": 0}
-        if before is not None and before.get("sourceSha") == sha and not args.limit:
+        if before is not None and before.get("sourceSha") == sha and not (args.limit or args.sample):
             # The module is as it was: what was killed stays killed (tests were only added), so only
             # the survivors (by line and change) run again.
             wanted = Counter((s["line"], s["change"]) for s in before["survivors"])
@@ -607,6 +618,7 @@ def _measure(
             "notViable": not_viable,
             "markedEquivalent": marked_count(module, work),
             "score": round(score, 3),
+            "sample": args.sample or None,
             "behaviourScore": round(behaviour_score, 3),
             "survivors": [{k: v for k, v in asdict(m).items() if k != "source"} for m in survivors],
         }
