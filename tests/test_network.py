@@ -706,3 +706,34 @@ def test_private_access_refusals_in_full(access: dict[str, Any], problem: str | 
             assert problem in found, found
     else:
         raise AssertionError("accepted")
+
+
+def test_subnet_capacity_refusals_in_full() -> None:
+    shared = subnet("rg-hub", "vnet-hub")
+    # Two regions: 3 addresses per endpoint; a /28 has 11 usable (Azure keeps 5 of 16).
+    crowded = endpoints(
+        **{f"e{i}": {"subnetId": shared, "subnetPrefixLength": 28} for i in range(4)},
+    )
+    assert problems_of(sections(replicas={"northeurope": {}}, privateAccess=crowded)) == [
+        "acr-cache:privateAccess.endpoints.e0.subnetPrefixLength: a /28 subnet has 11 usable addresses, and the "
+        "endpoints in it (e0, e1, e2, e3) need 12: 3 each (the login server plus one data endpoint for each of 2 "
+        "regions): use a larger subnet"
+    ]
+    mixed = endpoints(
+        a={"subnetId": shared, "subnetPrefixLength": 28}, b={"subnetId": shared, "subnetPrefixLength": 27}
+    )
+    assert problems_of(sections(privateAccess=mixed)) == [
+        "acr-cache:privateAccess.endpoints.b.subnetPrefixLength: endpoints a, b share a subnet but give different "
+        "prefix lengths: give the same one"
+    ]
+
+
+def test_explicit_links_let_endpoints_in_same_named_vnets_through() -> None:
+    access = {
+        **endpoints(
+            a={"subnetId": subnet("rg-a", "vnet-shared")}, b={"subnetId": subnet("rg-b", "vnet-shared")}
+        ),
+        "dnsZone": {"vnetLinks": {"a": vnet("rg-a", "vnet-shared"), "b": vnet("rg-b", "vnet-shared")}},
+    }
+    run = run_stack(sections(privateAccess=access))
+    assert sorted(r.inputs["virtualNetworkLinkName"] for r in by_type(run, LINK)) == ["link-a", "link-b"]

@@ -857,3 +857,60 @@ def test_a_set_named_on_a_registry_known_only_by_name_takes_the_logins_subscript
     run = run_program(program, project="team", stack="t", config={}, preview=False)
     (rule,) = [r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"]
     assert rule.inputs["credentialSetResourceId"] == f"{PLATFORM}/credentialSets/platform-hub"
+
+
+def test_private_access_as_a_library_counts_one_region_unless_told() -> None:
+    # Five endpoints in one /28 (11 usable addresses): 2 each for the home region alone, 3 with a replica.
+    shared = {"subnet_id": SUBNET, "subnet_prefix_length": 28}
+
+    def program(**extra: Any) -> None:
+        PrivateAccess(
+            "p",
+            {
+                "registry_id": PLATFORM,
+                "home_region": "westeurope",
+                "endpoints": {f"e{i}": dict(shared) for i in range(5)},
+                **extra,
+            },
+        )
+
+    run_program(program, project="t", stack="t", config={})
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(lambda: program(region_count=2), project="t", stack="t", config={})
+    assert (
+        "PrivateAccess('p').args.endpoints.e0.subnetPrefixLength: a /28 subnet has 11 usable addresses"
+        in str(caught.value.cause)
+    )
+
+
+def test_private_access_zones_and_links_keep_their_names_and_former_places() -> None:
+    former = "urn:pulumi:t::team::acr-cache:index:PrivateAccess$acr-cache:private_access:PrivateAccess"
+
+    def program() -> None:
+        endpoint = {"hub": {"subnet_id": SUBNET}}
+        PrivateAccess("p", {"registry_id": PLATFORM, "home_region": "westeurope", "endpoints": endpoint})
+        PrivateAccess(
+            "q",
+            {
+                "registry_id": PLATFORM,
+                "home_region": "westeurope",
+                "endpoints": endpoint,
+                "dns_zone": {"mode": "perEndpoint"},
+                "protect": False,
+            },
+        )
+
+    run = run_program(program, project="team", stack="t", config={})
+    dns = {r.name: r for r in run.resources if r.type.startswith("azure-native:privatedns:")}
+    assert sorted(dns) == ["p-zone", "p-zone-link-vnet-hub", "q-zone-rg-hub", "q-zone-rg-hub-link-vnet-hub"]
+    # A zone is protected unless the caller says otherwise; links are not (they hold no data).
+    assert {name: r.protect for name, r in dns.items()} == {
+        "p-zone": True,
+        "p-zone-link-vnet-hub": False,
+        "q-zone-rg-hub": False,
+        "q-zone-rg-hub-link-vnet-hub": False,
+    }
+    for name, resource in dns.items():
+        component = name.split("-", 1)[0]
+        assert resource.alias_specs[0]["name"] == f"{component}-private-{name.split('-', 1)[1]}"
+        assert resource.alias_specs[0]["parentUrn"] == f"{former}::{component}-private"

@@ -2,10 +2,9 @@
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import Annotated, NotRequired, TypedDict
+from typing import Annotated, NamedTuple, NotRequired, Self, TypedDict
 
 import pulumi
 from pulumi_azure_native import network, privatedns
@@ -101,7 +100,7 @@ class PrivateDnsZoneConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _mode_fields(self) -> "PrivateDnsZoneConfig":
+    def _mode_fields(self) -> Self:
         for key in self.vnet_links:
             if not _LINK_KEY.fullmatch(key):
                 raise field_error(
@@ -182,7 +181,7 @@ class PrivateEndpointConfig(ConfigModel):
     tags: Tags = Field(default_factory=dict, description="Tags on the private endpoint.")
 
     @model_validator(mode="after")
-    def _name(self) -> "PrivateEndpointConfig":
+    def _name(self) -> Self:
         for field, value, rule in (
             ("name", self.name, PRIVATE_ENDPOINT_NAME),
             ("networkInterfaceName", self.network_interface_name, NETWORK_INTERFACE_NAME),
@@ -217,7 +216,7 @@ class PrivateAccessConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _keys_and_zones(self) -> "PrivateAccessConfig":
+    def _keys_and_zones(self) -> Self:
         for key in self.endpoints:
             if not _ENDPOINT_KEY.fullmatch(key):
                 raise field_error(
@@ -268,7 +267,8 @@ class PrivateAccessConfig(ConfigModel):
                     )
                 )
         problems += self._capacity_problems(region_count, at)
-        if default_group is not None and registry_name is not None:
+        if registry_name is not None:
+            assert default_group is not None  # the names' default group comes with the registry's name
             names = {
                 f"{at}.endpoints.{key}": (
                     f"{(endpoint.resource_group or default_group).lower()}/"
@@ -375,8 +375,7 @@ def addresses_per_endpoint(region_count: int) -> int:
     return 1 + region_count
 
 
-@dataclass(frozen=True)
-class _Zone:
+class _Zone(NamedTuple):
     key: str
     resource_group: str
     vnets: dict[str, VnetLinkConfig]
