@@ -1,9 +1,8 @@
 """The registry core: the resource group and a Premium registry with a secure posture by default."""
 
 import re
-from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Annotated, NotRequired, TypedDict, TypeVar
+from typing import Annotated, NamedTuple, NotRequired, Self, TypedDict, TypeVar
 
 import pulumi
 from pulumi_azure_native import containerregistry, resources
@@ -69,7 +68,7 @@ class ResourceGroupConfig(ConfigModel):
     )
 
     @model_validator(mode="after")
-    def _existing_group_has_no_settings(self) -> "ResourceGroupConfig":
+    def _existing_group_has_no_settings(self) -> Self:
         if not self.create and self.location is not None:
             raise field_error(
                 "location",
@@ -158,7 +157,7 @@ class RegistryConfig(ConfigModel):
         return value
 
     @model_validator(mode="after")
-    def _premium_features(self) -> "RegistryConfig":
+    def _premium_features(self) -> Self:
         if self.sku is not Sku.PREMIUM and self.zone_redundancy:
             raise field_error(
                 "zoneRedundancy",
@@ -215,20 +214,18 @@ class RegistryConfig(ConfigModel):
         return f"{self.name.lower()}.azurecr.io"
 
 
-@dataclass(frozen=True)
-class RegistryNetwork:
-    """The network posture of the registry resource.
+class RegistryNetwork(NamedTuple):
+    """The network posture of the registry resource, as the network section decides it.
 
-    The defaults describe an open registry (reachable from anywhere, as Azure creates it); the
-    network module narrows it. Every value is sent explicitly: the azure-native SDK would otherwise
-    fill in `publicNetworkAccess: Enabled` and `networkRuleBypassOptions: AzureServices` itself.
+    Every value is sent explicitly: the azure-native SDK would otherwise fill in
+    `publicNetworkAccess: Enabled` and `networkRuleBypassOptions: AzureServices` itself.
     """
 
-    public_network_access: bool = True
-    default_action_deny: bool = False
-    ip_rules: tuple[str, ...] = field(default_factory=tuple)
-    trusted_services_bypass: bool = True
-    data_endpoint_enabled: bool = False
+    public_network_access: bool
+    default_action_deny: bool
+    ip_rules: tuple[str, ...]
+    trusted_services_bypass: bool
+    data_endpoint_enabled: bool
 
 
 class RegistryArgs(TypedDict):
