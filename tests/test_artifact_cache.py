@@ -978,3 +978,10 @@ def test_vault_retention_at_azures_limits_is_accepted(days: int) -> None:
         cache(keyVault={"name": "kv-acrtest01", "softDeleteRetentionDays": days}), secrets=SECRETS
     )
     assert one(run, VAULT).inputs["properties"]["softDeleteRetentionInDays"] == days
+
+
+def test_secrets_written_into_an_existing_vault_go_to_its_resource_group() -> None:
+    run = run_stack(cache(keyVault={"existingId": VAULT_ID}), secrets=SECRETS)
+    assert by_type(run, VAULT) == []
+    for secret in by_type(run, SECRET):
+        assert (secret.inputs["resourceGroupName"], secret.inputs["vaultName"]) == ("rg-sec", "kv-shared01")

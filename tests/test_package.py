@@ -914,3 +914,44 @@ def test_private_access_zones_and_links_keep_their_names_and_former_places() -> 
         component = name.split("-", 1)[0]
         assert resource.alias_specs[0]["name"] == f"{component}-private-{name.split('-', 1)[1]}"
         assert resource.alias_specs[0]["parentUrn"] == f"{former}::{component}-private"
+
+
+def test_a_registry_whose_endpoints_come_from_elsewhere_closes_its_public_endpoint() -> None:
+    def program(**extra: Any) -> None:
+        Registry(
+            "r",
+            {
+                "resource_group": {"name": "rg-team"},
+                "registry": {"name": "teamacr01", "location": "westeurope"},
+                **extra,
+            },
+        )
+
+    def registry_inputs(**extra: Any) -> dict[str, Any]:
+        run = run_program(lambda: program(**extra), project="t", stack="t", config={})
+        return next(r.inputs for r in run.resources if r.type == "azure-native:containerregistry:Registry")
+
+    assert registry_inputs()["publicNetworkAccess"] == "Enabled"
+    planned = registry_inputs(private_endpoints_planned=True)
+    assert (planned["publicNetworkAccess"], planned["dataEndpointEnabled"]) == ("Disabled", True)
+
+
+def test_registry_cross_section_refusals_name_the_argument() -> None:
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(
+            lambda: Registry(
+                "r",
+                {
+                    "resource_group": {"name": "rg-team"},
+                    "registry": {"name": "teamacr01", "location": "westeurope", "sku": "Standard"},
+                    "network": {"public_access": "Restricted", "ip_rules": ["203.0.113.7"]},
+                },
+            ),
+            project="t",
+            stack="t",
+            config={},
+        )
+    assert (
+        "Registry('r').args.network.ipRules: an IP firewall needs the Premium tier (sku is Standard): set "
+        "`args.registry.sku: Premium` or remove `ipRules`"
+    ) in str(caught.value.cause)

@@ -123,7 +123,7 @@ class CredentialVault(pulumi.ComponentResource):
         tenant_id: pulumi.Input[str],
         resource_group_name: pulumi.Input[str],
         home_region: str,
-        protect: bool = True,
+        protect: bool,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acr-cache:key_vault:CredentialVault", name, None, opts)

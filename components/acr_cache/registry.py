@@ -364,7 +364,7 @@ FORMER_TYPE = "acr-cache:registry:RegistryCore"
 before the two became one: the aliases that keep the registry (and every image in it) name it."""
 
 
-_E = TypeVar("_E", bound=Enum)
+_E = TypeVar("_E", bound=Enum)  # mutation: equivalent (a type checker's name only)
 
 
 def _enabled(on: bool, enum: type[_E]) -> _E:
