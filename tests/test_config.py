@@ -496,3 +496,28 @@ def test_a_key_one_set_reads_as_user_name_and_another_as_password_must_be_secret
         "acr-cache:shared: holds a password or token in plain text: remove it from the stack file and set it with "
         "`pulumi config set --secret shared <value>`"
     ]
+
+
+def test_an_unset_user_name_key_is_named_at_its_own_path() -> None:
+    hub = {
+        "loginServer": "docker.io",
+        "username": {"configKey": "hub-user"},
+        "password": {"configKey": "hub-token"},
+    }
+    document = sections(keyVault={"name": "kv-acrtest01"}, credentialSets={"dockerhub": hub})
+    assert _secret_problems(document, {}, {"hub-token": "t"}) == [
+        "acr-cache:credentialSets.dockerhub.username.configKey: config key `acr-cache:hub-user` is not set: run "
+        "`pulumi config set --secret hub-user <value>` (it is never committed in plain text)"
+    ]
+
+
+def test_an_import_target_without_a_tag_is_reported_once_even_under_a_root_wildcard() -> None:
+    document = sections(
+        cacheRules={"mcr-root": {"source": "mcr.microsoft.com/*", "target": "*"}},
+        imports={"base/alpine": {"source": "docker.io/library/alpine:3.20"}},
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [
+        "acr-cache:imports.base/alpine: 'base/alpine' must be `repository:tag`, e.g. 'base/alpine:3.20'"
+    ]
