@@ -123,3 +123,22 @@ def _problems(document: dict[str, object]) -> list[object]:
     except ConfigError as exc:
         return list(exc.problems)
     return []
+
+
+def test_a_credential_in_a_value_is_refused_with_the_whole_fix() -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
+    (problem,) = _problems(
+        sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"t": token}})
+    )
+    assert str(problem) == (
+        "acr-cache:registry.tags.t: looks like a GitHub token: this value is not secret and would be stored in plain "
+        "text: put the credential in a key of its own with `pulumi config set --secret <name> <value>` and refer to "
+        "it (`configKey`, `passwordConfigKey`), or, if it is not a credential, change it"
+    )
+
+
+def test_a_long_run_in_a_message_line_is_cut_with_its_length() -> None:
+    from acr_cache.redaction import one_line
+
+    assert one_line("bad: " + "x" * 400 + " end") == "bad: " + "x" * 199 + "… (400 characters) end"
+    assert one_line("bad: " + "x" * 299) == "bad: " + "x" * 299  # shorter runs stay whole
