@@ -142,3 +142,91 @@ def test_a_long_run_in_a_message_line_is_cut_with_its_length() -> None:
 
     assert one_line("bad: " + "x" * 400 + " end") == "bad: " + "x" * 199 + "… (400 characters) end"
     assert one_line("bad: " + "x" * 299) == "bad: " + "x" * 299  # shorter runs stay whole
+
+
+# The region names of `az account list-locations` (public, US Government and China clouds, late 2026),
+# written out: each must be recognised, so that a one-letter slip of it is caught.
+AZURE_REGIONS = [
+    "australiacentral",
+    "australiacentral2",
+    "australiaeast",
+    "australiasoutheast",
+    "austriaeast",
+    "belgiumcentral",
+    "brazilsouth",
+    "brazilsoutheast",
+    "canadacentral",
+    "canadaeast",
+    "centralindia",
+    "centralus",
+    "centraluseuap",
+    "chilecentral",
+    "chinaeast",
+    "chinaeast2",
+    "chinaeast3",
+    "chinanorth",
+    "chinanorth2",
+    "chinanorth3",
+    "denmarkeast",
+    "eastasia",
+    "eastus",
+    "eastus2",
+    "eastus2euap",
+    "francecentral",
+    "francesouth",
+    "germanynorth",
+    "germanywestcentral",
+    "indonesiacentral",
+    "israelcentral",
+    "italynorth",
+    "japaneast",
+    "japanwest",
+    "jioindiacentral",
+    "jioindiawest",
+    "koreacentral",
+    "koreasouth",
+    "malaysiawest",
+    "mexicocentral",
+    "newzealandnorth",
+    "northcentralus",
+    "northeurope",
+    "norwayeast",
+    "norwaywest",
+    "polandcentral",
+    "qatarcentral",
+    "southafricanorth",
+    "southafricawest",
+    "southcentralus",
+    "southeastasia",
+    "southindia",
+    "spaincentral",
+    "swedencentral",
+    "swedensouth",
+    "switzerlandnorth",
+    "switzerlandwest",
+    "taiwannorth",
+    "uaecentral",
+    "uaenorth",
+    "uksouth",
+    "ukwest",
+    "usdodcentral",
+    "usdodeast",
+    "usgovarizona",
+    "usgovtexas",
+    "usgovvirginia",
+    "westcentralus",
+    "westeurope",
+    "westindia",
+    "westus",
+    "westus2",
+    "westus3",
+]
+
+
+@pytest.mark.parametrize("region", AZURE_REGIONS)
+def test_a_slip_in_any_azure_region_is_caught_and_the_region_suggested(region: str) -> None:
+    typo = region[:-1] if not region[-1].isdigit() else region[:-2] + region[-1]  # a letter left out
+    assert location_problems(region) == []
+    assert location_problems(typo) == [
+        f"acr-cache:registry.location: '{typo}' is not an Azure region: did you mean '{region}'?"
+    ]
