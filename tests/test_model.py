@@ -230,3 +230,51 @@ def test_a_slip_in_any_azure_region_is_caught_and_the_region_suggested(region: s
     assert location_problems(typo) == [
         f"acr-cache:registry.location: '{typo}' is not an Azure region: did you mean '{region}'?"
     ]
+
+
+def test_separators_alone_never_hide_the_name_meant() -> None:
+    # Too far apart for a close spelling (ratio 0.69), the same once separators are ignored.
+    assert closest("w-e-s-t-e-u-r-o-p-e", ["westeurope", "westus"]) == "westeurope"
+
+
+def test_a_loaded_config_cannot_be_changed() -> None:
+    import pydantic
+
+    config = parse_stack_config(as_pulumi_config(sections()))
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        config.registry.name = "othername01"  # type: ignore[misc]
+
+
+def test_a_component_refuses_a_credential_in_its_arguments_too() -> None:
+    # The stack file's reader finds it first in a stack; a component's arguments have only the model.
+    from acr_cache import Registry
+    from acr_cache.plan.runner import ProgramFailed, run_program
+
+    def program() -> None:
+        registry = {
+            "name": "teamacr01",
+            "location": "westeurope",
+            "tags": {"t": "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2"},
+        }
+        Registry("r", {"resource_group": {"name": "rg"}, "registry": registry})
+
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(program, project="t", stack="t", config={})
+    assert str(caught.value.cause) == (
+        "invalid stack configuration (1 problem):\n"
+        "  Registry('r').args.registry.tags: looks like a GitHub token: this value is not secret and would be "
+        "stored in plain text: put the credential in a key of its own with `pulumi config set --secret <name> "
+        "<value>` and refer to it (`configKey`, `passwordConfigKey`), or, if it is not a credential, change it"
+    )
+
+
+def test_the_headline_counts_the_problems() -> None:
+    from acr_cache.model import ConfigError as Error
+    from acr_cache.model import ConfigProblem
+
+    one = Error([ConfigProblem("acr-cache:a", "first")])
+    two = Error([ConfigProblem("acr-cache:b", "second"), ConfigProblem("acr-cache:a", "first")])
+    assert str(one) == "invalid stack configuration (1 problem):\n  acr-cache:a: first"
+    assert (
+        str(two) == "invalid stack configuration (2 problems):\n  acr-cache:a: first\n  acr-cache:b: second"
+    )

@@ -50,8 +50,7 @@ class ConfigModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
-        use_attribute_docstrings=False,
-        validate_default=True,
+        validate_default=True,  # mutation: equivalent (a net for a wrong default: every default is valid)
     )
 
     @field_validator("*", mode="after")
@@ -106,7 +105,7 @@ def closest(value: str, choices: Iterable[str]) -> str | None:
     for option in options:
         if plain(option) == plain(value):
             return option
-    match = difflib.get_close_matches(plain(value), [plain(o) for o in options], n=1, cutoff=0.75)
+    match = difflib.get_close_matches(plain(value), [plain(o) for o in options], cutoff=0.75)
     return next((o for o in options if plain(o) == match[0]), None) if match else None
 
 
