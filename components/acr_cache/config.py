@@ -31,7 +31,7 @@ from acr_cache.model import (
 from acr_cache.redaction import CREDENTIAL_FIX, credential_kind, shown
 from acr_cache.stack import NAMESPACE, StackConfig
 
-__all__ = [
+__all__ = [  # mutation: equivalent (only `import *` reads it, and nothing does)
     "NAMESPACE",
     "OFFLINE_PLACEHOLDER",
     "ConfigError",
@@ -50,7 +50,9 @@ OFFLINE_PLACEHOLDER = "offline-plan-placeholder-secret"
 # Set by the offline plan only: referenced secret keys that are not set are planned with a
 # placeholder (and listed here) instead of failing, since the user sets them with
 # `pulumi config set --secret` and never commits them. Under the engine it stays None.
-_OFFLINE_MISSING: ContextVar[list[str] | None] = ContextVar("acr_cache_offline_missing", default=None)
+_OFFLINE_MISSING: ContextVar[list[str] | None] = ContextVar(  # mutation: equivalent (a debugging name)
+    "acr_cache_offline_missing", default=None
+)
 
 
 @contextlib.contextmanager
