@@ -521,3 +521,25 @@ def test_an_import_target_without_a_tag_is_reported_once_even_under_a_root_wildc
     assert [str(p) for p in caught.value.problems] == [
         "acr-cache:imports.base/alpine: 'base/alpine' must be `repository:tag`, e.g. 'base/alpine:3.20'"
     ]
+
+
+SECTIONS_LIST = (
+    "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, "
+    "`cacheRules`, `dockerMirror`, `access`, `imports`, `protection`, `performance`"
+)
+
+
+def test_unknown_config_keys_in_full() -> None:
+    values = as_pulumi_config(sections())
+    values.update({"acr-cache:replica": "{}", "acr-cache:cache_rules": "{}", "acr-cache:colour": "x"})
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values)
+    tail = (
+        f"; the sections are {SECTIONS_LIST} (secrets go in keys of their own, set with `pulumi config set "
+        "--secret`, and a credential set names them in `configKey`)"
+    )
+    assert [str(p) for p in caught.value.problems] == [
+        f"acr-cache:cache_rules: unknown config key (keys are camelCase: write `cacheRules`){tail}",
+        f"acr-cache:colour: unknown config key{tail}",
+        f"acr-cache:replica: unknown config key (did you mean `replicas`?){tail}",
+    ]
