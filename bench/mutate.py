@@ -568,9 +568,17 @@ def _measure(
             # the survivors (by line and change) run again.
             wanted = Counter((s["line"], s["change"]) for s in before["survivors"])
             found = [m for m in found if wanted[(m.line, m.change)] > 0]
+            # A line and change can name several mutants (two strings on one line), of which only
+            # the survivors' number survived: the others were killed then and run again now, so
+            # they leave the carried count (killed or not, they are counted by this run).
+            again = Counter((m.line, m.change, m.kind) for m in found)
+            before_kinds = Counter((s["line"], s["change"], s["kind"]) for s in before["survivors"])
+            extra = {kind: 0 for kind in ("behaviour", "message")}
+            for (line, change, kind), count in again.items():
+                extra[kind] += count - before_kinds[(line, change, kind)]
             carried = {
-                "killed": int(before["killed"]),
-                "killedBehaviour": _killed_behaviour(before),
+                "killed": int(before["killed"]) - sum(extra.values()),
+                "killedBehaviour": _killed_behaviour(before) - extra["behaviour"],
                 "notViable": int(before["notViable"]),
             }
         elif before is not None:
