@@ -543,3 +543,19 @@ def test_unknown_config_keys_in_full() -> None:
         f"acr-cache:colour: unknown config key{tail}",
         f"acr-cache:replica: unknown config key (did you mean `replicas`?){tail}",
     ]
+
+
+@pytest.mark.parametrize(("lists", "too_deep"), [(30, False), (31, True)])
+def test_nesting_is_refused_past_32_levels(lists: int, too_deep: bool) -> None:
+    # registry (0) -> tags (1) -> a key (2) -> the lists: 30 of them reach level 32 exactly.
+    value: object = "x"
+    for _ in range(lists):
+        value = [value]
+    document = sections(registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"a": value}})
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    depth = (
+        "acr-cache:registry: lists and maps nest more than 32 levels deep; no setting goes deeper than 6: check "
+        "the indentation"
+    )
+    assert (depth in [str(p) for p in caught.value.problems]) is too_deep
