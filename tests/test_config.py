@@ -559,3 +559,20 @@ def test_nesting_is_refused_past_32_levels(lists: int, too_deep: bool) -> None:
         "the indentation"
     )
     assert (depth in [str(p) for p in caught.value.problems]) is too_deep
+
+
+def test_a_plain_user_name_key_that_holds_a_token_is_refused() -> None:
+    # A user name may sit in plain text, so its key is not a typo; a token in it is still a credential.
+    hub = {
+        "loginServer": "docker.io",
+        "username": {"configKey": "hub-user"},
+        "password": {"configKey": "hub-token"},
+    }
+    document = sections(keyVault={"name": "kv-acrtest01"}, credentialSets={"dockerhub": hub})
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
+    assert _secret_problems(document, {"hub-user": token}, {"hub-token": "t"}) == [
+        "acr-cache:hub-user: looks like a GitHub token: this value is not secret and would be stored in plain text: "
+        "put the credential in a key of its own with `pulumi config set --secret <name> <value>` and refer to it "
+        "(`configKey`, `passwordConfigKey`), or, if it is not a credential, change it"
+    ]
+    assert _secret_problems(document, {"hub-user": "octocat"}, {"hub-token": "t"}) == []
