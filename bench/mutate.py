@@ -144,9 +144,8 @@ def _innermost_statements(tree: ast.AST) -> dict[int, ast.stmt]:
     return statement_of
 
 
-def _marked_nodes(tree: ast.AST, marked: set[int]) -> set[int]:
+def _marked_nodes(tree: ast.AST, marked: set[int], statement_of: dict[int, ast.stmt]) -> set[int]:
     """Nodes a mark covers: those on its line, and those whose innermost statement it opens."""
-    statement_of = _innermost_statements(tree)
     return {
         id(node)
         for node in ast.walk(tree)
@@ -158,7 +157,7 @@ def _marked_nodes(tree: ast.AST, marked: set[int]) -> set[int]:
 def marked_count(module: str, work: Path) -> int:
     """How many mutants the lines marked equivalent would have given."""
     tree = ast.parse((package(work) / f"{module}.py").read_text(encoding="utf-8"))
-    skipped = _marked_nodes(tree, marked_lines(module, work))
+    skipped = _marked_nodes(tree, marked_lines(module, work), _innermost_statements(tree))
     return sum(1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set()))
 
 
@@ -185,7 +184,7 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
     messages = _message_strings(tree)
     points = [node for node in ast.walk(tree)]
     statement_of = _innermost_statements(tree)
-    skipped = _marked_nodes(tree, marked)
+    skipped = _marked_nodes(tree, marked, statement_of)
     for index, node in enumerate(points):
         if id(node) in skipped:
             continue
@@ -604,9 +603,10 @@ def _measure(
             if killed_behaviour + survived_behaviour
             else 1.0
         )
+        marked = marked_count(module, work)
         print(
             f"{module}: {killed} killed, {len(survivors)} survived, {not_viable} not viable, "
-            f"{marked_count(module, work)} marked equivalent; "
+            f"{marked} marked equivalent; "
             f"score {score:.0%}, without message texts {behaviour_score:.0%} "
             f"({time.perf_counter() - start:.0f} s)",
             flush=True,
@@ -624,7 +624,7 @@ def _measure(
             "killedBehaviour": killed_behaviour,
             "survived": len(survivors),
             "notViable": not_viable,
-            "markedEquivalent": marked_count(module, work),
+            "markedEquivalent": marked,
             "score": round(score, 3),
             "sample": args.sample or None,
             "behaviourScore": round(behaviour_score, 3),

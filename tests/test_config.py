@@ -276,6 +276,12 @@ SUBNET_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/"
     "virtualNetworks/vnet-hub/subnets/pe"
 )
+# The Docker Hub set reading secrets that are in the vault already.
+HUB_WITH_VAULT_SECRETS = {
+    "loginServer": "docker.io",
+    "username": {"secretName": "u"},
+    "password": {"secretName": "p"},
+}
 RESTRICTED_NO_BYPASS = {"publicAccess": "Restricted", "trustedServicesBypass": False}
 STANDARD = {"name": "acrcachetest01", "location": "westeurope", "sku": "Standard"}
 
@@ -323,15 +329,7 @@ STANDARD = {"name": "acrcachetest01", "location": "westeurope", "sku": "Standard
             "`trustedServicesBypass: false`",
         ),
         (
-            sections(
-                credentialSets={
-                    "dockerhub": {
-                        "loginServer": "docker.io",
-                        "username": {"secretName": "u"},
-                        "password": {"secretName": "p"},
-                    }
-                }
-            ),
+            sections(credentialSets={"dockerhub": HUB_WITH_VAULT_SECRETS}),
             "acr-cache:keyVault: credential sets keep their secrets in Key Vault: set `acr-cache:keyVault` with a "
             "`name` (the stack creates the vault) or an `existingId`",
         ),
@@ -339,13 +337,7 @@ STANDARD = {"name": "acrcachetest01", "location": "westeurope", "sku": "Standard
             sections(
                 registry={**STANDARD, "sku": "Basic"},
                 keyVault={"name": "kv-acrtest01"},
-                credentialSets={
-                    "dockerhub": {
-                        "loginServer": "docker.io",
-                        "username": {"secretName": "u"},
-                        "password": {"secretName": "p"},
-                    }
-                },
+                credentialSets={"dockerhub": HUB_WITH_VAULT_SECRETS},
                 dockerMirror={
                     "enabled": True,
                     "credentialSet": "dockerhub",
@@ -498,13 +490,21 @@ def test_a_key_one_set_reads_as_user_name_and_another_as_password_must_be_secret
     ]
 
 
+# The Docker Hub set reading its user name and token from config keys.
+HUB_READING_CONFIG_KEYS = sections(
+    keyVault={"name": "kv-acrtest01"},
+    credentialSets={
+        "dockerhub": {
+            "loginServer": "docker.io",
+            "username": {"configKey": "hub-user"},
+            "password": {"configKey": "hub-token"},
+        }
+    },
+)
+
+
 def test_an_unset_user_name_key_is_named_at_its_own_path() -> None:
-    hub = {
-        "loginServer": "docker.io",
-        "username": {"configKey": "hub-user"},
-        "password": {"configKey": "hub-token"},
-    }
-    document = sections(keyVault={"name": "kv-acrtest01"}, credentialSets={"dockerhub": hub})
+    document = HUB_READING_CONFIG_KEYS
     assert _secret_problems(document, {}, {"hub-token": "t"}) == [
         "acr-cache:credentialSets.dockerhub.username.configKey: config key `acr-cache:hub-user` is not set: run "
         "`pulumi config set --secret hub-user <value>` (it is never committed in plain text)"
@@ -563,12 +563,7 @@ def test_nesting_is_refused_past_32_levels(lists: int, too_deep: bool) -> None:
 
 def test_a_plain_user_name_key_that_holds_a_token_is_refused() -> None:
     # A user name may sit in plain text, so its key is not a typo; a token in it is still a credential.
-    hub = {
-        "loginServer": "docker.io",
-        "username": {"configKey": "hub-user"},
-        "password": {"configKey": "hub-token"},
-    }
-    document = sections(keyVault={"name": "kv-acrtest01"}, credentialSets={"dockerhub": hub})
+    document = HUB_READING_CONFIG_KEYS
     token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
     assert _secret_problems(document, {"hub-user": token}, {"hub-token": "t"}) == [
         "acr-cache:hub-user: looks like a GitHub token: this value is not secret and would be stored in plain text: "

@@ -23,6 +23,7 @@ from acr_cache import (
 )
 from acr_cache.cli import main
 from acr_cache.codegen import ARGS
+from acr_cache.component_base import RegistryRef
 from acr_cache.plan import plan_program
 from acr_cache.plan.runner import ProgramFailed, run_program
 
@@ -263,6 +264,13 @@ _HUB: dict[str, Any] = {
             "password": {"config_key": "p"},
         }
     }
+}
+
+# The Docker Hub set with a vault the component creates and the two secret values it reads.
+_HUB_IN_A_VAULT: dict[str, Any] = {
+    **_HUB,
+    "key_vault": {"name": "kv-team01", "location": "westeurope"},
+    "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
 }
 
 
@@ -578,9 +586,7 @@ def test_components_used_as_a_library_default_to_the_secure_posture() -> None:
                         "credential_set": "dockerhub",
                     }
                 },
-                **_HUB,
-                "key_vault": {"name": "kv-team01", "location": "westeurope"},
-                "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
+                **_HUB_IN_A_VAULT,
             },
         )
 
@@ -631,9 +637,7 @@ def test_components_used_as_a_library_default_to_the_secure_posture() -> None:
             {
                 "registry_id": PLATFORM,
                 "cache_rules": {},
-                **_HUB,
-                "key_vault": {"name": "kv-team01", "location": "westeurope"},
-                "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
+                **_HUB_IN_A_VAULT,
                 "protect": False,
             },
         )
@@ -649,8 +653,6 @@ def test_components_used_as_a_library_default_to_the_secure_posture() -> None:
 def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
     # A RegistryRef from another stack may carry no subscription; the grants' role and a set
     # named on the registry need one, and the mocks' login answers with theirs.
-    from acr_cache.component_base import RegistryRef
-
     def program() -> None:
         ArtifactCache(
             "c",
@@ -668,9 +670,7 @@ def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
                         "registry_credential_set": "platform-hub",
                     },
                 },
-                **_HUB,
-                "key_vault": {"name": "kv-team01", "location": "westeurope"},
-                "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
+                **_HUB_IN_A_VAULT,
             },
             registry=RegistryRef(PLATFORM, "rg-platform", "platformacr01"),
         )
@@ -802,8 +802,6 @@ KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 def test_the_readers_role_is_qualified_with_the_registrys_subscription(
     registry: dict[str, Any], subscription: str
 ) -> None:
-    from acr_cache.component_base import RegistryRef
-
     vault_id = f"/subscriptions/{subscription}/resourceGroups/rg-platform/providers/Microsoft.KeyVault/vaults/kv-platform01"
 
     def program() -> None:
@@ -836,8 +834,6 @@ def test_the_readers_role_is_qualified_with_the_registrys_subscription(
 
 
 def test_a_set_named_on_a_registry_known_only_by_name_takes_the_logins_subscription() -> None:
-    from acr_cache.component_base import RegistryRef
-
     def program() -> None:
         ArtifactCache(
             "c",
