@@ -270,7 +270,7 @@ REFUSED = [
     (
         sections(imports={"base/alpine:3.20": {"source": "mcr.microsoft.com/Dotnet/runtime:8.0"}}),
         "acr-cache:imports.base/alpine:3.20.source",
-        "must have a lowercase registry and repository: write 'mcr.microsoft.com/dotnet/runtime:8.0'",
+        "must have a lowercase repository: write 'mcr.microsoft.com/dotnet/runtime:8.0'",
     ),
     (
         sections(imports={"base/alpine:3.20": {"source": f"mcr.microsoft.com/dotnet/runtime:8.0@{DIGEST}"}}),

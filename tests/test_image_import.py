@@ -346,3 +346,377 @@ def test_an_unreadable_registry_says_what_to_do_and_never_shows_a_token() -> Non
     assert "exists already (Conflict: Tag base/alpine:3.20 already exists.)" in message
     assert "AcrPull" in message and "pulumi import" in message and "force: true" in message
     assert "refused" not in message.replace("refused azure-native", "")
+
+
+# --- Issue #15: every refusal, the wire inputs and the provider's answers as literals ------------
+
+from acr_cache import image_import  # noqa: E402
+from acr_cache.image_import import (  # noqa: E402
+    ImageImport,
+    ImageImports,
+    _error_text,
+    _TokenCredential,
+    check_import_target,
+    parse_image_source,
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("docker.io/library/alpine:3.20", ("docker.io", "library/alpine:3.20")),
+        (f"mcr.microsoft.com/dotnet/runtime@{DIGEST}", ("mcr.microsoft.com", f"dotnet/runtime@{DIGEST}")),
+        # A port belongs to the host; the tag is after the last `:` of the last path segment.
+        ("registry.example.com:5000/team/app:1.0", ("registry.example.com:5000", "team/app:1.0")),
+    ],
+)
+def test_a_pinned_source_splits_into_host_and_image(source: str, expected: tuple[str, str]) -> None:
+    assert parse_image_source(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "docker.io",
+            "'docker.io' needs the registry host first, e.g. 'docker.io/library/alpine:3.20' or "
+            "'mcr.microsoft.com/dotnet/runtime:8.0'",
+        ),
+        (
+            "library/alpine:3.20",
+            "'library/alpine:3.20' needs the registry host first, e.g. 'docker.io/library/alpine:3.20' or "
+            "'mcr.microsoft.com/dotnet/runtime:8.0'",
+        ),
+        (
+            "Docker.io/library/alpine:3.20",
+            "'Docker.io/library/alpine:3.20' must have a lowercase registry host: write "
+            "'docker.io/library/alpine:3.20'",
+        ),
+        (
+            f"docker.io/Library/alpine@{DIGEST}",
+            f"'docker.io/Library/alpine@{DIGEST}' must have a lowercase repository: write "
+            f"'docker.io/library/alpine@{DIGEST}'",
+        ),
+        (
+            "docker.io/library/alpine",
+            "'docker.io/library/alpine' has no tag or digest, so it would import whatever `latest` is that "
+            "day: pin it, e.g. 'docker.io/library/alpine:<tag>' or 'docker.io/library/alpine@sha256:<digest>'",
+        ),
+        (
+            "docker.io/library/alpine@sha256:abc",
+            "'sha256:abc' in 'docker.io/library/alpine@sha256:abc' is not a digest: expected sha256: and 64 "
+            "lowercase hex digits",
+        ),
+        (
+            f"docker.io/library/alpine@{DIGEST}@{DIGEST}",
+            f"'{DIGEST}@{DIGEST}' in 'docker.io/library/alpine@{DIGEST}@{DIGEST}' is not a digest: expected "
+            "sha256: and 64 lowercase hex digits",
+        ),
+        ("docker.io/library/alpine:-rc", "'-rc' in 'docker.io/library/alpine:-rc' is not a valid tag"),
+        (
+            "docker.io/library/alpine:3:20",
+            "'library/alpine:3' in 'docker.io/library/alpine:3:20' is not a valid repository path "
+            "(lowercase, `/`-separated)",
+        ),
+    ],
+)
+def test_a_source_is_refused_with_the_fix(source: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_image_source(source)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("base/alpine", "'base/alpine' must be `repository:tag`, e.g. 'base/alpine:3.20'"),
+        ("base:3.20/alpine", "'base:3.20/alpine' must be `repository:tag`, e.g. 'base/alpine:3.20'"),
+        (
+            "Base/alpine:3.20",
+            "'Base/alpine' in 'Base/alpine:3.20' is not a valid repository path (lowercase, `/`-separated)",
+        ),
+        ("base/alpine:.20", "'.20' in 'base/alpine:.20' is not a valid tag"),
+    ],
+)
+def test_a_target_is_refused_with_the_fix(target: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        check_import_target(target)
+    assert str(caught.value) == message
+    check_import_target("base/alpine:3.20")  # and a good one passes
+
+
+def test_the_import_id_names_the_target_under_the_registry() -> None:
+    assert import_id(
+        {
+            "subscriptionId": SUB,
+            "resourceGroupName": "rg-acr",
+            "registryName": "acrtest01",
+            "target": "base/alpine:3.20",
+        }
+    ) == (
+        f"/subscriptions/{SUB}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/acrtest01"
+        "/importedImages/base/alpine:3.20"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("subscriptionId", "11111111-1111-1111-1111-111111111111"),
+        ("resourceGroupName", "rg-other"),
+        ("registryName", "acrother01"),
+        ("target", "base/alpine:3.21"),
+    ],
+)
+def test_another_place_is_a_new_import_created_before_the_old_one_goes(key: str, value: str) -> None:
+    old = {
+        "subscriptionId": SUB,
+        "resourceGroupName": "rg-acr",
+        "registryName": "acrtest01",
+        "target": "base/alpine:3.20",
+        "source": "docker.io/library/alpine:3.20",
+        "force": False,
+    }
+    diff = ImageImportProvider().diff("id", old, {**old, key: value})
+    assert (diff.changes, diff.replaces, diff.delete_before_replace) == (True, [key], False)
+
+
+def test_force_alone_updates_in_place_and_imports_nothing() -> None:
+    scenario = Scenario(polls_before_done=0)
+    with ArmServer(scenario) as server:
+        old = native_props(server)
+        new = native_props(server, force=True, accessToken="next-run")
+        implementation = native(server)
+        diff = implementation.diff("id", old, new)
+        result = implementation.update("id", old, new)
+    assert (diff.changes, diff.replaces) == (True, [])
+    assert scenario.requests == []
+    assert result.outs == {
+        "subscriptionId": SUB,
+        "resourceGroupName": "rg-acr",
+        "registryName": "acrtest01",
+        "target": "base/alpine:3.20",
+        "source": "docker.io/library/alpine:3.20",
+        "force": True,
+        "armEndpoint": server.endpoint,
+        "timeoutSeconds": 30,
+    }
+
+
+def test_a_user_name_without_a_password_sends_no_credentials() -> None:
+    scenario = Scenario(polls_before_done=0)
+    with ArmServer(scenario) as server:
+        provider(server).create(props(server, username="octocat"))
+    assert "credentials" not in scenario.requests[0]["body"]["source"]
+
+
+def test_without_a_token_the_whole_message() -> None:
+    scenario = Scenario()
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        native(server).create(props(server, accessToken=""))
+    assert str(caught.value) == (
+        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: no access token from "
+        "azure-native's login reached the import; azure-native's login is used: run `az login`, or set "
+        "ARM_CLIENT_ID with ARM_CLIENT_SECRET (or ARM_USE_OIDC=true, or ARM_USE_MSI=true), ARM_TENANT_ID and "
+        "ARM_SUBSCRIPTION_ID, or the same as `azure-native:*` config"
+    )
+
+
+def test_a_timeout_and_a_refused_sign_in_the_whole_messages() -> None:
+    with ArmServer(Scenario(polls_before_done=-1)) as server, pytest.raises(ImportFailed) as caught:
+        provider(server).create(props(server, timeoutSeconds=0.5))
+    assert str(caught.value) == (
+        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20 did not finish within 0.5 s; "
+        "it may still complete in Azure: run `pulumi refresh`, then `pulumi up` again"
+    )
+    with ArmServer(Scenario()) as server, pytest.raises(ImportFailed) as caught:
+        provider(server, StaticCredential("expired-token")).create(props(server))
+    assert str(caught.value).startswith(
+        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: Azure refused the sign-in "
+        "(InvalidAuthenticationToken: The access token is invalid.); azure-native's login is used: run `az login`"
+    )
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        (409, "Blocked", "The operation conflicts with another one."),  # the status alone
+        (400, "TagAlreadyExists", "The tag base/alpine:3.20 exists in the target."),  # the words alone
+    ],
+)
+def test_either_a_409_or_exists_words_mean_the_tag_is_there(refusal: tuple[int, str, str]) -> None:
+    scenario = Scenario(polls_before_done=0, refuse_with=refusal, existing_tags={"base/alpine:3.20": DIGEST})
+    with ArmServer(scenario) as server:
+        result = native(server).create(native_props(server, source=f"docker.io/library/alpine@{DIGEST}"))
+    assert result.id.endswith("/importedImages/base/alpine:3.20")
+    assert [r["path"] for r in scenario.requests][-1] == "/v2/base/alpine/manifests/3.20"
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        (403, "Forbidden", "Access denied by the registry's network rules."),  # the status alone
+        (400, "AuthorizationFailed", "The client has no authorization."),  # the code alone
+    ],
+)
+def test_either_a_403_or_authorization_failed_means_not_allowed(refusal: tuple[int, str, str]) -> None:
+    scenario = Scenario(refuse_with=refusal)
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        provider(server).create(props(server))
+    assert str(caught.value).startswith(
+        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: not allowed "
+        f"({refusal[1]}: {refusal[2]}); the identity azure-native signs in as needs"
+    )
+
+
+class _Error:
+    def __init__(self, code: str | None, message: str | None) -> None:
+        self.code, self.message = code, message
+
+
+class _Refused(Exception):
+    def __init__(self, text: str, error: _Error | None = None, message: str = "") -> None:
+        super().__init__(text)
+        self.error, self.message = error, message
+
+
+@pytest.mark.parametrize(
+    ("exc", "text"),
+    [
+        (_Refused("x", _Error("Conflict", "Tag exists.")), "Conflict: Tag exists."),
+        (_Refused("x", _Error("Conflict", None)), "Conflict"),
+        (_Refused("x", _Error(None, "Tag exists.")), "Tag exists."),
+        # No ARM error body: the SDK's message, first line only.
+        (
+            _Refused("x", None, "Operation returned an invalid status 'Bad Gateway'\nContent: <html>"),
+            "Operation returned an invalid status 'Bad Gateway'",
+        ),
+        (_Refused("the exception's own text\nmore", None, ""), "the exception's own text"),
+        (_Refused("", None, ""), "_Refused"),
+    ],
+)
+def test_the_error_text_is_the_arm_code_and_message_or_the_first_line(exc: Exception, text: str) -> None:
+    assert _error_text(exc) == text
+
+
+def test_a_token_is_used_until_a_minute_before_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    monkeypatch.setattr(image_import.time, "time", lambda: 1_000_000.0)
+    assert _TokenCredential(_jwt(1_000_060)).get_token("scope").expires_on == 1_000_060
+    with pytest.raises(ClientAuthenticationError, match="expired before the import ran"):
+        _TokenCredential(_jwt(1_000_059)).get_token("scope")
+    # A token that is no JWT is taken as good for the hour ARM tokens last.
+    assert _TokenCredential("opaque").get_token("scope").expires_on == 1_003_600
+
+
+def test_a_token_whose_claims_need_padding_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    token = _jwt(999_000)
+    assert len(token.split(".")[1]) % 4 == 2  # base64 without its two `=`
+    monkeypatch.setattr(image_import.time, "time", lambda: 1_000_000.0)
+    with pytest.raises(ClientAuthenticationError):
+        _TokenCredential(token).get_token("scope")
+
+
+def test_an_existing_tag_is_read_from_the_registry_over_verified_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from acr_cache import digests
+
+    calls: list[tuple[Any, ...]] = []
+
+    def tag_digest(host: str, repository: str, tag: str, token: str, **kwargs: Any) -> str:
+        calls.append((host, repository, tag, token, kwargs))
+        return DIGEST
+
+    monkeypatch.setattr(digests, "acr_tag_digest", tag_digest)
+    checked = {
+        "registryName": "AcrTest01",
+        "target": "base/alpine:3.20",
+        "source": f"docker.io/library/alpine@{DIGEST}",
+    }
+    ImageImportProvider()._check_existing(checked, "Conflict")
+    ImageImportProvider()._check_existing(
+        {**checked, "loginServer": "acrtest01-weu.azurecr.io", "registryAccessToken": "acr-token"}, "Conflict"
+    )
+    assert calls == [
+        ("acrtest01.azurecr.io", "base/alpine", "3.20", "", {"base_url": None, "verify": True}),
+        ("acrtest01-weu.azurecr.io", "base/alpine", "3.20", "acr-token", {"base_url": None, "verify": True}),
+    ]
+
+
+def test_an_import_used_directly_has_safe_defaults_and_secret_tokens() -> None:
+    from acr_cache.plan.mocks import PLACEHOLDER_ACCESS_TOKEN
+    from acr_cache.plan.runner import run_program
+    from acr_cache.plan.values import Secret
+
+    def program() -> None:
+        access, registry = image_import.tokens_from_azure_native()
+        ImageImport(
+            "alpine",
+            subscription_id=SUB,
+            resource_group_name="rg-acr",
+            registry_name="acrtest01",
+            target="base/alpine:3.20",
+            source="docker.io/library/alpine:3.20",
+            access_token=access,
+            registry_access_token=registry,
+            login_server="acrtest01.azurecr.io",
+        )
+
+    run = run_program(program, project="p", stack="s", config={}, preview=False)
+    (record,) = run.resources
+    inputs = {key: value for key, value in record.inputs.items() if key != "__provider"}
+    assert inputs == {
+        "accessToken": Secret(PLACEHOLDER_ACCESS_TOKEN),
+        # The registry's data plane takes only tokens for its own audience.
+        "registryAccessToken": Secret(f"{PLACEHOLDER_ACCESS_TOKEN}-for-https://containerregistry.azure.net"),
+        "loginServer": "acrtest01.azurecr.io",
+        "subscriptionId": SUB,
+        "resourceGroupName": "rg-acr",
+        "registryName": "acrtest01",
+        "target": "base/alpine:3.20",
+        "source": "docker.io/library/alpine:3.20",
+        "force": False,
+        "armEndpoint": "https://management.azure.com",
+        "timeoutSeconds": 1800,
+    }
+
+
+@pytest.mark.parametrize(
+    ("images", "secrets", "message"),
+    [
+        (
+            {"base/alpine": {"source": "docker.io/library/alpine:3.20"}},
+            {},
+            "ImageImports('i').args.images.base/alpine: 'base/alpine' must be `repository:tag`, e.g. "
+            "'base/alpine:3.20'",
+        ),
+        (
+            {
+                "x/y:1": {
+                    "source": "ghcr.io/org/y:1",
+                    "username_config_key": "ghcr-user",
+                    "password_config_key": "ghcr-token",
+                }
+            },
+            {"ghcr-token": "tok"},
+            "ImageImports('i').args.images.x/y:1.username_config_key: no value 'ghcr-user' in args.secrets",
+        ),
+    ],
+)
+def test_the_component_names_the_argument_at_fault(
+    images: dict[str, Any], secrets: dict[str, str], message: str
+) -> None:
+    from acr_cache.plan.runner import ProgramFailed, run_program
+
+    registry_id = f"/subscriptions/{SUB}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/acrtest01"
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(
+            lambda: ImageImports("i", {"registry_id": registry_id, "images": images, "secrets": secrets}),
+            project="p",
+            stack="s",
+            config={},
+            preview=False,
+        )
+    assert message in str(caught.value)

@@ -94,14 +94,14 @@ def parse_image_source(source: str) -> tuple[str, str]:
             f"'{shown(source)}' needs the registry host first, e.g. 'docker.io/library/alpine:3.20' or "
             "'mcr.microsoft.com/dotnet/runtime:8.0'"
         )
-    repository, digest = image.split("@", 1) if "@" in image else (image, "")
+    repository, _, digest = image.partition("@")
     tag = ""
-    if ":" in repository.rsplit("/", 1)[-1]:
-        repository, tag = repository.rsplit(":", 1)
-    if host != host.lower() or repository != repository.lower():
+    if ":" in repository.rpartition("/")[2]:
+        repository, _, tag = repository.rpartition(":")
+    if repository != repository.lower():  # an uppercase host was refused above
         raise ValueError(
-            f"'{shown(source)}' must have a lowercase registry and repository: write "
-            f"'{host.lower()}/{repository.lower()}{':' + tag if tag else ''}{'@' + digest if digest else ''}'"
+            f"'{shown(source)}' must have a lowercase repository: write "
+            f"'{host}/{repository.lower()}{':' + tag if tag else ''}{'@' + digest if digest else ''}'"
         )
     if tag and digest:
         raise ValueError(
@@ -128,8 +128,8 @@ def parse_image_source(source: str) -> tuple[str, str]:
     return host, image
 
 
-def check_import_target(target: str) -> str:
-    """A target `repository:tag` inside the registry; raises ValueError with the fix."""
+def check_import_target(target: str) -> None:
+    """Refuses a target that is not `repository:tag` inside the registry, with the fix."""
     repository, _, tag = target.rpartition(":")
     if not repository or "/" in tag:
         raise ValueError(f"'{shown(target)}' must be `repository:tag`, e.g. 'base/alpine:3.20'")
@@ -139,7 +139,6 @@ def check_import_target(target: str) -> str:
         )
     if not _TAG.fullmatch(tag):
         raise ValueError(f"'{shown(tag)}' in '{shown(target)}' is not a valid tag")
-    return target
 
 
 def import_problems(imports: Mapping[str, ImportConfig], at: str) -> list[ConfigProblem]:
@@ -265,7 +264,7 @@ class ImageImportProvider(ResourceProvider):
                 verify=verify,
             )
             if "@" in image:
-                wanted = image.split("@", 1)[1]
+                wanted = image.partition("@")[2]
             else:
                 source_repository, _, source_tag = image.rpartition(":")
                 wanted = upstream_tag_digest(
@@ -383,10 +382,11 @@ class ImageImportProvider(ResourceProvider):
 
 def _error_text(exc: Exception) -> str:
     error = getattr(exc, "error", None)
-    code, message = getattr(error, "code", None), getattr(error, "message", None)
-    if code or message:
-        return f"{code}: {message}"
-    return str(getattr(exc, "message", "") or exc).splitlines()[0]
+    parts = [part for part in (getattr(error, "code", None), getattr(error, "message", None)) if part]
+    if parts:
+        return ": ".join(parts)
+    # No ARM error body (a proxy's page, a bare status): the first line of what the SDK says.
+    return (str(getattr(exc, "message", "") or exc).splitlines() or [type(exc).__name__])[0]
 
 
 def import_id(props: Mapping[str, Any]) -> str:
@@ -496,7 +496,8 @@ class ImageImports(pulumi.ComponentResource):
         problems += import_problems(images, "args.images")
         for target, image in images.items():
             username, password = image.username_config_key, image.password_config_key
-            if username is None or password is None:
+            # ImportConfig admits both keys or neither, so `and` here would read the same.
+            if username is None or password is None:  # mutation: equivalent
                 continue
             for field, key in (("username_config_key", username), ("password_config_key", password)):
                 if key not in secrets:

@@ -133,8 +133,14 @@ class AzureMocks(Mocks):
                 "tenantId": PLACEHOLDER_TENANT_ID,
             }, []
         if args.token == "azure-native:authorization:getClientToken":
-            # A token of azure-native's login context; the program wraps it as a secret.
-            return {"token": PLACEHOLDER_ACCESS_TOKEN}, []
+            # A token of azure-native's login context for the audience asked (ARM when none); the
+            # program wraps it as a secret.
+            endpoint = args.args.get("endpoint")
+            return {
+                "token": f"{PLACEHOLDER_ACCESS_TOKEN}-for-{endpoint}"
+                if endpoint
+                else PLACEHOLDER_ACCESS_TOKEN
+            }, []
         if args.token == "azure-native:resources:getResourceGroup":
             name = args.args["resourceGroupName"]
             return {
