@@ -220,11 +220,12 @@ def test_a_section_holding_a_secret_is_refused_without_echoing_it() -> None:
     document = sections(
         registry={"name": "acrcachetest01", "location": "westeurope", "tags": {"t": "hunter2"}}
     )
-    problems = problems_of(document, secret=["acr-cache:registry"])
-    assert len(problems) == 1 and problems[0].startswith(
-        "acr-cache:registry: this section is stored as a secret"
-    )
-    assert "hunter2" not in problems[0]
+    # Only the refusal: the section's absence from what the model reads is no news.
+    assert problems_of(document, secret=["acr-cache:registry"]) == [
+        "acr-cache:registry: this section is stored as a secret or holds a `secure:` value, and sections must "
+        "be plain objects: move the secret into a key of its own (`pulumi config set --secret <name> ...`) and "
+        "refer to it by name"
+    ]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -571,3 +572,190 @@ def test_a_plain_user_name_key_that_holds_a_token_is_refused() -> None:
         "(`configKey`, `passwordConfigKey`), or, if it is not a credential, change it"
     ]
     assert _secret_problems(document, {"hub-user": "octocat"}, {"hub-token": "t"}) == []
+
+
+# --- Issue #15: the loader's own refusals, each as the whole message at its exact key ------------
+
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
+REGISTRY = {"name": "acrcachetest01", "location": "westeurope"}
+CREDENTIAL_TAIL = (
+    "this value is not secret and would be stored in plain text: put the credential in a key of its own "
+    "with `pulumi config set --secret <name> <value>` and refer to it (`configKey`, `passwordConfigKey`), "
+    "or, if it is not a credential, change it"
+)
+REGISTRY_KEYS = (
+    "`name`, `location`, `sku`, `zoneRedundancy`, `untaggedRetention`, `retentionDays`, `softDeleteDays`, "
+    "`exportEnabled`, `tags`, `aliases`"
+)
+RULE_KEYS = "`source`, `target`, `name`, `credentialSet`, `credentialSetId`, `registryCredentialSet`"
+SOURCE_DESCRIPTION = (
+    "Upstream repository with its host, lowercase, no tag or digest: `docker.io/library/nginx`, or a "
+    "wildcard ending in `/*` (`mcr.microsoft.com/dotnet/*`)."
+)
+
+
+def _with(**values: str) -> dict[str, str]:
+    return {**as_pulumi_config(sections()), **{f"acr-cache:{k}": v for k, v in values.items()}}
+
+
+def _all_problems(values: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(values)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("values", "problems"),
+    [
+        # The walk and the model both find a credential: reported once, at the walk's exact key.
+        (
+            as_pulumi_config(sections(registry={**REGISTRY, "tags": {"team": GITHUB_TOKEN}})),
+            [f"acr-cache:registry.tags.team: looks like a GitHub token: {CREDENTIAL_TAIL}"],
+        ),
+        (
+            as_pulumi_config(sections(registry={**REGISTRY, "tags": {GITHUB_TOKEN: "x"}})),
+            [f"acr-cache:registry.tags: a key here looks like a GitHub token: {CREDENTIAL_TAIL}"],
+        ),
+        # A snake_case key whose camelCase form is no section either gets the nearest section.
+        (
+            _with(cache_rulez="{}"),
+            [
+                "acr-cache:cache_rulez: unknown config key (did you mean `cacheRules`?); the sections are "
+                f"{SECTIONS_LIST} (secrets go in keys of their own, set with `pulumi config set --secret`, "
+                "and a credential set names them in `configKey`)"
+            ],
+        ),
+        # Only `configKey`-like keys name config keys: the registry's name does not make one read.
+        (
+            _with(acrcachetest01="x"),
+            [
+                f"acr-cache:acrcachetest01: unknown config key; the sections are {SECTIONS_LIST} (secrets go "
+                "in keys of their own, set with `pulumi config set --secret`, and a credential set names them "
+                "in `configKey`)"
+            ],
+        ),
+        # A scalar where a section goes is kept as written and refused as not an object.
+        (_with(registry="hello"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}"]),
+        (_with(registry="[1]"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}"]),
+        (
+            as_pulumi_config(sections(registry={**REGISTRY, "tags": "x"})),
+            ["acr-cache:registry.tags: expected an object (a YAML mapping)"],
+        ),
+        # An invalid map key is reported at the key, not at pydantic's `[key]` step below it.
+        (
+            as_pulumi_config(
+                sections(
+                    cacheRules={"Bad Key!": {"source": "mcr.microsoft.com/dotnet/runtime", "target": "d"}}
+                )
+            ),
+            [
+                "acr-cache:cacheRules.Bad Key!: 'Bad Key!' is not a valid rule name: 5-50 letters, digits and hyphens"
+            ],
+        ),
+        # The list form of `cacheRules` (a tagged union): the path has no `<list>` step.
+        (
+            as_pulumi_config(sections(cacheRules=[{"target": "nginx", "bogus": 1}])),
+            [
+                f"acr-cache:cacheRules[0].bogus: unknown key; allowed keys here are {RULE_KEYS}",
+                f"acr-cache:cacheRules[0].source: required key is missing: {SOURCE_DESCRIPTION}",
+            ],
+        ),
+        (
+            as_pulumi_config(sections(cacheRules={"nginx": {"target": "nginx", "bogus": 1}})),
+            [
+                f"acr-cache:cacheRules.nginx.bogus: unknown key; allowed keys here are {RULE_KEYS}",
+                f"acr-cache:cacheRules.nginx.source: required key is missing: {SOURCE_DESCRIPTION}",
+            ],
+        ),
+        # An optional section (`keyVault`) is still known as its model.
+        (
+            as_pulumi_config(sections(keyVault={"nmae": "kv-acrtest01"})),
+            [
+                "acr-cache:keyVault.nmae: unknown key (did you mean `name`?); allowed keys here are `name`, "
+                "`existingId`, `resourceGroup`, `location`, `publicNetworkAccess`, `defaultAction`, `ipRules`, "
+                "`softDeleteRetentionDays`, `purgeProtection`, `tags`"
+            ],
+        ),
+        (
+            as_pulumi_config(sections(registry={**REGISTRY, "sku": "Premiun"})),
+            [
+                "acr-cache:registry.sku: 'Premiun' is not one of `Basic`, `Standard`, `Premium` (did you mean `Premium`?)"
+            ],
+        ),
+        (
+            as_pulumi_config(sections(registry={**REGISTRY, "sku": True})),
+            ["acr-cache:registry.sku: 'true' is not one of `Basic`, `Standard`, `Premium`"],
+        ),
+    ],
+    ids=[
+        "credential-value-once",
+        "credential-key-once",
+        "snake-case-typo",
+        "value-is-no-key-name",
+        "scalar-section",
+        "list-section",
+        "scalar-map",
+        "bad-map-key",
+        "list-form-rule",
+        "map-form-rule",
+        "optional-section",
+        "enum-typo",
+        "enum-boolean",
+    ],
+)
+def test_loader_refusals_in_full(values: dict[str, str], problems: list[str]) -> None:
+    assert _all_problems(values) == problems
+
+
+def test_sections_handed_over_as_objects_are_read_as_they_are() -> None:
+    # A Python caller (a test, a tool) may pass parsed values instead of the engine's JSON text.
+    config = parse_stack_config({f"acr-cache:{key}": value for key, value in sections().items()})
+    assert config.registry.name == "acrcachetest01"
+
+
+@pytest.mark.parametrize(("maps", "too_deep"), [(30, False), (31, True)])
+def test_nesting_of_maps_is_refused_past_32_levels(maps: int, too_deep: bool) -> None:
+    value: object = "x"
+    for _ in range(maps):
+        value = {"a": value}
+    document = sections(registry={**REGISTRY, "tags": {"a": value}})
+    depth = (
+        "acr-cache:registry: lists and maps nest more than 32 levels deep; no setting goes deeper than 6: check "
+        "the indentation"
+    )
+    assert (depth in _all_problems(as_pulumi_config(document))) is too_deep
+
+
+def test_problems_of_any_model_are_named_with_its_own_keys() -> None:
+    from acr_cache.config import problems_from
+    from acr_cache.model import ConfigModel
+    from pydantic import BaseModel, Field, ValidationError, model_validator
+
+    class Inner(ConfigModel):
+        size: int = Field(description="How big.")
+
+    class Plain(BaseModel):
+        bare: int
+
+    class Outer(ConfigModel):
+        inner: Inner = Field(description="The inner part.")
+        plain: Plain = Field(description="A model without descriptions.")
+
+        @model_validator(mode="after")
+        def _whole(self) -> Outer:
+            if self.inner.size > 9:
+                raise ValueError("too big as a whole")
+            return self
+
+    def problems(data: dict[str, Any]) -> list[str]:
+        with pytest.raises(ValidationError) as caught:
+            Outer.model_validate(data)
+        return [str(p) for p in problems_from(caught.value, prefix="Thing('t').args.", root=Outer)]
+
+    assert problems({"inner": {"size": 1, "colour": "red"}, "plain": {}}) == [
+        "Thing('t').args.inner.colour: unknown key; allowed keys here are `size`",
+        "Thing('t').args.plain.bare: required key is missing",
+    ]
+    assert problems({"inner": {"size": 10}, "plain": {"bare": 1}}) == [
+        "Thing('t').args.<root>: too big as a whole"
+    ]

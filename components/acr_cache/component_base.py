@@ -101,7 +101,7 @@ def validated(model: type[BaseModel], data: Any, path: str, problems: list[Confi
     try:
         return model.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
     except ValidationError as exc:
-        problems.extend(problems_from(exc, prefix=f"{path}."))
+        problems.extend(problems_from(exc, prefix=f"{path}.", root=model))
         return None
 
 

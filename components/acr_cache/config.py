@@ -308,16 +308,19 @@ def _join(names: Iterable[str]) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
 
-def problems_from(exc: ValidationError, prefix: str = f"{NAMESPACE}:") -> list[ConfigProblem]:
-    """One problem per validation error, keyed by its path below `prefix`, never echoing input."""
+def problems_from(
+    exc: ValidationError, prefix: str = f"{NAMESPACE}:", root: type[BaseModel] = StackConfig
+) -> list[ConfigProblem]:
+    """One problem per validation error of a `root` model, keyed by its path below `prefix`, never
+    echoing input."""
     problems = []
     # Inputs are only read for enum errors (to suggest the value meant); sections are plain values,
     # never secrets (those are refused before validation).
-    for error in exc.errors(include_url=False, include_input=True):
+    for error in exc.errors(include_input=True):
         loc = list(error["loc"])
         if error["type"] == "acr_cache_field":
             loc.append(error["ctx"]["field"])
-        problems.append(ConfigProblem(_key_path(loc, prefix), _message(error, loc)))
+        problems.append(ConfigProblem(_key_path(loc, prefix), _message(error, loc, root)))
     return problems
 
 
@@ -334,53 +337,51 @@ def _key_path(loc: list[int | str], prefix: str) -> str:
     return path
 
 
-def _message(error: ErrorDetails, loc: list[int | str]) -> str:
+def _message(error: ErrorDetails, loc: list[int | str], root: type[BaseModel]) -> str:
+    # A field error (`acr_cache_field`) has its message as its text, so it ends at the last line.
     kind = error["type"]
-    if kind == "acr_cache_field":
-        return str(error["ctx"]["message"])
     if kind == "value_error":
         return error["msg"].removeprefix("Value error, ")
     if kind == "missing":
-        model, name = _model_at(loc[:-1]), loc[-1]
+        model, name = _model_at(loc[:-1], root), loc[-1]
         description = _field_description(model, str(name))
         return f"required key is missing: {description}" if description else "required key is missing"
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = _model_at(loc[:-1], root)
         if model is None:
             return "unknown key"
         aliases = _aliases(model)
         return f"unknown key{_spelling(str(loc[-1]), aliases)}; allowed keys here are {_join(aliases)}"
     if kind in ("enum", "literal_error"):
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        written = error.get("input")
-        if isinstance(written, str) and choices:
+        raw = error.get("input")
+        written = raw if isinstance(raw, str) else json.dumps(raw)  # `true` as YAML writes it
+        if choices:
             return f"'{shown(written)}' is not one of {_join(choices)}{did_you_mean(written, choices)}"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        model = _model_at(loc)
+    if kind in ("model_type", "dict_type"):
+        model = _model_at(loc, root)
         if model is not None:
             return f"expected an object with the keys {_join(_aliases(model))}"
         return "expected an object (a YAML mapping)"
     return error["msg"]
 
 
-def _aliases(model: type[BaseModel] | None) -> list[str]:
-    if model is None:
-        return []
+def _aliases(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _field_description(model: type[BaseModel] | None, alias: str) -> str:
+def _field_description(model: type[BaseModel] | None, alias: str) -> str | None:
     if model is None:
-        return ""
+        return None
     for name, info in model.model_fields.items():
         if alias in (name, info.alias):
-            return info.description or ""
-    return ""
+            return info.description
+    return None
 
 
-def _model_at(loc: list[int | str]) -> type[BaseModel] | None:
-    """The config model that sits at a location of the document, if any."""
-    annotation: Any = StackConfig
+def _model_at(loc: list[int | str], root: type[BaseModel]) -> type[BaseModel] | None:
+    """The config model that sits at a location below `root`, if any."""
+    annotation: Any = root
     for part in loc:
         model = _first_model(annotation)
         if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
