@@ -540,7 +540,7 @@ def test_a_timeout_and_a_refused_sign_in_the_whole_messages() -> None:
 @pytest.mark.parametrize(
     "refusal",
     [
-        (409, "Blocked", "The operation conflicts with another one."),  # the status alone
+        (409, "Blocked", "Another operation on the registry is in progress."),  # the status alone
         (400, "TagAlreadyExists", "The tag base/alpine:3.20 exists in the target."),  # the words alone
     ],
 )
