@@ -207,7 +207,8 @@ def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
     assert problems[0].startswith(
         "acr-cache:registy: unknown config key (did you mean `registry`?); the sections are "
         "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, "
-        "`credentialSets`, `cacheRules`, `dockerMirror`, `access`, `imports`, `protection`, `performance` ("
+        "`credentialSets`, `cacheRules`, `dockerMirror`, `access`, `imports`, `webhooks`, `purge`, `agentPools`, "
+        "`monitoring`, `protection`, `performance` ("
     )
 
 
@@ -526,7 +527,8 @@ def test_an_import_target_without_a_tag_is_reported_once_even_under_a_root_wildc
 
 SECTIONS_LIST = (
     "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, "
-    "`cacheRules`, `dockerMirror`, `access`, `imports`, `protection`, `performance`"
+    "`cacheRules`, `dockerMirror`, `access`, `imports`, `webhooks`, `purge`, `agentPools`, `monitoring`, "
+    "`protection`, `performance`"
 )
 
 

@@ -347,7 +347,35 @@ def test_each_component_registers_its_outputs_for_the_state() -> None:
             "vaultId": f"{_SUB}/resourceGroups/rg-acr-cache-prod/providers/Microsoft.KeyVault/vaults/kv-acrcache-prod01"
         },
         "locks": {"locks": ["registry", "vault"]},
+        "monitoring": {
+            "settingIds": {
+                "registry": f"{_PROD_ACR}/providers/Microsoft.Insights/diagnosticSettings/acr-cache",
+                "vault": f"{_SUB}/resourceGroups/rg-acr-cache-prod/providers/Microsoft.KeyVault/vaults/"
+                "kv-acrcache-prod01/providers/Microsoft.Insights/diagnosticSettings/acr-cache",
+            },
+            "workspaceId": f"{_SUB}/resourceGroups/rg-acr-cache-prod/providers/Microsoft.OperationalInsights/"
+            "workspaces/log-acrcache-prod",
+        },
+        "alerts": {
+            "actionGroupIds": [f"{_INSIGHTS}/actionGroups/acrcacheprod01-acr-cache"],
+            "ruleIds": {
+                "cachePullFailures": f"{_INSIGHTS}/scheduledQueryRules/acrcacheprod01-cache-pull-failures",
+                "failedLogins": f"{_INSIGHTS}/scheduledQueryRules/acrcacheprod01-failed-logins",
+                "failedPulls": f"{_INSIGHTS}/scheduledQueryRules/acrcacheprod01-failed-pulls",
+                "storageUsedGib": f"{_INSIGHTS}/metricAlerts/acrcacheprod01-storage-used",
+            },
+        },
+        "webhooks": {"webhookIds": {"releasepipeline": f"{_PROD_ACR}/webhooks/releasepipeline"}},
+        "purge": {
+            "taskIds": {
+                "dockerhub-library": f"{_PROD_ACR}/tasks/purge-dockerhub-library",
+                "ghcr-fluxcd": f"{_PROD_ACR}/tasks/purge-ghcr-fluxcd",
+            }
+        },
     }
+
+
+_INSIGHTS = f"{_SUB}/resourceGroups/rg-acr-cache-prod/providers/Microsoft.Insights"
 
 
 def test_each_lock_is_deleted_before_what_it_covers_and_created_after() -> None:
@@ -388,12 +416,15 @@ def test_a_simulated_destroy_never_hits_a_lock() -> None:
 def test_the_plan_notes_what_locks_block() -> None:
     notes = _prod_run().notes
     assert (
-        "lock locks-registry (CanNotDelete) covers 4 CacheRule, 1 CredentialSet, 2 Replication, 4 RoleAssignment "
-        "below its scope: removing or replacing any of them fails with ScopeLocked until "
+        "lock locks-registry (CanNotDelete) covers 1 AgentPool, 4 CacheRule, 1 CredentialSet, 1 DiagnosticSetting, "
+        "2 Replication, 4 RoleAssignment, 2 Task, 1 Webhook below its scope: removing or replacing any of them fails with ScopeLocked until "
         "`acr-cache:protection.locks: false` is applied first; adding and in-place changes work, and "
         "`pulumi destroy` deletes the lock first"
     ) in notes
-    assert any(n.startswith("lock locks-vault (CanNotDelete) covers 2 RoleAssignment below") for n in notes)
+    assert any(
+        n.startswith("lock locks-vault (CanNotDelete) covers 1 DiagnosticSetting, 2 RoleAssignment below")
+        for n in notes
+    )
 
 
 # --- URNs as a contract: every resource of a shipped stack stays reachable ----------------------

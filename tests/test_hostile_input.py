@@ -99,6 +99,51 @@ FULL: dict[str, Any] = {
             "passwordConfigKey": "dockerHubToken",
         }
     },
+    "agentPools": {"purgepool": {"subnetId": f"{VNET}/subnets/tasks", "tier": "S2", "count": 2}},
+    "purge": {
+        "dockerhub-library": {
+            "schedule": "30 2 * * 1-5",
+            "olderThanDays": 30,
+            "keep": 3,
+            "agentPool": "purgepool",
+        }
+    },
+    "webhooks": {
+        "releasehook": {
+            "serviceUriConfigKey": "releaseHookUrl",
+            "actions": ["push", "delete"],
+            "scope": "base/alpine:*",
+            "customHeaderConfigKeys": {"Authorization": "releaseHookToken"},
+            "location": "northeurope",
+        }
+    },
+    "monitoring": {
+        "diagnostics": {
+            "workspace": {"name": "log-acrfull", "retentionDays": 90, "tags": {"data": "logs"}},
+            "storageAccountId": f"/subscriptions/{SUB}/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/stacrlogs",
+            "eventHub": {
+                "authorizationRuleId": f"/subscriptions/{SUB}/resourceGroups/rg-logs/providers/Microsoft.EventHub"
+                "/namespaces/evhns-siem/authorizationRules/send",
+                "name": "acr-logs",
+            },
+            "registryLogs": ["ContainerRegistryLoginEvents"],
+            "vaultLogs": ["AuditEvent", "AzurePolicyEvaluationDetails"],
+        },
+        "alerts": {
+            "actionGroup": {
+                "shortName": "acrfull",
+                "emails": {"oncall": "oncall@example.com"},
+                "webhookUrlConfigKey": "alertsWebhookUrl",
+            },
+            "existingActionGroupIds": [
+                f"/subscriptions/{SUB}/resourceGroups/rg-ops/providers/Microsoft.Insights/actionGroups/ag-oncall"
+            ],
+            "storageUsedGib": {"threshold": 800, "severity": 3, "windowMinutes": 360},
+            "failedPulls": {"threshold": 40, "severity": 2, "windowMinutes": 30},
+            "failedLogins": {"threshold": 60, "severity": 3, "windowMinutes": 60},
+            "cachePullFailures": {"threshold": 5, "severity": 1, "windowMinutes": 15},
+        },
+    },
 }
 MIRROR: dict[str, Any] = {
     "resourceGroup": FULL["resourceGroup"],
@@ -129,6 +174,14 @@ ALTERNATIVE: dict[str, Any] = {
     "keyVault": {
         "existingId": f"/subscriptions/{SUB}/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-shared01"
     },
+    "monitoring": {
+        "diagnostics": {
+            "workspace": {
+                "existingId": f"/subscriptions/{SUB}/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights"
+                "/workspaces/log-landing-zone"
+            }
+        }
+    },
     "credentialSets": {
         "dockerhub": {
             "loginServer": "docker.io",
@@ -152,7 +205,13 @@ MIRROR_BY_ID["dockerMirror"] = {
     **{k: v for k, v in MIRROR["dockerMirror"].items() if k != "registryCredentialSet"},
     "credentialSetId": SET_ID.replace("ghcr-set", "dockerhub"),
 }
-SECRETS = {f"{NAMESPACE}:dockerHubUsername": "octocat", f"{NAMESPACE}:dockerHubToken": "placeholder-token"}
+SECRETS = {
+    f"{NAMESPACE}:dockerHubUsername": "octocat",
+    f"{NAMESPACE}:dockerHubToken": "placeholder-token",
+    f"{NAMESPACE}:releaseHookUrl": "https://ci.example.com/hooks/acr",
+    f"{NAMESPACE}:releaseHookToken": "placeholder-bearer",
+    f"{NAMESPACE}:alertsWebhookUrl": "https://chat.example.com/hooks/alerts",
+}
 FREE_TEXT = {("dockerMirror", "reason")}
 
 
@@ -173,6 +232,11 @@ USER_MAPS = {
     "access",
     "imports",
     "tags",
+    "agentPools",
+    "purge",
+    "webhooks",
+    "customHeaderConfigKeys",
+    "emails",
 }
 """Maps whose keys are the user's names (a region, a rule name, a tag name)."""
 
@@ -344,6 +408,15 @@ BOOLEAN_FOR_INTEGER = [
     (("registry", "softDeleteDays"), {**FULL, "replicas": {}}),
     (("privateAccess", "endpoints", "hub", "subnetPrefixLength"), FULL),
     (("keyVault", "softDeleteRetentionDays"), FULL),
+    (("agentPools", "purgepool", "count"), FULL),
+    (("purge", "dockerhub-library", "olderThanDays"), FULL),
+    (("purge", "dockerhub-library", "keep"), FULL),
+    (("monitoring", "diagnostics", "workspace", "retentionDays"), FULL),
+    *[
+        (("monitoring", "alerts", alert, field), FULL)
+        for alert in ("storageUsedGib", "failedPulls", "failedLogins", "cachePullFailures")
+        for field in ("severity", "windowMinutes")
+    ],
 ]
 
 

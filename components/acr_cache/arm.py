@@ -195,3 +195,38 @@ CREDENTIAL_SET = ArmKind(
     (("registries", REGISTRY_NAME.pattern, "<registry>"), ("credentialSets", CHILD_NAME, "<name>")),
     "`az acr credential-set show -r <registry> -n <name> --query id -o tsv` prints it",
 )
+WORKSPACE_NAME = NameRule(
+    "Log Analytics workspace name",
+    r"[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]",
+    "4-63 letters, digits and hyphens, starting and ending with a letter or digit",
+)
+LOG_ANALYTICS_WORKSPACE = ArmKind(
+    "a Log Analytics workspace",
+    "Microsoft.OperationalInsights",
+    (("workspaces", WORKSPACE_NAME.pattern, "<name>"),),
+    "`az monitor log-analytics workspace show -g <group> -n <name> --query id -o tsv` prints it",
+)
+STORAGE_ACCOUNT = ArmKind(
+    "a storage account",
+    "Microsoft.Storage",
+    (("storageAccounts", r"[a-z0-9]{3,24}", "<name>"),),
+    "`az storage account show -n <name> --query id -o tsv` prints it",
+)
+EVENT_HUB_RULE = ArmKind(
+    "an Event Hubs namespace authorization rule",
+    "Microsoft.EventHub",
+    (
+        ("namespaces", r"[a-zA-Z][a-zA-Z0-9-]{4,48}[a-zA-Z0-9]", "<namespace>"),
+        ("authorizationRules", r"[\w.-]{1,256}", "<rule>"),
+    ),
+    "`az eventhubs namespace authorization-rule show -g <group> --namespace-name <namespace> -n <rule> --query id -o tsv` prints it",
+)
+ACTION_GROUP = ArmKind(
+    "an action group",
+    "Microsoft.Insights",
+    (("actionGroups", r"[^/]{1,260}", "<name>"),),
+    "`az monitor action-group show -g <group> -n <name> --query id -o tsv` prints it",
+)
+WEBHOOK_NAME = NameRule("webhook name", r"[a-zA-Z0-9]{5,50}", "5-50 letters and digits")
+TASK_NAME = NameRule("task name", r"[a-zA-Z0-9-_]{5,50}", "5-50 letters, digits, hyphens and underscores")
+AGENT_POOL_NAME = NameRule("agent pool name", r"[a-zA-Z0-9-]{3,20}", "3-20 letters, digits and hyphens")

@@ -187,6 +187,18 @@ def _secret_key_problems(
                     f"with `pulumi config set --secret {key} <value>`",
                 )
             )
+    for key, path in sorted(config.url_config_keys().items()):
+        value = values.get(f"{NAMESPACE}:{key}")
+        if isinstance(value, str) and not value.startswith("https://"):
+            # Azure posts the registry's events (or alerts) there (Checkov CKV2_AZURE_30); the value
+            # itself is never echoed.
+            problems.append(
+                ConfigProblem(
+                    path,
+                    f"config key `{NAMESPACE}:{key}` must hold an https:// URL: over http the "
+                    "notifications, and any token in the URL or headers, travel in the clear",
+                )
+            )
     return problems
 
 
@@ -243,9 +255,13 @@ def _config_keys_named_in(document: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(document, dict):
         for key, value in document.items():
-            # `configKey` (credential sets), `usernameConfigKey` / `passwordConfigKey` (imports).
-            if isinstance(key, str) and key.lower().endswith("configkey") and isinstance(value, str):
+            # `configKey` (credential sets), `usernameConfigKey` / `passwordConfigKey` (imports),
+            # `serviceUriConfigKey`, and maps of them: `customHeaderConfigKeys` (webhooks).
+            name = key.lower() if isinstance(key, str) else ""
+            if name.endswith("configkey") and isinstance(value, str):
                 found.add(value)
+            elif name.endswith("configkeys") and isinstance(value, dict):
+                found |= {item for item in value.values() if isinstance(item, str)}
             else:
                 found |= _config_keys_named_in(value)
     elif isinstance(document, list):

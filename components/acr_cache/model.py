@@ -126,6 +126,16 @@ WholeNumber = Annotated[int, BeforeValidator(_no_bool)]
 """An integer setting: a YAML number, never a boolean."""
 
 
+def _no_bool_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not `{str(value).lower()}`")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_no_bool_number)]
+"""A number setting (a threshold): a YAML number, never a boolean."""
+
+
 def field_error(field_alias: str, message: str) -> PydanticCustomError:
     """An error that a model validator raises about one of its fields.
 

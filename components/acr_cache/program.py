@@ -20,10 +20,13 @@ from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
 from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.key_vault import CredentialVault
+from acr_cache.monitoring import Alerts, Diagnostics
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import DeletionLocks
+from acr_cache.purge import PurgePlan, PurgeTasks
 from acr_cache.registry import Registry, RegistryArgs, RegistryNetwork
 from acr_cache.replication import Replicas, ReplicasArgs
+from acr_cache.webhooks import Webhooks
 
 
 @dataclass
@@ -38,6 +41,10 @@ class Deployment:
     access: Access | None
     imports: ImageImports | None
     locks: DeletionLocks | None
+    diagnostics: Diagnostics | None
+    alerts: Alerts | None
+    webhooks: Webhooks | None
+    purge: PurgeTasks | None
 
 
 def build(config: StackConfig) -> Deployment:
@@ -110,6 +117,30 @@ def build(config: StackConfig) -> Deployment:
             layout=Layout.STACK,
         )
     imports = _imports(config, core, client)
+    diagnostics, alerts = _monitoring(config, core, vault, rules)
+    webhooks = None
+    if config.webhooks:
+        keys = [key for hook in config.webhooks.values() for key in hook.config_keys().values()]
+        webhooks = Webhooks(
+            "webhooks",
+            webhooks=config.webhooks,
+            secrets=_secrets(keys),
+            registry_name=core.registry_name,
+            resource_group_name=core.resource_group_name,
+            home_region=config.registry.location,
+        )
+    purge = None
+    if config.purge or config.agent_pools:
+        purge = PurgeTasks(
+            "purge",
+            purges={name: PurgePlan(rules[name].target, spec) for name, spec in config.purge.items()},
+            registry_name=core.registry_name,
+            resource_group_name=core.resource_group_name,
+            home_region=config.registry.location,
+            agent_pools=config.agent_pools,
+        )
+
+    # Last: each lock waits for everything below its scope (see DeletionLocks).
     locks = None
     if config.protection.locks:
         scopes: dict[str, pulumi.Input[str]] = {"registry": core.registry_id}
@@ -120,9 +151,17 @@ def build(config: StackConfig) -> Deployment:
             covers["registry"].extend([*cache.credential_sets.values(), *cache.cache_rules.values()])
         if access is not None:
             covers["registry"].extend(access.assignments.values())
+        if webhooks is not None:
+            covers["registry"].extend(webhooks.webhooks.values())
+        if purge is not None:
+            covers["registry"].extend([*purge.agent_pools.values(), *purge.tasks.values()])
+        if diagnostics is not None and "registry" in diagnostics.settings:
+            covers["registry"].append(diagnostics.settings["registry"])
         if vault is not None and vault.vault is not None:
             scopes["vault"] = vault.vault_id
             covers["vault"] = list(cache.vault_resources) if cache is not None else []
+            if diagnostics is not None and "vault" in diagnostics.settings:
+                covers["vault"].append(diagnostics.settings["vault"])
         locks = DeletionLocks("locks", scopes=scopes, covers=covers)
 
     pulumi.export("resourceGroupName", core.resource_group_name)
@@ -146,7 +185,28 @@ def build(config: StackConfig) -> Deployment:
         pulumi.export("keyVaultId", vault.vault_id)
     if imports is not None and config.imports:
         pulumi.export("importedImages", imports.references)
-    return Deployment(core, replicas, private_access, vault, cache, access, imports, locks)
+    if diagnostics is not None and diagnostics.workspace_id is not None:
+        pulumi.export("logAnalyticsWorkspaceId", diagnostics.workspace_id)
+    if alerts is not None:
+        pulumi.export("alertRuleIds", alerts.rule_ids)
+    if webhooks is not None:
+        pulumi.export("webhookIds", webhooks.webhook_ids)
+    if purge is not None:
+        pulumi.export("purgeTaskIds", purge.task_ids)
+    return Deployment(
+        core,
+        replicas,
+        private_access,
+        vault,
+        cache,
+        access,
+        imports,
+        locks,
+        diagnostics,
+        alerts,
+        webhooks,
+        purge,
+    )
 
 
 # A string, so that defining it does not load the (large) authorization module; it is loaded
@@ -232,6 +292,48 @@ def _artifact_cache(
         layout=Layout.STACK,
     )
     return vault, cache
+
+
+def _monitoring(
+    config: StackConfig,
+    core: Registry,
+    vault: CredentialVault | None,
+    rules: dict[str, CacheRuleConfig],
+) -> tuple[Diagnostics | None, Alerts | None]:
+    settings = config.monitoring
+    diagnostics = None
+    if settings.diagnostics is not None:
+        targets: dict[str, tuple[pulumi.Input[str], list[str]]] = {
+            "registry": (core.registry_id, [str(c) for c in settings.diagnostics.registry_logs])
+        }
+        if vault is not None:
+            targets["vault"] = (vault.vault_id, [str(c) for c in settings.diagnostics.vault_logs])
+        diagnostics = Diagnostics(
+            "monitoring",
+            settings=settings.diagnostics,
+            targets=targets,
+            resource_group_name=core.resource_group_name,
+            location=config.registry.location,
+            protect=config.protection.protect,
+        )
+    alerts = None
+    if settings.alerts is not None:
+        group = settings.alerts.action_group
+        key = group.webhook_url_config_key if group is not None else None
+        alerts = Alerts(
+            "alerts",
+            settings=settings.alerts,
+            registry_id=core.registry_id,
+            registry_name=config.registry.name,
+            resource_group_name=core.resource_group_name,
+            workspace_id=diagnostics.workspace_id if diagnostics is not None else None,
+            # A created workspace is in the home region; a rule over an existing one (maybe in
+            # another subscription) is kept in the home region too (docs/operations.md).
+            workspace_location=config.registry.location,
+            cache_targets=[rule.target for rule in rules.values()],
+            webhook_url=_secrets([key])[key] if key else None,
+        )
+    return diagnostics, alerts
 
 
 def _region_endpoints(config: StackConfig, network: RegistryNetwork) -> dict[str, dict[str, str]]:

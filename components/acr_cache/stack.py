@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import Discriminator, Field, PrivateAttr, Tag
 
 from acr_cache.access import GrantConfig, grant_problems
+from acr_cache.arm import AGENT_POOL_NAME
 from acr_cache.artifact_cache import (
     CacheRuleConfig,
     CredentialSetConfig,
@@ -24,14 +25,17 @@ from acr_cache.artifact_cache import (
 from acr_cache.image_import import ImportConfig, import_problems
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import ConfigModel, ConfigProblem
+from acr_cache.monitoring import MonitoringConfig
 from acr_cache.network import NetworkConfig, PublicAccess
 from acr_cache.performance import PerformanceConfig
 from acr_cache.private_access import PrivateAccessConfig
 from acr_cache.protection import ProtectionConfig
+from acr_cache.purge import AgentPoolConfig, PurgeConfig, task_name
 from acr_cache.redaction import shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig, ReplicaRegion
 from acr_cache.upstreams import is_wildcard, wildcard_prefix
+from acr_cache.webhooks import WebhookConfig, webhook_problems
 
 NAMESPACE = "acr-cache"
 """The config namespace of the project: every section is `acr-cache:<section>`."""
@@ -95,6 +99,26 @@ class StackConfig(ConfigModel):
         description="Public images copied into the registry, by target `repository:tag`. Removing an "
         "entry leaves the image in the registry.",
     )
+    webhooks: dict[str, WebhookConfig] = Field(
+        default_factory=dict,
+        description="Webhooks by name (5-50 letters and digits): a URL told of pushes, deletions or "
+        "quarantines, with its URL and headers from secret config keys.",
+    )
+    purge: dict[str, PurgeConfig] = Field(
+        default_factory=dict,
+        description="Scheduled purges of cached content by cache rule name: an ACR task that runs "
+        "`acr purge` on the rule's repositories, deleting tags not updated for a while.",
+    )
+    agent_pools: dict[str, AgentPoolConfig] = Field(
+        default_factory=dict,
+        description="Dedicated ACR task agent pools in a VNet, by name (Premium): they run the purge "
+        "tasks of a registry whose public endpoint is closed.",
+    )
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig,
+        description="Diagnostic settings (logs and metrics of the registry and the vault) and the "
+        "baseline alerts with their action group. Off unless set.",
+    )
     protection: ProtectionConfig = Field(
         default_factory=ProtectionConfig,
         description="Guards against deleting stateful resources.",
@@ -122,7 +146,8 @@ class StackConfig(ConfigModel):
         return {name: rule for _, name, rule in self.rule_entries()}
 
     def referenced_config_keys(self) -> dict[str, tuple[str, bool]]:
-        """Config keys the credential sets read: key -> (key path that names it, must be secret)."""
+        """Config keys the stack reads (credential sets, imports, the alerts' webhook): key -> (key path
+        that names it, must be secret)."""
         keys: dict[str, tuple[str, bool]] = {}
         for set_name, spec in self.credential_sets.items():
             for role, source in (("username", spec.username), ("password", spec.password)):
@@ -138,6 +163,15 @@ class StackConfig(ConfigModel):
                 if key is not None:
                     previous = keys.get(key, (f"{NAMESPACE}:imports.{target}.{field}", False))
                     keys[key] = (previous[0], previous[1] or field == "passwordConfigKey")
+        for name, hook in self.webhooks.items():
+            for field, key in hook.config_keys().items():
+                keys.setdefault(key, (f"{NAMESPACE}:webhooks.{name}.{field}", True))
+                keys[key] = (keys[key][0], True)
+        group = self.monitoring.alerts.action_group if self.monitoring.alerts else None
+        if group is not None and group.webhook_url_config_key is not None:
+            # A webhook URL usually carries its token (a chat or paging service's key).
+            path = f"{NAMESPACE}:monitoring.alerts.actionGroup.webhookUrlConfigKey"
+            keys[group.webhook_url_config_key] = (keys.get(group.webhook_url_config_key, (path,))[0], True)
         return keys
 
     _endpoints_elsewhere: bool = PrivateAttr(default=False)
@@ -173,7 +207,76 @@ class StackConfig(ConfigModel):
             *self._cache_rule_problems(at),
             *self._access_problems(at),
             *self._import_problems(at),
+            *self.monitoring.problems(f"{at}monitoring"),
+            *webhook_problems(self.webhooks, f"{at}webhooks", self.registry.sku.value, self.regions),
+            *self._purge_problems(at),
         ]
+
+    def url_config_keys(self) -> dict[str, str]:
+        """Config keys that hold a URL Azure posts to (must be https): key -> key path naming it."""
+        keys = {
+            hook.service_uri_config_key: f"{NAMESPACE}:webhooks.{name}.serviceUriConfigKey"
+            for name, hook in self.webhooks.items()
+        }
+        group = self.monitoring.alerts.action_group if self.monitoring.alerts else None
+        if group is not None and group.webhook_url_config_key is not None:
+            keys.setdefault(
+                group.webhook_url_config_key, f"{NAMESPACE}:monitoring.alerts.actionGroup.webhookUrlConfigKey"
+            )
+        return keys
+
+    def _purge_problems(self, at: str) -> list[ConfigProblem]:
+        problems = []
+        rules = self.rules()
+        tasks: dict[str, str] = {}
+        for name, settings in self.purge.items():
+            path = f"{at}purge.{name}"
+            if name not in rules:
+                known = ", ".join(sorted(rules)) or "none"
+                problems.append(
+                    ConfigProblem(
+                        path, f"no cache rule '{shown(name)}' to purge: the key is a rule name ({known})"
+                    )
+                )
+            if settings.agent_pool is None and self.public_access is not PublicAccess.OPEN:
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.agentPool",
+                        "the registry's public endpoint is closed or restricted, and the shared ACR task "
+                        "agents reach it only there, so the purge would fail: name a dedicated agent pool "
+                        "in a VNet that reaches the registry (`agentPool`), or purge from inside the "
+                        "network (docs/operations.md)",
+                    )
+                )
+            if self.agent_pools and settings.agent_pool not in (None, *self.agent_pools):
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.agentPool",
+                        f"'{settings.agent_pool}' is not one of `agentPools` ({', '.join(sorted(self.agent_pools))}): "
+                        "name one of them (a pool made outside the stack is fine when `agentPools` is empty)",
+                    )
+                )
+            if settings.agent_pool is not None and self.registry.sku is not Sku.PREMIUM:
+                problems.append(
+                    ConfigProblem(f"{path}.agentPool", "dedicated agent pools are a Premium feature")
+                )
+            task = task_name(name)
+            if task in tasks:
+                problems.append(
+                    ConfigProblem(
+                        path, f"its task name '{task}' is also {tasks[task]}'s (cut to 50): rename a rule"
+                    )
+                )
+            tasks.setdefault(task, name)
+        for pool in self.agent_pools:
+            path = f"{at}agentPools.{pool}"
+            try:
+                AGENT_POOL_NAME.check(pool)
+            except ValueError as exc:
+                problems.append(ConfigProblem(path, str(exc)))
+            if self.registry.sku is not Sku.PREMIUM:
+                problems.append(ConfigProblem(path, "dedicated agent pools are a Premium feature"))
+        return problems
 
     def _access_problems(self, at: str) -> list[ConfigProblem]:
         return grant_problems(self.access, f"{at}access")

@@ -37,6 +37,10 @@ _EXTENSION_PATHS: dict[str, tuple[str, str]] = {
     ),
     "azure-native:authorization:ManagementLockByScope": ("Microsoft.Authorization/locks", "lockName"),
 }
+# Extension resources whose scope input is `resourceUri` (diagnostic settings).
+_URI_EXTENSION_PATHS: dict[str, tuple[str, str]] = {
+    "azure-native:monitor:DiagnosticSetting": ("Microsoft.Insights/diagnosticSettings", "name"),
+}
 
 _ARM_PATHS: dict[str, tuple[str, str]] = {
     "azure-native:containerregistry:Registry": (
@@ -84,6 +88,31 @@ _ARM_PATHS: dict[str, tuple[str, str]] = {
         "virtualNetworkLinkName",
     ),
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults/{vaultName}", "vaultName"),
+    "azure-native:operationalinsights:Workspace": (
+        "Microsoft.OperationalInsights/workspaces/{workspaceName}",
+        "workspaceName",
+    ),
+    "azure-native:monitor:ActionGroup": (
+        "Microsoft.Insights/actionGroups/{actionGroupName}",
+        "actionGroupName",
+    ),
+    "azure-native:monitor:MetricAlert": ("Microsoft.Insights/metricAlerts/{ruleName}", "ruleName"),
+    "azure-native:monitor:ScheduledQueryRule": (
+        "Microsoft.Insights/scheduledQueryRules/{ruleName}",
+        "ruleName",
+    ),
+    "azure-native:containerregistry:Webhook": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/webhooks/{webhookName}",
+        "webhookName",
+    ),
+    "azure-native:containerregistry:AgentPool": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/agentPools/{agentPoolName}",
+        "agentPoolName",
+    ),
+    "azure-native:containerregistry:Task": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/tasks/{taskName}",
+        "taskName",
+    ),
     "azure-native:keyvault:Secret": (
         "Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
         "secretName",
@@ -169,6 +198,11 @@ class AzureMocks(Mocks):
                 return f"{group}/providers/{template.format(**values)}", name
             except KeyError:
                 pass
+        uri = inputs.get("resourceUri")
+        if isinstance(uri, str) and uri.startswith("/") and typ in _URI_EXTENSION_PATHS:
+            segment, name_key = _URI_EXTENSION_PATHS[typ]
+            name = str(inputs.get(name_key) or logical)
+            return f"{uri}/providers/{segment}/{name}", name
         scope = inputs.get("scope")
         if isinstance(scope, str) and scope.startswith("/") and typ in _EXTENSION_PATHS:
             # Extension resources live below the resource they guard, under their own name (a

@@ -45,7 +45,9 @@ def resource_args_class(type_token: str) -> type | None:
         mod = importlib.import_module(f"pulumi_azure_native.{module.replace('/', '.')}")
     except ImportError:
         return None
-    args = getattr(mod, f"{name}Args", None)
+    # Where a resource's args would share the name of an input type (`monitor.ActionGroupArgs` is an
+    # activity log alert's action), the SDK calls them `<Name>InitArgs`.
+    args = getattr(mod, f"{name}InitArgs", None) or getattr(mod, f"{name}Args", None)
     return args if isinstance(args, type) and pulumi_types.is_input_type(args) else None
 
 
@@ -57,6 +59,20 @@ def check_resource(type_token: str, inputs: dict[str, Any]) -> list[str]:
     if args is None:
         return [f"{type_token} is not a resource type of the installed pulumi-azure-native"]
     return _check_object(args, inputs, "")
+
+
+# Enums the SDK gets wrong: two APIs of one module define an enum of the same name, and the SDK
+# keeps one. A log alert's `operator` is scheduledQueryRules' ConditionOperator (`GreaterThan`,
+# azure-rest-api-specs Microsoft.Insights 2025-01-01-preview), not the `gt` of the other API.
+_ENUM_OVERRIDES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("ConditionArgs", "operator"): (
+        "Equals",
+        "GreaterThan",
+        "GreaterThanOrEqual",
+        "LessThan",
+        "LessThanOrEqual",
+    ),
+}
 
 
 @functools.cache
@@ -98,6 +114,13 @@ def _check_object(cls: type, value: Any, path: str) -> list[str]:
                 f"{sub}: unknown property of {cls.__name__}; known properties: {', '.join(sorted(types))}"
             )
             continue
+        override = _ENUM_OVERRIDES.get((cls.__name__, key))
+        if override is not None:
+            if unwrap_secret(value[key]) not in override:
+                problems.append(
+                    f"{sub}: {_describe(value[key])} is not one of {', '.join(map(repr, override))}"
+                )
+            continue
         problems.extend(_check_value(_kind_of(cls, key), value[key], sub))
     for key in sorted(_required(cls) - set(value)):
         sub = f"{path}.{key}" if path else key
@@ -112,7 +135,10 @@ def _check_value(kind: _Kind, value: Any, path: str) -> list[str]:
     if isinstance(value, Unknown) or value is None or kind.kind == "any":
         return []
     if kind.kind == "object":
-        return _check_object(kind.detail, value, path)
+        # A union of input types (metric criteria of several kinds): the value must fit one of them,
+        # and when it fits none, the closest one says why.
+        candidates = [_check_object(cls, value, path) for cls in kind.detail]
+        return min(candidates, key=len)
     if kind.kind == "list":
         if not isinstance(value, list):
             return [f"{path}: expected a list, got {shown}"]
@@ -150,7 +176,7 @@ def _normalise(hint: Any) -> _Kind:
     members = _flatten(hint)
     objects = [m for m in members if isinstance(m, type) and pulumi_types.is_input_type(m)]
     if objects:
-        return _Kind("object", objects[0])
+        return _Kind("object", tuple(objects))
     enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
     if enums:
         return _Kind("enum", enums[0])
