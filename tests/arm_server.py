@@ -1,4 +1,5 @@
-"""A loopback HTTPS server that speaks ARM's long-running-operation protocol for `importImage`.
+"""A loopback HTTPS server that speaks ARM's long-running-operation protocol for `importImage`, and
+lists a registry's credential sets and cache rules (for `acr-cache health`).
 
 POST .../registries/{name}/importImage answers 202 with a Location header; GETs on that location
 answer 202 while the operation runs, then 200 (success) or an ARM error status and body (failure).
@@ -47,6 +48,12 @@ class Scenario:
     409, and the registry's data plane serves their digests."""
     upstream_tags: dict[str, str] = field(default_factory=dict)
     """Tags the same server serves as an upstream registry, behind a bearer-token challenge."""
+    credential_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The registry's credential sets as ARM returns them (`properties` of each), by name."""
+    cache_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The registry's cache rules as ARM returns them (`properties` of each), by name."""
+    registry_exists: bool = True
+    """False: the registry's child listings answer 404 ResourceNotFound, as ARM does."""
 
 
 class ArmServer:
@@ -168,6 +175,24 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
                 return
             if not self._authorised():
                 return
+            path = self.path.split("?")[0]
+            children = {"/credentialSets": scenario.credential_sets, "/cacheRules": scenario.cache_rules}
+            for suffix, items in children.items():
+                if path.endswith(suffix):
+                    if not scenario.registry_exists:
+                        registry = path.removesuffix(suffix).rsplit("/", 1)[-1]
+                        message = (
+                            f"The Resource 'Microsoft.ContainerRegistry/registries/{registry}' was not found."
+                        )
+                        self._send(404, {"error": {"code": "ResourceNotFound", "message": message}})
+                        return
+                    kind = f"Microsoft.ContainerRegistry/registries{suffix.lower()}"
+                    value = [
+                        {"id": f"{path}/{name}", "name": name, "type": kind, "properties": properties}
+                        for name, properties in items.items()
+                    ]
+                    self._send(200, {"value": value})
+                    return
             polls["count"] += 1
             if scenario.polls_before_done < 0 or polls["count"] <= scenario.polls_before_done:
                 self._send(202, None, {"Location": self.path, "Retry-After": "0"})

@@ -17,6 +17,7 @@ from acr_cache.policy.controls import (
     CACHE_RULE,
     CONTRIBUTOR,
     CREDENTIAL_SET,
+    DIAGNOSTIC_SETTING,
     IMAGE_IMPORT,
     KEY_VAULT_SECRETS_USER,
     KV_SECRET,
@@ -33,6 +34,7 @@ from tests.conftest import ROOT
 
 REG_URN = "urn:pulumi:s::p::azure-native:containerregistry:Registry::reg"
 SET_URN = "urn:pulumi:s::p::azure-native:containerregistry:CredentialSet::set"
+VAULT_URN = "urn:pulumi:s::p::azure-native:keyvault:Vault::vault"
 REGISTRY_SCOPE = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr1"
 
 SECURE_REGISTRY = {
@@ -142,6 +144,46 @@ CASES: dict[str, tuple[list[Res], list[Res]]] = {
     "keyvault-rbac-soft-delete-purge-protection": (
         [res(VAULT, {"properties": {"enableRbacAuthorization": False, "enableSoftDelete": True}})],
         [res(VAULT, SECURE_VAULT)],
+    ),
+    "acr-diagnostic-logs": (
+        [
+            registry(),
+            res(VAULT, {}, VAULT_URN),
+            # A setting without a destination, and one that sends only the sign-ins.
+            res(
+                DIAGNOSTIC_SETTING,
+                {"logs": [{"category": "ContainerRegistryRepositoryEvents", "enabled": True}]},
+                deps={"resourceUri": {REG_URN}},
+            ),
+            res(
+                DIAGNOSTIC_SETTING,
+                {
+                    "workspaceId": "/w",
+                    "logs": [{"category": "ContainerRegistryLoginEvents", "enabled": True}],
+                },
+                deps={"resourceUri": {REG_URN}},
+            ),
+        ],
+        [
+            registry(),
+            res(VAULT, {}, VAULT_URN),
+            res(
+                DIAGNOSTIC_SETTING,
+                {
+                    "workspaceId": "/w",
+                    "logs": [
+                        {"category": "ContainerRegistryRepositoryEvents", "enabled": True},
+                        {"category": "ContainerRegistryLoginEvents", "enabled": True},
+                    ],
+                },
+                deps={"resourceUri": {REG_URN}},
+            ),
+            res(
+                DIAGNOSTIC_SETTING,
+                {"storageAccountId": "/s", "logs": [{"categoryGroup": "audit", "enabled": True}]},
+                deps={"resourceUri": {VAULT_URN}},
+            ),
+        ],
     ),
     "credential-set-key-vault-grant": (
         [res(CREDENTIAL_SET, {"loginServer": "docker.io"}, SET_URN)],

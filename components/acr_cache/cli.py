@@ -1,7 +1,9 @@
-"""`acr-cache`: the offline plan of a stack, and the generated config reference.
+"""`acr-cache`: the offline plan of a stack, the live health of its credentials, and the generated
+config reference.
 
-Exit status: 0 success; 1 schema problems (or a failing program); 2 bad config or bad invocation;
-3 a mandatory policy violation.
+Exit status: 0 success; 1 schema problems (or a failing program), or for `health` a credential set or
+cache rule that is not healthy; 2 bad config or bad invocation; 3 a mandatory policy violation; 4
+`health` could not read the registry (sign-in, permissions, network).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ EXIT_OK = 0
 EXIT_SCHEMA = 1
 EXIT_CONFIG = 2
 EXIT_POLICY = 3
+EXIT_UNREADABLE = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +43,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     plan.add_argument("--debug", action="store_true", help="show tracebacks of program failures")
 
+    health = commands.add_parser(
+        "health",
+        help="read each credential set's and cache rule's state from Azure",
+        description="Sign in as azure-native does (az login, or ARM_CLIENT_ID with ARM_CLIENT_SECRET, "
+        "ARM_USE_OIDC or ARM_USE_MSI, and ARM_TENANT_ID), read the stack's registry and say which "
+        "credential sets and cache rules are not healthy, and what to do. Exit 1 when one is not.",
+    )
+    health.add_argument(
+        "stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory"
+    )
+    health.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
+    health.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    health.add_argument(
+        "--subscription",
+        default=None,
+        help="subscription id of the registry (default: ARM_SUBSCRIPTION_ID, then azure-native:subscriptionId)",
+    )
+    health.add_argument(
+        "--arm-endpoint",
+        default=None,
+        help="Azure Resource Manager endpoint (default: the public cloud's; e.g. https://management.usgovcloudapi.net)",
+    )
+    health.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+
     docs = commands.add_parser("docs", help="write the config reference generated from the model")
     docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
     docs.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
@@ -55,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return _schema(args.output, args.check)
     if args.stack and args.config:
         parser.error("give a stack name or --config, not both")
+    if args.command == "health":
+        return _health(args)
     return _plan(args.stack, args.config, args.format, args.cwd or Path.cwd(), args.debug, args.policy_config)
 
 
@@ -125,6 +154,52 @@ def _plan(
         print(f"error: {len(report.mandatory)} mandatory policy violation(s)", file=sys.stderr)
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _health(args: argparse.Namespace) -> int:
+    from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
+    from acr_cache.health import PUBLIC_ARM_ENDPOINT, azure_native_credential, check, render, unreadable
+    from acr_cache.plan.stackfile import StackFileError, load_stack_files
+
+    try:
+        files = load_stack_files(args.stack, args.config, args.cwd or Path.cwd())
+    except StackFileError as exc:
+        for problem in exc.problems:
+            _say("error", problem)
+        return EXIT_CONFIG
+    try:
+        # Secrets are not needed to read the registry: unset or encrypted ones stand in as placeholders.
+        with offline_placeholders():
+            config = parse_stack_config(files.config, files.secret_keys)
+    except ConfigError as exc:
+        _say("error", exc.headline)
+        for config_problem in exc.problems:
+            _say(" ", str(config_problem))
+        return EXIT_CONFIG
+    subscription = (
+        args.subscription
+        or os.environ.get("ARM_SUBSCRIPTION_ID")
+        or files.config.get("azure-native:subscriptionId")
+    )
+    if not subscription:
+        _say(
+            "error",
+            "no subscription: pass --subscription, set ARM_SUBSCRIPTION_ID, or set azure-native:subscriptionId "
+            "in the stack (`az account show --query id -o tsv` prints the current one)",
+        )
+        return EXIT_CONFIG
+    endpoint = args.arm_endpoint or os.environ.get("ARM_ENDPOINT") or PUBLIC_ARM_ENDPOINT
+    import logging
+
+    # azure-identity logs each failed sign-in attempt itself; the one message below says it all.
+    logging.getLogger("azure").setLevel(logging.CRITICAL)
+    try:
+        findings = check(config, subscription, azure_native_credential(), arm_endpoint=endpoint)
+    except Exception as exc:
+        _say("error", unreadable(exc, config.registry.name, config.resource_group.name, subscription))
+        return EXIT_UNREADABLE
+    print(render(findings, args.format))
+    return EXIT_OK if all(f.fine for f in findings) else 1
 
 
 def _say(prefix: str, text: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeAlias, cast
+from typing import Any, TypeAlias, cast
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -179,6 +179,14 @@ def build(config: StackConfig) -> Deployment:
         if cache.set_ids:
             pulumi.export("credentialSetIds", cache.credential_set_ids)
             pulumi.export("credentialSetPrincipalIds", cache.credential_set_principal_ids)
+            # As Azure reported it when each set was last written or refreshed (a new set is checked
+            # before its Key Vault grant exists): `pulumi refresh` or `acr-cache health` for now.
+            pulumi.export(
+                "credentialHealth",
+                pulumi.Output.all(
+                    **{name: s.auth_credentials for name, s in cache.credential_sets.items()}
+                ).apply(_health_of),
+            )
         if rules:
             pulumi.export("pullReferences", cache.pull_references)
     if vault is not None:
@@ -292,6 +300,24 @@ def _artifact_cache(
         layout=Layout.STACK,
     )
     return vault, cache
+
+
+def _health_of(credentials: dict[str, Any]) -> dict[str, str]:
+    """Each set's `authCredentials[0].credentialHealth.status` (output types are dicts keyed by the
+    SDK's snake_case names; a plain wire dict has camelCase)."""
+
+    def field(value: Any, *names: str) -> Any:
+        for name in names:
+            if isinstance(value, dict) and value.get(name) is not None:
+                return value[name]
+        return None
+
+    states = {}
+    for name, items in credentials.items():
+        first = (items or [None])[0]
+        health = field(first, "credential_health", "credentialHealth")
+        states[name] = str(field(health, "status") or "unknown until deployed")
+    return states
 
 
 def _monitoring(

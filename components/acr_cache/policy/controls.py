@@ -25,6 +25,7 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 KV_SECRET = "azure-native:keyvault:Secret"
 IMAGE_IMPORT = "pulumi-python:dynamic/acr-cache:ImageImport"
+DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
@@ -212,6 +213,48 @@ def _key_vault(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
         yield "the vault must keep soft delete on"
     if get(res.props, "properties.enablePurgeProtection") is not True:
         yield "the vault must have purge protection (properties.enablePurgeProtection: true)"
+
+
+# The log categories a diagnostic setting must send, per resource type: what an audit of pulls,
+# pushes, sign-ins and secret reads needs. A category group that includes them counts too.
+_AUDIT_LOGS = {
+    REGISTRY: {"ContainerRegistryRepositoryEvents", "ContainerRegistryLoginEvents"},
+    VAULT: {"AuditEvent"},
+}
+_AUDIT_GROUPS = {"allLogs", "audit"}
+
+
+def _sent_logs(setting: Res) -> set[str]:
+    sent = set()
+    for log in get(setting.props, "logs", []) or []:
+        if isinstance(log, Mapping) and log.get("enabled") is True:
+            sent |= {str(log.get("category")), str(log.get("categoryGroup"))}
+    return sent
+
+
+def _diagnostic_logs(resources: list[Res], _: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    settings = [r for r in resources if r.type == DIAGNOSTIC_SETTING]
+    for res in resources:
+        wanted = _AUDIT_LOGS.get(res.type)
+        if wanted is None:
+            continue
+        sent: set[str] = set()
+        for setting in settings:
+            target = res.urn in setting.property_dependencies.get("resourceUri", frozenset()) or (
+                bool(get(res.props, "id")) and get(setting.props, "resourceUri") == get(res.props, "id")
+            )
+            has_destination = any(
+                get(setting.props, key)
+                for key in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId")
+            )
+            if target and has_destination:
+                sent |= _sent_logs(setting)
+        missing = sorted(wanted - sent) if not sent & _AUDIT_GROUPS else []
+        if missing:
+            yield (
+                res.urn,
+                f"no diagnostic setting sends {', '.join(missing)} anywhere: its audit trail is lost",
+            )
 
 
 def _credential_set_grants(resources: list[Res], _: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
@@ -418,6 +461,18 @@ CONTROLS: tuple[Control, ...] = (
         types=(VAULT,),
         check=_key_vault,
         config_fix="`acr-cache:keyVault.purgeProtection: true` (a vault given by `existingId` is configured where it was made)",
+    ),
+    Control(
+        "acr-diagnostic-logs",
+        "The registry and the credential vault send their audit logs to a destination.",
+        "PSRule Azure.ACR.Logs and Azure.KeyVault.Logs; Azure Policy built-ins 'Resource logs in Key Vault "
+        "should be enabled' and 'Enable logging by category group for Container registries'",
+        ADVISORY,
+        "Pulls, pushes, sign-ins and secret reads are the evidence of an incident and of who broke a shared cache.",
+        "Advisory by default (a dev registry may go without); prod's pack config makes it mandatory.",
+        stack_check=_diagnostic_logs,
+        config_fix="`acr-cache:monitoring.diagnostics` with a `workspace` (or `storageAccountId`, `eventHub`) "
+        "and the default log categories",
     ),
     Control(
         "credential-set-key-vault-grant",

@@ -1,0 +1,218 @@
+"""Credential health of the cache, read from Azure: each credential set's and cache rule's state.
+
+A credential set turns Unhealthy when its upstream token expires or is revoked, or when its identity
+cannot read the secrets; every pull through its rules then fails. Azure shows this only as the set's
+`credentialHealth` (no metric or log category carries it), so `acr-cache health STACK` reads it
+through the Azure SDK with azure-native's login and says what to do.
+"""
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from acr_cache.artifact_cache import CredentialSetConfig, secret_name_for
+from acr_cache.stack import StackConfig
+
+HEALTHY = "Healthy"
+UNHEALTHY = "Unhealthy"
+MISSING = "Missing"
+PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
+
+
+class Finding(NamedTuple):
+    """One credential set's or cache rule's state, with the fix when it is not fine."""
+
+    kind: str
+    """`credential set` or `cache rule`."""
+    name: str
+    state: str
+    detail: str = ""
+    fix: str = ""
+
+    @property
+    def fine(self) -> bool:
+        return self.state in (HEALTHY, "Succeeded")
+
+
+def rotation_steps(name: str, spec: CredentialSetConfig, vault: str) -> str:
+    """How to give a set a working token again, for its secrets' sources."""
+    steps = []
+    for role, source in (("password", spec.password), ("username", spec.username)):
+        secret = secret_name_for(name, role, source)
+        if source.config_key is not None:
+            if role == "password":
+                steps.append(
+                    f"set the new token with `pulumi config set --secret {source.config_key} <token>` and run "
+                    f"`pulumi up` (the stack writes it to Key Vault secret {secret} in {vault})"
+                )
+        elif role == "password":
+            steps.append(
+                f"write the new token as a new version of Key Vault secret {secret}: `az keyvault secret set "
+                f"--vault-name {vault} --name {secret} --value <token>`"
+            )
+    steps.append(
+        "the set reads the newest secret version, so nothing in the registry changes; if the token is "
+        "valid, the set's identity lacks Key Vault Secrets User on the secrets: `pulumi up` grants it"
+    )
+    return "; ".join(steps)
+
+
+def _vault_name(config: StackConfig) -> str:
+    vault = config.key_vault
+    if vault is None:
+        return "the vault"
+    return vault.name or str(vault.existing_id).rstrip("/").rsplit("/", 1)[-1]
+
+
+def read_health(config: StackConfig, sets: Iterable[Any], rules: Iterable[Any]) -> list[Finding]:
+    """Findings for every credential set and cache rule of the config, from the live listings
+    (`credential_sets.list` and `cache_rules.list` of the registry)."""
+    live_sets = {s.name: s for s in sets}
+    live_rules = {r.name: r for r in rules}
+    findings = []
+    unhealthy_sets = set()
+    for name in sorted(config.credential_sets):
+        spec = config.credential_sets[name]
+        live = live_sets.get(name)
+        if live is None:
+            findings.append(
+                Finding(
+                    "credential set", name, MISSING, "not in the registry", "run `pulumi up` to create it"
+                )
+            )
+            unhealthy_sets.add(name)
+            continue
+        credentials = list(getattr(live, "auth_credentials", None) or [])
+        health = getattr(credentials[0], "credential_health", None) if credentials else None
+        status = _text(getattr(health, "status", None)) or "Unknown"
+        if status == HEALTHY:
+            findings.append(Finding("credential set", name, HEALTHY))
+            continue
+        unhealthy_sets.add(name)
+        code, message = getattr(health, "error_code", None), getattr(health, "error_message", None)
+        detail = ": ".join(str(part) for part in (code, message) if part) or "Azure gives no reason"
+        findings.append(
+            Finding("credential set", name, status, detail, rotation_steps(name, spec, _vault_name(config)))
+        )
+    for name, rule in sorted(config.rules().items()):
+        live = live_rules.get(name)
+        if live is None:
+            findings.append(
+                Finding("cache rule", name, MISSING, "not in the registry", "run `pulumi up` to create it")
+            )
+            continue
+        state = _text(getattr(live, "provisioning_state", None)) or "Unknown"
+        through = rule.credential_set or rule.registry_credential_set
+        if through in unhealthy_sets:
+            findings.append(
+                Finding(
+                    "cache rule",
+                    name,
+                    UNHEALTHY,
+                    f"its credential set {through} is not healthy: pulls through {rule.target} fail",
+                    f"fix credential set {through} (above)",
+                )
+            )
+        elif state != "Succeeded":
+            findings.append(
+                Finding("cache rule", name, state, "provisioning did not succeed", "run `pulumi up` again")
+            )
+        else:
+            findings.append(Finding("cache rule", name, "Succeeded"))
+    return findings
+
+
+def _text(value: Any) -> str:
+    """An SDK enum member as the string Azure sent (`Healthy`), or the string itself."""
+    return str(getattr(value, "value", value) or "")
+
+
+def render(findings: list[Finding], output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps([f._asdict() for f in findings], indent=2)
+    width = max([len(f"{f.kind} {f.name}") for f in findings] + [10])
+    lines = []
+    for finding in findings:
+        label = f"{finding.kind} {finding.name}".ljust(width)
+        lines.append(f"{label}  {finding.state}" + (f"  ({finding.detail})" if finding.detail else ""))
+        if finding.fix:
+            lines.append(f"{'':{width}}  fix: {finding.fix}")
+    bad = sum(not f.fine for f in findings)
+    lines.append(
+        f"{len(findings)} checked, {bad} not healthy"
+        if findings
+        else "nothing to check: no credential sets or cache rules"
+    )
+    return "\n".join(lines)
+
+
+def azure_native_credential() -> Any:
+    """A TokenCredential for azure-native's login, from the same settings azure-native reads:
+    ARM_CLIENT_ID with ARM_CLIENT_SECRET, ARM_USE_OIDC or ARM_USE_MSI, else the Azure CLI's login."""
+    from azure import identity
+
+    env = os.environ
+    tenant, client = env.get("ARM_TENANT_ID"), env.get("ARM_CLIENT_ID")
+    if client and tenant and env.get("ARM_CLIENT_SECRET"):
+        return identity.ClientSecretCredential(tenant, client, env["ARM_CLIENT_SECRET"])
+    if env.get("ARM_USE_OIDC", "").lower() == "true" and client and tenant:
+        token_file = env.get("ARM_OIDC_TOKEN_FILE_PATH") or env.get("AZURE_FEDERATED_TOKEN_FILE")
+        if token_file:
+            return identity.WorkloadIdentityCredential(
+                tenant_id=tenant, client_id=client, token_file_path=token_file
+            )
+        token = env.get("ARM_OIDC_TOKEN", "")
+        return identity.ClientAssertionCredential(tenant, client, lambda: token)
+    if env.get("ARM_USE_MSI", "").lower() == "true":
+        return (
+            identity.ManagedIdentityCredential(client_id=client)
+            if client
+            else identity.ManagedIdentityCredential()
+        )
+    return identity.AzureCliCredential(tenant_id=tenant) if tenant else identity.AzureCliCredential()
+
+
+def check(
+    config: StackConfig,
+    subscription_id: str,
+    credential: Any,
+    *,
+    arm_endpoint: str = PUBLIC_ARM_ENDPOINT,
+    client_options: dict[str, Any] | None = None,
+) -> list[Finding]:
+    """Read the registry's credential sets and cache rules and judge them against the config."""
+    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
+    group, registry = config.resource_group.name, config.registry.name
+    scope = arm_endpoint.rstrip("/") + "/.default"
+    with ContainerRegistryManagementClient(
+        credential,
+        subscription_id,
+        base_url=arm_endpoint,
+        credential_scopes=[scope],
+        **(client_options or {}),
+    ) as client:
+        sets = list(client.credential_sets.list(group, registry)) if config.credential_sets else []
+        rules = list(client.cache_rules.list(group, registry)) if config.rules() else []
+    return read_health(config, sets, rules)
+
+
+def unreadable(exc: Exception, registry: str, group: str, subscription: str) -> str:
+    """Why the registry could not be read, and what to do, from the SDK's exception."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+    from acr_cache.image_import import _error_text
+
+    where = f"registry {registry} in resource group {group} (subscription {subscription})"
+    text = _error_text(exc)
+    if isinstance(exc, ClientAuthenticationError):
+        return (
+            f"could not sign in to read {where}: {text}. Sign in as for `pulumi up`: `az login`, or "
+            "ARM_CLIENT_ID with ARM_CLIENT_SECRET (or ARM_USE_OIDC=true, or ARM_USE_MSI=true) and ARM_TENANT_ID"
+        )
+    if isinstance(exc, ResourceNotFoundError):
+        return f"{where} was not found ({text}): run `pulumi up` first, or check the subscription"
+    if isinstance(exc, HttpResponseError) and exc.status_code == 403:
+        return f"not allowed to read {where} ({text}): the signed-in identity needs Reader on the registry"
+    return f"could not read {where}: {type(exc).__name__}: {text}"

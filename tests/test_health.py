@@ -1,0 +1,326 @@
+"""`acr-cache health`: credential sets and cache rules read from a loopback ARM server."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+from acr_cache.cli import main
+from acr_cache.config import parse_stack_config
+from acr_cache.health import Finding, check, read_health
+from azure.core.credentials import AccessToken
+
+from tests.arm_server import VALID_TOKEN, ArmServer, Scenario
+from tests.conftest import ROOT, as_pulumi_config, sections
+
+SUB = "00000000-0000-0000-0000-000000000000"
+VAULT = {"name": "kv-acrtest01"}
+SETS = {
+    "dockerhub": {
+        "loginServer": "docker.io",
+        "username": {"configKey": "hubUser"},
+        "password": {"configKey": "hubToken"},
+    },
+    "ghcrorg": {
+        "loginServer": "ghcr.io",
+        "username": {"secretName": "ghcr-user"},
+        "password": {"secretName": "ghcr-token"},
+    },
+}
+RULES = {
+    "dockerhub-library": {
+        "source": "docker.io/library/*",
+        "target": "library/*",
+        "credentialSet": "dockerhub",
+    },
+    "ghcr-org": {"source": "ghcr.io/org/*", "target": "ghcr/*", "credentialSet": "ghcrorg"},
+    "mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"},
+}
+DOCUMENT = sections(keyVault=VAULT, credentialSets=SETS, cacheRules=RULES)
+SECRETS = {"acr-cache:hubUser": "octocat", "acr-cache:hubToken": "t"}
+CONFIG = parse_stack_config({**as_pulumi_config(DOCUMENT), **SECRETS}, list(SECRETS))
+
+
+def live_set(status: str | None, code: str | None = None, message: str | None = None) -> dict[str, Any]:
+    """A credential set's `properties` as ARM returns them."""
+    health = {
+        "status": status,
+        **({"errorCode": code} if code else {}),
+        **({"errorMessage": message} if message else {}),
+    }
+    return {
+        "loginServer": "docker.io",
+        "authCredentials": [
+            {
+                "name": "Credential1",
+                "usernameSecretIdentifier": "https://kv-acrtest01.vault.azure.net/secrets/dockerhub-username",
+                "passwordSecretIdentifier": "https://kv-acrtest01.vault.azure.net/secrets/dockerhub-password",
+                **({"credentialHealth": health} if status else {}),
+            }
+        ],
+        "provisioningState": "Succeeded",
+    }
+
+
+def live_rule(state: str = "Succeeded") -> dict[str, Any]:
+    return {"sourceRepository": "x", "targetRepository": "y", "provisioningState": state}
+
+
+class StaticCredential:
+    def get_token(self, *scopes: str, **_: Any) -> AccessToken:
+        return AccessToken(VALID_TOKEN, int(time.time()) + 3600)
+
+
+def _check(scenario: Scenario) -> list[Finding]:
+    with ArmServer(scenario) as server:
+        findings = check(
+            CONFIG,
+            SUB,
+            StaticCredential(),
+            arm_endpoint=server.endpoint,
+            client_options={"connection_verify": str(server.cert_path)},
+        )
+    return findings
+
+
+DOCKERHUB_FIX = (
+    "set the new token with `pulumi config set --secret hubToken <token>` and run `pulumi up` (the stack writes "
+    "it to Key Vault secret dockerhub-password in kv-acrtest01); the set reads the newest secret version, so "
+    "nothing in the registry changes; if the token is valid, the set's identity lacks Key Vault Secrets User on "
+    "the secrets: `pulumi up` grants it"
+)
+
+
+def test_an_unhealthy_set_is_reported_with_azures_reason_and_the_rotation_steps() -> None:
+    scenario = Scenario(
+        credential_sets={
+            "dockerhub": live_set("Unhealthy", "UnauthorizedAccess", "The upstream refused the credentials."),
+            "ghcrorg": live_set("Healthy"),
+        },
+        cache_rules={name: live_rule() for name in RULES},
+    )
+    findings = _check(scenario)
+    assert findings == [
+        Finding(
+            "credential set",
+            "dockerhub",
+            "Unhealthy",
+            "UnauthorizedAccess: The upstream refused the credentials.",
+            DOCKERHUB_FIX,
+        ),
+        Finding("credential set", "ghcrorg", "Healthy"),
+        Finding(
+            "cache rule",
+            "dockerhub-library",
+            "Unhealthy",
+            "its credential set dockerhub is not healthy: pulls through library/* fail",
+            "fix credential set dockerhub (above)",
+        ),
+        Finding("cache rule", "ghcr-org", "Succeeded"),
+        Finding("cache rule", "mcr-dotnet", "Succeeded"),
+    ]
+    listings = [r for r in scenario.requests if r["method"] == "GET"]
+    base = f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ContainerRegistry/registries/acrcachetest01"
+    assert [r["path"] for r in listings] == [f"{base}/credentialSets", f"{base}/cacheRules"]
+    assert all(r["headers"]["Authorization"] == f"Bearer {VALID_TOKEN}" for r in listings)
+    assert all("api-version=2025-11-01" in r["query"] for r in listings)
+
+
+def test_missing_sets_and_rules_and_a_failed_rule() -> None:
+    scenario = Scenario(
+        credential_sets={"dockerhub": live_set("Healthy")},
+        cache_rules={"dockerhub-library": live_rule(), "mcr-dotnet": live_rule("Failed")},
+    )
+    assert _check(scenario) == [
+        Finding("credential set", "dockerhub", "Healthy"),
+        Finding(
+            "credential set", "ghcrorg", "Missing", "not in the registry", "run `pulumi up` to create it"
+        ),
+        Finding("cache rule", "dockerhub-library", "Succeeded"),
+        Finding(
+            "cache rule",
+            "ghcr-org",
+            "Missing",
+            "not in the registry",
+            "run `pulumi up` to create it",
+        ),
+        Finding(
+            "cache rule", "mcr-dotnet", "Failed", "provisioning did not succeed", "run `pulumi up` again"
+        ),
+    ]
+
+
+def test_a_set_whose_secrets_live_in_the_vault_is_rotated_there() -> None:
+    live = SimpleNamespace(
+        name="ghcrorg",
+        auth_credentials=[
+            SimpleNamespace(
+                credential_health=SimpleNamespace(status="Unhealthy", error_code=None, error_message=None)
+            )
+        ],
+    )
+    (finding,) = [f for f in read_health(CONFIG, [live], []) if f.name == "ghcrorg"]
+    assert finding.detail == "Azure gives no reason"
+    assert finding.fix.startswith(
+        "write the new token as a new version of Key Vault secret ghcr-token: `az keyvault secret set "
+        "--vault-name kv-acrtest01 --name ghcr-token --value <token>`; the set reads the newest secret version"
+    )
+
+
+def test_a_set_without_a_health_report_is_unknown_and_not_fine() -> None:
+    (finding,) = [
+        f
+        for f in read_health(CONFIG, [SimpleNamespace(name="dockerhub", auth_credentials=[])], [])
+        if f.name == "dockerhub"
+    ]
+    assert (finding.state, finding.fine) == ("Unknown", False)
+
+
+# --- the command, signed in through a stand-in `az` as azure-native's default login is -----------
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "__main__.py").write_text((ROOT / "stacks" / "__main__.py").read_text())
+    config: dict[str, Any] = {f"acr-cache:{key}": value for key, value in DOCUMENT.items()}
+    config["acr-cache:hubUser"] = "octocat"
+    config["acr-cache:hubToken"] = {"secure": "v1:AAAA"}  # encrypted: the command never needs it
+    (tmp_path / "Pulumi.t.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    return tmp_path
+
+
+def _fake_az(tmp_path: Path) -> Path:
+    """An `az` that answers `az account get-access-token` as the Azure CLI does."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "az"
+    answer = {
+        "accessToken": VALID_TOKEN,
+        "expiresOn": "2099-01-01 00:00:00.000000",
+        "expires_on": 4070908800,
+        "subscription": SUB,
+        "tenant": "11111111-1111-1111-1111-111111111111",
+        "tokenType": "Bearer",
+    }
+    script.write_text(f"#!{sys.executable}\nimport json\nprint(json.dumps({answer!r}))\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return bin_dir
+
+
+@pytest.fixture
+def signed_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key in [k for k in os.environ if k.startswith(("ARM_", "AZURE_"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PATH", f"{_fake_az(tmp_path)}{os.pathsep}{os.environ['PATH']}")
+    project = tmp_path / "project"
+    project.mkdir()
+    return _project(project)
+
+
+def _run(project: Path, server: ArmServer, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
+    # requests (under azure-core) trusts the loopback server's certificate through this variable.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_path))
+    return main(
+        [
+            "health",
+            "t",
+            "--cwd",
+            str(project),
+            "--subscription",
+            SUB,
+            "--arm-endpoint",
+            server.endpoint,
+            *extra,
+        ]
+    )
+
+
+def test_the_command_exits_1_and_says_what_to_do(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = Scenario(
+        credential_sets={
+            "dockerhub": live_set("Unhealthy", "UnauthorizedAccess", "The upstream refused the credentials."),
+            "ghcrorg": live_set("Healthy"),
+        },
+        cache_rules={name: live_rule() for name in RULES},
+    )
+    with ArmServer(scenario) as server:
+        code = _run(signed_in, server, monkeypatch)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.splitlines()[0] == (
+        # Labels are as wide as the widest, `cache rule dockerhub-library` (28).
+        "credential set dockerhub      Unhealthy  (UnauthorizedAccess: The upstream refused the credentials.)"
+    )
+    assert out.splitlines()[1] == f"{'':28}  fix: {DOCKERHUB_FIX}"
+    assert out.splitlines()[-1] == "5 checked, 2 not healthy"
+    assert "t" not in {r["headers"].get("Authorization") for r in scenario.requests}
+
+
+def test_the_command_exits_0_when_all_is_healthy_and_speaks_json(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = Scenario(
+        credential_sets={name: live_set("Healthy") for name in SETS},
+        cache_rules={name: live_rule() for name in RULES},
+    )
+    with ArmServer(scenario) as server:
+        code = _run(signed_in, server, monkeypatch, "--format", "json")
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)[0] == {
+        "kind": "credential set",
+        "name": "dockerhub",
+        "state": "Healthy",
+        "detail": "",
+        "fix": "",
+    }
+
+
+def test_a_registry_that_is_not_there_exits_4_with_one_line(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ArmServer(Scenario(registry_exists=False)) as server:
+        code = _run(signed_in, server, monkeypatch)
+    err = capsys.readouterr().err
+    assert code == 4
+    assert err == (
+        f"error: registry acrcachetest01 in resource group rg-acr-test (subscription {SUB}) was not found "
+        "(ResourceNotFound: The Resource 'Microsoft.ContainerRegistry/registries/acrcachetest01' was not "
+        "found.): run `pulumi up` first, or check the subscription\n"
+    )
+
+
+def test_without_a_subscription_the_command_says_where_to_give_one(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["health", "t", "--cwd", str(signed_in)]) == 2
+    assert "no subscription: pass --subscription, set ARM_SUBSCRIPTION_ID" in capsys.readouterr().err
+
+
+def test_the_stack_output_reads_each_sets_health_as_the_engine_delivers_it() -> None:
+    from acr_cache.program import _health_of
+    from pulumi_azure_native.containerregistry import outputs
+
+    delivered = outputs.AuthCredentialResponse(
+        credential_health=outputs.CredentialHealthResponse(
+            status="Unhealthy", error_code="UnauthorizedAccess"
+        )
+    )
+    assert _health_of(
+        {
+            "dockerhub": [delivered],
+            "ghcrorg": [{"credentialHealth": {"status": "Healthy"}}],
+            "quayorg": None,  # not deployed yet (the offline plan)
+        }
+    ) == {"dockerhub": "Unhealthy", "ghcrorg": "Healthy", "quayorg": "unknown until deployed"}
