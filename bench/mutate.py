@@ -66,6 +66,10 @@ MODULES = [
     "protection",
     "config",
     "redaction",
+    "monitoring",
+    "webhooks",
+    "purge",
+    "health",
 ]
 
 

@@ -715,3 +715,23 @@ def test_no_operations_section_registers_nothing_of_them() -> None:
         AGENT_POOL,
     }
     assert not {"logAnalyticsWorkspaceId", "alertRuleIds", "webhookIds", "purgeTaskIds"} & set(run.outputs)
+
+
+def test_the_prod_plan_shows_every_operations_secret_as_secret() -> None:
+    from tests.conftest import stack_plan
+
+    plan = stack_plan("prod")
+    by_name = {r["name"]: r["inputs"] for r in plan["resources"]}
+    assert by_name["alerts-actions"]["webhookReceivers"][0]["serviceUri"] == "[secret]"
+    assert by_name["webhooks-releasepipeline"]["serviceUri"] == "[secret]"
+    assert by_name["webhooks-releasepipeline"]["customHeaders"] == "[secret]"
+    assert {r["type"] for r in plan["resources"]} >= {
+        DIAGNOSTIC,
+        WORKSPACE,
+        ACTION_GROUP,
+        METRIC_ALERT,
+        LOG_ALERT,
+        WEBHOOK,
+        TASK,
+        AGENT_POOL,
+    }
