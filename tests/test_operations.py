@@ -735,3 +735,42 @@ def test_the_prod_plan_shows_every_operations_secret_as_secret() -> None:
         TASK,
         AGENT_POOL,
     }
+
+
+def test_an_alert_tuned_in_part_keeps_its_other_defaults() -> None:
+    from acr_cache.monitoring import Alert, AlertsConfig
+
+    alerts = AlertsConfig.model_validate(
+        {
+            **AG,
+            "failedPulls": {"severity": 1},
+            "storageUsedGib": {"threshold": 900},
+            "cachePullFailures": {"enabled": False},
+        }
+    )
+    assert alerts.alert("failed_pulls") == Alert(True, 20.0, 15, 1)
+    assert alerts.alert("storage_used_gib") == Alert(True, 900.0, 360, 2)
+    assert alerts.alert("failed_logins") == Alert(True, 50.0, 15, 2)
+    assert alerts.alert("cache_pull_failures") == Alert(False, 5.0, 15, 1)
+
+
+def test_alerts_used_directly_refuse_log_alerts_without_a_workspace() -> None:
+    from acr_cache.monitoring import Alerts, AlertsConfig
+    from acr_cache.plan.runner import ProgramFailed, run_program
+
+    def program() -> None:
+        Alerts(
+            "ops",
+            settings=AlertsConfig.model_validate(AG),
+            registry_id=REGISTRY_ID,
+            registry_name="acrcachetest01",
+            resource_group_name="rg-acr-test",
+            workspace_id=None,
+            workspace_location="westeurope",
+        )
+
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(program, project="p", stack="s", config={}, preview=False)
+    assert str(caught.value) == (
+        "Alerts('ops'): the failedPulls alert reads the registry's logs: pass workspace_id, or turn it off"
+    )

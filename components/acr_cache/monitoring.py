@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, NamedTuple, Self
 
 import pulumi
 from pulumi_azure_native import monitor, operationalinsights
@@ -136,21 +136,27 @@ class DiagnosticsConfig(ConfigModel):
 
 
 class AlertConfig(ConfigModel):
-    """One alert of the baseline: on unless turned off, with its threshold."""
+    """One alert of the baseline: on unless turned off. Unset values take the alert's defaults."""
 
     enabled: bool = Field(default=True, description="Whether the alert rule exists.")
-    threshold: Number = Field(gt=0, description="The value above which the alert fires.")
-    severity: WholeNumber = Field(
-        default=2, ge=0, le=4, description="0 (critical) to 4 (verbose), as Azure Monitor shows it."
+    threshold: Number | None = Field(
+        default=None, gt=0, description="The value above which the alert fires. Default: the alert's."
     )
-    window_minutes: WholeNumber = Field(
-        default=15,
-        description="The period the value is measured over, in minutes: 5, 15, 30, 60, 360, 720 or 1440.",
+    severity: WholeNumber | None = Field(
+        default=None,
+        ge=0,
+        le=4,
+        description="0 (critical) to 4 (verbose), as Azure Monitor shows it. Default: the alert's.",
+    )
+    window_minutes: WholeNumber | None = Field(
+        default=None,
+        description="The period the value is measured over, in minutes: 5, 15, 30, 60, 360, 720 or "
+        "1440. Default: the alert's.",
     )
 
     @model_validator(mode="after")
     def _window(self) -> Self:
-        if self.window_minutes not in WINDOWS:
+        if self.window_minutes is not None and self.window_minutes not in WINDOWS:
             raise field_error(
                 "windowMinutes",
                 f"{self.window_minutes} is not a window Azure Monitor offers: use one of "
@@ -163,8 +169,23 @@ WINDOWS = {5: "PT5M", 15: "PT15M", 30: "PT30M", 60: "PT1H", 360: "PT6H", 720: "P
 """Window sizes both metric and log alerts accept, in minutes, with their ISO 8601 durations."""
 
 
-def _alert(threshold: float, window: int = 15, severity: int = 2) -> AlertConfig:
-    return AlertConfig(threshold=threshold, window_minutes=window, severity=severity)
+class Alert(NamedTuple):
+    """An alert's settings with its defaults filled in."""
+
+    enabled: bool
+    threshold: float
+    window_minutes: int
+    severity: int
+
+
+ALERT_DEFAULTS = {
+    # field: (threshold, window in minutes, severity)
+    "storage_used_gib": (400.0, 360, 2),
+    "failed_pulls": (20.0, 15, 2),
+    "failed_logins": (50.0, 15, 2),
+    "cache_pull_failures": (5.0, 15, 1),
+}
+"""Each alert's defaults: storage is sampled hourly, so its window is long; cache failures page."""
 
 
 class ActionGroupConfig(ConfigModel):
@@ -215,26 +236,39 @@ class AlertsConfig(ConfigModel):
         description="Action groups that exist already (a landing zone's on-call group), notified too.",
     )
     storage_used_gib: AlertConfig = Field(
-        default_factory=lambda: _alert(400, window=360),
+        default_factory=AlertConfig,
         description="Storage the registry uses, in GiB (metric `StorageUsed`, all regions' average). "
-        "Default 400 of the 500 GiB Premium includes; above it storage is billed per GiB.",
+        "Defaults: above 400 GiB (of the 500 Premium includes; beyond, storage is billed per GiB) "
+        "over 360 minutes, severity 2.",
     )
     failed_pulls: AlertConfig = Field(
-        default_factory=lambda: _alert(20),
+        default_factory=AlertConfig,
         description="Pulls answered with an error other than 404 (log `ContainerRegistryRepositoryEvents`): "
-        "an upstream that refuses the cache, a firewall, a throttled registry. Needs the workspace.",
+        "an upstream that refuses the cache, a firewall, a throttled registry. Needs the workspace. "
+        "Defaults: more than 20 in 15 minutes, severity 2.",
     )
     failed_logins: AlertConfig = Field(
-        default_factory=lambda: _alert(50),
+        default_factory=AlertConfig,
         description="Sign-ins refused (log `ContainerRegistryLoginEvents`): an expired CI credential, "
-        "or someone guessing. Needs the workspace.",
+        "or someone guessing. Needs the workspace. Defaults: more than 50 in 15 minutes, severity 2.",
     )
     cache_pull_failures: AlertConfig = Field(
-        default_factory=lambda: _alert(5, severity=1),
+        default_factory=AlertConfig,
         description="Refused pulls of repositories that cache rules fill (401, 403 or 5xx on a cache "
         "target): the sign of a credential set turned Unhealthy. Needs the workspace; "
-        "`acr-cache health <stack>` reads each set's state.",
+        "`acr-cache health <stack>` reads each set's state. Defaults: more than 5 in 15 minutes, severity 1.",
     )
+
+    def alert(self, field: str) -> Alert:
+        """The alert in `field` (`failed_pulls`), its unset values from ALERT_DEFAULTS."""
+        config: AlertConfig = getattr(self, field)
+        threshold, window, severity = ALERT_DEFAULTS[field]
+        return Alert(
+            config.enabled,
+            threshold if config.threshold is None else config.threshold,
+            window if config.window_minutes is None else config.window_minutes,
+            severity if config.severity is None else config.severity,
+        )
 
     @model_validator(mode="after")
     def _notified(self) -> Self:
@@ -442,7 +476,7 @@ class Alerts(pulumi.ComponentResource):
             groups.insert(0, self.action_group.id)
         self.rules: dict[str, pulumi.CustomResource] = {}
         """Alert rules by alert."""
-        storage = settings.storage_used_gib
+        storage = settings.alert("storage_used_gib")
         if storage.enabled:
             self.rules["storageUsedGib"] = monitor.MetricAlert(
                 f"{name}-storage-used",
@@ -476,9 +510,13 @@ class Alerts(pulumi.ComponentResource):
             )
         queries = pulumi.Output.from_input(registry_id).apply(lambda rid: log_queries(rid, cache_targets))
         for key, (suffix, field, title) in _LOG_ALERTS.items():
-            alert: AlertConfig = getattr(settings, field)
-            if not alert.enabled or workspace_id is None:
+            alert = settings.alert(field)
+            if not alert.enabled:
                 continue
+            if workspace_id is None:
+                raise ValueError(
+                    f"Alerts('{name}'): the {key} alert reads the registry's logs: pass workspace_id, or turn it off"
+                )
             self.rules[key] = monitor.ScheduledQueryRule(
                 f"{name}-{suffix}",
                 rule_name=f"{registry_name}-{suffix}",
