@@ -349,6 +349,13 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
             "PrivateAccess('p').args.endpoints.hub.subnetPrefixLength: a /29 subnet has 3 usable addresses",
         ),
         (
+            lambda: PrivateAccess(
+                "p",
+                {"registry_id": PLATFORM, "home_region": "westeurope", "endpoints": {"hub": {"subnet_id": "pe"}}},
+            ),
+            "PrivateAccess('p').args.endpoints.hub.subnet_id: 'pe' is not the ARM id of a subnet",
+        ),
+        (
             lambda: ArtifactCache(
                 "c", {"registry_id": PLATFORM, "cache_rules": {}, **_HUB, "key_vault": {"name": "kv-team01"}}
             ),
@@ -559,9 +566,10 @@ def test_access_still_finds_a_principal_granted_twice_beside_one_given_as_an_out
 
     with pytest.raises(ProgramFailed) as caught:
         run_program(program, project="p", stack="s", config={})
-    assert "Access('team').args.grants.two: grants AcrPull to the same principal as args.grants.one" in str(
-        caught.value.cause
-    )
+    assert (
+        "Access('team').args.grants.two: grants AcrPull to the same principal as args.grants.one: remove one "
+        "of them"
+    ) in str(caught.value.cause)
 
 
 def test_components_used_as_a_library_default_to_the_secure_posture() -> None:

@@ -202,8 +202,9 @@ def _assignment_name_of(values: list[str], role: str) -> str:
 
 
 def _stand_in(key: str) -> str:
-    # A GUID per grant: two grants given as Outputs must not look like one principal.
-    return str(uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"stand-in/{key}"))
+    # A GUID per grant: two grants given as Outputs must not look like one principal. Any prefix
+    # gives that; it only keeps stand-ins apart from other names in the namespace.
+    return str(uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"stand-in/{key}"))  # mutation: equivalent
 
 
 def _known_principal(path: str, value: str) -> str:
