@@ -351,7 +351,11 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
         (
             lambda: PrivateAccess(
                 "p",
-                {"registry_id": PLATFORM, "home_region": "westeurope", "endpoints": {"hub": {"subnet_id": "pe"}}},
+                {
+                    "registry_id": PLATFORM,
+                    "home_region": "westeurope",
+                    "endpoints": {"hub": {"subnet_id": "pe"}},
+                },
             ),
             "PrivateAccess('p').args.endpoints.hub.subnet_id: 'pe' is not the ARM id of a subnet",
         ),
