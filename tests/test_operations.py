@@ -296,6 +296,31 @@ def test_operations_refusals_in_full(document: dict[str, Any], problems: list[st
     assert [str(p) for p in caught.value.problems] == problems
 
 
+def test_the_mirrors_registry_wide_rule_is_never_purged() -> None:
+    document = sections(
+        keyVault={"name": "kv-acrtest01"},
+        credentialSets={
+            "dockerhub": {
+                "loginServer": "docker.io",
+                "username": {"secretName": "u"},
+                "password": {"secretName": "p"},
+            }
+        },
+        dockerMirror={
+            "enabled": True,
+            "reason": "Docker daemons on the build farm cannot sign in.",
+            "credentialSet": "dockerhub",
+        },
+        purge={"dockerhub-mirror": {}},
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [
+        "acr-cache:purge.dockerhub-mirror: rule 'dockerhub-mirror' fills the whole registry (target `*`), so its "
+        "purge would delete old tags of every repository, pushed and imported ones too: purge narrower rules instead"
+    ]
+
+
 REFUSED = [
     (p.values[0], p.values[1][0].split(": ", 1)[0], p.values[1][0].split(": ", 1)[1]) for p in REFUSED_IN_FULL
 ]

@@ -238,6 +238,14 @@ class StackConfig(ConfigModel):
                         path, f"no cache rule '{shown(name)}' to purge: the key is a rule name ({known})"
                     )
                 )
+            elif rules[name].target == "*":
+                problems.append(
+                    ConfigProblem(
+                        path,
+                        f"rule '{shown(name)}' fills the whole registry (target `*`), so its purge would delete "
+                        "old tags of every repository, pushed and imported ones too: purge narrower rules instead",
+                    )
+                )
             if settings.agent_pool is None and self.public_access is not PublicAccess.OPEN:
                 problems.append(
                     ConfigProblem(
