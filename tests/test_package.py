@@ -943,6 +943,25 @@ def test_a_registry_whose_endpoints_come_from_elsewhere_closes_its_public_endpoi
     planned = registry_inputs(private_endpoints_planned=True)
     assert (planned["publicNetworkAccess"], planned["dataEndpointEnabled"]) == ("Disabled", True)
 
+    # Its rules are judged with those endpoints: exports can be off only behind them.
+    def exports_off(**extra: Any) -> None:
+        Registry(
+            "r",
+            {
+                "resource_group": {"name": "rg-team"},
+                "registry": {"name": "teamacr01", "location": "westeurope", "export_enabled": False},
+                **extra,
+            },
+        )
+
+    run = run_program(lambda: exports_off(private_endpoints_planned=True), project="t", stack="t", config={})
+    assert any(r.type == "azure-native:containerregistry:Registry" for r in run.resources)
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(lambda: exports_off(), project="t", stack="t", config={})
+    assert "Registry('r').args.registry.exportEnabled: Azure only allows disabling exports" in str(
+        caught.value
+    )
+
 
 def test_registry_cross_section_refusals_name_the_argument() -> None:
     with pytest.raises(ProgramFailed) as caught:
