@@ -11,6 +11,7 @@ from acr_cache.access import Access, AccessArgs
 from acr_cache.artifact_cache import ArtifactCache, ArtifactCacheArgs
 from acr_cache.config import ConfigError, ConfigProblem, StackConfig, load_stack_config, parse_stack_config
 from acr_cache.image_import import ImageImports, ImageImportsArgs
+from acr_cache.monitoring import Alerts, AlertsConfig, Diagnostics, DiagnosticsConfig
 from acr_cache.package import (
     COMPONENTS,
     PACKAGE,
@@ -18,6 +19,7 @@ from acr_cache.package import (
 )
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import ProtectionConfig
+from acr_cache.purge import AgentPoolConfig, PurgeConfig, PurgePlan, PurgeTasks
 from acr_cache.registry import (
     Registry,
     RegistryArgs,
@@ -27,6 +29,7 @@ from acr_cache.registry import (
     Sku,
 )
 from acr_cache.replication import Replicas, ReplicasArgs
+from acr_cache.webhooks import WebhookConfig, Webhooks
 
 __version__ = "0.1.0"
 
@@ -36,15 +39,23 @@ __all__ = [
     "PYTHON_ONLY",
     "Access",
     "AccessArgs",
+    "AgentPoolConfig",
+    "Alerts",
+    "AlertsConfig",
     "ArtifactCache",
     "ArtifactCacheArgs",
     "ConfigError",
     "ConfigProblem",
+    "Diagnostics",
+    "DiagnosticsConfig",
     "ImageImports",
     "ImageImportsArgs",
     "PrivateAccess",
     "PrivateAccessArgs",
     "ProtectionConfig",
+    "PurgeConfig",
+    "PurgePlan",
+    "PurgeTasks",
     "Registry",
     "RegistryArgs",
     "RegistryConfig",
@@ -54,6 +65,8 @@ __all__ = [
     "ResourceGroupConfig",
     "Sku",
     "StackConfig",
+    "WebhookConfig",
+    "Webhooks",
     "__version__",
     "load_stack_config",
     "parse_stack_config",
