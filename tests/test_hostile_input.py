@@ -43,6 +43,12 @@ FULL: dict[str, Any] = {
         "sku": "Premium",
         "tags": {"team": "platform"},
         "aliases": ["urn:pulumi:full::acr-cache::azure-native:containerregistry:Registry::acr"],
+        "identity": {
+            "systemAssigned": True,
+            "userAssignedIds": [
+                f"/subscriptions/{SUB}/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr"
+            ],
+        },
     },
     "replicas": {"northeurope": {"tags": {"replica": "one"}}},
     "network": {"publicAccess": "Disabled"},

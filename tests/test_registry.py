@@ -246,3 +246,64 @@ def test_an_existing_resource_group_keeps_its_own_settings() -> None:
                 as_pulumi_config(sections(resourceGroup={"name": "rg-acr", "create": False, **extra}))
             )
         assert [str(p) for p in caught.value.problems] == [problem]
+
+
+# --- Issue #17: the registry's managed identities ---------------------------------------------------
+
+UAI = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr"
+BASE = {"name": "acrcachetest01", "location": "westeurope"}
+
+
+def test_no_identity_unless_asked() -> None:
+    run = run_stack(sections())
+    assert "identity" not in one(run, REGISTRY).inputs
+    assert not {"registryPrincipalId", "registryUserAssignedIdentityIds"} & set(run.outputs)
+
+
+@pytest.mark.parametrize(
+    ("identity", "wire"),
+    [
+        ({"systemAssigned": True}, {"type": "SystemAssigned"}),
+        ({"userAssignedIds": [UAI]}, {"type": "UserAssigned", "userAssignedIdentities": {UAI: {}}}),
+        (
+            {"systemAssigned": True, "userAssignedIds": [UAI]},
+            {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {UAI: {}}},
+        ),
+    ],
+)
+def test_identities_reach_the_registry(identity: dict[str, Any], wire: dict[str, Any]) -> None:
+    run = run_stack(sections(registry={**BASE, "identity": identity}))
+    assert one(run, REGISTRY).inputs["identity"] == wire
+    if identity.get("systemAssigned"):
+        # The principal id the mocks give the registry's identity, as Azure would give one.
+        assert run.outputs["registryPrincipalId"] == "73c87041-e150-5472-a7dd-efb2963ec254"
+    else:
+        assert "registryPrincipalId" not in run.outputs
+    assert run.outputs.get("registryUserAssignedIdentityIds") == identity.get("userAssignedIds")
+
+
+@pytest.mark.parametrize(
+    ("identity", "problem"),
+    [
+        (
+            {"systemAssigned": False},
+            "acr-cache:registry.identity.systemAssigned: an identity section needs `systemAssigned: true` or "
+            "`userAssignedIds`",
+        ),
+        (
+            {"userAssignedIds": [UAI, UAI.upper().replace("/SUBSCRIPTIONS/", "/subscriptions/")]},
+            "acr-cache:registry.identity.userAssignedIds: an identity is listed twice (ARM ids compare without case)",
+        ),
+        (
+            {"userAssignedIds": ["id-acr"]},
+            "acr-cache:registry.identity.userAssignedIds[0]: 'id-acr' is not the ARM id of a user-assigned "
+            "managed identity: expected /subscriptions/<guid>/resourceGroups/<group>/providers/"
+            "Microsoft.ManagedIdentity/userAssignedIdentities/<name> (`az identity show -g <group> -n <name> "
+            "--query id -o tsv` prints it)",
+        ),
+    ],
+)
+def test_identity_refusals(identity: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(sections(registry={**BASE, "identity": identity})))
+    assert [str(p) for p in caught.value.problems] == [problem]

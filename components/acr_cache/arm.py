@@ -230,3 +230,9 @@ ACTION_GROUP = ArmKind(
 WEBHOOK_NAME = NameRule("webhook name", r"[a-zA-Z0-9]{5,50}", "5-50 letters and digits")
 TASK_NAME = NameRule("task name", r"[a-zA-Z0-9-_]{5,50}", "5-50 letters, digits, hyphens and underscores")
 AGENT_POOL_NAME = NameRule("agent pool name", r"[a-zA-Z0-9-]{3,20}", "3-20 letters, digits and hyphens")
+USER_ASSIGNED_IDENTITY = ArmKind(
+    "a user-assigned managed identity",
+    "Microsoft.ManagedIdentity",
+    (("userAssignedIdentities", r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}", "<name>"),),
+    "`az identity show -g <group> -n <name> --query id -o tsv` prints it",
+)

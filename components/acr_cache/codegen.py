@@ -21,12 +21,13 @@ from acr_cache.image_import import ImportConfig
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.network import NetworkConfig
 from acr_cache.private_access import PrivateDnsZoneConfig, PrivateEndpointConfig, VnetLinkConfig
-from acr_cache.registry import RegistryConfig, ResourceGroupConfig
+from acr_cache.registry import RegistryConfig, RegistryIdentityConfig, ResourceGroupConfig
 from acr_cache.replication import ReplicaConfig
 
 # (args name, model, what the section is, model fields left out: the reason)
 ARGS: tuple[tuple[str, type[BaseModel], str, dict[str, str]], ...] = (
     ("ResourceGroupArgs", ResourceGroupConfig, "section `resourceGroup`", {}),
+    ("RegistryIdentityArgs", RegistryIdentityConfig, "`registry.identity`", {}),
     ("RegistrySettingsArgs", RegistryConfig, "section `registry`", {}),
     ("NetworkArgs", NetworkConfig, "section `network`", {}),
     ("ReplicaArgs", ReplicaConfig, "an entry of section `replicas`", {}),

@@ -26,6 +26,16 @@ class ResourceGroupArgs(TypedDict):
     """Tags on a resource group the stack creates."""
 
 
+class RegistryIdentityArgs(TypedDict):
+    """`registry.identity`: Managed identities of the registry: what it signs in as to Key Vault (a customer-managed key) or to other registries (ACR tasks, connected registries)."""
+
+    system_assigned: NotRequired[bool]
+    """Give the registry a system-assigned identity (its principal id is the stack output `registryPrincipalId`)."""
+
+    user_assigned_ids: NotRequired[list[str]]
+    """ARM ids of user-assigned identities to attach (`/subscriptions/.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>`)."""
+
+
 class RegistrySettingsArgs(TypedDict):
     """Section `registry`: The container registry itself."""
 
@@ -52,6 +62,9 @@ class RegistrySettingsArgs(TypedDict):
 
     export_enabled: NotRequired[bool]
     """Whether artifacts may be exported out of the registry (`az acr import` from it, transfer pipelines). Azure only lets a registry disable exports when its public network access is disabled. Default: off when public network access is disabled (as it is by default with private endpoints; Azure Policy 524b0254), on otherwise. Premium."""
+
+    identity: NotRequired[RegistryIdentityArgs]
+    """Managed identities of the registry. Default: none."""
 
     tags: NotRequired[dict[str, str]]
     """Tags on the registry."""

@@ -168,6 +168,10 @@ def build(config: StackConfig) -> Deployment:
     pulumi.export("registryId", core.registry_id)
     pulumi.export("registryName", core.registry_name)
     pulumi.export("loginServer", core.login_server)
+    if core.principal_id is not None:
+        pulumi.export("registryPrincipalId", core.principal_id)
+    if config.registry.identity is not None and config.registry.identity.user_assigned_ids:
+        pulumi.export("registryUserAssignedIdentityIds", list(config.registry.identity.user_assigned_ids))
     pulumi.export("endpoints", _region_endpoints(config, network))
     if private_access is not None:
         pulumi.export("privateEndpointIds", private_access.private_endpoint_ids)

@@ -2,12 +2,13 @@
 
 import re
 from enum import Enum, StrEnum
-from typing import Annotated, NamedTuple, NotRequired, Self, TypedDict, TypeVar
+from typing import Annotated, Any, NamedTuple, NotRequired, Self, TypedDict, TypeVar
 
 import pulumi
 from pulumi_azure_native import containerregistry, resources
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from acr_cache.arm import USER_ASSIGNED_IDENTITY, id_check
 from acr_cache.component_args import NetworkArgs, RegistrySettingsArgs, ResourceGroupArgs
 from acr_cache.component_base import Layout, component_error, validated
 from acr_cache.model import (
@@ -84,6 +85,39 @@ class ResourceGroupConfig(ConfigModel):
         return self
 
 
+class RegistryIdentityConfig(ConfigModel):
+    """Managed identities of the registry: what it signs in as to Key Vault (a customer-managed key)
+    or to other registries (ACR tasks, connected registries)."""
+
+    system_assigned: bool = Field(
+        default=False,
+        description="Give the registry a system-assigned identity (its principal id is the stack output "
+        "`registryPrincipalId`).",
+    )
+    user_assigned_ids: list[Annotated[str, AfterValidator(id_check(USER_ASSIGNED_IDENTITY))]] = Field(
+        default_factory=list,
+        description="ARM ids of user-assigned identities to attach "
+        "(`/subscriptions/.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>`).",
+    )
+
+    @model_validator(mode="after")
+    def _some(self) -> Self:
+        if not self.system_assigned and not self.user_assigned_ids:
+            raise field_error(
+                "systemAssigned", "an identity section needs `systemAssigned: true` or `userAssignedIds`"
+            )
+        lowered = [i.lower() for i in self.user_assigned_ids]
+        if len(set(lowered)) != len(lowered):
+            raise field_error("userAssignedIds", "an identity is listed twice (ARM ids compare without case)")
+        return self
+
+    @property
+    def identity_type(self) -> str:
+        kinds = ["SystemAssigned"] if self.system_assigned else []
+        kinds += ["UserAssigned"] if self.user_assigned_ids else []
+        return ", ".join(kinds)
+
+
 class RegistryConfig(ConfigModel):
     """The container registry itself."""
 
@@ -136,6 +170,9 @@ class RegistryConfig(ConfigModel):
         "transfer pipelines). Azure only lets a registry disable exports when its public network "
         "access is disabled. Default: off when public network access is disabled (as it is by "
         "default with private endpoints; Azure Policy 524b0254), on otherwise. Premium.",
+    )
+    identity: RegistryIdentityConfig | None = Field(
+        default=None, description="Managed identities of the registry. Default: none."
     )
     tags: Tags = Field(default_factory=dict, description="Tags on the registry.")
     aliases: list[Annotated[str, AfterValidator(_check_registry_urn)]] = Field(
@@ -335,6 +372,7 @@ class Registry(pulumi.ComponentResource):
             network_rule_set=_network_rule_set(network) if registry.is_premium else None,
             data_endpoint_enabled=network.data_endpoint_enabled,
             policies=_policies(registry, registry.effective_export_enabled(network.public_network_access)),
+            identity=_identity(registry.identity),
             tags=registry.tags or None,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -349,14 +387,18 @@ class Registry(pulumi.ComponentResource):
         self.registry_id = self.registry.id
         self.registry_name = self.registry.name
         self.login_server = self.registry.login_server
-        self.register_outputs(
-            {
-                "registryId": self.registry_id,
-                "registryName": self.registry_name,
-                "loginServer": self.login_server,
-                "resourceGroupName": self.resource_group_name,
-            }
-        )
+        outputs: dict[str, Any] = {
+            "registryId": self.registry_id,
+            "registryName": self.registry_name,
+            "loginServer": self.login_server,
+            "resourceGroupName": self.resource_group_name,
+        }
+        self.principal_id: pulumi.Output[str] | None = None
+        """Principal id of the registry's system-assigned identity, when it has one."""
+        if registry.identity is not None and registry.identity.system_assigned:
+            self.principal_id = self.registry.identity.apply(lambda i: str(i.principal_id) if i else "")
+            outputs["principalId"] = self.principal_id
+        self.register_outputs(outputs)
 
 
 FORMER_TYPE = "acr-cache:registry:RegistryCore"
@@ -369,6 +411,18 @@ _E = TypeVar("_E", bound=Enum)  # mutation: equivalent (a type checker's name on
 
 def _enabled(on: bool, enum: type[_E]) -> _E:
     return enum("Enabled" if on else "Disabled")
+
+
+def _identity(identity: RegistryIdentityConfig | None) -> containerregistry.IdentityPropertiesArgs | None:
+    if identity is None:
+        return None
+    return containerregistry.IdentityPropertiesArgs(
+        type=containerregistry.ResourceIdentityType(identity.identity_type),
+        user_assigned_identities={
+            uid: containerregistry.UserIdentityPropertiesArgs() for uid in identity.user_assigned_ids
+        }
+        or None,
+    )
 
 
 def _network_rule_set(network: RegistryNetwork) -> containerregistry.NetworkRuleSetArgs:
