@@ -61,6 +61,11 @@ FULL: dict[str, Any] = {
                 "name": "pe-hub",
                 "networkInterfaceName": "pe-hub-nic",
                 "subnetPrefixLength": 27,
+                "applicationSecurityGroupIds": [
+                    f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/applicationSecurityGroups/asg-pe"
+                ],
+                "manualApproval": True,
+                "requestMessage": "platform team, ticket PLAT-1",
                 "tags": {"role": "pe"},
             }
         },

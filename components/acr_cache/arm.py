@@ -236,3 +236,9 @@ USER_ASSIGNED_IDENTITY = ArmKind(
     (("userAssignedIdentities", r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}", "<name>"),),
     "`az identity show -g <group> -n <name> --query id -o tsv` prints it",
 )
+APPLICATION_SECURITY_GROUP = ArmKind(
+    "an application security group",
+    "Microsoft.Network",
+    (("applicationSecurityGroups", r"[\w][\w.-]{0,78}\w?", "<name>"),),
+    "`az network asg show -g <group> -n <name> --query id -o tsv` prints it",
+)

@@ -133,6 +133,15 @@ class PrivateEndpointArgs(TypedDict):
     subnet_prefix_length: NotRequired[int]
     """Prefix length of the subnet (27 for a /27), to check before deploying that it has room: every endpoint needs one address for the login server plus one per region's data endpoint, and adding a replica later fails and rolls back when any endpoint subnet is full."""
 
+    application_security_group_ids: NotRequired[list[str]]
+    """ARM ids of application security groups the endpoint's network interface joins, so that network security rules can name it (the VNet's, same region)."""
+
+    manual_approval: NotRequired[bool]
+    """Ask the registry's owner to approve the connection (a registry in another tenant or subscription whose owner approves endpoints): the endpoint stays Pending until `az network private-endpoint-connection approve`. Default: approved at once, as the stack owns both sides."""
+
+    request_message: NotRequired[str]
+    """With `manualApproval`: the message the approver sees (up to 140 characters)."""
+
     tags: NotRequired[dict[str, str]]
     """Tags on the private endpoint."""
 
@@ -141,7 +150,7 @@ class PrivateDnsZoneArgs(TypedDict):
     """`privateAccess.dnsZone`: The private DNS zone `privatelink.azurecr.io` that the endpoints' records go into."""
 
     mode: NotRequired[str]
-    """`create`: one zone made by the stack, linked to `vnetLinks`. `existing`: the zone given by `zoneId` (central DNS in a hub). `perEndpoint`: a zone in each endpoint's VNet resource group, linked to that VNet (one zone per resource group; the VNets must be in the subscription the stack deploys to)."""
+    """`create`: one zone made by the stack, linked to `vnetLinks`. `existing`: the zone given by `zoneId` (central DNS in a hub). `perEndpoint`: a zone in each endpoint's VNet resource group, linked to that VNet (one zone per resource group; the VNets must be in the subscription the stack deploys to). `policy`: Azure Policy writes the records (a landing zone's central DNS): the endpoints get no DNS zone group, and the plan lists the records the policy must create."""
 
     resource_group: NotRequired[str]
     """`create` mode: resource group of the zone. Default: the registry's resource group."""

@@ -4,13 +4,21 @@ import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import partial
-from typing import Annotated, NamedTuple, NotRequired, Self, TypedDict
+from typing import Annotated, Any, NamedTuple, NotRequired, Self, TypedDict
 
 import pulumi
 from pulumi_azure_native import network, privatedns
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
-from acr_cache.arm import NETWORK_INTERFACE_NAME, PRIVATE_ENDPOINT_NAME, SUBNET, ArmId, parse_arm_id
+from acr_cache.arm import (
+    APPLICATION_SECURITY_GROUP,
+    NETWORK_INTERFACE_NAME,
+    PRIVATE_ENDPOINT_NAME,
+    SUBNET,
+    ArmId,
+    id_check,
+    parse_arm_id,
+)
 from acr_cache.arm import PRIVATE_DNS_ZONE as ZONE_ID
 from acr_cache.component_args import PrivateDnsZoneArgs, PrivateEndpointArgs
 from acr_cache.component_base import Layout, RegistryRef, component_error, set_aside_outputs, validated
@@ -50,6 +58,9 @@ class DnsZoneMode(StrEnum):
     """A zone that already exists (hub-and-spoke, central DNS); the stack only adds records."""
     PER_ENDPOINT = "perEndpoint"
     """The stack creates a zone in each endpoint's VNet resource group (one per group) and links it."""
+    POLICY = "policy"
+    """Records come from Azure Policy (a landing zone's DeployIfNotExists on private endpoints): the
+    stack makes no zone group, no zone and no link, and the plan says which records to expect."""
 
 
 class VnetLinkConfig(ConfigModel):
@@ -72,7 +83,9 @@ class PrivateDnsZoneConfig(ConfigModel):
         description="`create`: one zone made by the stack, linked to `vnetLinks`. `existing`: the zone "
         "given by `zoneId` (central DNS in a hub). `perEndpoint`: a zone in each endpoint's VNet "
         "resource group, linked to that VNet (one zone per resource group; the VNets must be in the "
-        "subscription the stack deploys to).",
+        "subscription the stack deploys to). `policy`: Azure Policy writes the records (a landing "
+        "zone's central DNS): the endpoints get no DNS zone group, and the plan lists the records "
+        "the policy must create.",
     )
     resource_group: ResourceGroupName | None = Field(
         default=None,
@@ -134,6 +147,11 @@ class PrivateDnsZoneConfig(ConfigModel):
             raise field_error(
                 "vnetLinks", "`perEndpoint` mode links each zone to its endpoint's VNet: remove `vnetLinks`"
             )
+        if self.mode is DnsZoneMode.POLICY and self.vnet_links:
+            raise field_error(
+                "vnetLinks",
+                "in `policy` mode the zone and its links belong to the landing zone: remove `vnetLinks`",
+            )
         return self
 
 
@@ -178,10 +196,34 @@ class PrivateEndpointConfig(ConfigModel):
         "room: every endpoint needs one address for the login server plus one per region's data "
         "endpoint, and adding a replica later fails and rolls back when any endpoint subnet is full.",
     )
+    application_security_group_ids: list[
+        Annotated[str, AfterValidator(id_check(APPLICATION_SECURITY_GROUP))]
+    ] = Field(
+        default_factory=list,
+        description="ARM ids of application security groups the endpoint's network interface joins, "
+        "so that network security rules can name it (the VNet's, same region).",
+    )
+    manual_approval: bool = Field(
+        default=False,
+        description="Ask the registry's owner to approve the connection (a registry in another tenant or "
+        "subscription whose owner approves endpoints): the endpoint stays Pending until "
+        "`az network private-endpoint-connection approve`. Default: approved at once, as the stack "
+        "owns both sides.",
+    )
+    request_message: str | None = Field(
+        default=None,
+        max_length=140,
+        description="With `manualApproval`: the message the approver sees (up to 140 characters).",
+    )
     tags: Tags = Field(default_factory=dict, description="Tags on the private endpoint.")
 
     @model_validator(mode="after")
     def _name(self) -> Self:
+        if self.request_message is not None and not self.manual_approval:
+            raise field_error(
+                "requestMessage",
+                "a request message goes with `manualApproval: true`: set it, or remove the message",
+            )
         for field, value, rule in (
             ("name", self.name, PRIVATE_ENDPOINT_NAME),
             ("networkInterfaceName", self.network_interface_name, NETWORK_INTERFACE_NAME),
@@ -477,13 +519,12 @@ class PrivateAccess(pulumi.ComponentResource):
                 ),
                 # No ip_configurations: static addresses make every later replica fail, because
                 # Azure must add an address for the new region's data endpoint to this endpoint.
-                private_link_service_connections=[
-                    network.PrivateLinkServiceConnectionArgs(
-                        name=endpoint_name,
-                        private_link_service_id=registry_id,
-                        group_ids=[GROUP_ID],
-                    )
-                ],
+                **_connections(endpoint, endpoint_name, registry_id),
+                application_security_groups=[
+                    network.ApplicationSecurityGroupArgs(id=asg)
+                    for asg in endpoint.application_security_group_ids
+                ]
+                or None,
                 tags=endpoint.tags or None,
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -493,6 +534,9 @@ class PrivateAccess(pulumi.ComponentResource):
                     aliases=self._former(key),
                 ),
             )
+            self.private_endpoints[key] = resource
+            if config.dns_zone.mode is DnsZoneMode.POLICY:
+                continue  # the landing zone's policy writes the records
             zone_key = self._zone_key(config, endpoint)
             network.PrivateDnsZoneGroup(
                 f"{name}-{key}-dns",
@@ -508,7 +552,6 @@ class PrivateAccess(pulumi.ComponentResource):
                 ],
                 opts=pulumi.ResourceOptions(parent=self, aliases=self._former(f"{key}-dns")),
             )
-            self.private_endpoints[key] = resource
         self.private_endpoint_ids = pulumi.Output.all(
             **{key: endpoint.id for key, endpoint in self.private_endpoints.items()}
         ).apply(dict)
@@ -531,6 +574,8 @@ class PrivateAccess(pulumi.ComponentResource):
         protect: bool,
     ) -> Mapping[str, pulumi.Input[str]]:
         mode = config.dns_zone.mode
+        if mode is DnsZoneMode.POLICY:
+            return {}
         if mode is DnsZoneMode.EXISTING:
             assert config.dns_zone.zone_id is not None
             return {"shared": config.dns_zone.zone_id}
@@ -578,6 +623,21 @@ class PrivateAccess(pulumi.ComponentResource):
                 )
             ids[zone.key] = resource.id
         return ids
+
+
+def _connections(
+    endpoint: PrivateEndpointConfig, name: pulumi.Input[str], registry_id: pulumi.Input[str]
+) -> dict[str, Any]:
+    """The endpoint's connection to the registry: auto-approved, or waiting for the owner's approval."""
+    connection = network.PrivateLinkServiceConnectionArgs(
+        name=name,
+        private_link_service_id=registry_id,
+        group_ids=[GROUP_ID],
+        request_message=endpoint.request_message,
+    )
+    if endpoint.manual_approval:
+        return {"manual_private_link_service_connections": [connection]}
+    return {"private_link_service_connections": [connection]}
 
 
 def _stand_in_subnet(key: str) -> str:

@@ -175,7 +175,8 @@ def build(config: StackConfig) -> Deployment:
     pulumi.export("endpoints", _region_endpoints(config, network))
     if private_access is not None:
         pulumi.export("privateEndpointIds", private_access.private_endpoint_ids)
-        pulumi.export("privateDnsZoneIds", private_access.dns_zone_ids)
+        if private_access.zone_ids:  # none in `policy` mode: the landing zone owns the zone
+            pulumi.export("privateDnsZoneIds", private_access.dns_zone_ids)
         if "shared" in private_access.zone_ids:
             pulumi.export("privateDnsZoneId", private_access.zone_ids["shared"])
     if cache is not None:

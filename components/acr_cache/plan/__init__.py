@@ -135,6 +135,35 @@ def lock_notes(resources: list[PlannedResource]) -> list[str]:
     return notes
 
 
+ENDPOINT_TYPE = "azure-native:network:PrivateEndpoint"
+ZONE_GROUP_TYPE = "azure-native:network:PrivateDnsZoneGroup"
+
+
+def dns_record_notes(resources: list[PlannedResource]) -> list[str]:
+    """For endpoints without a DNS zone group (`dnsZone.mode: policy`): the records whoever runs
+    the landing zone's DNS must create, or clients resolve the registry's public address."""
+    grouped = {str(r.inputs.get("privateEndpointName")) for r in resources if r.type == ZONE_GROUP_TYPE}
+    registry = next((r for r in resources if r.type == "azure-native:containerregistry:Registry"), None)
+    regions = sorted({str(r.inputs.get("location")) for r in resources if r.type.endswith(":Replication")})
+    notes = []
+    for endpoint in (r for r in resources if r.type == ENDPOINT_TYPE):
+        if str(endpoint.inputs.get("privateEndpointName")) in grouped:
+            continue
+        if registry is not None:
+            name = str(registry.inputs.get("registryName", "<registry>")).lower()
+            home = str(registry.inputs.get("location", "<region>"))
+            data = ", ".join(f"{name}.{region}.data" for region in [home, *regions])
+            records = f"{name} and {data}"
+        else:
+            records = "the registry's name and `<registry>.<region>.data` for each of its regions"
+        notes.append(
+            f"private endpoint {endpoint.name} gets no DNS zone group (`dnsZone.mode: policy`): the landing "
+            f"zone's policy must create A records in privatelink.azurecr.io for {records}, pointing at "
+            "this endpoint's addresses, or clients reach the public endpoint"
+        )
+    return notes
+
+
 def make_plan(files: StackFiles) -> Plan:
     """Plan one stack of a project read from disk."""
     with offline_placeholders() as unset:
@@ -147,6 +176,7 @@ def make_plan(files: StackFiles) -> Plan:
         )
     plan.notes.extend(files.notes)
     plan.notes.extend(lock_notes(plan.run.resources))
+    plan.notes.extend(dns_record_notes(plan.run.resources))
     retained = [r.name for r in plan.run.resources if r.retain_on_delete]
     if retained:
         plan.notes.append(

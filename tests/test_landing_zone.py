@@ -1,0 +1,137 @@
+"""Enterprise landing zones (issue #17): policy-managed DNS, application security groups, manual
+approval, and the corp stack that uses them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from acr_cache.config import ConfigError, parse_stack_config
+
+from tests.conftest import as_pulumi_config, by_type, one, run_stack, sections, stack_plan
+from tests.test_network import ENDPOINT, HUB, LINK, SUB, ZONE, ZONE_GROUP, subnet
+
+ASG = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/applicationSecurityGroups/asg-registries"
+REGISTRY_ID = f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ContainerRegistry/registries/acrcachetest01"
+
+
+def test_policy_mode_makes_no_zone_group_zone_or_link() -> None:
+    run = run_stack(
+        sections(
+            replicas={"northeurope": {}},
+            privateAccess={"dnsZone": {"mode": "policy"}, "endpoints": {"hub": HUB}},
+        )
+    )
+    assert [r.type for r in run.resources if r.type in (ZONE_GROUP, ZONE, LINK)] == []
+    endpoint = one(run, ENDPOINT)
+    assert endpoint.inputs["privateLinkServiceConnections"] == [
+        {"name": "pe-acrcachetest01-hub", "privateLinkServiceId": REGISTRY_ID, "groupIds": ["registry"]}
+    ]
+    assert "privateDnsZoneIds" not in run.outputs and "privateDnsZoneId" not in run.outputs
+
+
+def test_the_plan_lists_the_records_the_policy_must_write() -> None:
+    from acr_cache.plan import dns_record_notes
+
+    run = run_stack(
+        sections(
+            replicas={"northeurope": {}, "swedencentral": {}},
+            privateAccess={"dnsZone": {"mode": "policy"}, "endpoints": {"hub": HUB}},
+        )
+    )
+    assert dns_record_notes(run.resources) == [
+        "private endpoint private-hub gets no DNS zone group (`dnsZone.mode: policy`): the landing zone's "
+        "policy must create A records in privatelink.azurecr.io for acrcachetest01 and "
+        "acrcachetest01.westeurope.data, acrcachetest01.northeurope.data, acrcachetest01.swedencentral.data, "
+        "pointing at this endpoint's addresses, or clients reach the public endpoint"
+    ]
+    # An endpoint with its zone group needs nothing from anyone.
+    assert dns_record_notes(run_stack(sections(privateAccess={"endpoints": {"hub": HUB}})).resources) == []
+
+
+def test_endpoints_join_security_groups_and_can_wait_for_approval() -> None:
+    run = run_stack(
+        sections(
+            privateAccess={
+                "endpoints": {
+                    "hub": {**HUB, "applicationSecurityGroupIds": [ASG]},
+                    "partner": {
+                        "subnetId": subnet("rg-partner", "vnet-partner"),
+                        "manualApproval": True,
+                        "requestMessage": "acr-cache platform team, ticket PLAT-123",
+                    },
+                }
+            }
+        )
+    )
+    endpoints = {r.name: r.inputs for r in by_type(run, ENDPOINT)}
+    assert endpoints["private-hub"]["applicationSecurityGroups"] == [{"id": ASG}]
+    assert "manualPrivateLinkServiceConnections" not in endpoints["private-hub"]
+    partner = endpoints["private-partner"]
+    assert "privateLinkServiceConnections" not in partner and "applicationSecurityGroups" not in partner
+    assert partner["manualPrivateLinkServiceConnections"] == [
+        {
+            "name": "pe-acrcachetest01-partner",
+            "privateLinkServiceId": REGISTRY_ID,
+            "groupIds": ["registry"],
+            "requestMessage": "acr-cache platform team, ticket PLAT-123",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("private_access", "problem"),
+    [
+        (
+            {
+                "dnsZone": {
+                    "mode": "policy",
+                    "vnetLinks": {"hub": HUB["subnetId"].rsplit("/subnets/", 1)[0]},
+                },
+                "endpoints": {"hub": HUB},
+            },
+            "acr-cache:privateAccess.dnsZone.vnetLinks: in `policy` mode the zone and its links belong to the "
+            "landing zone: remove `vnetLinks`",
+        ),
+        (
+            {"dnsZone": {"mode": "policy", "resourceGroup": "rg-dns"}, "endpoints": {"hub": HUB}},
+            "acr-cache:privateAccess.dnsZone.resourceGroup: `resourceGroup` is only used with `mode: create` "
+            "(mode is policy)",
+        ),
+        (
+            {"endpoints": {"hub": {**HUB, "requestMessage": "please"}}},
+            "acr-cache:privateAccess.endpoints.hub.requestMessage: a request message goes with "
+            "`manualApproval: true`: set it, or remove the message",
+        ),
+        (
+            {"endpoints": {"hub": {**HUB, "applicationSecurityGroupIds": ["asg-registries"]}}},
+            "acr-cache:privateAccess.endpoints.hub.applicationSecurityGroupIds[0]: 'asg-registries' is not the "
+            "ARM id of an application security group: expected /subscriptions/<guid>/resourceGroups/<group>/"
+            "providers/Microsoft.Network/applicationSecurityGroups/<name> (`az network asg show -g <group> -n "
+            "<name> --query id -o tsv` prints it)",
+        ),
+    ],
+)
+def test_landing_zone_refusals(private_access: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(sections(privateAccess=private_access)))
+    assert [str(p) for p in caught.value.problems] == [problem]
+
+
+def test_the_corp_stack_plans_clean() -> None:
+    plan = stack_plan("corp")
+    by_type_: dict[str, list[dict[str, Any]]] = {}
+    for resource in plan["resources"]:
+        by_type_.setdefault(resource["type"], []).append(resource)
+    registry = by_type_["azure-native:containerregistry:Registry"][0]["inputs"]
+    assert registry["identity"]["type"] == "SystemAssigned, UserAssigned"
+    assert registry["publicNetworkAccess"] == "Disabled"
+    assert ZONE_GROUP not in by_type_ and ZONE not in by_type_
+    (endpoint,) = by_type_[ENDPOINT]
+    assert endpoint["inputs"]["applicationSecurityGroups"] == [
+        {
+            "id": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-spoke-net/providers/"
+            "Microsoft.Network/applicationSecurityGroups/asg-registries"
+        }
+    ]
+    assert plan["outputs"]["registryPrincipalId"]
