@@ -587,7 +587,7 @@ CREDENTIAL_TAIL = (
 )
 REGISTRY_KEYS = (
     "`name`, `location`, `sku`, `zoneRedundancy`, `untaggedRetention`, `retentionDays`, `softDeleteDays`, "
-    "`exportEnabled`, `identity`, `tags`, `aliases`"
+    "`exportEnabled`, `identity`, `quarantine`, `repositoryPermissions`, `tags`, `aliases`"
 )
 RULE_KEYS = "`source`, `target`, `name`, `credentialSet`, `credentialSetId`, `registryCredentialSet`"
 SOURCE_DESCRIPTION = (

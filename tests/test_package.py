@@ -621,6 +621,7 @@ def test_components_used_as_a_library_default_to_the_secure_posture() -> None:
             "retentionPolicy": {"status": "enabled", "days": 7},
             "azureADAuthenticationAsArmPolicy": {"status": "disabled"},
             "softDeletePolicy": {"retentionDays": 7, "status": "disabled"},
+            "quarantinePolicy": {"status": "disabled"},
             "exportPolicy": {"status": "enabled"},
         },
     }

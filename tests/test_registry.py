@@ -35,6 +35,7 @@ def test_premium_registry_has_every_secure_default_on_the_wire() -> None:
         "exportPolicy": {"status": "enabled"},
         "retentionPolicy": {"days": 7, "status": "enabled"},
         "softDeletePolicy": {"retentionDays": 7, "status": "disabled"},
+        "quarantinePolicy": {"status": "disabled"},
     }
 
 
@@ -306,4 +307,39 @@ def test_identities_reach_the_registry(identity: dict[str, Any], wire: dict[str,
 def test_identity_refusals(identity: dict[str, Any], problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(as_pulumi_config(sections(registry={**BASE, "identity": identity})))
+    assert [str(p) for p in caught.value.problems] == [problem]
+
+
+def test_quarantine_is_sent_as_chosen_on_premium() -> None:
+    inputs = one(run_stack(sections(registry={**BASE, "quarantine": True})), REGISTRY).inputs
+    assert inputs["policies"]["quarantinePolicy"] == {"status": "enabled"}
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        (
+            sections(registry={**BASE, "sku": "Standard", "quarantine": True}),
+            "acr-cache:registry.quarantine: the quarantine policy is a Premium feature (sku is Standard)",
+        ),
+        (
+            sections(registry={**BASE, "repositoryPermissions": True}),
+            "acr-cache:registry.repositoryPermissions: repository permissions by ABAC need the registry API "
+            "2025-11-01 or later, and azure-native 3.x deploys 2023-01-01-preview: remove it, and grant "
+            "`AcrPull`/`AcrPush` on the registry (`acr-cache:access`) or use scope-map tokens",
+        ),
+        (
+            sections(network={"tasksBypass": True}),
+            "acr-cache:network.tasksBypass: the firewall bypass for tasks needs the registry API 2025-11-01 or "
+            "later, and azure-native 3.x deploys 2023-01-01-preview: remove it, and run tasks on a dedicated "
+            "agent pool (`acr-cache:agentPools`, docs/operations.md)",
+        ),
+    ],
+    ids=["quarantine-standard", "abac", "tasks-bypass"],
+)
+def test_features_the_deployed_api_lacks_are_refused_not_ignored(
+    document: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
     assert [str(p) for p in caught.value.problems] == [problem]

@@ -66,6 +66,12 @@ class RegistrySettingsArgs(TypedDict):
     identity: NotRequired[RegistryIdentityArgs]
     """Managed identities of the registry. Default: none."""
 
+    quarantine: NotRequired[bool]
+    """Quarantine policy (Premium): a pushed image stays unpullable until a scanner marks it verified. Only for registries with such a scanner; cached and imported images would wait for it too."""
+
+    repository_permissions: NotRequired[bool]
+    """Repository permissions by Entra ABAC (`roleAssignmentMode: AbacRepositoryPermissions`). Not available: azure-native 3.x deploys registries with API 2023-01-01-preview, which lacks the setting, so `true` is refused rather than ignored."""
+
     tags: NotRequired[dict[str, str]]
     """Tags on the registry."""
 
@@ -84,6 +90,9 @@ class NetworkArgs(TypedDict):
 
     trusted_services_bypass: NotRequired[bool]
     """Let trusted Azure services (the artifact cache populating itself, `az acr import`, Defender, ACI, ML) through a restricted registry. The artifact cache cannot fill a restricted registry without it, so it cannot be turned off while cache rules exist."""
+
+    tasks_bypass: NotRequired[bool]
+    """Let ACR tasks with a managed identity through a restricted firewall (`networkRuleBypassAllowedForTasks`). Not available: azure-native 3.x deploys registries with API 2023-01-01-preview, which lacks it, so `true` is refused rather than ignored; purge tasks of a closed registry run on an agent pool instead (`acr-cache:agentPools`)."""
 
     data_endpoints: NotRequired[bool]
     """Dedicated data endpoints (`<registry>.<region>.data.azurecr.io`), so client firewalls allow-list those names instead of `*.blob.core.windows.net`. Default: on whenever the registry is restricted or has private endpoints (Azure turns them on for private endpoints anyway). Premium only."""

@@ -88,6 +88,13 @@ class NetworkConfig(ConfigModel):
         "Defender, ACI, ML) through a restricted registry. The artifact cache cannot fill a "
         "restricted registry without it, so it cannot be turned off while cache rules exist.",
     )
+    tasks_bypass: bool = Field(
+        default=False,
+        description="Let ACR tasks with a managed identity through a restricted firewall "
+        "(`networkRuleBypassAllowedForTasks`). Not available: azure-native 3.x deploys registries with "
+        "API 2023-01-01-preview, which lacks it, so `true` is refused rather than ignored; purge tasks "
+        "of a closed registry run on an agent pool instead (`acr-cache:agentPools`).",
+    )
     data_endpoints: bool | None = Field(
         default=None,
         description="Dedicated data endpoints (`<registry>.<region>.data.azurecr.io`), so client "
@@ -109,6 +116,13 @@ class NetworkConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _rules_need_a_restricted_firewall(self) -> NetworkConfig:
+        if self.tasks_bypass:
+            raise field_error(
+                "tasksBypass",
+                "the firewall bypass for tasks needs the registry API 2025-11-01 or later, and azure-native "
+                "3.x deploys 2023-01-01-preview: remove it, and run tasks on a dedicated agent pool "
+                "(`acr-cache:agentPools`, docs/operations.md)",
+            )
         if self.ip_rules and self.public_access in (PublicAccess.OPEN, PublicAccess.DISABLED):
             raise field_error(
                 "ipRules",

@@ -174,6 +174,18 @@ class RegistryConfig(ConfigModel):
     identity: RegistryIdentityConfig | None = Field(
         default=None, description="Managed identities of the registry. Default: none."
     )
+    quarantine: bool = Field(
+        default=False,
+        description="Quarantine policy (Premium): a pushed image stays unpullable until a scanner marks "
+        "it verified. Only for registries with such a scanner; cached and imported images would wait "
+        "for it too.",
+    )
+    repository_permissions: bool = Field(
+        default=False,
+        description="Repository permissions by Entra ABAC (`roleAssignmentMode: "
+        "AbacRepositoryPermissions`). Not available: azure-native 3.x deploys registries with API "
+        "2023-01-01-preview, which lacks the setting, so `true` is refused rather than ignored.",
+    )
     tags: Tags = Field(default_factory=dict, description="Tags on the registry.")
     aliases: list[Annotated[str, AfterValidator(_check_registry_urn)]] = Field(
         default_factory=list,
@@ -218,6 +230,17 @@ class RegistryConfig(ConfigModel):
                 "softDeleteDays",
                 "Azure does not allow the soft delete policy beside the retention policy: remove "
                 "`retentionDays` (soft delete then replaces it) or `softDeleteDays`",
+            )
+        if self.repository_permissions:
+            raise field_error(
+                "repositoryPermissions",
+                "repository permissions by ABAC need the registry API 2025-11-01 or later, and "
+                "azure-native 3.x deploys 2023-01-01-preview: remove it, and grant `AcrPull`/`AcrPush` on the "
+                "registry (`acr-cache:access`) or use scope-map tokens",
+            )
+        if self.quarantine and self.sku is not Sku.PREMIUM:
+            raise field_error(
+                "quarantine", f"the quarantine policy is a Premium feature (sku is {self.sku.value})"
             )
         if self.sku is not Sku.PREMIUM and self.export_enabled is False:
             raise field_error(
@@ -463,6 +486,11 @@ def _policies(registry: RegistryConfig, export_enabled: bool) -> containerregist
     return containerregistry.PoliciesArgs(
         azure_ad_authentication_as_arm_policy=arm_audience,
         soft_delete_policy=soft_delete,
+        quarantine_policy=containerregistry.QuarantinePolicyArgs(
+            status=containerregistry.PolicyStatus.ENABLED
+            if registry.quarantine
+            else containerregistry.PolicyStatus.DISABLED
+        ),
         export_policy=containerregistry.ExportPolicyArgs(
             status=(
                 containerregistry.ExportPolicyStatus.ENABLED
