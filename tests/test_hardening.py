@@ -22,7 +22,13 @@ from acr_cache.plan.stackfile import load_stack_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import test_access_imports_protection, test_artifact_cache, test_network, test_operations
+from tests import (
+    test_access_imports_protection,
+    test_artifact_cache,
+    test_landing_zone,
+    test_network,
+    test_operations,
+)
 from tests.conftest import ROOT, refusal_ids, sections
 
 EXTRA: list[tuple[dict[str, Any], str, str]] = [
@@ -121,6 +127,7 @@ def corpus() -> list[tuple[dict[str, Any], str, str]]:
     cases += test_artifact_cache.OTHER_REFUSED
     cases += test_access_imports_protection.REFUSED
     cases += test_operations.REFUSED
+    cases += test_landing_zone.REFUSED
     return cases
 
 

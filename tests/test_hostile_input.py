@@ -156,6 +156,12 @@ FULL: dict[str, Any] = {
         },
     },
 }
+# Adoption is checked on its own document: adopting changes nothing a string key refuses.
+ADOPTING: dict[str, Any] = {
+    "resourceGroup": {"name": "rg-acr", "create": False},
+    "registry": {"name": "acrcacheadopt01", "location": "westeurope"},
+    "adoption": {"subscriptionId": SUB, "registry": True},
+}
 MIRROR: dict[str, Any] = {
     "resourceGroup": FULL["resourceGroup"],
     "registry": {"name": "acrcachemirror01", "location": "westeurope"},
@@ -324,7 +330,13 @@ def key_path(path: tuple[Any, ...]) -> str:
     return text
 
 
-DOCUMENTS = {"FULL": FULL, "MIRROR": MIRROR, "ALTERNATIVE": ALTERNATIVE, "MIRROR_BY_ID": MIRROR_BY_ID}
+DOCUMENTS = {
+    "FULL": FULL,
+    "MIRROR": MIRROR,
+    "ALTERNATIVE": ALTERNATIVE,
+    "MIRROR_BY_ID": MIRROR_BY_ID,
+    "ADOPTING": ADOPTING,
+}
 POSITIONS = [(name, path) for name, doc in DOCUMENTS.items() for path, _ in string_positions(doc)]
 
 

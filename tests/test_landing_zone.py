@@ -135,3 +135,163 @@ def test_the_corp_stack_plans_clean() -> None:
         }
     ]
     assert plan["outputs"]["registryPrincipalId"]
+
+
+# --- adoption -------------------------------------------------------------------------------------
+
+ADOPT_SUB = "11111111-2222-3333-4444-555555555555"
+
+
+def test_adoption_imports_each_chosen_resource_by_the_id_its_names_give() -> None:
+    document = sections(
+        resourceGroup={"name": "rg-acr-test", "create": False},
+        replicas={"northeurope": {}},
+        keyVault={"name": "kv-acrtest01"},
+        credentialSets={
+            "dockerhub": {
+                "loginServer": "docker.io",
+                "username": {"secretName": "u"},
+                "password": {"secretName": "p"},
+            }
+        },
+        cacheRules={
+            "dockerhub-library": {
+                "source": "docker.io/library/*",
+                "target": "library/*",
+                "credentialSet": "dockerhub",
+            }
+        },
+        privateAccess={"endpoints": {"hub": HUB}},
+        adoption={
+            "subscriptionId": ADOPT_SUB.upper(),
+            "registry": True,
+            "replicas": True,
+            "privateEndpoints": True,
+            "credentialSets": True,
+            "cacheRules": True,
+        },
+    )
+    run = run_stack(document)
+    adopted = {r.name: r.import_id for r in run.resources if r.import_id}
+    registry = f"/subscriptions/{ADOPT_SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ContainerRegistry/registries/acrcachetest01"
+    endpoint = f"/subscriptions/{ADOPT_SUB}/resourceGroups/rg-acr-test/providers/Microsoft.Network/privateEndpoints/pe-acrcachetest01-hub"
+    assert adopted == {
+        "acr-registry": registry,
+        "replicas-northeurope": f"{registry}/replications/northeurope",
+        "private-hub": endpoint,
+        "private-hub-dns": f"{endpoint}/privateDnsZoneGroups/default",
+        "cache-dockerhub": f"{registry}/credentialSets/dockerhub",
+        "cache-dockerhub-library": f"{registry}/cacheRules/dockerhub-library",
+    }
+    # What is not adopted (the vault, its secrets, the grants, the zone) is created as before.
+    assert {r.type for r in run.resources if not r.import_id and r.custom} >= {
+        "azure-native:keyvault:Vault",
+        "azure-native:privatedns:PrivateZone",
+    }
+
+
+def test_an_adopted_resource_is_marked_in_the_plan() -> None:
+    from acr_cache.plan import Plan
+    from acr_cache.plan.table import render_table
+
+    document = sections(
+        resourceGroup={"name": "rg-acr-test", "create": False},
+        adoption={"subscriptionId": ADOPT_SUB, "registry": True},
+    )
+    run = run_stack(document)
+    plan = Plan(run=run, schema_problems=[], notes=[])
+    registry = f"/subscriptions/{ADOPT_SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ContainerRegistry/registries/acrcachetest01"
+    assert [r["importId"] for r in plan.to_json()["resources"] if "importId" in r] == [registry]
+    table = render_table(plan)
+    assert f"= azure-native:containerregistry:Registry  acr-registry  [protect]  [adopt {registry}]" in table
+    assert "Resources: 1 to create (0 Azure resources, 1 components), 1 to adopt" in table
+
+
+@pytest.mark.parametrize(
+    ("resource_group", "adoption", "problems"),
+    [
+        (
+            {"name": "rg-acr-test", "create": True},
+            {"registry": True},
+            [
+                "acr-cache:adoption.resourceGroup: an adopted registry's resource group exists already: set "
+                "`resourceGroup.create: false` (the stack looks it up) or adopt it too (`resourceGroup: true`)"
+            ],
+        ),
+        (
+            {"name": "rg-acr-test", "create": False},
+            {"resourceGroup": True, "registry": True},
+            [
+                "acr-cache:adoption.resourceGroup: with `resourceGroup.create: false` the stack only looks the "
+                "group up: nothing to adopt, remove `resourceGroup: true`"
+            ],
+        ),
+        (
+            {"name": "rg-acr-test", "create": False},
+            {"cacheRules": True},
+            [
+                "acr-cache:adoption.registry: replicas, endpoints, credential sets and rules of an existing "
+                "registry belong to it: adopt the registry too (`registry: true`)"
+            ],
+        ),
+        (
+            {"name": "rg-acr-test", "create": False},
+            {},
+            [
+                "acr-cache:adoption.registry: adoption needs at least one kind of resource to adopt "
+                "(`registry: true`, ...)"
+            ],
+        ),
+    ],
+    ids=["group-created", "group-looked-up", "rules-without-registry", "nothing"],
+)
+def test_adoption_refusals(
+    resource_group: dict[str, Any], adoption: dict[str, Any], problems: list[str]
+) -> None:
+    document = sections(resourceGroup=resource_group, adoption={"subscriptionId": ADOPT_SUB, **adoption})
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == problems
+
+
+def test_adopting_the_group_too_is_accepted() -> None:
+    run = run_stack(
+        sections(
+            resourceGroup={"name": "rg-acr-test", "create": True},
+            adoption={"subscriptionId": ADOPT_SUB, "resourceGroup": True, "registry": True},
+        )
+    )
+    assert {r.name: r.import_id for r in run.resources if r.import_id}["acr-rg"] == (
+        f"/subscriptions/{ADOPT_SUB}/resourceGroups/rg-acr-test"
+    )
+
+
+REFUSED = [
+    (
+        sections(
+            resourceGroup={"name": "rg-acr-test", "create": True},
+            adoption={"subscriptionId": ADOPT_SUB, "registry": True},
+        ),
+        "acr-cache:adoption.resourceGroup",
+        "an adopted registry's resource group exists already",
+    ),
+    (
+        sections(adoption={"subscriptionId": "not-a-guid", "registry": True}),
+        "acr-cache:adoption.subscriptionId",
+        "'not-a-guid' is not a subscription id: expected a GUID",
+    ),
+    (
+        sections(
+            privateAccess={
+                "dnsZone": {
+                    "mode": "policy",
+                    "vnetLinks": {"hub": HUB["subnetId"].rsplit("/subnets/", 1)[0]},
+                },
+                "endpoints": {"hub": HUB},
+            }
+        ),
+        "acr-cache:privateAccess.dnsZone.vnetLinks",
+        "in `policy` mode the zone and its links belong to the landing zone",
+    ),
+]
+"""(document, key, message) for the CLI corpus (tests/test_hardening.py)."""

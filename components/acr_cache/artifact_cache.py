@@ -450,6 +450,7 @@ class ArtifactCache(pulumi.ComponentResource):
         registry_resource: pulumi.Resource | None = None,
         vault: CredentialVault | None = None,
         layout: Layout = Layout.COMPONENT,
+        adopt: Mapping[str, str] | None = None,
     ) -> None:
         """The stack program passes what it holds already: the `registry` by the names in its
         config (known at preview, and cheaper to register a thousand times), the `registry_resource`
@@ -607,7 +608,10 @@ class ArtifactCache(pulumi.ComponentResource):
                 ],
                 # The secret URIs must resolve once the set checks its credentials.
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[*after_registry, *written.values()], aliases=former(set_name)
+                    parent=self,
+                    depends_on=[*after_registry, *written.values()],
+                    aliases=former(set_name),
+                    import_=(adopt or {}).get(f"set:{set_name}"),
                 ),
             )
             principal_id: pulumi.Output[str] = credential_set.identity.apply(
@@ -673,7 +677,10 @@ class ArtifactCache(pulumi.ComponentResource):
                 target_repository=rule.target,
                 credential_set_resource_id=set_id,
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[*after_registry, *waits], aliases=former(rule_name)
+                    parent=self,
+                    depends_on=[*after_registry, *waits],
+                    aliases=former(rule_name),
+                    import_=(adopt or {}).get(f"rule:{rule_name}"),
                 ),
             )
 

@@ -457,7 +457,10 @@ class PrivateAccess(pulumi.ComponentResource):
         registry: RegistryRef | None = None,
         replicas: Sequence[pulumi.Resource] = (),
         layout: Layout = Layout.COMPONENT,
+        adopt: Mapping[str, str] | None = None,
     ) -> None:
+        """`adopt`: ARM ids of existing endpoints (by key) and their zone groups (`<key>-dns`) to
+        import instead of creating."""
         super().__init__("acr-cache:index:PrivateAccess", name, None, layout.options(opts, FORMER_TYPE))
         problems: list[ConfigProblem] = []
         endpoints, subnets = set_aside_outputs(args["endpoints"], "subnet_id", _stand_in_subnet)
@@ -532,6 +535,7 @@ class PrivateAccess(pulumi.ComponentResource):
                     # endpoint made while a replica is still provisioning fails (peers' #4040/#4042).
                     depends_on=list(replicas),
                     aliases=self._former(key),
+                    import_=(adopt or {}).get(key),
                 ),
             )
             self.private_endpoints[key] = resource
@@ -550,7 +554,9 @@ class PrivateAccess(pulumi.ComponentResource):
                         name="privatelink-azurecr-io", private_dns_zone_id=zone_ids[zone_key]
                     )
                 ],
-                opts=pulumi.ResourceOptions(parent=self, aliases=self._former(f"{key}-dns")),
+                opts=pulumi.ResourceOptions(
+                    parent=self, aliases=self._former(f"{key}-dns"), import_=(adopt or {}).get(f"{key}-dns")
+                ),
             )
         self.private_endpoint_ids = pulumi.Output.all(
             **{key: endpoint.id for key, endpoint in self.private_endpoints.items()}

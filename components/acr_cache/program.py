@@ -15,6 +15,7 @@ from pulumi_azure_native import authorization
 
 from acr_cache import performance
 from acr_cache.access import Access, AccessArgs
+from acr_cache.adoption import AdoptedIds
 from acr_cache.artifact_cache import ArtifactCache, ArtifactCacheArgs, CacheRuleConfig
 from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
@@ -52,6 +53,7 @@ def build(config: StackConfig) -> Deployment:
     has_endpoints = bool(config.private_access.endpoints)
     network = config.network.registry_network(has_endpoints)
     rules = config.rules()
+    adopted = AdoptedIds(config, config.adoption) if config.adoption is not None else None
     registry_args = {
         "resource_group": config.resource_group,
         "registry": config.registry,
@@ -64,6 +66,7 @@ def build(config: StackConfig) -> Deployment:
         cast(RegistryArgs, registry_args),
         anonymous_pull=config.docker_mirror.enabled,
         layout=Layout.STACK,
+        adopt=adopted.registry if adopted else None,
     )
     replicas = None
     if config.replicas:
@@ -73,6 +76,7 @@ def build(config: StackConfig) -> Deployment:
             cast(ReplicasArgs, {"registry_id": core.registry_id, "replicas": config.replicas}),
             registry=RegistryRef(core.registry_id, core.resource_group_name, core.registry_name),
             layout=Layout.STACK,
+            adopt=adopted.replicas if adopted else None,
         )
     private_access = None
     if has_endpoints:
@@ -90,6 +94,7 @@ def build(config: StackConfig) -> Deployment:
             registry=RegistryRef(core.registry_id, core.resource_group_name, config.registry.name),
             replicas=list(replicas.replications.values()) if replicas else [],
             layout=Layout.STACK,
+            adopt=adopted.endpoints if adopted else None,
         )
 
     # Asked only when something needs the subscription or tenant: the invoke (and loading the
@@ -102,7 +107,7 @@ def build(config: StackConfig) -> Deployment:
         or any(rule.registry_credential_set for rule in rules.values())
     )
     client = authorization.get_client_config_output() if needs_client else None
-    vault, cache = _artifact_cache(config, rules, core, client)
+    vault, cache = _artifact_cache(config, rules, core, client, adopted.cache if adopted else None)
     access = None
     if config.access:
         access = Access(
@@ -263,7 +268,11 @@ def _imports(config: StackConfig, core: Registry, client: _Client) -> ImageImpor
 
 
 def _artifact_cache(
-    config: StackConfig, rules: dict[str, CacheRuleConfig], core: Registry, client: _Client
+    config: StackConfig,
+    rules: dict[str, CacheRuleConfig],
+    core: Registry,
+    client: _Client,
+    adopt: dict[str, str] | None = None,
 ) -> tuple[CredentialVault | None, ArtifactCache | None]:
     if not rules and not config.credential_sets:
         return None, None
@@ -303,6 +312,7 @@ def _artifact_cache(
         registry_resource=core.registry,
         vault=vault,
         layout=Layout.STACK,
+        adopt=adopt,
     )
     return vault, cache
 

@@ -1,6 +1,7 @@
 """The registry core: the resource group and a Premium registry with a secure posture by default."""
 
 import re
+from collections.abc import Mapping
 from enum import Enum, StrEnum
 from typing import Annotated, Any, NamedTuple, NotRequired, Self, TypedDict, TypeVar
 
@@ -326,9 +327,12 @@ class Registry(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         anonymous_pull: bool = False,
+        adopt: Mapping[str, str] | None = None,
         layout: Layout = Layout.COMPONENT,
     ) -> None:
-        """`anonymous_pull`: the stack program's Docker mirror mode (docs/docker-mirror.md)."""
+        """`anonymous_pull`: the stack program's Docker mirror mode (docs/docker-mirror.md). `adopt`:
+        ARM ids of existing resources to import instead of creating, by child (`rg`, `registry`)."""
+        adopted = adopt or {}
         from acr_cache.stack import StackConfig  # the stack model composes this module's models
 
         super().__init__("acr-cache:index:Registry", name, None, layout.options(opts, FORMER_TYPE))
@@ -361,6 +365,7 @@ class Registry(pulumi.ComponentResource):
                     parent=self,
                     protect=protect,
                     aliases=former("rg"),
+                    import_=adopted.get("rg"),
                 ),
             )
             self.resource_group_name = group.name
@@ -405,6 +410,7 @@ class Registry(pulumi.ComponentResource):
                     *(former("registry") or []),
                 ]
                 or None,
+                import_=adopted.get("registry"),
             ),
         )
         self.registry_id = self.registry.id

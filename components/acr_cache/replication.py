@@ -1,5 +1,6 @@
 """Geo-replication: one replica of the registry per extra Azure region (Premium)."""
 
+from collections.abc import Mapping
 from typing import Annotated, TypedDict
 
 import pulumi
@@ -66,7 +67,9 @@ class Replicas(pulumi.ComponentResource):
         *,
         registry: RegistryRef | None = None,
         layout: Layout = Layout.COMPONENT,
+        adopt: Mapping[str, str] | None = None,
     ) -> None:
+        """`adopt`: ARM ids of existing replications to import instead of creating, by region."""
         super().__init__(f"{PACKAGE}:index:Replicas", name, None, layout.options(opts, FORMER_TYPE))
         problems: list[ConfigProblem] = []
         parsed = validated(_ReplicaMap, {"replicas": args["replicas"]}, "args", problems)
@@ -100,6 +103,7 @@ class Replicas(pulumi.ComponentResource):
                     replace_on_changes=["zoneRedundancy"],
                     delete_before_replace=True,
                     aliases=former(region),
+                    import_=(adopt or {}).get(region),
                 ),
             )
         self.regions = pulumi.Output.from_input(sorted(parsed.replicas))

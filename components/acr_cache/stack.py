@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import Discriminator, Field, PrivateAttr, Tag
 
 from acr_cache.access import GrantConfig, grant_problems
+from acr_cache.adoption import AdoptionConfig, adoption_problems
 from acr_cache.arm import AGENT_POOL_NAME
 from acr_cache.artifact_cache import (
     CacheRuleConfig,
@@ -119,6 +120,12 @@ class StackConfig(ConfigModel):
         description="Diagnostic settings (logs and metrics of the registry and the vault) and the "
         "baseline alerts with their action group. Off unless set.",
     )
+    adoption: AdoptionConfig | None = Field(
+        default=None,
+        description="Resources made outside the stack that it takes over as they are (Pulumi's import), "
+        "instead of creating them: the registry, its replicas, endpoints, credential sets and rules. "
+        "See docs/adoption.md.",
+    )
     protection: ProtectionConfig = Field(
         default_factory=ProtectionConfig,
         description="Guards against deleting stateful resources.",
@@ -210,6 +217,7 @@ class StackConfig(ConfigModel):
             *self.monitoring.problems(f"{at}monitoring"),
             *webhook_problems(self.webhooks, f"{at}webhooks", self.registry.sku.value, self.regions),
             *self._purge_problems(at),
+            *adoption_problems(self, at),
         ]
 
     def url_config_keys(self) -> dict[str, str]:

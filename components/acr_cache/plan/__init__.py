@@ -50,6 +50,8 @@ class Plan:
                     "dependsOn": r.depends_on,
                     "protect": r.protect,
                     "retainOnDelete": r.retain_on_delete,
+                    # Only for adopted resources: the contract's other keys stay as they were.
+                    **({"importId": r.import_id} if r.import_id else {}),
                 }
                 for r in self.run.resources
             ],

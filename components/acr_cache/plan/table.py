@@ -29,7 +29,10 @@ def render_table(plan: Plan) -> str:
             flags = ("  [protect]" if resource.protect else "") + (
                 "  [retain on delete]" if resource.retain_on_delete else ""
             )
-            lines.append(f"{indent}+ {resource.type}  {resource.name}{flags}")
+            # `=` is how `pulumi preview` marks a resource it imports rather than creates.
+            sign = "=" if resource.import_id else "+"
+            flags += f"  [adopt {resource.import_id}]" if resource.import_id else ""
+            lines.append(f"{indent}{sign} {resource.type}  {resource.name}{flags}")
             if resource.custom:
                 for key, value in _leaves(render(resource.inputs)):
                     lines.append(f"{indent}      {key}: {value}")
@@ -43,9 +46,11 @@ def render_table(plan: Plan) -> str:
         for key, value in _leaves(render(run.outputs)):
             lines.append(f"    {key}: {value}")
         lines.append("")
+    adopted = sum(bool(r.import_id) for r in run.resources)
     lines.append(
-        f"Resources: {len(run.resources)} to create "
-        f"({custom} Azure resources, {len(run.resources) - custom} components)"
+        f"Resources: {len(run.resources) - adopted} to create "
+        f"({custom - adopted} Azure resources, {len(run.resources) - custom} components)"
+        + (f", {adopted} to adopt" if adopted else "")
     )
     lines.append(f"Schema problems: {len(plan.schema_problems)}")
     return "\n".join(lines) + "\n"
