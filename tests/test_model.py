@@ -278,3 +278,22 @@ def test_the_headline_counts_the_problems() -> None:
     assert (
         str(two) == "invalid stack configuration (2 problems):\n  acr-cache:a: first\n  acr-cache:b: second"
     )
+
+
+def test_a_credential_or_control_character_inside_a_list_or_map_is_refused() -> None:
+    # Every ConfigModel walks lists and maps of its fields, for fields (present or future) whose
+    # items have no validator of their own.
+    from acr_cache.model import ConfigModel
+    from pydantic import Field, ValidationError
+
+    class Section(ConfigModel):
+        names: list[str] = Field(default_factory=list, description="Names.")
+        labels: dict[str, str] = Field(default_factory=dict, description="Labels.")
+
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    for data in ({"names": ["ok", token]}, {"labels": {"team": token}}, {"labels": {token: "x"}}):
+        with pytest.raises(ValidationError, match="looks like a GitHub token"):
+            Section.model_validate(data)
+    with pytest.raises(ValidationError, match="contains a control character"):
+        Section.model_validate({"names": ["ok", "bad\n"]})
+    assert Section.model_validate({"names": ["ok"], "labels": {"team": "platform"}}).names == ["ok"]

@@ -57,8 +57,9 @@ class ConfigModel(BaseModel):
     @classmethod
     def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
         # Before any rule of the model runs: those repeat parts of values in their messages (a
-        # source cut at `@`), and a part of a credential is no longer recognisable as one.
-        if (
+        # source cut at `@`), and a part of a credential is no longer recognisable as one. The
+        # first test is a shortcut only: the walk below gives these values the same answer.
+        if (  # mutation: equivalent
             value is None
             or isinstance(value, bool | int | float)
             or (type(value) is str and not _CONTROL.search(value) and credential_kind(value) is None)
