@@ -761,3 +761,56 @@ def test_problems_of_any_model_are_named_with_its_own_keys() -> None:
     assert problems({"inner": {"size": 10}, "plain": {"bare": 1}}) == [
         "Thing('t').args.<root>: too big as a whole"
     ]
+
+
+def test_a_key_no_model_describes_is_only_unknown() -> None:
+    # A plain union of models (the config's own use tagged unions): pydantic names each branch by
+    # its class, and no model sits at such a place to list allowed keys from.
+    from acr_cache.config import problems_from
+    from acr_cache.model import ConfigModel
+    from pydantic import Field, ValidationError
+
+    class A(ConfigModel):
+        a: int = Field(description="a")
+
+    class B(ConfigModel):
+        b: int = Field(description="b")
+
+    class Outer(ConfigModel):
+        either: A | B = Field(description="either")
+
+    with pytest.raises(ValidationError) as caught:
+        Outer.model_validate({"either": {"a": 1, "c": 2}})
+    assert "X.either.A.c: unknown key" in [
+        str(p) for p in problems_from(caught.value, prefix="X.", root=Outer)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("document", "problems"),
+    [
+        # An invalid map key is reported at the key itself, not at pydantic's `[key]` step.
+        (
+            sections(replicas={"West Europe": {}}),
+            [
+                "acr-cache:replicas.West Europe: 'West Europe' is not an Azure region name: did you mean 'westeurope'?"
+            ],
+        ),
+        # A map key that ends like a union's tag is still a key of the path.
+        (
+            sections(cacheRules={"rule>": {"target": "x"}}),
+            [f"acr-cache:cacheRules.rule>.source: required key is missing: {SOURCE_DESCRIPTION}"],
+        ),
+        # Two findings at one key: the credential (once), and the choice it is not.
+        (
+            sections(registry={**REGISTRY, "sku": GITHUB_TOKEN}),
+            [
+                "acr-cache:registry.sku: '[hidden: a GitHub token]' is not one of `Basic`, `Standard`, `Premium`",
+                f"acr-cache:registry.sku: looks like a GitHub token: {CREDENTIAL_TAIL}",
+            ],
+        ),
+    ],
+    ids=["region-key", "tag-like-key", "credential-where-a-choice-goes"],
+)
+def test_map_keys_in_key_paths(document: dict[str, Any], problems: list[str]) -> None:
+    assert _all_problems(as_pulumi_config(document)) == problems

@@ -142,15 +142,13 @@ def parse_stack_config(
         # By alias only: the stack file spells every key in camelCase, as the reference documents.
         config = StackConfig.model_validate(document, by_alias=True, by_name=False)
     except ValidationError as exc:
-        # A refused section is already reported; its absence from the document is no news. A
-        # credential the walk above found at its exact key, the model finds again at the field
-        # holding it (`registry.tags`): one finding, reported once, where it is.
-        found = [p.key for p in problems if p.message.startswith(("looks like", "a key here looks like"))]
+        # A refused section is already reported; its absence from the document is no news. Every
+        # credential the model finds (at the field holding it, `registry.tags`), the walk above
+        # found first, over the same strings, at its exact key: one finding, reported once, there.
         problems.extend(
             p
             for p in problems_from(exc)
-            if p.key.partition(":")[2] not in refused
-            and not (p.message.startswith("looks like") and any(_within(key, p.key) for key in found))
+            if p.key.partition(":")[2] not in refused and not p.message.startswith("looks like")
         )
         raise ConfigError(problems) from None
     problems.extend(config.cross_section_problems())
@@ -239,10 +237,6 @@ def _credential_problems(value: Any, path: str) -> list[ConfigProblem]:
     return problems
 
 
-def _within(key: str, ancestor: str) -> bool:
-    return key == ancestor or key.startswith((f"{ancestor}.", f"{ancestor}["))
-
-
 def _spelling(written: str, choices: list[str]) -> str:
     """How a key the model does not know was probably meant to be written."""
     camel = to_camel(written)
@@ -297,7 +291,7 @@ MAX_DEPTH = 32
 
 
 def _depth(value: Any) -> int:
-    deepest = 0
+    deepest = 0  # mutation: equivalent (any start at or below 0 gives the same deepest level)
     stack = [(value, 0)]
     while stack:
         node, depth = stack.pop()
@@ -365,11 +359,11 @@ def _message(error: ErrorDetails, loc: list[int | str], root: type[BaseModel]) -
         return f"required key is missing: {description}" if description else "required key is missing"
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1], root)
-        if model is None:
+        aliases = _aliases(model) if model is not None else []
+        if not aliases:  # a place no model describes (a union's branch pydantic names by class)
             return "unknown key"
-        aliases = _aliases(model)
         return f"unknown key{_spelling(str(loc[-1]), aliases)}; allowed keys here are {_join(aliases)}"
-    if kind in ("enum", "literal_error"):
+    if kind == "enum":  # the models use enums for choices, never Literal
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         raw = error.get("input")
         written = raw if isinstance(raw, str) else json.dumps(raw)  # `true` as YAML writes it
