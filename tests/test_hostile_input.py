@@ -110,6 +110,10 @@ FULL: dict[str, Any] = {
             "passwordConfigKey": "dockerHubToken",
         }
     },
+    "encryption": {
+        "identity": {"name": "id-acr-cmk"},
+        "key": {"name": "acr-cmk", "size": 4096, "rotateAfterDays": 180},
+    },
     "agentPools": {"purgepool": {"subnetId": f"{VNET}/subnets/tasks", "tier": "S2", "count": 2}},
     "purge": {
         "dockerhub-library": {
@@ -198,6 +202,14 @@ ALTERNATIVE: dict[str, Any] = {
                 "/workspaces/log-landing-zone"
             }
         }
+    },
+    "encryption": {
+        "identity": {
+            "existingId": f"/subscriptions/{SUB}/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk",
+            "clientId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+            "principalId": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+        },
+        "key": {"existingUri": "https://kv-shared01.vault.azure.net/keys/acr-cmk"},
     },
     "credentialSets": {
         "dockerhub": {
@@ -432,6 +444,8 @@ BOOLEAN_FOR_INTEGER = [
     (("privateAccess", "endpoints", "hub", "subnetPrefixLength"), FULL),
     (("keyVault", "softDeleteRetentionDays"), FULL),
     (("agentPools", "purgepool", "count"), FULL),
+    (("encryption", "key", "size"), FULL),
+    (("encryption", "key", "rotateAfterDays"), FULL),
     (("purge", "dockerhub-library", "olderThanDays"), FULL),
     (("purge", "dockerhub-library", "keep"), FULL),
     (("monitoring", "diagnostics", "workspace", "retentionDays"), FULL),

@@ -268,6 +268,11 @@ def test_adopting_the_group_too_is_accepted() -> None:
 
 REFUSED = [
     (
+        sections(encryption={"identity": {"name": "id-acr-cmk"}, "key": {"name": "acr-cmk"}}),
+        "acr-cache:encryption.key.name",
+        "a key the stack creates goes into `acr-cache:keyVault`",
+    ),
+    (
         sections(
             resourceGroup={"name": "rg-acr-test", "create": True},
             adoption={"subscriptionId": ADOPT_SUB, "registry": True},
@@ -295,3 +300,203 @@ REFUSED = [
     ),
 ]
 """(document, key, message) for the CLI corpus (tests/test_hardening.py)."""
+
+
+# --- customer-managed key -------------------------------------------------------------------------
+
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.KeyVault/vaults/kv-acrtest01"
+CMK = {"identity": {"name": "id-acr-cmk"}, "key": {"name": "acr-cmk"}}
+EXISTING_IDENTITY = f"/subscriptions/{SUB}/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk"
+CLIENT = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+PRINCIPAL = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+
+
+def test_a_created_key_is_granted_to_a_created_identity_before_the_registry() -> None:
+    run = run_stack(sections(keyVault={"name": "kv-acrtest01"}, encryption=CMK))
+    identity = one(run, "azure-native:managedidentity:UserAssignedIdentity")
+    key = one(run, "azure-native:keyvault:Key")
+    grant = next(
+        r
+        for r in by_type(run, "azure-native:authorization:RoleAssignment")
+        if r.name == "encryption-key-reader"
+    )
+    registry = one(run, "azure-native:containerregistry:Registry")
+    identity_id = f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr-cmk"
+    assert identity.inputs == {
+        "resourceName": "id-acr-cmk",
+        "resourceGroupName": "rg-acr-test",
+        "location": "westeurope",
+    }
+    assert key.inputs == {
+        "keyName": "acr-cmk",
+        "vaultName": "kv-acrtest01",
+        "resourceGroupName": "rg-acr-test",
+        "properties": {
+            "kty": "RSA",
+            "keySize": 3072,
+            "keyOps": ["wrapKey", "unwrapKey"],
+            "rotationPolicy": {
+                "attributes": {"expiryTime": "P395D"},
+                "lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P365D"}}],
+            },
+        },
+    }
+    assert (key.protect, key.retain_on_delete) == (True, True)
+    assert grant.inputs == {
+        "scope": f"{VAULT_ID}/keys/acr-cmk",
+        # Key Vault Crypto Service Encryption User, as Azure's built-in roles list it.
+        "roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        # The principal id the mocks give the created identity.
+        "principalId": "84862d05-6add-55aa-84fc-c919059fcd1b",
+        "principalType": "ServicePrincipal",
+        "description": "acr-cache: the registry's identity reads its encryption key acr-cmk",
+    }
+    assert registry.inputs["identity"] == {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {identity_id: {}},
+    }
+    assert registry.inputs["encryption"] == {
+        "status": "enabled",
+        "keyVaultProperties": {
+            "identity": "aeeb3d7f-ace2-5639-baf7-7e7169b1fa79",
+            "keyIdentifier": "https://kv-acrtest01.vault.azure.net/keys/acr-cmk",
+        },
+    }
+    assert {identity.urn, key.urn, grant.urn} <= set(registry.depends_on)
+
+
+def test_an_existing_identity_and_key_are_referenced_not_made() -> None:
+    encryption = {
+        "identity": {"existingId": EXISTING_IDENTITY, "clientId": CLIENT.upper()},
+        "key": {"existingUri": "https://kv-platform01.vault.azure.net/keys/acr-cmk/"},
+    }
+    run = run_stack(
+        sections(
+            encryption=encryption,
+            registry={
+                "name": "acrcachetest01",
+                "location": "westeurope",
+                "identity": {"systemAssigned": True},
+            },
+        )
+    )
+    types = {r.type for r in run.resources}
+    assert not types & {"azure-native:managedidentity:UserAssignedIdentity", "azure-native:keyvault:Key"}
+    registry = one(run, "azure-native:containerregistry:Registry").inputs
+    assert registry["identity"] == {
+        "type": "SystemAssigned, UserAssigned",
+        "userAssignedIdentities": {EXISTING_IDENTITY: {}},
+    }
+    assert registry["encryption"]["keyVaultProperties"] == {
+        "identity": CLIENT,
+        "keyIdentifier": "https://kv-platform01.vault.azure.net/keys/acr-cmk",
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "problems"),
+    [
+        (
+            sections(encryption=CMK),
+            [
+                "acr-cache:encryption.key.name: a key the stack creates goes into `acr-cache:keyVault`: set it (a "
+                "`name` the stack creates, or an `existingId`), or give an existing key by `existingUri`"
+            ],
+        ),
+        (
+            sections(keyVault={"name": "kv-acrtest01", "purgeProtection": False}, encryption=CMK),
+            [
+                "acr-cache:keyVault.purgeProtection: Azure encrypts a registry only with a key whose vault has "
+                "purge protection: remove `purgeProtection: false`"
+            ],
+        ),
+        (
+            sections(
+                registry={"name": "acrcachetest01", "location": "westeurope", "sku": "Standard"},
+                encryption={
+                    "identity": {"name": "id-acr-cmk"},
+                    "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k"},
+                },
+            ),
+            ["acr-cache:encryption: a customer-managed key is a Premium feature (sku is Standard)"],
+        ),
+        (
+            sections(
+                encryption={
+                    "identity": {"name": "id-acr-cmk"},
+                    "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k/0123abcd"},
+                }
+            ),
+            [
+                "acr-cache:encryption.key.existingUri: 'https://kv-p01.vault.azure.net/keys/k/0123abcd' is not a "
+                "versionless key URI: write `https://<vault>.vault.azure.net/keys/<name>` (without a version, so "
+                "rotation reaches the registry)"
+            ],
+        ),
+        (
+            sections(
+                keyVault={"name": "kv-acrtest01"},
+                encryption={
+                    "identity": {"existingId": EXISTING_IDENTITY, "clientId": CLIENT},
+                    "key": {"name": "acr-cmk"},
+                },
+            ),
+            [
+                "acr-cache:encryption.identity: the stack grants the key it creates to the identity: give the "
+                "existing identity's `principalId` too"
+            ],
+        ),
+        (
+            sections(
+                encryption={
+                    "identity": {"existingId": EXISTING_IDENTITY},
+                    "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k"},
+                }
+            ),
+            [
+                "acr-cache:encryption.identity.clientId: an existing identity needs its `clientId`: Azure's key reference names it"
+            ],
+        ),
+        (
+            sections(
+                encryption={
+                    "identity": {"name": "id-acr-cmk", "clientId": CLIENT},
+                    "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k"},
+                }
+            ),
+            [
+                "acr-cache:encryption.identity.clientId: `clientId` is for an existing identity: the created one has its own"
+            ],
+        ),
+        (
+            sections(
+                keyVault={"name": "kv-acrtest01"},
+                encryption={"identity": {"name": "id-acr-cmk"}, "key": {"name": "acr-cmk", "size": 1024}},
+            ),
+            [
+                "acr-cache:encryption.key.size: 1024 is not an RSA key size Key Vault makes: use 2048, 3072 or 4096"
+            ],
+        ),
+        (
+            sections(encryption={"identity": {"name": "id-acr-cmk"}, "key": {}}),
+            [
+                "acr-cache:encryption.key.name: give either `name` (the stack creates the key) or `existingUri`"
+            ],
+        ),
+    ],
+    ids=[
+        "no-vault",
+        "no-purge-protection",
+        "standard",
+        "versioned-key",
+        "no-principal",
+        "no-client",
+        "client-of-created",
+        "key-size",
+        "no-key",
+    ],
+)
+def test_encryption_refusals(document: dict[str, Any], problems: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == problems

@@ -19,6 +19,7 @@ from acr_cache.adoption import AdoptedIds
 from acr_cache.artifact_cache import ArtifactCache, ArtifactCacheArgs, CacheRuleConfig
 from acr_cache.component_base import Layout, RegistryRef
 from acr_cache.config import NAMESPACE, StackConfig, load_stack_config
+from acr_cache.encryption import CustomerManagedKey, RegistryEncryption
 from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.key_vault import CredentialVault
 from acr_cache.monitoring import Alerts, Diagnostics
@@ -61,12 +62,25 @@ def build(config: StackConfig) -> Deployment:
         "private_endpoints_planned": has_endpoints,
         "protect": config.protection.protect,
     }
+    # Asked only when something needs the subscription or tenant: the invoke (and loading the
+    # authorization module) is a measurable share of a small plan.
+    needs_client = bool(
+        config.credential_sets
+        or config.key_vault
+        or config.access
+        or config.imports
+        or config.encryption
+        or any(rule.registry_credential_set for rule in rules.values())
+    )
+    client = authorization.get_client_config_output() if needs_client else None
+    key_maker = _KeyMaker(config, client)
     core = Registry(
         "acr",
         cast(RegistryArgs, registry_args),
         anonymous_pull=config.docker_mirror.enabled,
         layout=Layout.STACK,
         adopt=adopted.registry if adopted else None,
+        encryption=key_maker.encryption if config.encryption is not None else None,
     )
     replicas = None
     if config.replicas:
@@ -97,17 +111,9 @@ def build(config: StackConfig) -> Deployment:
             adopt=adopted.endpoints if adopted else None,
         )
 
-    # Asked only when something needs the subscription or tenant: the invoke (and loading the
-    # authorization module) is a measurable share of a small plan.
-    needs_client = bool(
-        config.credential_sets
-        or config.key_vault
-        or config.access
-        or config.imports
-        or any(rule.registry_credential_set for rule in rules.values())
+    vault, cache = _artifact_cache(
+        config, rules, core, client, adopted.cache if adopted else None, key_maker.vault
     )
-    client = authorization.get_client_config_output() if needs_client else None
-    vault, cache = _artifact_cache(config, rules, core, client, adopted.cache if adopted else None)
     access = None
     if config.access:
         access = Access(
@@ -167,6 +173,8 @@ def build(config: StackConfig) -> Deployment:
             covers["vault"] = list(cache.vault_resources) if cache is not None else []
             if diagnostics is not None and "vault" in diagnostics.settings:
                 covers["vault"].append(diagnostics.settings["vault"])
+            if key_maker.key is not None and key_maker.key.key is not None:
+                covers["vault"].extend(key_maker.key.encryption.ready[-2:])  # the key and its grant
         locks = DeletionLocks("locks", scopes=scopes, covers=covers)
 
     pulumi.export("resourceGroupName", core.resource_group_name)
@@ -267,25 +275,70 @@ def _imports(config: StackConfig, core: Registry, client: _Client) -> ImageImpor
     )
 
 
+class _KeyMaker:
+    """Makes the customer-managed key's identity, vault, key and grant when the registry asks
+    (once its resource group exists), and keeps the vault for the credential sets."""
+
+    def __init__(self, config: StackConfig, client: _Client) -> None:
+        self.config, self.client = config, client
+        self.vault: CredentialVault | None = None
+        self.key: CustomerManagedKey | None = None
+
+    def encryption(self, resource_group_name: pulumi.Input[str]) -> RegistryEncryption:
+        config = self.config
+        assert config.encryption is not None  # Registry asks only when the config has a key
+        vault_id = vault_name = vault_group = None
+        after: list[pulumi.Resource] = []
+        if config.encryption.key.name is not None:
+            assert config.key_vault is not None  # the config refuses a created key without a vault
+            self.vault = _vault(config, self.client, resource_group_name)
+            vault_id, vault_name, vault_group = (
+                self.vault.vault_id,
+                self.vault.name,
+                self.vault.resource_group_name,
+            )
+            after = [self.vault.vault] if self.vault.vault is not None else []
+        self.key = CustomerManagedKey(
+            "encryption",
+            config.encryption,
+            resource_group_name=resource_group_name,
+            location=config.registry.location,
+            vault_id=vault_id,
+            vault_name=vault_name,
+            vault_resource_group=vault_group,
+            subscription_id=_client(self.client).subscription_id,
+            protect=config.protection.protect,
+            after=after,
+        )
+        return self.key.encryption
+
+
+def _vault(config: StackConfig, client: _Client, resource_group_name: pulumi.Input[str]) -> CredentialVault:
+    assert config.key_vault is not None
+    return CredentialVault(
+        "vault",
+        config=config.key_vault,
+        tenant_id=_client(client).tenant_id,
+        resource_group_name=resource_group_name,
+        home_region=config.registry.location,
+        protect=config.protection.protect,
+    )
+
+
 def _artifact_cache(
     config: StackConfig,
     rules: dict[str, CacheRuleConfig],
     core: Registry,
     client: _Client,
     adopt: dict[str, str] | None = None,
+    made: CredentialVault | None = None,
 ) -> tuple[CredentialVault | None, ArtifactCache | None]:
+    """`made`: the vault made already for the registry's key, which the credential sets share."""
     if not rules and not config.credential_sets:
-        return None, None
-    vault = None
-    if config.key_vault is not None:
-        vault = CredentialVault(
-            "vault",
-            config=config.key_vault,
-            tenant_id=_client(client).tenant_id,
-            resource_group_name=core.resource_group_name,
-            home_region=config.registry.location,
-            protect=config.protection.protect,
-        )
+        return made, None
+    vault = made
+    if vault is None and config.key_vault is not None:
+        vault = _vault(config, client, core.resource_group_name)
     keys = [
         key
         for spec in config.credential_sets.values()

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from acr_cache.arm import USER_ASSIGNED_IDENTITY, id_check
 from acr_cache.component_args import NetworkArgs, RegistrySettingsArgs, ResourceGroupArgs
 from acr_cache.component_base import Layout, component_error, validated
+from acr_cache.encryption import EncryptionFactory
 from acr_cache.model import (
     AzureRegion,
     ConfigModel,
@@ -111,12 +112,6 @@ class RegistryIdentityConfig(ConfigModel):
         if len(set(lowered)) != len(lowered):
             raise field_error("userAssignedIds", "an identity is listed twice (ARM ids compare without case)")
         return self
-
-    @property
-    def identity_type(self) -> str:
-        kinds = ["SystemAssigned"] if self.system_assigned else []
-        kinds += ["UserAssigned"] if self.user_assigned_ids else []
-        return ", ".join(kinds)
 
 
 class RegistryConfig(ConfigModel):
@@ -329,6 +324,7 @@ class Registry(pulumi.ComponentResource):
         anonymous_pull: bool = False,
         adopt: Mapping[str, str] | None = None,
         layout: Layout = Layout.COMPONENT,
+        encryption: EncryptionFactory | None = None,
     ) -> None:
         """`anonymous_pull`: the stack program's Docker mirror mode (docs/docker-mirror.md). `adopt`:
         ARM ids of existing resources to import instead of creating, by child (`rg`, `registry`)."""
@@ -377,6 +373,9 @@ class Registry(pulumi.ComponentResource):
             )
             self.resource_group_name = existing.name
 
+        # A customer-managed key is made (and granted) once the group exists, before the registry:
+        # Azure checks the key when it creates the registry, and never takes one later.
+        encrypted = encryption(self.resource_group_name) if encryption is not None else None
         self.registry: containerregistry.Registry = containerregistry.Registry(
             f"{name}-registry",
             resource_group_name=self.resource_group_name,
@@ -400,7 +399,17 @@ class Registry(pulumi.ComponentResource):
             network_rule_set=_network_rule_set(network) if registry.is_premium else None,
             data_endpoint_enabled=network.data_endpoint_enabled,
             policies=_policies(registry, registry.effective_export_enabled(network.public_network_access)),
-            identity=_identity(registry.identity),
+            identity=_identity(registry.identity, encrypted.identity_id if encrypted else None),
+            encryption=(
+                containerregistry.EncryptionPropertyArgs(
+                    status=containerregistry.EncryptionStatus.ENABLED,
+                    key_vault_properties=containerregistry.KeyVaultPropertiesArgs(
+                        identity=encrypted.client_id, key_identifier=encrypted.key_uri
+                    ),
+                )
+                if encrypted
+                else None
+            ),
             tags=registry.tags or None,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -411,6 +420,7 @@ class Registry(pulumi.ComponentResource):
                 ]
                 or None,
                 import_=adopted.get("registry"),
+                depends_on=encrypted.ready if encrypted else None,
             ),
         )
         self.registry_id = self.registry.id
@@ -442,16 +452,28 @@ def _enabled(on: bool, enum: type[_E]) -> _E:
     return enum("Enabled" if on else "Disabled")
 
 
-def _identity(identity: RegistryIdentityConfig | None) -> containerregistry.IdentityPropertiesArgs | None:
-    if identity is None:
+def _identity(
+    identity: RegistryIdentityConfig | None, key_reader: pulumi.Input[str] | None = None
+) -> pulumi.Input[containerregistry.IdentityPropertiesArgs] | None:
+    """The registry's identities, with the one that reads its encryption key added."""
+    system = identity is not None and identity.system_assigned
+    given = list(identity.user_assigned_ids) if identity is not None else []
+    if not system and not given and key_reader is None:
         return None
-    return containerregistry.IdentityPropertiesArgs(
-        type=containerregistry.ResourceIdentityType(identity.identity_type),
-        user_assigned_identities={
-            uid: containerregistry.UserIdentityPropertiesArgs() for uid in identity.user_assigned_ids
-        }
-        or None,
-    )
+
+    def build(reader: str | None) -> containerregistry.IdentityPropertiesArgs:
+        ids = given + ([reader] if reader and reader.lower() not in {g.lower() for g in given} else [])
+        kinds = ["SystemAssigned"] if system else []
+        kinds += ["UserAssigned"] if ids else []
+        return containerregistry.IdentityPropertiesArgs(
+            type=containerregistry.ResourceIdentityType(", ".join(kinds)),
+            user_assigned_identities={uid: containerregistry.UserIdentityPropertiesArgs() for uid in ids}
+            or None,
+        )
+
+    if key_reader is None:
+        return build(None)
+    return pulumi.Output.from_input(key_reader).apply(build)
 
 
 def _network_rule_set(network: RegistryNetwork) -> containerregistry.NetworkRuleSetArgs:

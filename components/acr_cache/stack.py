@@ -23,6 +23,7 @@ from acr_cache.artifact_cache import (
     rule_map_problems,
     rule_set_problems,
 )
+from acr_cache.encryption import EncryptionConfig
 from acr_cache.image_import import ImportConfig, import_problems
 from acr_cache.key_vault import KeyVaultConfig
 from acr_cache.model import ConfigModel, ConfigProblem
@@ -119,6 +120,12 @@ class StackConfig(ConfigModel):
         default_factory=MonitoringConfig,
         description="Diagnostic settings (logs and metrics of the registry and the vault) and the "
         "baseline alerts with their action group. Off unless set.",
+    )
+    encryption: EncryptionConfig | None = Field(
+        default=None,
+        description="Encrypt the registry with a customer-managed key (Premium, at creation only): a "
+        "user-assigned identity (created or existing) reads a key (created in `keyVault` with a "
+        "rotation policy, or existing) it is granted. Default: Microsoft-managed keys.",
     )
     adoption: AdoptionConfig | None = Field(
         default=None,
@@ -218,7 +225,47 @@ class StackConfig(ConfigModel):
             *webhook_problems(self.webhooks, f"{at}webhooks", self.registry.sku.value, self.regions),
             *self._purge_problems(at),
             *adoption_problems(self, at),
+            *self._encryption_problems(at),
         ]
+
+    def _encryption_problems(self, at: str) -> list[ConfigProblem]:
+        encryption = self.encryption
+        if encryption is None:
+            return []
+        problems = []
+        if self.registry.sku is not Sku.PREMIUM:
+            problems.append(
+                ConfigProblem(
+                    f"{at}encryption",
+                    f"a customer-managed key is a Premium feature (sku is {self.registry.sku.value})",
+                )
+            )
+        if encryption.key.name is not None:
+            if self.key_vault is None:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}encryption.key.name",
+                        f"a key the stack creates goes into `{at}keyVault`: set it (a `name` the stack creates, or "
+                        "an `existingId`), or give an existing key by `existingUri`",
+                    )
+                )
+            elif self.key_vault.name is not None and not self.key_vault.purge_protection:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}keyVault.purgeProtection",
+                        "Azure encrypts a registry only with a key whose vault has purge protection: remove "
+                        "`purgeProtection: false`",
+                    )
+                )
+        if self.adoption is not None and self.adoption.registry:
+            problems.append(
+                ConfigProblem(
+                    f"{at}encryption",
+                    "Azure sets a registry's encryption at creation only, and an adopted registry exists: remove "
+                    "`encryption` (or adopt a registry made with this key, and check the preview shows no change)",
+                )
+            )
+        return problems
 
     def url_config_keys(self) -> dict[str, str]:
         """Config keys that hold a URL Azure posts to (must be https): key -> key path naming it."""

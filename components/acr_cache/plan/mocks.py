@@ -113,6 +113,7 @@ _ARM_PATHS: dict[str, tuple[str, str]] = {
         "Microsoft.ContainerRegistry/registries/{registryName}/tasks/{taskName}",
         "taskName",
     ),
+    "azure-native:keyvault:Key": ("Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}", "keyName"),
     "azure-native:keyvault:Secret": (
         "Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
         "secretName",
