@@ -54,6 +54,10 @@ class Scenario:
     """The registry's cache rules as ARM returns them (`properties` of each), by name."""
     registry_exists: bool = True
     """False: the registry's child listings answer 404 ResourceNotFound, as ARM does."""
+    generated_password: str = "GENERATED-password-value"
+    """What `generateCredentials` answers as password1 (a value only Azure and the vault should hold)."""
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Key Vault secrets written through ARM (`PUT .../vaults/<v>/secrets/<name>`), by path."""
 
 
 class ArmServer:
@@ -145,6 +149,15 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
                 status, code, message = scenario.refuse_with
                 self._send(status, {"error": {"code": code, "message": message}})
                 return
+            if self.path.split("?")[0].endswith("/generateCredentials"):
+                username = str((body or {}).get("tokenId", "")).rsplit("/", 1)[-1]
+                password = {
+                    "name": "password1",
+                    "value": scenario.generated_password,
+                    "expiry": body.get("expiry"),
+                }
+                self._send(200, {"username": username, "passwords": [password]})
+                return
             target = (body or {}).get("targetTags", [""])[0]
             if (body or {}).get("mode") == "NoForce" and target in scenario.existing_tags:
                 self._send(409, {"error": {"code": "Conflict", "message": f"Tag {target} already exists."}})
@@ -154,6 +167,25 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
                 return
             location = f"https://{self.headers['Host']}/operations/import-1?api-version=test"
             self._send(202, None, {"Location": location, "Retry-After": "0"})
+
+        def do_PUT(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"null")
+            self._record(body)
+            if not self._authorised():
+                return
+            path = self.path.split("?")[0]
+            if "/providers/Microsoft.KeyVault/vaults/" in path and "/secrets/" in path:
+                scenario.secrets[path] = body
+                self._send(
+                    200,
+                    {
+                        "id": path,
+                        "properties": {"attributes": (body or {}).get("properties", {}).get("attributes")},
+                    },
+                )
+                return
+            self._send(404, {"error": {"code": "NotFound", "message": path}})
 
         def do_HEAD(self) -> None:
             self._record(None)

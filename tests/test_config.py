@@ -208,7 +208,7 @@ def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
         "acr-cache:registy: unknown config key (did you mean `registry`?); the sections are "
         "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, "
         "`credentialSets`, `cacheRules`, `dockerMirror`, `access`, `imports`, `webhooks`, `purge`, `agentPools`, "
-        "`monitoring`, `encryption`, `adoption`, `protection`, `performance` ("
+        "`monitoring`, `tokens`, `encryption`, `adoption`, `protection`, `performance` ("
     )
 
 
@@ -528,7 +528,7 @@ def test_an_import_target_without_a_tag_is_reported_once_even_under_a_root_wildc
 SECTIONS_LIST = (
     "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, "
     "`cacheRules`, `dockerMirror`, `access`, `imports`, `webhooks`, `purge`, `agentPools`, `monitoring`, "
-    "`encryption`, `adoption`, `protection`, `performance`"
+    "`tokens`, `encryption`, `adoption`, `protection`, `performance`"
 )
 
 

@@ -114,6 +114,14 @@ FULL: dict[str, Any] = {
         "identity": {"name": "id-acr-cmk"},
         "key": {"name": "acr-cmk", "size": 4096, "rotateAfterDays": 180},
     },
+    "tokens": {
+        "edge-devices": {
+            "repositories": {"library/nginx": ["read"], "team/*": ["read", "write"]},
+            "expiryDays": 90,
+            "rotation": "2026-q4",
+            "secretName": "acr-token-edge",
+        }
+    },
     "agentPools": {"purgepool": {"subnetId": f"{VNET}/subnets/tasks", "tier": "S2", "count": 2}},
     "purge": {
         "dockerhub-library": {
@@ -266,6 +274,8 @@ USER_MAPS = {
     "webhooks",
     "customHeaderConfigKeys",
     "emails",
+    "tokens",
+    "repositories",
 }
 """Maps whose keys are the user's names (a region, a rule name, a tag name)."""
 
@@ -445,6 +455,7 @@ BOOLEAN_FOR_INTEGER = [
     (("keyVault", "softDeleteRetentionDays"), FULL),
     (("agentPools", "purgepool", "count"), FULL),
     (("encryption", "key", "size"), FULL),
+    (("tokens", "edge-devices", "expiryDays"), FULL),
     (("encryption", "key", "rotateAfterDays"), FULL),
     (("purge", "dockerhub-library", "olderThanDays"), FULL),
     (("purge", "dockerhub-library", "keep"), FULL),

@@ -268,6 +268,16 @@ def test_adopting_the_group_too_is_accepted() -> None:
 
 REFUSED = [
     (
+        sections(keyVault={"name": "kv-acrtest01"}, tokens={"edge": {"repositories": {"library/nginx": []}}}),
+        "acr-cache:tokens.edge",
+        "'edge' is not a valid token name",
+    ),
+    (
+        sections(tokens={"edge-devices": {"repositories": {"library/nginx": []}}}),
+        "acr-cache:keyVault",
+        "token passwords are generated into Key Vault",
+    ),
+    (
         sections(encryption={"identity": {"name": "id-acr-cmk"}, "key": {"name": "acr-cmk"}}),
         "acr-cache:encryption.key.name",
         "a key the stack creates goes into `acr-cache:keyVault`",
@@ -500,3 +510,185 @@ def test_encryption_refusals(document: dict[str, Any], problems: list[str]) -> N
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(as_pulumi_config(document))
     assert [str(p) for p in caught.value.problems] == problems
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+TOKEN_ID = f"/subscriptions/{SUB}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/acrtest01/tokens/edge-devices"
+TOKEN_VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-acr/providers/Microsoft.KeyVault/vaults/kv-acrtest01"
+
+
+def _password_props(server: Any, **changes: Any) -> dict[str, Any]:
+    return {
+        "subscriptionId": SUB,
+        "resourceGroupName": "rg-acr",
+        "registryName": "acrtest01",
+        "tokenId": TOKEN_ID,
+        "vaultId": TOKEN_VAULT,
+        "secretName": "acr-token-edge-devices",
+        "expiryDays": 30,
+        "rotation": "initial",
+        "armEndpoint": server.endpoint,
+        **changes,
+    }
+
+
+def _password_provider(server: Any) -> Any:
+    import datetime
+
+    from acr_cache.token_password import TokenPasswordProvider
+
+    from tests.arm_server import VALID_TOKEN
+    from tests.test_image_import import StaticCredential
+
+    return TokenPasswordProvider(
+        credential_factory=lambda: StaticCredential(VALID_TOKEN),
+        client_options={"connection_verify": str(server.cert_path)},
+        now=lambda: datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.UTC),
+    )
+
+
+def test_the_password_goes_from_azure_into_the_vault_and_nowhere_else() -> None:
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        result = _password_provider(server).create(_password_props(server))
+    generate, put = scenario.requests
+    assert generate["path"].endswith("/registries/acrtest01/generateCredentials")
+    assert generate["body"] == {
+        "tokenId": TOKEN_ID,
+        "expiry": "2026-12-27T12:00:00Z",
+        "name": "password1",
+    }
+    assert put["method"] == "PUT" and "api-version=2023-07-01" in put["query"]
+    assert put["path"] == f"{TOKEN_VAULT}/secrets/acr-token-edge-devices"
+    assert put["body"] == {
+        "properties": {
+            "value": "GENERATED-password-value",
+            "contentType": "password of registry token edge-devices",
+            "attributes": {"exp": 1798372800},
+        }
+    }
+    assert "GENERATED-password-value" not in repr(result.outs) and "accessToken" not in result.outs
+    assert result.outs["username"] == "edge-devices"
+    assert result.outs["expiresOn"] == "2026-12-27T12:00:00+00:00"
+    assert result.id == f"{TOKEN_ID}/passwords/password1"
+
+
+def test_a_new_rotation_generates_again_and_nothing_else_does() -> None:
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        provider = _password_provider(server)
+        old = _password_props(server)
+        same = provider.diff("id", old, _password_props(server, accessToken="next-run"))
+        rotated = provider.diff("id", old, _password_props(server, rotation="2027-q1"))
+        moved = provider.diff("id", old, _password_props(server, secretName="other"))
+        provider.update("id", old, _password_props(server, rotation="2027-q1"))
+    assert same.changes is False
+    assert (rotated.changes, rotated.replaces) == (True, [])
+    assert (moved.changes, moved.replaces) == (True, ["secretName"])
+    assert [r["method"] for r in scenario.requests] == ["POST", "PUT"]
+
+
+def test_a_refused_password_says_which_roles_and_never_shows_it() -> None:
+    from acr_cache.token_password import PasswordFailed
+
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario(refuse_with=(403, "AuthorizationFailed", "no generateCredentials/action"))
+    with ArmServer(scenario) as server, pytest.raises(PasswordFailed) as caught:
+        _password_provider(server).create(_password_props(server))
+    assert str(caught.value) == (
+        f"token {TOKEN_ID}: the password could not be generated and stored (AuthorizationFailed: no "
+        "generateCredentials/action); the identity azure-native signs in as needs Contributor on the registry "
+        "and Key Vault Secrets Officer on the vault (or Contributor, for ARM's secret writes)"
+    )
+    assert scenario.secrets == {}
+
+
+def test_tokens_get_a_scope_map_and_a_password_in_the_vault() -> None:
+    run = run_stack(
+        sections(
+            keyVault={"name": "kv-acrtest01"},
+            tokens={
+                "edge-devices": {
+                    "repositories": {"library/nginx": [], "team/*": ["read", "write"]},
+                    "expiryDays": 90,
+                }
+            },
+        )
+    )
+    scope = one(run, "azure-native:containerregistry:ScopeMap").inputs
+    assert scope["actions"] == [
+        "repositories/library/nginx/content/read",
+        "repositories/library/nginx/metadata/read",
+        "repositories/team/*/content/read",
+        "repositories/team/*/metadata/read",
+        "repositories/team/*/content/write",
+        "repositories/team/*/metadata/write",
+    ]
+    token = one(run, "azure-native:containerregistry:Token")
+    assert token.inputs["status"] == "enabled" and "credentials" not in token.inputs
+    password = one(run, "pulumi-python:dynamic/acr-cache:TokenPassword").inputs
+    assert password["secretName"] == "acr-token-edge-devices" and password["expiryDays"] == 90
+    assert str(password["accessToken"]).startswith("Secret(")
+    assert run.outputs["tokenIds"] == {"edge-devices": f"{REGISTRY_ID}/tokens/edge-devices"}
+
+
+@pytest.mark.parametrize(
+    ("document", "problems"),
+    [
+        (
+            sections(tokens={"edge-devices": {"repositories": {"library/nginx": []}}}),
+            [
+                "acr-cache:keyVault: token passwords are generated into Key Vault: set `keyVault` (a `name` the "
+                "stack creates, or an `existingId`)"
+            ],
+        ),
+        (
+            sections(
+                keyVault={"name": "kv-acrtest01"}, tokens={"edge": {"repositories": {"library/nginx": []}}}
+            ),
+            ["acr-cache:tokens.edge: 'edge' is not a valid token name: 5-50 letters, digits and hyphens"],
+        ),
+        (
+            sections(keyVault={"name": "kv-acrtest01"}, tokens={"edge-devices": {"repositories": {}}}),
+            ["acr-cache:tokens.edge-devices.repositories: a token needs at least one repository"],
+        ),
+        (
+            sections(
+                keyVault={"name": "kv-acrtest01"},
+                tokens={"edge-devices": {"repositories": {"Library/Nginx": []}}},
+            ),
+            [
+                "acr-cache:tokens.edge-devices.repositories: 'Library/Nginx' is not a repository path: lowercase, "
+                "`/`-separated, optionally ending in `/*`"
+            ],
+        ),
+        (
+            sections(
+                keyVault={"name": "kv-acrtest01"}, tokens={"edge-devices": {"repositories": {"x": ["pull"]}}}
+            ),
+            [
+                "acr-cache:tokens.edge-devices.repositories.x[0]: 'pull' is not one of `read`, `write`, `delete`"
+            ],
+        ),
+    ],
+    ids=["no-vault", "short-name", "no-repository", "uppercase", "unknown-action"],
+)
+def test_token_refusals(document: dict[str, Any], problems: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == problems
+
+
+def test_the_password_provider_pickles_by_reference() -> None:
+    # The engine keeps the provider in the state and runs it from the project's environment.
+    import dill
+    from acr_cache.token_password import TokenPasswordProvider
+
+    blob = dill.dumps(TokenPasswordProvider())
+    assert b"acr_cache.token_password" in blob and len(blob) < 300

@@ -28,6 +28,7 @@ from acr_cache.protection import DeletionLocks
 from acr_cache.purge import PurgePlan, PurgeTasks
 from acr_cache.registry import Registry, RegistryArgs, RegistryNetwork
 from acr_cache.replication import Replicas, ReplicasArgs
+from acr_cache.tokens import Tokens
 from acr_cache.webhooks import Webhooks
 
 
@@ -70,6 +71,7 @@ def build(config: StackConfig) -> Deployment:
         or config.access
         or config.imports
         or config.encryption
+        or config.tokens
         or any(rule.registry_credential_set for rule in rules.values())
     )
     client = authorization.get_client_config_output() if needs_client else None
@@ -128,6 +130,22 @@ def build(config: StackConfig) -> Deployment:
             layout=Layout.STACK,
         )
     imports = _imports(config, core, client)
+    tokens = None
+    if config.tokens:
+        if vault is None:
+            vault = _vault(config, client, core.resource_group_name)
+        from acr_cache.image_import import tokens_from_azure_native
+
+        tokens = Tokens(
+            "tokens",
+            tokens=config.tokens,
+            subscription_id=_client(client).subscription_id,
+            resource_group_name=core.resource_group_name,
+            registry_name=core.registry_name,
+            vault_id=vault.vault_id,
+            access_token=tokens_from_azure_native()[0],
+            after=[vault.vault] if vault.vault is not None else [],
+        )
     diagnostics, alerts = _monitoring(config, core, vault, rules)
     webhooks = None
     if config.webhooks:
@@ -164,6 +182,8 @@ def build(config: StackConfig) -> Deployment:
             covers["registry"].extend(access.assignments.values())
         if webhooks is not None:
             covers["registry"].extend(webhooks.webhooks.values())
+        if tokens is not None:
+            covers["registry"].extend([*tokens.scope_maps.values(), *tokens.tokens.values()])
         if purge is not None:
             covers["registry"].extend([*purge.agent_pools.values(), *purge.tasks.values()])
         if diagnostics is not None and "registry" in diagnostics.settings:
@@ -219,6 +239,8 @@ def build(config: StackConfig) -> Deployment:
         pulumi.export("webhookIds", webhooks.webhook_ids)
     if purge is not None:
         pulumi.export("purgeTaskIds", purge.task_ids)
+    if tokens is not None:
+        pulumi.export("tokenIds", tokens.token_ids)
     return Deployment(
         core,
         replicas,

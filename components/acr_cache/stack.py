@@ -36,6 +36,7 @@ from acr_cache.purge import AgentPoolConfig, PurgeConfig, task_name
 from acr_cache.redaction import shown
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
 from acr_cache.replication import ReplicaConfig, ReplicaRegion
+from acr_cache.tokens import TokenConfig, token_problems
 from acr_cache.upstreams import is_wildcard, wildcard_prefix
 from acr_cache.webhooks import WebhookConfig, webhook_problems
 
@@ -120,6 +121,12 @@ class StackConfig(ConfigModel):
         default_factory=MonitoringConfig,
         description="Diagnostic settings (logs and metrics of the registry and the vault) and the "
         "baseline alerts with their action group. Off unless set.",
+    )
+    tokens: dict[str, TokenConfig] = Field(
+        default_factory=dict,
+        description="Repository-scoped tokens by name, for clients that cannot use Entra ID: a scope map "
+        "each (pull by default), and a password Azure generates into `keyVault` (never into Pulumi's "
+        "state), with an expiry and a `rotation` to renew it.",
     )
     encryption: EncryptionConfig | None = Field(
         default=None,
@@ -226,6 +233,7 @@ class StackConfig(ConfigModel):
             *self._purge_problems(at),
             *adoption_problems(self, at),
             *self._encryption_problems(at),
+            *token_problems(self.tokens, at, self.key_vault is not None),
         ]
 
     def _encryption_problems(self, at: str) -> list[ConfigProblem]:

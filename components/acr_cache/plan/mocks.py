@@ -113,6 +113,14 @@ _ARM_PATHS: dict[str, tuple[str, str]] = {
         "Microsoft.ContainerRegistry/registries/{registryName}/tasks/{taskName}",
         "taskName",
     ),
+    "azure-native:containerregistry:ScopeMap": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/scopeMaps/{scopeMapName}",
+        "scopeMapName",
+    ),
+    "azure-native:containerregistry:Token": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/tokens/{tokenName}",
+        "tokenName",
+    ),
     "azure-native:keyvault:Key": ("Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}", "keyName"),
     "azure-native:keyvault:Secret": (
         "Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
