@@ -70,6 +70,10 @@ MODULES = [
     "webhooks",
     "purge",
     "health",
+    "adoption",
+    "encryption",
+    "tokens",
+    "token_password",
 ]
 
 
