@@ -168,6 +168,21 @@ FULL: dict[str, Any] = {
         },
     },
 }
+# Mirror mode with a token instead of anonymous pull.
+MIRROR_TOKEN: dict[str, Any] = {
+    "resourceGroup": {"name": "rg-acr", "create": True},
+    "registry": {"name": "acrcachemirror02", "location": "westeurope"},
+    "keyVault": {"name": "kv-acrmirror02"},
+    "credentialSets": {
+        "dockerhub": {
+            "loginServer": "docker.io",
+            "username": {"secretName": "u"},
+            "password": {"secretName": "p"},
+        }
+    },
+    "tokens": {"mirror-clients": {"repositories": {"library/*": ["read"]}}},
+    "dockerMirror": {"enabled": True, "credentialSet": "dockerhub", "token": "mirror-clients"},
+}
 # Adoption is checked on its own document: adopting changes nothing a string key refuses.
 ADOPTING: dict[str, Any] = {
     "resourceGroup": {"name": "rg-acr", "create": False},
@@ -358,6 +373,7 @@ DOCUMENTS = {
     "ALTERNATIVE": ALTERNATIVE,
     "MIRROR_BY_ID": MIRROR_BY_ID,
     "ADOPTING": ADOPTING,
+    "MIRROR_TOKEN": MIRROR_TOKEN,
 }
 POSITIONS = [(name, path) for name, doc in DOCUMENTS.items() for path, _ in string_positions(doc)]
 

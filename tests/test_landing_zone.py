@@ -692,3 +692,40 @@ def test_the_password_provider_pickles_by_reference() -> None:
 
     blob = dill.dumps(TokenPasswordProvider())
     assert b"acr_cache.token_password" in blob and len(blob) < 300
+
+
+MIRROR_SET = {
+    "dockerhub": {
+        "loginServer": "docker.io",
+        "username": {"secretName": "u"},
+        "password": {"secretName": "p"},
+    }
+}
+
+
+def test_a_token_replaces_the_mirrors_anonymous_pull() -> None:
+    run = run_stack(
+        sections(
+            keyVault={"name": "kv-acrtest01"},
+            credentialSets=MIRROR_SET,
+            tokens={"mirror-clients": {"repositories": {"library/*": []}}},
+            dockerMirror={"enabled": True, "credentialSet": "dockerhub", "token": "mirror-clients"},
+        )
+    )
+    assert one(run, "azure-native:containerregistry:Registry").inputs["anonymousPullEnabled"] is False
+    rule = one(run, "azure-native:containerregistry:CacheRule").inputs
+    assert (rule["sourceRepository"], rule["targetRepository"]) == ("docker.io/*", "*")
+
+
+def test_a_mirror_token_must_be_one_of_the_tokens() -> None:
+    document = sections(
+        keyVault={"name": "kv-acrtest01"},
+        credentialSets=MIRROR_SET,
+        dockerMirror={"enabled": True, "credentialSet": "dockerhub", "token": "mirror-clients"},
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [
+        "acr-cache:dockerMirror.token: no token 'mirror-clients' in `acr-cache:tokens` (none): add it there, "
+        "with `read` on the repositories the mirror serves"
+    ]

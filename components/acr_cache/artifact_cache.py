@@ -225,11 +225,22 @@ class DockerMirrorConfig(ConfigModel):
         "instead of `credentialSet`.",
     )
     rule_name: RuleName = Field(default="dockerhub-mirror", description="Name of the mirror's cache rule.")
+    token: str | None = Field(
+        default=None,
+        description="Name of a token in `acr-cache:tokens` that the clients sign in to the mirror with, "
+        "instead of anonymous pull (for runtimes that can sign in to a mirror, such as containerd "
+        "with `hosts.toml` credentials). Anonymous pull then stays off and `reason` is not needed.",
+    )
+
+    @property
+    def anonymous_pull(self) -> bool:
+        """Whether mirror mode opens anonymous pull (it does unless a token replaces it)."""
+        return self.enabled and self.token is None
 
     @model_validator(mode="after")
     def _explicit(self) -> Self:
         if self.enabled:
-            if not self.reason or len(self.reason.strip()) < 20:
+            if self.token is None and (not self.reason or len(self.reason.strip()) < 20):
                 raise field_error(
                     "reason",
                     "mirror mode opens anonymous pull: say in `reason` (20 characters or more) why this "

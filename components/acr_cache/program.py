@@ -79,7 +79,7 @@ def build(config: StackConfig) -> Deployment:
     core = Registry(
         "acr",
         cast(RegistryArgs, registry_args),
-        anonymous_pull=config.docker_mirror.enabled,
+        anonymous_pull=config.docker_mirror.anonymous_pull,
         layout=Layout.STACK,
         adopt=adopted.registry if adopted else None,
         encryption=key_maker.encryption if config.encryption is not None else None,

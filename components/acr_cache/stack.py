@@ -234,6 +234,20 @@ class StackConfig(ConfigModel):
             *adoption_problems(self, at),
             *self._encryption_problems(at),
             *token_problems(self.tokens, at, self.key_vault is not None),
+            *self._mirror_token_problems(at),
+        ]
+
+    def _mirror_token_problems(self, at: str) -> list[ConfigProblem]:
+        token = self.docker_mirror.token
+        if token is None or token in self.tokens:
+            return []
+        known = ", ".join(sorted(self.tokens)) or "none"
+        return [
+            ConfigProblem(
+                f"{at}dockerMirror.token",
+                f"no token '{shown(token)}' in `{at}tokens` ({known}): add it there, with `read` on the "
+                "repositories the mirror serves",
+            )
         ]
 
     def _encryption_problems(self, at: str) -> list[ConfigProblem]:
