@@ -604,7 +604,7 @@ def test_a_refused_password_says_which_roles_and_never_shows_it() -> None:
     assert str(caught.value) == (
         f"token {TOKEN_ID}: the password could not be generated and stored (AuthorizationFailed: no "
         "generateCredentials/action); the identity azure-native signs in as needs Contributor on the registry "
-        "and Key Vault Secrets Officer on the vault (or Contributor, for ARM's secret writes)"
+        "and on the vault (the secret is written through ARM, as the stack's other secrets are)"
     )
     assert scenario.secrets == {}
 

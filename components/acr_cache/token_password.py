@@ -109,8 +109,8 @@ class TokenPasswordProvider(ResourceProvider):
             reason = _error_text(exc) if isinstance(exc, HttpResponseError) else "Azure returned no password1"
             raise PasswordFailed(
                 f"token {props['tokenId']}: the password could not be generated and stored ({reason}); the "
-                "identity azure-native signs in as needs Contributor on the registry and Key Vault Secrets "
-                "Officer on the vault (or Contributor, for ARM's secret writes)"
+                "identity azure-native signs in as needs Contributor on the registry and on the vault (the "
+                "secret is written through ARM, as the stack's other secrets are)"
             ) from None
         return {
             **{k: v for k, v in props.items() if k not in _SECRET_INPUTS},
