@@ -799,3 +799,105 @@ def test_alerts_used_directly_refuse_log_alerts_without_a_workspace() -> None:
     assert str(caught.value) == (
         "Alerts('ops'): the failedPulls alert reads the registry's logs: pass workspace_id, or turn it off"
     )
+
+
+# --- Issue #15's bar for the new modules: their own survivors --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "size", "frequency"),
+    [
+        (5, "PT5M", "PT5M"),
+        (30, "PT30M", "PT5M"),
+        (60, "PT1H", "PT15M"),
+        (720, "PT12H", "PT1H"),
+        (1440, "P1D", "PT1H"),
+    ],
+)
+def test_each_window_is_sent_with_its_evaluation_frequency(window: int, size: str, frequency: str) -> None:
+    run = run_stack(
+        sections(monitoring={"diagnostics": WS, "alerts": {**AG, "failedPulls": {"windowMinutes": window}}})
+    )
+    rule = next(r.inputs for r in by_type(run, LOG_ALERT) if r.name == "alerts-failed-pulls")
+    assert (rule["windowSize"], rule["evaluationFrequency"]) == (size, frequency)
+
+
+def test_the_failed_pulls_and_logins_rules_are_named_and_titled() -> None:
+    run = run_stack(sections(monitoring={"diagnostics": WS, "alerts": AG}))
+    rules = {r.name: r.inputs for r in by_type(run, LOG_ALERT)}
+    assert {n: (r["ruleName"], r["displayName"], r["severity"]) for n, r in rules.items()} == {
+        "alerts-cache-pull-failures": (
+            "acrcachetest01-cache-pull-failures",
+            "Cached repositories failing on acrcachetest01",
+            1,
+        ),
+        "alerts-failed-logins": ("acrcachetest01-failed-logins", "Sign-ins refused on acrcachetest01", 2),
+        "alerts-failed-pulls": ("acrcachetest01-failed-pulls", "Pulls failing on acrcachetest01", 2),
+    }
+    assert rules["alerts-failed-logins"]["description"] == (
+        "Sign-ins refused on acrcachetest01: see docs/operations.md#failed-logins"
+    )
+    assert rules["alerts-failed-pulls"]["criteria"]["allOf"][0]["threshold"] == 20
+    assert rules["alerts-failed-logins"]["criteria"]["allOf"][0]["threshold"] == 50
+
+
+def test_several_static_cache_targets_are_listed_in_one_clause() -> None:
+    from acr_cache.monitoring import log_queries
+
+    query = log_queries(REGISTRY_ID, ["k8s/pause", "base/nginx", "team/*"])["cachePullFailures"]
+    assert '| where Repository in ("base/nginx", "k8s/pause") or Repository startswith "team/"\n' in query
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "problem"),
+    [
+        (
+            {
+                "diagnostics": {
+                    "workspace": {
+                        "existingId": f"/subscriptions/{SUB}/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-lz",
+                        "tags": {"a": "b"},
+                    }
+                }
+            },
+            "acr-cache:monitoring.diagnostics.workspace.tags: `tags` is for a workspace the stack creates: set it on "
+            "the existing one",
+        ),
+        (
+            {
+                "diagnostics": {
+                    **WS,
+                    "registryLogs": ["ContainerRegistryLoginEvents", "ContainerRegistryLoginEvents"],
+                }
+            },
+            "acr-cache:monitoring.diagnostics.registryLogs: a category is listed twice: list each once",
+        ),
+        (
+            {"diagnostics": WS, "alerts": {"actionGroup": {"emails": {"on call!": "oncall@example.com"}}}},
+            "acr-cache:monitoring.alerts.actionGroup.emails: receiver name 'on call!' must be 1-128 letters, "
+            "digits, ` _ . -`",
+        ),
+    ],
+    ids=["existing-workspace-tags", "registry-logs-twice", "receiver-name"],
+)
+def test_more_monitoring_refusals(monitoring: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(sections(monitoring=monitoring)))
+    assert [str(p) for p in caught.value.problems] == [problem]
+
+
+def test_diagnostics_used_directly_protect_the_workspace_they_create() -> None:
+    from acr_cache.monitoring import Diagnostics, DiagnosticsConfig
+    from acr_cache.plan.runner import run_program
+
+    def program() -> None:
+        Diagnostics(
+            "logs",
+            settings=DiagnosticsConfig.model_validate(WS),
+            targets={"registry": (REGISTRY_ID, ["ContainerRegistryLoginEvents"])},
+            resource_group_name="rg-acr-test",
+            location="westeurope",
+        )
+
+    run = run_program(program, project="p", stack="s", config={}, preview=False)
+    assert one(run, WORKSPACE).protect is True

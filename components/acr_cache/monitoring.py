@@ -490,11 +490,13 @@ class Alerts(pulumi.ComponentResource):
                 scopes=[registry_id],
                 evaluation_frequency=_frequency(storage.window_minutes),
                 window_size=WINDOWS[storage.window_minutes],
+                # The SDK writes each criteria's discriminator itself, whatever is passed (the
+                # wire values are asserted in tests/test_operations.py).
                 criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
-                    odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                    odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",  # mutation: equivalent
                     all_of=[
                         monitor.MetricCriteriaArgs(
-                            criterion_type="StaticThresholdCriterion",
+                            criterion_type="StaticThresholdCriterion",  # mutation: equivalent
                             name="StorageUsed",
                             metric_name="StorageUsed",
                             metric_namespace="Microsoft.ContainerRegistry/registries",
