@@ -324,3 +324,132 @@ def test_the_stack_output_reads_each_sets_health_as_the_engine_delivers_it() -> 
             "quayorg": None,  # not deployed yet (the offline plan)
         }
     ) == {"dockerhub": "Unhealthy", "ghcrorg": "Healthy", "quayorg": "unknown until deployed"}
+
+
+# --- every branch of the sign-in, the failure messages and the rendering -------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "kind"),
+    [
+        (
+            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_CLIENT_SECRET": "s"},
+            "ClientSecretCredential",
+        ),
+        (
+            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "jwt"},
+            "ClientAssertionCredential",
+        ),
+        ({"ARM_USE_MSI": "true", "ARM_CLIENT_ID": "c"}, "ManagedIdentityCredential"),
+        ({"ARM_USE_MSI": "TRUE"}, "ManagedIdentityCredential"),
+        # Without a secret, OIDC or MSI (a client id alone): the Azure CLI's login, as azure-native.
+        ({"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c"}, "AzureCliCredential"),
+        ({}, "AzureCliCredential"),
+    ],
+    ids=["secret", "oidc-token", "msi-client", "msi", "cli-tenant", "cli"],
+)
+def test_the_sign_in_follows_azure_natives_settings(
+    env: dict[str, str], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acr_cache.health import azure_native_credential
+
+    for key in [k for k in os.environ if k.startswith(("ARM_", "AZURE_"))]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert type(azure_native_credential()).__name__ == kind
+
+
+def test_oidc_with_a_token_file_uses_workload_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from acr_cache.health import azure_native_credential
+
+    token_file = tmp_path / "token"
+    token_file.write_text("jwt")
+    for key in [k for k in os.environ if k.startswith(("ARM_", "AZURE_"))]:
+        monkeypatch.delenv(key)
+    for key, value in {
+        "ARM_TENANT_ID": "11111111-1111-1111-1111-111111111111",
+        "ARM_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
+        "ARM_USE_OIDC": "true",
+        "ARM_OIDC_TOKEN_FILE_PATH": str(token_file),
+    }.items():
+        monkeypatch.setenv(key, value)
+    assert type(azure_native_credential()).__name__ == "WorkloadIdentityCredential"
+
+
+def test_each_failure_to_read_says_what_to_do() -> None:
+    from acr_cache.health import unreadable
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+    where = f"registry acr01 in resource group rg (subscription {SUB})"
+    forbidden = HttpResponseError(message="Forbidden")
+    forbidden.status_code = 403
+    other = HttpResponseError(message="Bad Gateway")
+    other.status_code = 502
+    assert unreadable(ClientAuthenticationError("no login"), "acr01", "rg", SUB) == (
+        f"could not sign in to read {where}: no login. Sign in as for `pulumi up`: `az login`, or "
+        "ARM_CLIENT_ID with ARM_CLIENT_SECRET (or ARM_USE_OIDC=true, or ARM_USE_MSI=true) and ARM_TENANT_ID"
+    )
+    assert unreadable(ResourceNotFoundError("gone"), "acr01", "rg", SUB) == (
+        f"{where} was not found (gone): run `pulumi up` first, or check the subscription"
+    )
+    assert unreadable(forbidden, "acr01", "rg", SUB) == (
+        f"not allowed to read {where} (Forbidden): the signed-in identity needs Reader on the registry"
+    )
+    assert unreadable(other, "acr01", "rg", SUB) == f"could not read {where}: HttpResponseError: Bad Gateway"
+
+
+def test_the_rendering_in_full() -> None:
+    from acr_cache.health import render
+
+    findings = [
+        Finding("cache rule", "mcr-dotnet", "Succeeded"),
+        Finding("cache rule", "ghcr-org", "Unknown"),
+    ]
+    assert render(findings, "table") == (
+        "cache rule mcr-dotnet  Succeeded\ncache rule ghcr-org    Unknown\n2 checked, 1 not healthy"
+    )
+    assert render(findings, "json") == (
+        '[\n  {\n    "kind": "cache rule",\n    "name": "mcr-dotnet",\n    "state": "Succeeded",\n    "detail": "",\n'
+        '    "fix": ""\n  },\n  {\n    "kind": "cache rule",\n    "name": "ghcr-org",\n    "state": "Unknown",\n'
+        '    "detail": "",\n    "fix": ""\n  }\n]'
+    )
+    assert render([], "table") == "nothing to check: no credential sets or cache rules"
+
+
+def test_a_rule_without_a_provisioning_state_is_unknown() -> None:
+    rule = SimpleNamespace(name="mcr-dotnet")
+    (finding,) = [f for f in read_health(CONFIG, [], [rule]) if f.name == "mcr-dotnet"]
+    assert (finding.state, finding.detail) == ("Unknown", "provisioning did not succeed")
+
+
+def test_an_existing_vault_is_named_in_the_rotation_steps() -> None:
+    vault_id = f"/subscriptions/{SUB}/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-shared01"
+    document = sections(keyVault={"existingId": vault_id}, credentialSets=SETS, cacheRules=RULES)
+    config = parse_stack_config({**as_pulumi_config(document), **SECRETS}, list(SECRETS))
+    live = SimpleNamespace(name="ghcrorg", auth_credentials=[])
+    (finding,) = [f for f in read_health(config, [live], []) if f.name == "ghcrorg"]
+    assert "--vault-name kv-shared01 --name ghcr-token" in finding.fix
+
+
+def test_the_sign_in_asks_for_the_endpoints_own_audience() -> None:
+    class Recording(StaticCredential):
+        def __init__(self) -> None:
+            self.scopes: list[tuple[str, ...]] = []
+
+        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            self.scopes.append(scopes)
+            return super().get_token(*scopes, **kwargs)
+
+    credential = Recording()
+    with ArmServer(Scenario(credential_sets={n: live_set("Healthy") for n in SETS})) as server:
+        check(
+            CONFIG,
+            SUB,
+            credential,
+            arm_endpoint=server.endpoint,
+            client_options={"connection_verify": str(server.cert_path)},
+        )
+    assert credential.scopes[0] == (f"{server.endpoint}/.default",)

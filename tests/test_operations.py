@@ -901,3 +901,59 @@ def test_diagnostics_used_directly_protect_the_workspace_they_create() -> None:
 
     run = run_program(program, project="p", stack="s", config={}, preview=False)
     assert one(run, WORKSPACE).protect is True
+
+
+@pytest.mark.parametrize(("sku", "allowed"), [("Standard", 10), ("Premium", 500)])
+def test_each_tier_allows_its_number_of_webhooks(sku: str, allowed: int) -> None:
+    def document(count: int) -> dict[str, Any]:
+        hooks = {f"hook{i:04d}": {"serviceUriConfigKey": "hookUrl"} for i in range(count)}
+        return sections(registry={**R, "sku": sku}, webhooks=hooks)
+
+    parse_stack_config({**as_pulumi_config(document(allowed)), **HOOK_SECRETS}, list(HOOK_SECRETS))
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({**as_pulumi_config(document(allowed + 1)), **HOOK_SECRETS}, list(HOOK_SECRETS))
+    assert [str(p) for p in caught.value.problems] == [
+        f"acr-cache:webhooks: {allowed + 1} webhooks, but a {sku} registry allows {allowed}: remove some"
+    ]
+
+
+def test_unset_webhook_keys_are_named_at_their_own_paths() -> None:
+    document = sections(
+        webhooks={
+            "releasehook": {
+                "serviceUriConfigKey": "hookUrl",
+                "customHeaderConfigKeys": {"Authorization": "hookToken"},
+            }
+        }
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [
+        "acr-cache:webhooks.releasehook.customHeaderConfigKeys.Authorization: config key `acr-cache:hookToken` is "
+        "not set: run `pulumi config set --secret hookToken <value>` (it is never committed in plain text)",
+        "acr-cache:webhooks.releasehook.serviceUriConfigKey: config key `acr-cache:hookUrl` is not set: run "
+        "`pulumi config set --secret hookUrl <value>` (it is never committed in plain text)",
+    ]
+
+
+def test_a_webhook_region_is_one_of_several() -> None:
+    document = sections(
+        replicas={"northeurope": {}, "swedencentral": {}},
+        webhooks={"releasehook": {"serviceUriConfigKey": "hookUrl", "location": "eastus"}},
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config({**as_pulumi_config(document), **HOOK_SECRETS}, list(HOOK_SECRETS))
+    assert [str(p) for p in caught.value.problems] == [
+        "acr-cache:webhooks.releasehook.location: 'eastus' is neither the home region nor a replica's: use one "
+        "of westeurope, northeurope, swedencentral"
+    ]
+
+
+def test_a_long_rule_name_gives_a_task_name_cut_to_50() -> None:
+    from acr_cache.purge import purge_filter, task_name
+
+    rule = "r" * 50
+    assert task_name(rule) == "purge-" + "r" * 44
+    assert len(task_name("r" * 44)) == 50 and task_name("r" * 44) == "purge-" + "r" * 44
+    # A dot in a wildcard target is a dot too.
+    assert purge_filter("team.web/*") == "team[.]web/.*:.*"

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from acr_cache.artifact_cache import CredentialSetConfig, secret_name_for
+from acr_cache.image_import import PUBLIC_ARM_ENDPOINT
 from acr_cache.stack import StackConfig
 
 HEALTHY = "Healthy"
 UNHEALTHY = "Unhealthy"
 MISSING = "Missing"
-PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 
 
 class Finding(NamedTuple):
@@ -37,20 +37,19 @@ class Finding(NamedTuple):
 
 def rotation_steps(name: str, spec: CredentialSetConfig, vault: str) -> str:
     """How to give a set a working token again, for its secrets' sources."""
-    steps = []
-    for role, source in (("password", spec.password), ("username", spec.username)):
-        secret = secret_name_for(name, role, source)
-        if source.config_key is not None:
-            if role == "password":
-                steps.append(
-                    f"set the new token with `pulumi config set --secret {source.config_key} <token>` and run "
-                    f"`pulumi up` (the stack writes it to Key Vault secret {secret} in {vault})"
-                )
-        elif role == "password":
-            steps.append(
-                f"write the new token as a new version of Key Vault secret {secret}: `az keyvault secret set "
-                f"--vault-name {vault} --name {secret} --value <token>`"
-            )
+    # The token is the password; a user name rarely changes with it.
+    secret = secret_name_for(name, "password", spec.password)
+    if spec.password.config_key is not None:
+        first = (
+            f"set the new token with `pulumi config set --secret {spec.password.config_key} <token>` and run "
+            f"`pulumi up` (the stack writes it to Key Vault secret {secret} in {vault})"
+        )
+    else:
+        first = (
+            f"write the new token as a new version of Key Vault secret {secret}: `az keyvault secret set "
+            f"--vault-name {vault} --name {secret} --value <token>`"
+        )
+    steps = [first]
     steps.append(
         "the set reads the newest secret version, so nothing in the registry changes; if the token is "
         "valid, the set's identity lacks Key Vault Secrets User on the secrets: `pulumi up` grants it"
@@ -60,8 +59,7 @@ def rotation_steps(name: str, spec: CredentialSetConfig, vault: str) -> str:
 
 def _vault_name(config: StackConfig) -> str:
     vault = config.key_vault
-    if vault is None:
-        return "the vault"
+    assert vault is not None  # credential sets need one: the config refuses them without
     return vault.name or str(vault.existing_id).rstrip("/").rsplit("/", 1)[-1]
 
 
@@ -131,7 +129,7 @@ def _text(value: Any) -> str:
 def render(findings: list[Finding], output_format: str) -> str:
     if output_format == "json":
         return json.dumps([f._asdict() for f in findings], indent=2)
-    width = max([len(f"{f.kind} {f.name}") for f in findings] + [10])
+    width = max((len(f"{f.kind} {f.name}") for f in findings), default=0)
     lines = []
     for finding in findings:
         label = f"{finding.kind} {finding.name}".ljust(width)

@@ -185,7 +185,7 @@ class PurgeTasks(pulumi.ComponentResource):
                 location=home_region,
                 platform=containerregistry.PlatformPropertiesArgs(os=containerregistry.OS.LINUX),
                 step=containerregistry.EncodedTaskStepArgs(
-                    type="EncodedTask",
+                    type="EncodedTask",  # mutation: equivalent (the SDK writes this discriminator itself)
                     encoded_task_content=base64.b64encode(definition.encode()).decode(),
                 ),
                 trigger=containerregistry.TriggerPropertiesArgs(
