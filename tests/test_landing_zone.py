@@ -729,3 +729,102 @@ def test_a_mirror_token_must_be_one_of_the_tokens() -> None:
         "acr-cache:dockerMirror.token: no token 'mirror-clients' in `acr-cache:tokens` (none): add it there, "
         "with `read` on the repositories the mirror serves"
     ]
+
+
+# --- the landing-zone modules' remaining refusals and wire values ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encryption", "problem"),
+    [
+        (
+            {
+                "identity": {"existingId": EXISTING_IDENTITY, "clientId": "not-a-guid"},
+                "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k"},
+            },
+            "acr-cache:encryption.identity.clientId: 'not-a-guid' is not a GUID (`az identity show ... --query "
+            "clientId -o tsv`)",
+        ),
+        (
+            {"identity": {}, "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k"}},
+            "acr-cache:encryption.identity.name: give either `name` (the stack creates the identity) or `existingId`",
+        ),
+        (
+            {"identity": {"name": "id acr"}, "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k"}},
+            "acr-cache:encryption.identity.name: 'id acr' is not a valid identity name: 3-128 letters, digits, `-`, `_`",
+        ),
+        (
+            {
+                "identity": {"name": "id-acr-cmk", "principalId": PRINCIPAL},
+                "key": {"existingUri": "https://kv-p01.vault.azure.net/keys/k"},
+            },
+            "acr-cache:encryption.identity.principalId: `principalId` is for an existing identity: the created one "
+            "has its own",
+        ),
+        (
+            {"identity": {"name": "id-acr-cmk"}, "key": {"name": "acr_cmk"}},
+            "acr-cache:encryption.key.name: 'acr_cmk' is not a valid key name: 1-127 letters, digits, hyphens",
+        ),
+    ],
+    ids=["client-id", "no-identity", "identity-name", "principal-of-created", "key-name"],
+)
+def test_more_encryption_refusals(encryption: dict[str, Any], problem: str) -> None:
+    document = sections(keyVault={"name": "kv-acrtest01"}, encryption=encryption)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [problem]
+
+
+def test_the_key_components_children_and_outputs() -> None:
+    encryption = {"identity": {"name": "id-acr-cmk"}, "key": {"name": "acr-cmk", "size": 2048}}
+    run = run_stack(sections(keyVault={"name": "kv-acrtest01"}, encryption=encryption))
+    names = {r.name for r in run.resources if r.parent and "CustomerManagedKey" in r.parent}
+    assert names == {"encryption-identity", "encryption-key", "encryption-key-reader"}
+    assert one(run, "azure-native:keyvault:Key").inputs["properties"]["keySize"] == 2048
+    (outputs,) = [
+        o for urn, o in run.registered_outputs.items() if urn.endswith("CustomerManagedKey::encryption")
+    ]
+    assert outputs == {
+        "identityId": f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ManagedIdentity/"
+        "userAssignedIdentities/id-acr-cmk",
+        "keyUri": "https://kv-acrtest01.vault.azure.net/keys/acr-cmk",
+    }
+
+
+def test_a_tokens_children_their_names_and_order() -> None:
+    run = run_stack(
+        sections(
+            keyVault={"name": "kv-acrtest01"},
+            tokens={"edge-devices": {"repositories": {"team/app": ["delete"]}, "secretName": "edge-pass"}},
+        )
+    )
+    scope = one(run, "azure-native:containerregistry:ScopeMap")
+    token = one(run, "azure-native:containerregistry:Token")
+    password = one(run, "pulumi-python:dynamic/acr-cache:TokenPassword")
+    vault = one(run, "azure-native:keyvault:Vault")
+    assert (scope.name, token.name, password.name) == (
+        "tokens-edge-devices-scope",
+        "tokens-edge-devices",
+        "tokens-edge-devices-password",
+    )
+    assert scope.inputs["scopeMapName"] == "edge-devices-scope"
+    assert scope.inputs["description"] == "acr-cache token edge-devices"
+    assert scope.inputs["actions"] == ["repositories/team/app/content/delete"]
+    # Passwords come from Azure, never from the token's inputs.
+    assert token.ignore_changes == ["credentials"]
+    assert vault.urn in password.depends_on and password.inputs["secretName"] == "edge-pass"
+    (outputs,) = [o for urn, o in run.registered_outputs.items() if urn.endswith("Tokens::tokens")]
+    assert outputs == {"tokenIds": {"edge-devices": f"{REGISTRY_ID}/tokens/edge-devices"}}
+
+
+def test_a_token_secret_name_follows_key_vaults_rule() -> None:
+    document = sections(
+        keyVault={"name": "kv-acrtest01"},
+        tokens={"edge-devices": {"repositories": {"team/app": []}, "secretName": "edge_pass"}},
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == [
+        "acr-cache:tokens.edge-devices.secretName: 'edge_pass' is not a valid Key Vault secret name: 1-127 "
+        "letters, digits, hyphens"
+    ]

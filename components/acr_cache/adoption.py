@@ -5,6 +5,8 @@ first `pulumi up` each adopted resource is read from Azure and must match the in
 gives it, or the import fails and nothing changes (docs/adoption.md: what to compare first).
 """
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Annotated, Self
 
 from pydantic import AfterValidator, Field, model_validator
@@ -64,7 +66,7 @@ class AdoptionConfig(ConfigModel):
 class AdoptedIds:
     """ARM ids of what a stack adopts, by component and child key."""
 
-    def __init__(self, config: "StackConfig", adoption: AdoptionConfig) -> None:
+    def __init__(self, config: StackConfig, adoption: AdoptionConfig) -> None:
         sub = f"/subscriptions/{adoption.subscription_id}"
         group = config.resource_group.name
         registry = f"{sub}/resourceGroups/{group}/providers/Microsoft.ContainerRegistry/registries/{config.registry.name}"
@@ -98,7 +100,7 @@ class AdoptedIds:
                     self.endpoints[f"{key}-dns"] = f"{endpoint_id}/privateDnsZoneGroups/default"
 
 
-def adoption_problems(config: "StackConfig", at: str) -> list[ConfigProblem]:
+def adoption_problems(config: StackConfig, at: str) -> list[ConfigProblem]:
     adoption = config.adoption
     if adoption is None:
         return []

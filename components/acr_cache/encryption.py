@@ -205,7 +205,9 @@ class CustomerManagedKey(pulumi.ComponentResource):
         if key.name is None:
             key_uri: pulumi.Input[str] = str(key.existing_uri).rstrip("/")
         else:
-            assert vault_id is not None and vault_name is not None and vault_resource_group is not None
+            assert (
+                vault_id is not None and vault_name is not None and vault_resource_group is not None
+            )  # mutation: equivalent
             days = key.rotate_after_days
             self.key = keyvault.Key(
                 f"{name}-key",

@@ -48,6 +48,8 @@ class PlannedResource:
     """Per input property, the URNs its value came from (what policies trace grants by)."""
     additional_secret_outputs: list[str] = field(default_factory=list)
     """Outputs the engine keeps as secrets although the provider returns them in plain text."""
+    ignore_changes: list[str] = field(default_factory=list)
+    """Input properties whose changes the engine ignores (`ignore_changes`)."""
     import_id: str = ""
     """The ARM id of an existing resource the engine imports (adopts) instead of creating one."""
 
@@ -120,6 +122,7 @@ class RecordingMonitor(MockMonitor):
             arm_id=str(response.id or ""),
             retain_on_delete=bool(request.retainOnDelete),
             import_id=str(request.importId or ""),
+            ignore_changes=sorted(request.ignoreChanges),
             replace_on_changes=sorted(request.replaceOnChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             # Only the explicit URN aliases: azure-native adds a type alias per API version.
