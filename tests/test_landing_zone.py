@@ -828,3 +828,80 @@ def test_a_token_secret_name_follows_key_vaults_rule() -> None:
         "acr-cache:tokens.edge-devices.secretName: 'edge_pass' is not a valid Key Vault secret name: 1-127 "
         "letters, digits, hyphens"
     ]
+
+
+def test_the_password_outputs_in_full_and_without_the_login_token() -> None:
+    from tests.arm_server import VALID_TOKEN, ArmServer, Scenario
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        props = _password_props(server, accessToken=VALID_TOKEN)
+        result = _password_provider(server).create(props)
+    assert result.outs == {
+        **{k: v for k, v in props.items() if k != "accessToken"},
+        "username": "edge-devices",
+        "expiresOn": "2026-12-27T12:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize("key", ["subscriptionId", "resourceGroupName", "registryName", "tokenId", "vaultId"])
+def test_another_token_or_place_is_a_new_password(key: str) -> None:
+    from acr_cache.token_password import TokenPasswordProvider
+
+    old = {
+        "subscriptionId": SUB,
+        "resourceGroupName": "rg",
+        "registryName": "acr01",
+        "tokenId": "/t",
+        "vaultId": "/v",
+        "secretName": "s",
+        "expiryDays": 30,
+        "rotation": "a",
+    }
+    diff = TokenPasswordProvider().diff("id", old, {**old, key: "other"})
+    assert (diff.changes, diff.replaces, diff.delete_before_replace) == (True, [key], False)
+    longer = TokenPasswordProvider().diff("id", old, {**old, "expiryDays": 60})
+    assert (longer.changes, longer.replaces) == (True, [])
+
+
+def test_without_a_login_token_the_password_is_not_generated() -> None:
+    from acr_cache.token_password import PasswordFailed, TokenPasswordProvider
+
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server, pytest.raises(PasswordFailed) as caught:
+        TokenPasswordProvider().create(_password_props(server))
+    assert (
+        str(caught.value)
+        == f"token {TOKEN_ID}: no access token from azure-native's login reached the provider"
+    )
+    assert scenario.requests == []
+
+
+def test_the_password_resource_inputs_in_full() -> None:
+    from acr_cache.plan.mocks import PLACEHOLDER_ACCESS_TOKEN
+    from acr_cache.plan.values import Secret
+
+    run = run_stack(
+        sections(
+            keyVault={"name": "kv-acrtest01"}, tokens={"edge-devices": {"repositories": {"team/app": []}}}
+        )
+    )
+    inputs = {
+        k: v
+        for k, v in one(run, "pulumi-python:dynamic/acr-cache:TokenPassword").inputs.items()
+        if k != "__provider"
+    }
+    assert inputs == {
+        "accessToken": Secret(PLACEHOLDER_ACCESS_TOKEN),
+        "subscriptionId": SUB,
+        "resourceGroupName": "rg-acr-test",
+        "registryName": "acrcachetest01",
+        "tokenId": f"{REGISTRY_ID}/tokens/edge-devices",
+        "vaultId": f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.KeyVault/vaults/kv-acrtest01",
+        "secretName": "acr-token-edge-devices",
+        "expiryDays": 365,
+        "rotation": "initial",
+        "armEndpoint": "https://management.azure.com",
+    }

@@ -86,7 +86,7 @@ class TokenPasswordProvider(ResourceProvider):
                     GenerateCredentialsParameters(
                         token_id=str(props["tokenId"]), expiry=expiry, name=TokenPasswordName.PASSWORD1
                     ),
-                    polling_interval=0,
+                    polling_interval=0,  # mutation: equivalent (how long to wait between polls only)
                 )
                 result = poller.result()
                 value = next(p.value for p in result.passwords or [] if p.name == TokenPasswordName.PASSWORD1)
