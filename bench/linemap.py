@@ -45,17 +45,31 @@ def _module_of(filename: str) -> str | None:
     return _ours[filename]
 
 
+def _at_import(frame: FrameType) -> bool:
+    """A module body, or what it runs while its module is imported (a class body, a default's
+    factory): imported inside a test (the package imports some modules lazily), it still runs once
+    for every test that comes after."""
+    caller: FrameType | None = frame
+    while caller is not None:
+        if caller.f_code.co_name == "<module>":
+            return _module_of(caller.f_code.co_filename) is not None
+        caller = caller.f_back
+    return False
+
+
 def _global(frame: FrameType, event: str, arg: Any) -> Any:
     module = _module_of(frame.f_code.co_filename)
     if module is None:
         return None
     seen = _lines[module]
+    # Lines run at import are keyed by "" (not by the test that happened to import the module).
+    key = "" if _at_import(frame) else _current
     # The call itself reaches the `def` line's frame; the body's lines come as line events.
-    seen[frame.f_lineno].add(_current)
+    seen[frame.f_lineno].add(key)
 
     def local(frame: FrameType, event: str, arg: Any) -> Any:
         if event == "line":
-            seen[frame.f_lineno].add(_current)
+            seen[frame.f_lineno].add(key)
         return local
 
     return local

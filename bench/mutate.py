@@ -320,11 +320,13 @@ def _set_constant(value: bool | int | str) -> Change:
 def line_map(python: str, work: Path) -> dict[str, Any]:
     """Which tests run which lines (bench/linemap.py), made once per state of the package and tests."""
     digest = hashlib.sha256()
-    # Everything the suite reads, which is all of the copy but the mutation tool itself.
+    # Everything the suite reads, which is all of the copy but the mutation tool itself, and the
+    # tracer that makes the map.
     for path in sorted(
         p for p in work.rglob("*") if p.is_file() and p.parts[len(work.parts)] not in ("bench", ".venv")
     ):
         digest.update(path.relative_to(work).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update((work / "bench" / "linemap.py").read_bytes())
     cached = Path(tempfile.gettempdir()) / f"acr-cache-linemap-{digest.hexdigest()[:16]}.json"
     if not cached.exists():
         print("mapping which tests run which lines (one traced run of the suite) ...", flush=True)
