@@ -50,6 +50,16 @@ def fresh_loop() -> Iterator[asyncio.AbstractEventLoop]:
     sdk_resource._get_stack_trace = sdk_stack_trace
 
 
+DOCKER_HUB_SET: dict[str, Any] = {
+    "dockerhub": {
+        "loginServer": "docker.io",
+        "username": {"secretName": "u"},
+        "password": {"secretName": "p"},
+    }
+}
+"""A Docker Hub credential set whose secrets exist in the vault already (`credentialSets`)."""
+
+
 def sections(**changes: Any) -> dict[str, Any]:
     """A valid config document with sections replaced (None removes one)."""
     document = copy.deepcopy(VALID)

@@ -9,7 +9,7 @@ import pytest
 from acr_cache.config import ConfigError, parse_stack_config
 from acr_cache.plan.values import Secret
 
-from tests.conftest import as_pulumi_config, by_type, one, refusal_ids, run_stack, sections
+from tests.conftest import DOCKER_HUB_SET, as_pulumi_config, by_type, one, refusal_ids, run_stack, sections
 
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 IMPORT = "pulumi-python:dynamic/acr-cache:ImageImport"
@@ -114,13 +114,7 @@ def test_imports_are_resources_with_secret_credentials() -> None:
 def test_locks_on_registry_and_created_vault_only_when_configured() -> None:
     document = sections(
         keyVault={"name": "kv-acrtest01"},
-        credentialSets={
-            "dockerhub": {
-                "loginServer": "docker.io",
-                "username": {"secretName": "u"},
-                "password": {"secretName": "p"},
-            }
-        },
+        credentialSets=DOCKER_HUB_SET,
         protection={"protect": True, "locks": True},
     )
     run = run_stack(document)
@@ -144,13 +138,7 @@ def test_protect_covers_registry_vault_and_zone() -> None:
     subnet = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/pe"
     document = sections(
         keyVault={"name": "kv-acrtest01"},
-        credentialSets={
-            "dockerhub": {
-                "loginServer": "docker.io",
-                "username": {"secretName": "u"},
-                "password": {"secretName": "p"},
-            }
-        },
+        credentialSets=DOCKER_HUB_SET,
         privateAccess={"endpoints": {"hub": {"subnetId": subnet}}},
     )
     run = run_stack(document)

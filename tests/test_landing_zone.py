@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from acr_cache.config import ConfigError, parse_stack_config
 
-from tests.conftest import as_pulumi_config, by_type, one, run_stack, sections, stack_plan
+from tests.conftest import DOCKER_HUB_SET, as_pulumi_config, by_type, one, run_stack, sections, stack_plan
 from tests.test_network import ENDPOINT, HUB, LINK, SUB, ZONE, ZONE_GROUP, subnet
 
 ASG = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/applicationSecurityGroups/asg-registries"
@@ -147,13 +147,7 @@ def test_adoption_imports_each_chosen_resource_by_the_id_its_names_give() -> Non
         resourceGroup={"name": "rg-acr-test", "create": False},
         replicas={"northeurope": {}},
         keyVault={"name": "kv-acrtest01"},
-        credentialSets={
-            "dockerhub": {
-                "loginServer": "docker.io",
-                "username": {"secretName": "u"},
-                "password": {"secretName": "p"},
-            }
-        },
+        credentialSets=DOCKER_HUB_SET,
         cacheRules={
             "dockerhub-library": {
                 "source": "docker.io/library/*",
@@ -694,20 +688,11 @@ def test_the_password_provider_pickles_by_reference() -> None:
     assert b"acr_cache.token_password" in blob and len(blob) < 300
 
 
-MIRROR_SET = {
-    "dockerhub": {
-        "loginServer": "docker.io",
-        "username": {"secretName": "u"},
-        "password": {"secretName": "p"},
-    }
-}
-
-
 def test_a_token_replaces_the_mirrors_anonymous_pull() -> None:
     run = run_stack(
         sections(
             keyVault={"name": "kv-acrtest01"},
-            credentialSets=MIRROR_SET,
+            credentialSets=DOCKER_HUB_SET,
             tokens={"mirror-clients": {"repositories": {"library/*": []}}},
             dockerMirror={"enabled": True, "credentialSet": "dockerhub", "token": "mirror-clients"},
         )
@@ -720,7 +705,7 @@ def test_a_token_replaces_the_mirrors_anonymous_pull() -> None:
 def test_a_mirror_token_must_be_one_of_the_tokens() -> None:
     document = sections(
         keyVault={"name": "kv-acrtest01"},
-        credentialSets=MIRROR_SET,
+        credentialSets=DOCKER_HUB_SET,
         dockerMirror={"enabled": True, "credentialSet": "dockerhub", "token": "mirror-clients"},
     )
     with pytest.raises(ConfigError) as caught:

@@ -9,7 +9,7 @@ import pytest
 from acr_cache.config import ConfigError, parse_stack_config
 from acr_cache.plan.values import Secret
 
-from tests.conftest import as_pulumi_config, by_type, one, run_stack, sections
+from tests.conftest import DOCKER_HUB_SET, as_pulumi_config, by_type, one, run_stack, sections
 
 SUB = "00000000-0000-0000-0000-000000000000"
 R = {"name": "acrcachetest01", "location": "westeurope"}
@@ -299,13 +299,7 @@ def test_operations_refusals_in_full(document: dict[str, Any], problems: list[st
 def test_the_mirrors_registry_wide_rule_is_never_purged() -> None:
     document = sections(
         keyVault={"name": "kv-acrtest01"},
-        credentialSets={
-            "dockerhub": {
-                "loginServer": "docker.io",
-                "username": {"secretName": "u"},
-                "password": {"secretName": "p"},
-            }
-        },
+        credentialSets=DOCKER_HUB_SET,
         dockerMirror={
             "enabled": True,
             "reason": "Docker daemons on the build farm cannot sign in.",
@@ -393,19 +387,12 @@ WEBHOOK = "azure-native:containerregistry:Webhook"
 TASK = "azure-native:containerregistry:Task"
 AGENT_POOL = "azure-native:containerregistry:AgentPool"
 VAULT = {"name": "kv-acrtest01"}
-HUB_SET = {
-    "dockerhub": {
-        "loginServer": "docker.io",
-        "username": {"secretName": "u"},
-        "password": {"secretName": "p"},
-    }
-}
 
 
 def test_diagnostics_send_each_resources_own_categories_to_a_created_workspace() -> None:
     document = sections(
         keyVault=VAULT,
-        credentialSets=HUB_SET,
+        credentialSets=DOCKER_HUB_SET,
         monitoring={
             "diagnostics": {"workspace": {"name": "log-acrtest", "retentionDays": 90, "tags": {"a": "b"}}}
         },

@@ -186,6 +186,8 @@ class CustomerManagedKey(pulumi.ComponentResource):
         identity, key = config.identity, config.key
         self.key: keyvault.Key | None = None
         """The key the stack created, if it did."""
+        self.grant: authorization.RoleAssignment | None = None
+        """The identity's grant on that key."""
         ready: list[pulumi.Resource] = []
         if identity.name is not None:
             created = managedidentity.UserAssignedIdentity(
@@ -236,7 +238,7 @@ class CustomerManagedKey(pulumi.ComponentResource):
                 ),
             )
             assert principal_id is not None  # EncryptionConfig asks for it with an existing identity
-            grant = authorization.RoleAssignment(
+            self.grant = authorization.RoleAssignment(
                 f"{name}-key-reader",
                 scope=pulumi.Output.concat(vault_id, "/keys/", key.name),
                 role_definition_id=role_definition_id(
@@ -247,7 +249,7 @@ class CustomerManagedKey(pulumi.ComponentResource):
                 description=f"acr-cache: the registry's identity reads its encryption key {key.name}",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.key]),
             )
-            ready += [self.key, grant]
+            ready += [self.key, self.grant]
             key_uri = pulumi.Output.concat("https://", vault_name, ".vault.azure.net/keys/", key.name)
         self.encryption = RegistryEncryption(identity_id, client_id, key_uri, ready)
         self.register_outputs({"identityId": identity_id, "keyUri": key_uri})

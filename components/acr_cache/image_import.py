@@ -397,10 +397,10 @@ def import_id(props: Mapping[str, Any]) -> str:
     )
 
 
-def _public(props: Mapping[str, Any]) -> dict[str, Any]:
+def _public(props: Mapping[str, Any], secret: tuple[str, ...] = _SECRET_INPUTS) -> dict[str, Any]:
     # Upstream credentials and azure-native's tokens stay out of the outputs (and so out of later
     # diffs: rotating a token, or a new token at each run, does not import again).
-    return {k: v for k, v in props.items() if k not in _SECRET_INPUTS}
+    return {k: v for k, v in props.items() if k not in secret}
 
 
 class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport"):

@@ -48,6 +48,7 @@ class Deployment:
     alerts: Alerts | None
     webhooks: Webhooks | None
     purge: PurgeTasks | None
+    tokens: Tokens | None
 
 
 def build(config: StackConfig) -> Deployment:
@@ -193,8 +194,9 @@ def build(config: StackConfig) -> Deployment:
             covers["vault"] = list(cache.vault_resources) if cache is not None else []
             if diagnostics is not None and "vault" in diagnostics.settings:
                 covers["vault"].append(diagnostics.settings["vault"])
-            if key_maker.key is not None and key_maker.key.key is not None:
-                covers["vault"].extend(key_maker.key.encryption.ready[-2:])  # the key and its grant
+            made = key_maker.key
+            if made is not None and made.key is not None and made.grant is not None:
+                covers["vault"] += [made.key, made.grant]
         locks = DeletionLocks("locks", scopes=scopes, covers=covers)
 
     pulumi.export("resourceGroupName", core.resource_group_name)
@@ -254,6 +256,7 @@ def build(config: StackConfig) -> Deployment:
         alerts,
         webhooks,
         purge,
+        tokens,
     )
 
 

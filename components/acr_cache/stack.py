@@ -42,6 +42,7 @@ from acr_cache.webhooks import WebhookConfig, webhook_problems
 
 NAMESPACE = "acr-cache"
 """The config namespace of the project: every section is `acr-cache:<section>`."""
+_ALERT_WEBHOOK_PATH = f"{NAMESPACE}:monitoring.alerts.actionGroup.webhookUrlConfigKey"
 
 
 class StackConfig(ConfigModel):
@@ -186,13 +187,12 @@ class StackConfig(ConfigModel):
                     keys[key] = (previous[0], previous[1] or field == "passwordConfigKey")
         for name, hook in self.webhooks.items():
             for field, key in hook.config_keys().items():
-                keys.setdefault(key, (f"{NAMESPACE}:webhooks.{name}.{field}", True))
-                keys[key] = (keys[key][0], True)
+                keys[key] = (keys.get(key, (f"{NAMESPACE}:webhooks.{name}.{field}",))[0], True)
         group = self.monitoring.alerts.action_group if self.monitoring.alerts else None
         if group is not None and group.webhook_url_config_key is not None:
             # A webhook URL usually carries its token (a chat or paging service's key).
-            path = f"{NAMESPACE}:monitoring.alerts.actionGroup.webhookUrlConfigKey"
-            keys[group.webhook_url_config_key] = (keys.get(group.webhook_url_config_key, (path,))[0], True)
+            key = group.webhook_url_config_key
+            keys[key] = (keys.get(key, (_ALERT_WEBHOOK_PATH,))[0], True)
         return keys
 
     _endpoints_elsewhere: bool = PrivateAttr(default=False)
@@ -297,14 +297,12 @@ class StackConfig(ConfigModel):
         }
         group = self.monitoring.alerts.action_group if self.monitoring.alerts else None
         if group is not None and group.webhook_url_config_key is not None:
-            keys.setdefault(
-                group.webhook_url_config_key, f"{NAMESPACE}:monitoring.alerts.actionGroup.webhookUrlConfigKey"
-            )
+            keys.setdefault(group.webhook_url_config_key, _ALERT_WEBHOOK_PATH)
         return keys
 
     def _purge_problems(self, at: str) -> list[ConfigProblem]:
         problems = []
-        rules = self.rules()
+        rules = self.rules() if self.purge else {}
         tasks: dict[str, str] = {}
         for name, settings in self.purge.items():
             path = f"{at}purge.{name}"

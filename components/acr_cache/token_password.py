@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from acr_cache.image_import import PUBLIC_ARM_ENDPOINT, _error_text, _TokenCredential
+from acr_cache.image_import import PUBLIC_ARM_ENDPOINT, _error_text, _public, _TokenCredential
 
 KEY_VAULT_API = "2023-07-01"
 """API version of the ARM call that writes the secret (Microsoft.KeyVault/vaults/secrets)."""
@@ -113,7 +113,7 @@ class TokenPasswordProvider(ResourceProvider):
                 "secret is written through ARM, as the stack's other secrets are)"
             ) from None
         return {
-            **{k: v for k, v in props.items() if k not in _SECRET_INPUTS},
+            **_public(props, _SECRET_INPUTS),
             "username": result.username,
             "expiresOn": expiry.isoformat(),
         }
