@@ -1,8 +1,9 @@
 """Adoption of resources made outside the stack: Pulumi imports them by ARM id instead of creating them.
 
 The ids follow from the config (names, groups, regions) and the subscription given here. On the
-first `pulumi up` each adopted resource is read from Azure and must match the inputs the config
-gives it, or the import fails and nothing changes (docs/adoption.md: what to compare first).
+first `pulumi up` each adopted resource is read from Azure; what the config gives it differently is
+then updated in place, and a difference that needs a replacement is refused (pulumi/pulumi
+pkg/resource/deploy/step_generator.go). docs/adoption.md says what to compare first.
 """
 
 from __future__ import annotations
