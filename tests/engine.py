@@ -13,6 +13,11 @@ from typing import Any
 
 import yaml
 
+# Which old resource a new registration takes over: the library's re-statement, used by the diff too.
+from acr_cache.review.matching import create_urn, take_over
+
+__all__ = ["create_urn", "take_over"]
+
 
 def project(root: Path) -> dict[str, Any]:
     document = yaml.safe_load((root / "Pulumi.yaml").read_text())
@@ -115,92 +120,3 @@ def start_dynamic_provider(root: Path) -> tuple[subprocess.Popen[bytes], int]:
         raise RuntimeError(f"the dynamic provider did not print its port: {line!r} {err.decode()[-2000:]}")
     return process, int(line)
 
-
-# --- aliases: which old resource a new registration takes over ----------------------------------
-
-ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-
-
-def create_urn(stack: str, project: str, name: str, type_: str, parent: str | None) -> str:
-    """sdk/go/common/resource/urn.go `CreateURN`: the parent's qualified type, `$`, the type."""
-    qualified = type_
-    if parent:
-        parent_type = parent.split("::")[2]
-        if parent_type != ROOT_STACK_TYPE:
-            qualified = f"{parent_type}${type_}"
-    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
-
-
-def _collapse(
-    stack: str,
-    project: str,
-    name: str,
-    type_: str,
-    parent: str | None,
-    spec: dict[str, Any],
-    matched: dict[str, str],
-) -> str:
-    """pkg/resource/deploy/step_generator.go `collapseAliasToUrn`."""
-    # An alias's own parent, if it names one, as the old URN when that parent was itself aliased.
-    written = spec.get("parentUrn") or ""
-    alias_parent = matched.get(written, written) if written else parent or ""
-    if spec.get("noParent") or (alias_parent and alias_parent.split("::")[2] == ROOT_STACK_TYPE):
-        alias_parent = ""
-    return create_urn(
-        spec.get("stack") or stack,
-        spec.get("project") or project,
-        spec.get("name") or name,
-        spec.get("type") or type_,
-        alias_parent or None,
-    )
-
-
-def _inherited(
-    stack: str, project: str, child_type: str, child_name: str, parent_name: str, parent_alias: str
-) -> str:
-    """step_generator.go `inheritedChildAlias`: the child's name keeps its parent-name prefix."""
-    alias_name = child_name
-    if child_name.startswith(parent_name):
-        alias_name = parent_alias.rsplit("::", 1)[1] + child_name[len(parent_name) :]
-    parent_qualified = parent_alias.split("::")[2]
-    return f"urn:pulumi:{stack}::{project}::{parent_qualified}${child_type}::{alias_name}"
-
-
-def take_over(resources: list[Any], old_urns: list[str], stack: str, project: str) -> dict[str, str]:
-    """Old URN -> the new URN that takes it over, as `getOldResource` decides: by URN first, then
-    by each alias (the resource's own specs and URNs, then those inherited from an aliased parent),
-    in registration order. Raises when two new resources claim one old one (the engine's error)."""
-    olds = set(old_urns)
-    matched: dict[str, str] = {}  # new URN -> the old URN it was found under, when by alias
-    taken: dict[str, str] = {}
-    by_urn = {r.urn: r for r in resources}
-
-    def depth(res: Any) -> int:
-        return 0 if res.parent not in by_urn else 1 + depth(by_urn[res.parent])
-
-    # The engine sees a parent's registration before its children's (they wait for its URN); the
-    # recorder may list them as their responses complete.
-    for res in sorted(resources, key=depth):
-        parent = res.parent
-        candidates = list(res.alias_urns)
-        candidates += [
-            _collapse(stack, project, res.name, res.type, parent, s, matched) for s in res.alias_specs
-        ]
-        if parent and parent in matched:
-            parent_name = parent.rsplit("::", 1)[1]
-            candidates.append(_inherited(stack, project, res.type, res.name, parent_name, matched[parent]))
-            for alias in list(candidates[: len(res.alias_urns) + len(res.alias_specs)]):
-                alias_type = alias.split("::")[2].rsplit("$", 1)[-1]
-                alias_name = alias.rsplit("::", 1)[1]
-                candidates.append(
-                    _inherited(stack, project, alias_type, alias_name, parent_name, matched[parent])
-                )
-        for urn in [res.urn, *candidates]:
-            if urn in olds:
-                if urn in taken:
-                    raise AssertionError(f"{res.urn} and {taken[urn]} both take over {urn}")
-                taken[urn] = res.urn
-                if urn != res.urn:
-                    matched[res.urn] = urn
-                break
-    return taken

@@ -23,6 +23,7 @@ from acr_cache.component_base import Layout, RegistryRef, component_error, valid
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import FREE_TEXT, ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
+from acr_cache.review.replacement import refused_in_place
 from acr_cache.upstreams import (
     DOCKER_HUB,
     MAX_CACHE_RULES,
@@ -47,6 +48,11 @@ CredentialSetId = Annotated[str, AfterValidator(id_check(CREDENTIAL_SET))]
 # Deterministic role assignment names: the same set and secret always give the same GUID, so a
 # re-run never adds a second assignment.
 _ASSIGNMENT_NAMESPACE = uuid.UUID("0b8f3c8e-4a3e-4d53-9a55-7c1c3b0b6f21")
+
+
+CREDENTIAL_SET_TYPE = "azure-native:containerregistry:CredentialSet"
+CACHE_RULE_REPLACES = refused_in_place("azure-native:containerregistry:CacheRule")
+"""One list for every rule: a thousand rules share it."""
 
 
 class SecretSource(ConfigModel):
@@ -622,6 +628,9 @@ class ArtifactCache(pulumi.ComponentResource):
                     parent=self,
                     depends_on=[*after_registry, *written.values()],
                     aliases=former(set_name),
+                    # Azure keeps a set's login server for life; the same name is deleted first.
+                    replace_on_changes=refused_in_place(CREDENTIAL_SET_TYPE),
+                    delete_before_replace=True,
                     import_=(adopt or {}).get(f"set:{set_name}"),
                 ),
             )
@@ -691,6 +700,9 @@ class ArtifactCache(pulumi.ComponentResource):
                     parent=self,
                     depends_on=[*after_registry, *waits],
                     aliases=former(rule_name),
+                    # Azure keeps a rule's source and target for life; the same name is deleted first.
+                    replace_on_changes=CACHE_RULE_REPLACES,
+                    delete_before_replace=True,
                     import_=(adopt or {}).get(f"rule:{rule_name}"),
                 ),
             )

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 EXIT_OK = 0
 EXIT_SCHEMA = 1
@@ -67,6 +68,40 @@ def main(argv: list[str] | None = None) -> int:
     )
     health.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
+    diff = commands.add_parser(
+        "diff",
+        help="what a deploy would change between two plans, offline",
+        description="Compare two JSON plans (`acr-cache plan STACK --format json`), or a stack at a git "
+        "revision (--base) with the working tree: create, update, replace, delete per resource, with the "
+        "changed inputs, what is blocked (protect, locks), what loses data, and the monthly cost delta. "
+        "Exit 0 no changes, 2 changes, 1 error.",
+    )
+    diff.add_argument(
+        "plans", nargs="*", metavar="PLAN", help="BASE.json HEAD.json, or STACK with --base REV"
+    )
+    diff.add_argument("--base", metavar="REV", help="git revision of the base (with a stack name)")
+    diff.add_argument("--config", type=Path, help="a stack config file instead of a stack name (with --base)")
+    diff.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    diff.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    diff.add_argument("--graph", action="store_true", help="markdown: add the head's topology (Mermaid)")
+
+    cost = commands.add_parser("cost", help="monthly cost estimate of a stack's plan, offline")
+    cost.add_argument("stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory")
+    cost.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
+    cost.add_argument("--plan", type=Path, help="a JSON plan instead of a stack")
+    cost.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    cost.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+
+    graph = commands.add_parser("graph", help="draw a stack's topology from its plan (Mermaid or SVG)")
+    graph.add_argument(
+        "stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory"
+    )
+    graph.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
+    graph.add_argument("--plan", type=Path, help="a JSON plan instead of a stack")
+    graph.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    graph.add_argument("--format", choices=("mermaid", "svg"), default="mermaid")
+    graph.add_argument("--output", type=Path, help="write to this file instead of stdout")
+
     docs = commands.add_parser("docs", help="write the config reference generated from the model")
     docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
     docs.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
@@ -80,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         return _docs(args.output, args.check)
     if args.command == "schema":
         return _schema(args.output, args.check)
+    if args.command == "diff":
+        return _diff(args)
+    if args.command in ("cost", "graph"):
+        if sum(map(bool, (args.stack, args.config, args.plan))) > 1:
+            parser.error("give one of a stack name, --config or --plan")
+        return _cost(args) if args.command == "cost" else _graph(args)
     if args.stack and args.config:
         parser.error("give a stack name or --config, not both")
     if args.command == "health":
@@ -153,6 +194,139 @@ def _plan(
     if report.mandatory:
         print(f"error: {len(report.mandatory)} mandatory policy violation(s)", file=sys.stderr)
         return EXIT_POLICY
+    return EXIT_OK
+
+
+class _Failed(Exception):
+    """A plan could not be made; what was wrong is on stderr already. `code` is the exit status."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _plan_document(stack: str | None, config: Path | None, cwd: Path) -> dict[str, Any]:
+    """The JSON plan of a stack of the project in `cwd`, or _Failed after saying why not."""
+    from acr_cache.config import ConfigError
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.runner import ProgramFailed
+    from acr_cache.plan.stackfile import StackFileError, load_stack_files
+
+    try:
+        files = load_stack_files(stack, config, cwd)
+    except StackFileError as exc:
+        for problem in exc.problems:
+            _say("error", problem)
+        raise _Failed(EXIT_CONFIG) from None
+    try:
+        result = make_plan(files)
+    except ProgramFailed as failed:
+        if isinstance(failed.cause, ConfigError):
+            _say("error", failed.cause.headline)
+            for config_problem in failed.cause.problems:
+                _say(" ", str(config_problem))
+        else:
+            _say("error", f"the program failed: {type(failed.cause).__name__}: {failed.cause}")
+        raise _Failed(EXIT_SCHEMA) from None
+    for problem in result.schema_problems:
+        _say("note", f"schema problem in the plan: {problem}")
+    return result.to_json()
+
+
+def _read_plan(path: Path) -> dict[str, Any]:
+    from acr_cache.review.diff import PlanDocumentError, load_plan
+
+    try:
+        return load_plan(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        _say("error", f"{path}: cannot read it ({exc.strerror})")
+    except PlanDocumentError as exc:
+        _say("error", str(exc))
+    raise _Failed(EXIT_SCHEMA)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from acr_cache.review.cost import CostDelta, estimate
+    from acr_cache.review.diff import diff_plans, exit_code
+    from acr_cache.review.render import render_markdown, render_table
+
+    cwd = args.cwd or Path.cwd()
+    try:
+        if args.base:
+            if len(args.plans) != (0 if args.config else 1):
+                _say("error", "with --base, give one stack name (or --config and no name)")
+                return EXIT_SCHEMA
+            stack = None if args.config else args.plans[0]
+            from acr_cache.review.revision import RevisionError, plan_at_revision
+
+            try:
+                base = plan_at_revision(args.base, stack, args.config, cwd)
+            except RevisionError as exc:
+                _say("error", str(exc))
+                return EXIT_SCHEMA
+            head = _plan_document(stack, args.config, cwd)
+        else:
+            if len(args.plans) != 2 or args.config:
+                _say("error", "give two JSON plans (BASE HEAD), or a stack name with --base REV")
+                return EXIT_SCHEMA
+            base, head = (_read_plan(Path(p)) for p in args.plans)
+    except _Failed:
+        # Whatever kept either side from being planned is an error of the diff (1), as terraform's is.
+        return EXIT_SCHEMA
+    result = diff_plans(base, head)
+    result.cost = CostDelta(estimate(base["resources"]), estimate(head["resources"]))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), sort_keys=True, indent=1) + "\n")
+    elif args.format == "markdown":
+        picture = None
+        if args.graph:
+            from acr_cache.review.graph import mermaid
+
+            picture = "```mermaid\n" + mermaid(head) + "```\n"
+        sys.stdout.write(render_markdown(result, picture))
+    else:
+        sys.stdout.write(render_table(result))
+    return exit_code(result)
+
+
+def _stack_or_plan(args: argparse.Namespace) -> dict[str, Any]:
+    if args.plan:
+        return _read_plan(args.plan)
+    return _plan_document(args.stack, args.config, args.cwd or Path.cwd())
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from acr_cache.review.cost import estimate
+
+    try:
+        document = _stack_or_plan(args)
+    except _Failed as failed:
+        return failed.code
+    result = estimate(document["resources"])
+    title = f"{document.get('project', '?')}/{document.get('stack', '?')}"
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), sort_keys=True, indent=1) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write("\n".join(result.markdown(title)) + "\n")
+    else:
+        sys.stdout.write(result.render(title))
+    return EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from acr_cache.review.graph import mermaid, svg
+
+    try:
+        document = _stack_or_plan(args)
+    except _Failed as failed:
+        return failed.code
+    text = mermaid(document) if args.format == "mermaid" else svg(document)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 

@@ -188,7 +188,11 @@ def _secret_key_problems(
     for key, path in sorted(config.url_config_keys().items()):
         value = values.get(f"{NAMESPACE}:{key}")
         # An encrypted value the offline plan cannot read stands in as the placeholder.
-        if isinstance(value, str) and value != OFFLINE_PLACEHOLDER and not value.startswith("https://"):
+        if (
+            isinstance(value, str)
+            and not value.startswith(OFFLINE_PLACEHOLDER)
+            and not value.startswith("https://")
+        ):
             # Azure posts the registry's events (or alerts) there (Checkov CKV2_AZURE_30); the value
             # itself is never echoed.
             problems.append(

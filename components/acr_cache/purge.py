@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, field_validator
 from acr_cache.arm import AGENT_POOL_NAME, SUBNET, id_check
 from acr_cache.model import ConfigModel, WholeNumber
 from acr_cache.redaction import shown
+from acr_cache.review.replacement import refused_in_place
 
 # Five cron fields (minute hour day month weekday), each a number, range, step, list or `*`.
 _CRON_FIELD = r"(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?)*"
@@ -164,7 +165,12 @@ class PurgeTasks(pulumi.ComponentResource):
                 tier=spec.tier.value,
                 count=spec.count,
                 virtual_network_subnet_resource_id=spec.subnet_id,
-                opts=pulumi.ResourceOptions(parent=self),
+                # Only the count changes in place (AgentPoolPropertiesUpdateParameters).
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    replace_on_changes=refused_in_place("azure-native:containerregistry:AgentPool"),
+                    delete_before_replace=True,
+                ),
             )
         self.tasks: dict[str, containerregistry.Task] = {}
         """Tasks by cache rule."""

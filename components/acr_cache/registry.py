@@ -23,6 +23,7 @@ from acr_cache.model import (
     field_error,
 )
 from acr_cache.redaction import shown
+from acr_cache.review.replacement import refused_in_place
 
 # ARM RegistryNameParameter: 5-50 characters, ^[a-zA-Z0-9]*$, unique across all of Azure.
 _REGISTRY_NAME = re.compile(r"[a-zA-Z0-9]{5,50}")
@@ -414,6 +415,10 @@ class Registry(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=protect,
+                # Zone redundancy is set at creation only: a change replaces the registry, which
+                # `protect` then stops (and the diff flags) before anything is deleted.
+                replace_on_changes=refused_in_place("azure-native:containerregistry:Registry"),
+                delete_before_replace=True,
                 aliases=[
                     *registry.aliases,
                     *(former("registry") or []),

@@ -13,7 +13,7 @@ from acr_cache.config import offline_placeholders
 from acr_cache.plan.runner import PlannedResource, ProgramFailed, ProgramRun, run_program
 from acr_cache.plan.schema import check_resource
 from acr_cache.plan.stackfile import StackFiles
-from acr_cache.plan.values import render
+from acr_cache.plan.values import render, secret_digests
 from acr_cache.redaction import shown
 
 __all__ = [
@@ -50,13 +50,36 @@ class Plan:
                     "dependsOn": r.depends_on,
                     "protect": r.protect,
                     "retainOnDelete": r.retain_on_delete,
-                    # Only for adopted resources: the contract's other keys stay as they were.
-                    **({"importId": r.import_id} if r.import_id else {}),
+                    # What `acr-cache diff` needs beyond the contract's first keys, each only when set.
+                    **_engine_fields(r),
                 }
                 for r in self.run.resources
             ],
             "outputs": render(self.run.outputs),
         }
+
+
+def _engine_fields(r: PlannedResource) -> dict[str, Any]:
+    """The options and facts that decide what the engine does with a change to the resource."""
+    fields: dict[str, Any] = {}
+    if r.arm_id:
+        fields["id"] = r.arm_id
+    if r.import_id:
+        fields["importId"] = r.import_id
+    if r.replace_on_changes:
+        fields["replaceOnChanges"] = r.replace_on_changes
+    if r.delete_before_replace:
+        fields["deleteBeforeReplace"] = True
+    if r.ignore_changes:
+        fields["ignoreChanges"] = r.ignore_changes
+    if r.alias_urns or r.alias_specs:
+        fields["aliases"] = {"urns": r.alias_urns, "specs": r.alias_specs}
+    if r.property_dependencies:
+        fields["propertyDependencies"] = r.property_dependencies
+    digests = secret_digests(r.inputs)
+    if digests:
+        fields["secretDigests"] = digests
+    return fields
 
 
 def program_from_file(main: Path) -> Callable[[], None]:

@@ -7,6 +7,7 @@ derive from the inputs only, so the same config always gives the same answers.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -225,3 +226,19 @@ class AzureMocks(Mocks):
             # Extension resources (role assignments, locks) live below the resource they guard.
             return f"{scope}/providers/Microsoft.{module.capitalize()}/{kind}/{name}", name
         return f"{group}/providers/Microsoft.{module.capitalize()}/{kind}/{name}", name
+
+
+def path_parameters(typ: str) -> tuple[str, ...]:
+    """The wire inputs that make up the resource's ARM path (its name and its parents' names, its
+    resource group or scope). azure-native replaces a resource when one of them changes
+    (provider/pkg/provider/diff.go: every PUT parameter `in: path` is a replace key)."""
+    if typ == "azure-native:resources:ResourceGroup":
+        return ("resourceGroupName",)
+    if typ in _ARM_PATHS:
+        template, _ = _ARM_PATHS[typ]
+        return ("resourceGroupName", *re.findall(r"\{(\w+)\}", template))
+    if typ in _URI_EXTENSION_PATHS:
+        return ("resourceUri", _URI_EXTENSION_PATHS[typ][1])
+    if typ in _EXTENSION_PATHS:
+        return ("scope", _EXTENSION_PATHS[typ][1])
+    return ()

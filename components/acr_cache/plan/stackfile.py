@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import math
 import re
@@ -374,7 +375,9 @@ def _to_config_value(value: Any, key: str) -> tuple[str, bool]:
                         + (" and --path" if path != key else "")
                     )
                 found_secret = True
-                return PLACEHOLDER_SECRET
+                # The ciphertext's digest rides along: a new value (a new ciphertext) then plans as a
+                # changed secret in `acr-cache diff`, and the ciphertext is in the committed file anyway.
+                return f"{PLACEHOLDER_SECRET}:{hashlib.sha256(ciphertext.encode()).hexdigest()[:16]}"
             return {str(k): walk(v, f"{path}.{k}") for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(node)]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import struct_pb2
 
+from acr_cache.config import OFFLINE_PLACEHOLDER
 from acr_cache.redaction import redact
 
 # Sentinels of the Pulumi wire protocol (pulumi/runtime/rpc.py).
@@ -82,3 +85,40 @@ def render(value: Any) -> Any:
     if isinstance(value, list):
         return [render(item) for item in value]
     return value
+
+
+def secret_digests(inputs: dict[str, Any]) -> dict[str, str]:
+    """Per secret input (by path), a digest of the offline placeholder it holds, so that two plans
+    tell a changed secret from an unchanged one while both print "[secret]".
+
+    Offline, every secret is a placeholder that carries a digest of its ciphertext (or of nothing,
+    when unset): hashing it reveals no more than the committed stack file. A secret that holds
+    anything else (a program's own plain value made secret) gets no digest: a digest of a real
+    value could be guessed back, so such a change is not visible to the diff.
+    """
+    found: dict[str, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, Secret):
+            plain = _plain(value)
+            text = json.dumps(plain, sort_keys=True, default=str)
+            if OFFLINE_PLACEHOLDER in text:
+                found[path] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        elif isinstance(value, dict):
+            for key in value:
+                walk(value[key], f"{path}.{key}" if path else key)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+
+    walk(inputs, "")
+    return found
+
+
+def _plain(value: Any) -> Any:
+    value = unwrap_secret(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return None if isinstance(value, Unknown) else value

@@ -1,0 +1,224 @@
+"""A monthly cost estimate of a plan, and of the change between two plans: list prices per resource,
+from the dated table below. An estimate: no discounts, no taxes, one region's list price for all,
+and usage (pulls, storage beyond the SKU's allowance, task minutes, vault operations) left out
+unless the config sizes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+HOURS_PER_MONTH = 730
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
+
+PRICES_AS_OF = "2026-06"
+"""When the list prices below were recorded (USD, pay-as-you-go, East US). Not re-read on each run:
+there is no network here. Check them with the Retail Prices API before relying on a total:
+`curl "https://prices.azure.com/api/retail/prices?\\$filter=serviceName eq 'Container Registry'"`."""
+
+PRICE_SOURCES = {
+    "Container Registry": "https://azure.microsoft.com/pricing/details/container-registry/",
+    "Private Link": "https://azure.microsoft.com/pricing/details/private-link/",
+    "Azure DNS": "https://azure.microsoft.com/pricing/details/dns/",
+    "Azure Monitor": "https://azure.microsoft.com/pricing/details/monitor/",
+    "Key Vault": "https://azure.microsoft.com/pricing/details/key-vault/",
+}
+
+REGISTRY_PER_DAY = {"Basic": 0.167, "Standard": 0.667, "Premium": 1.667}
+"""Per registry and day; each geo-replica is billed at the Premium rate (Container Registry)."""
+INCLUDED_STORAGE_GIB = {"Basic": 10, "Standard": 100, "Premium": 500}
+PRIVATE_ENDPOINT_PER_HOUR = 0.01
+"""Per endpoint and hour, plus $0.01 per GB processed (usage) (Private Link)."""
+PRIVATE_ZONE_PER_MONTH = 0.50
+"""Per hosted zone, first 25 zones; queries $0.40 per million (usage) (Azure DNS)."""
+LOG_INGESTION_PER_GB = 2.30
+"""Analytics logs, pay-as-you-go; the first 31 days of retention included (Azure Monitor)."""
+METRIC_ALERT_PER_MONTH = 0.10
+"""Per monitored time series; one per rule here (Azure Monitor)."""
+LOG_ALERT_PER_MONTH = {1: 3.00, 5: 1.50, 10: 1.00, 15: 0.50}
+"""Per log search alert rule by evaluation frequency in minutes (Azure Monitor)."""
+
+USAGE_ONLY = {
+    "azure-native:keyvault:Vault": "vault operations ($0.03 per 10,000)",
+    "azure-native:containerregistry:Task": "task run time ($0.0001 per second)",
+    "azure-native:containerregistry:AgentPool": "dedicated agent pool (priced per tier and hour; not in the table)",
+    "azure-native:monitor:ActionGroup": "notifications beyond the free monthly allowance",
+    "azure-native:keyvault:Key": "key operations and scheduled rotations ($1 each)",
+}
+"""Types with no fixed monthly price: named in the estimate so that nobody reads them as free."""
+
+
+@dataclass
+class CostLine:
+    item: str
+    count: int
+    monthly: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"item": self.item, "count": self.count, "monthly": round(self.monthly, 2)}
+
+
+@dataclass
+class Estimate:
+    lines: list[CostLine] = field(default_factory=list)
+    usage: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(line.monthly for line in self.lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "currency": "USD",
+            "monthlyTotal": round(self.total, 2),
+            "lines": [line.to_json() for line in self.lines],
+            "usageNotEstimated": self.usage,
+            "pricesAsOf": PRICES_AS_OF,
+            "sources": PRICE_SOURCES,
+        }
+
+    def render(self, title: str) -> str:
+        width = max([len(line.item) for line in self.lines] + [20])
+        out = [f"Monthly cost estimate of {title} (USD list prices as of {PRICES_AS_OF}; an estimate)", ""]
+        for line in self.lines:
+            out.append(f"  {line.item:<{width}}  x{line.count:<4} {money(line.monthly):>10}")
+        out.append(f"  {'Total':<{width}}        {money(self.total):>10} / month")
+        if self.usage:
+            out.append("")
+            out.append("  Usage-based, not in the total: " + "; ".join(self.usage))
+        out.append("")
+        out.append("  Sources: " + ", ".join(PRICE_SOURCES.values()))
+        return "\n".join(out) + "\n"
+
+    def markdown(self, title: str) -> list[str]:
+        out = [
+            f"**Monthly cost estimate of {title}** (USD list prices as of {PRICES_AS_OF}; an estimate)",
+            "",
+        ]
+        out += ["| Item | Count | Monthly |", "|---|---:|---:|"]
+        out += [f"| {line.item} | {line.count} | {money(line.monthly)} |" for line in self.lines]
+        out.append(f"| **Total** | | **{money(self.total)}** |")
+        if self.usage:
+            out += ["", "Usage-based, not in the total: " + "; ".join(self.usage) + "."]
+        return out
+
+
+def money(amount: float) -> str:
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
+    """The monthly estimate of a JSON plan's resources (or of any resource documents)."""
+    lines: dict[str, CostLine] = {}
+    usage: dict[str, str] = {}
+    premium_day = REGISTRY_PER_DAY["Premium"]
+
+    def add(item: str, monthly: float) -> None:
+        line = lines.setdefault(item, CostLine(item, 0, 0.0))
+        line.count += 1
+        line.monthly += monthly
+
+    for resource in resources:
+        typ = str(resource.get("type", ""))
+        inputs = resource.get("inputs") or {}
+        if typ == "azure-native:containerregistry:Registry":
+            sku = str((inputs.get("sku") or {}).get("name", "Premium"))
+            day = REGISTRY_PER_DAY.get(sku, premium_day)
+            add(
+                f"Registry {sku} ({inputs.get('location', '?')}, {INCLUDED_STORAGE_GIB.get(sku, 0)} GiB included)",
+                day * DAYS_PER_MONTH,
+            )
+            usage["storage"] = "registry storage beyond the included allowance ($0.10 per GiB-month)"
+        elif typ == "azure-native:containerregistry:Replication":
+            add(f"Geo-replica ({inputs.get('location', '?')}, Premium rate)", premium_day * DAYS_PER_MONTH)
+        elif typ == "azure-native:network:PrivateEndpoint":
+            add("Private endpoint", PRIVATE_ENDPOINT_PER_HOUR * HOURS_PER_MONTH)
+            usage["endpoint data"] = "data through private endpoints ($0.01 per GB)"
+        elif typ == "azure-native:privatedns:PrivateZone":
+            add("Private DNS zone", PRIVATE_ZONE_PER_MONTH)
+        elif typ == "azure-native:operationalinsights:Workspace":
+            quota = (inputs.get("workspaceCapping") or {}).get("dailyQuotaGb")
+            if isinstance(quota, int | float) and quota > 0:
+                add(
+                    f"Log Analytics ingestion (up to the {quota:g} GB/day cap)",
+                    quota * DAYS_PER_MONTH * LOG_INGESTION_PER_GB,
+                )
+            else:
+                usage["logs"] = (
+                    f"Log Analytics ingestion (${LOG_INGESTION_PER_GB:.2f} per GB; set "
+                    "`monitoring.diagnostics.workspace.dailyQuotaGb` to cap and estimate it)"
+                )
+        elif typ == "azure-native:monitor:MetricAlert":
+            add("Metric alert rule", METRIC_ALERT_PER_MONTH)
+        elif typ == "azure-native:monitor:ScheduledQueryRule":
+            minutes = _minutes(str(inputs.get("evaluationFrequency", "PT15M")))
+            price = next(
+                (p for m, p in sorted(LOG_ALERT_PER_MONTH.items(), reverse=True) if minutes >= m), 3.00
+            )
+            add(f"Log search alert rule (every {minutes} min)", price)
+        elif typ in USAGE_ONLY:
+            usage[typ] = USAGE_ONLY[typ]
+    return Estimate(sorted(lines.values(), key=lambda line: line.item), list(usage.values()))
+
+
+def _minutes(duration: str) -> int:
+    """`PT5M`, `PT1H`: the ISO 8601 durations alert rules use."""
+    text = duration.upper().removeprefix("PT")
+    try:
+        if text.endswith("H"):
+            return int(float(text[:-1]) * 60)
+        if text.endswith("M"):
+            return int(float(text[:-1]))
+    except ValueError:
+        pass
+    return 15
+
+
+@dataclass
+class CostDelta:
+    base: Estimate
+    head: Estimate
+
+    @property
+    def delta(self) -> float:
+        return self.head.total - self.base.total
+
+    def line(self) -> str:
+        sign = "+" if self.delta > 0 else ""
+        return (
+            f"Estimated monthly cost: {money(self.base.total)} -> {money(self.head.total)} "
+            f"({sign}{money(self.delta)}; list prices as of {PRICES_AS_OF})"
+        )
+
+    def changed_lines(self) -> list[tuple[str, float, float]]:
+        before = {line.item: line.monthly for line in self.base.lines}
+        after = {line.item: line.monthly for line in self.head.lines}
+        return [
+            (item, before.get(item, 0.0), after.get(item, 0.0))
+            for item in sorted(set(before) | set(after))
+            if abs(before.get(item, 0.0) - after.get(item, 0.0)) >= 0.005
+        ]
+
+    def markdown(self) -> list[str]:
+        out = [f"**{self.line()}**"]
+        changed = self.changed_lines()
+        if changed:
+            out += ["", "| Item | Before | After |", "|---|---:|---:|"]
+            out += [f"| {item} | {money(old)} | {money(new)} |" for item, old, new in changed]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "currency": "USD",
+            "baseMonthly": round(self.base.total, 2),
+            "headMonthly": round(self.head.total, 2),
+            "deltaMonthly": round(self.delta, 2),
+            "changed": [
+                {"item": item, "before": round(old, 2), "after": round(new, 2)}
+                for item, old, new in self.changed_lines()
+            ],
+            "pricesAsOf": PRICES_AS_OF,
+        }
