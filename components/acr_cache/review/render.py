@@ -17,7 +17,10 @@ def pair_text(old: Any, new: Any) -> tuple[str, str]:
     before, after = value_text_full(old), value_text_full(new)
     if len(before) <= MAX_VALUE and len(after) <= MAX_VALUE:
         return before, after
-    start = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), min(len(before), len(after)))
+    start = next(
+        (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+        min(len(before), len(after)),
+    )
     start = max(0, start - 20)
 
     def cut(text: str) -> str:
