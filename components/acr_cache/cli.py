@@ -411,6 +411,11 @@ def _docs(output: Path, check: bool) -> int:
     documents = {output: configuration_reference()}
     if security.is_file():
         documents[security] = with_controls(security.read_text(encoding="utf-8"))
+    # Every shipped stack's picture and cost, from their plans (the project in the current directory).
+    if (Path.cwd() / "Pulumi.yaml").is_file():
+        from acr_cache.review.gallery import documents as stack_documents
+
+        documents.update(stack_documents(Path.cwd(), output.parent))
     return _write_generated(documents, check, "acr-cache docs")
 
 

@@ -50,6 +50,12 @@ USAGE_ONLY = {
 """Types with no fixed monthly price: named in the estimate so that nobody reads them as free."""
 
 
+NOTHING_PRICED = (
+    "Nothing here has a monthly price of its own: cache rules, credential sets, grants, tokens, "
+    "webhooks and locks are free; the registry they use is billed to the stack that owns it."
+)
+
+
 @dataclass
 class CostLine:
     item: str
@@ -85,6 +91,8 @@ class Estimate:
         for line in self.lines:
             out.append(f"  {line.item:<{width}}  x{line.count:<4} {money(line.monthly):>10}")
         out.append(f"  {'Total':<{width}}        {money(self.total):>10} / month")
+        if not self.lines:
+            out.append(f"  {NOTHING_PRICED}")
         if self.usage:
             out.append("")
             out.append("  Usage-based, not in the total: " + "; ".join(self.usage))
@@ -100,6 +108,8 @@ class Estimate:
         out += ["| Item | Count | Monthly |", "|---|---:|---:|"]
         out += [f"| {line.item} | {line.count} | {money(line.monthly)} |" for line in self.lines]
         out.append(f"| **Total** | | **{money(self.total)}** |")
+        if not self.lines:
+            out += ["", NOTHING_PRICED]
         if self.usage:
             out += ["", "Usage-based, not in the total: " + "; ".join(self.usage) + "."]
         return out

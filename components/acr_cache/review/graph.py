@@ -211,6 +211,27 @@ def topology(plan: dict[str, Any]) -> Topology:
                     True,
                 )
 
+    if by_type["PrivateEndpoint"] and not by_type["PrivateZone"] and not by_type["PrivateDnsZoneGroup"]:
+        policy = top.add(
+            "dns_policy",
+            ["privatelink.azurecr.io", "records by the landing zone's policy"],
+            "dns",
+            4,
+            "Private network",
+        )
+        for endpoint in by_type["PrivateEndpoint"]:
+            top.link(policy, _slug("pe", endpoint["name"]), "A records", True)
+    for key in by_type["Key"]:
+        vault_name = str(key["inputs"].get("vaultName"))
+        node = top.add(
+            _slug("cmk", key["name"]),
+            [f"key {key['inputs'].get('keyName')}", f"customer-managed, in {vault_name}"],
+            "vault",
+            0,
+            "Credentials",
+        )
+        top.link(node, registry, "encrypts", True)
+
     # Who may pull and push: grants at the registry's scope.
     for grant in sorted(by_type["RoleAssignment"], key=lambda r: r["name"]):
         role = str(grant["inputs"].get("roleDefinitionId", "")).rsplit("/", 1)[-1]
