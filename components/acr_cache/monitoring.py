@@ -67,6 +67,13 @@ class WorkspaceConfig(ConfigModel):
         description="Days a created workspace keeps data (30-730). Only for a workspace the stack creates.",
     )
     tags: Tags = Field(default_factory=dict, description="Tags on a created workspace.")
+    daily_quota_gb: Number | None = Field(
+        default=None,
+        gt=0,
+        description="Daily ingestion cap of a created workspace in GB (`workspaceCapping.dailyQuotaGb`): "
+        "Azure stops collecting for the rest of the day once it is reached. Also sizes the workspace in "
+        "`acr-cache cost` (at most the cap every day). Unset: no cap.",
+    )
 
     @model_validator(mode="after")
     def _one_workspace(self) -> Self:
@@ -75,7 +82,11 @@ class WorkspaceConfig(ConfigModel):
                 "name", "give either `name` (the stack creates the workspace) or `existingId`, not both"
             )
         if self.existing_id is not None:
-            for field, alias in (("retention_days", "retentionDays"), ("tags", "tags")):
+            for field, alias in (
+                ("retention_days", "retentionDays"),
+                ("tags", "tags"),
+                ("daily_quota_gb", "dailyQuotaGb"),
+            ):
                 if field in self.model_fields_set:
                     raise field_error(
                         alias, f"`{alias}` is for a workspace the stack creates: set it on the existing one"
@@ -348,6 +359,11 @@ class Diagnostics(pulumi.ComponentResource):
                     name=operationalinsights.WorkspaceSkuNameEnum.PER_GB2018
                 ),
                 retention_in_days=workspace.retention_days,
+                workspace_capping=(
+                    operationalinsights.WorkspaceCappingArgs(daily_quota_gb=workspace.daily_quota_gb)
+                    if workspace.daily_quota_gb is not None
+                    else None
+                ),
                 tags=workspace.tags or None,
                 # The audit trail of every pull and sign-in: deleting it with the stack loses it.
                 opts=pulumi.ResourceOptions(parent=self, protect=protect),

@@ -171,7 +171,24 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
             add(f"Log search alert rule (every {minutes} min)", price)
         elif typ in USAGE_ONLY:
             usage[typ] = USAGE_ONLY[typ]
-    return Estimate(sorted(lines.values(), key=lambda line: line.item), list(usage.values()))
+    return Estimate(
+        sorted(lines.values(), key=lambda line: (_rank(line.item), line.item)), list(usage.values())
+    )
+
+
+_ORDER = (
+    "Registry",
+    "Geo-replica",
+    "Private endpoint",
+    "Private DNS",
+    "Log Analytics",
+    "Log search",
+    "Metric",
+)
+
+
+def _rank(item: str) -> int:
+    return next((i for i, prefix in enumerate(_ORDER) if item.startswith(prefix)), len(_ORDER))
 
 
 def _minutes(duration: str) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acr_cache.review.cost import estimate
+from acr_cache.review.cost import PRICES_AS_OF, estimate, money
 from acr_cache.review.graph import mermaid, svg
 
 README_START = "<!-- acr-cache docs: prod picture -->"
@@ -69,7 +69,11 @@ def documents(root: Path, docs: Path) -> dict[Path, str]:
             "",
         ]
         if shipped.stack == "prod":
-            prod = (picture, cost.markdown("prod")[0])
+            prod = (
+                picture,
+                f"Estimated monthly cost of prod: **{money(cost.total)}** (list prices as of {PRICES_AS_OF}; "
+                "usage such as storage beyond 500 GiB and data through the endpoints comes on top).",
+            )
     files[docs / "stacks.md"] = "\n".join(sections).rstrip() + "\n"
     readme = docs.parent / "README.md"
     if prod and readme.is_file():
