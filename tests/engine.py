@@ -119,4 +119,3 @@ def start_dynamic_provider(root: Path) -> tuple[subprocess.Popen[bytes], int]:
         _, err = process.communicate(timeout=10)
         raise RuntimeError(f"the dynamic provider did not print its port: {line!r} {err.decode()[-2000:]}")
     return process, int(line)
-

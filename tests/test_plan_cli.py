@@ -56,16 +56,19 @@ def test_dev_plan_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) 
     assert set(document) == {"project", "stack", "resources", "outputs"}
     assert (document["project"], document["stack"]) == ("acr-cache", "dev")
     for resource in document["resources"]:
-        assert set(resource) == {
-            "urn",
-            "type",
-            "name",
-            "parent",
-            "inputs",
-            "dependsOn",
-            "protect",
-            "retainOnDelete",
+        always = {"urn", "type", "name", "parent", "inputs", "dependsOn", "protect", "retainOnDelete"}
+        # What `acr-cache diff` reads, each only when set (README, "The offline plan").
+        when_set = {
+            "id",
+            "importId",
+            "replaceOnChanges",
+            "deleteBeforeReplace",
+            "ignoreChanges",
+            "aliases",
+            "propertyDependencies",
+            "secretDigests",
         }
+        assert always <= set(resource) <= always | when_set
     registry = next(
         r for r in document["resources"] if r["type"] == "azure-native:containerregistry:Registry"
     )

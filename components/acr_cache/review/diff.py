@@ -238,14 +238,15 @@ def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
         # azure-native deletes first whenever its own diff replaces (provider.go `Diff`); otherwise
         # only the resource's deleteBeforeReplace option does (the engine's create-before-delete).
         change.delete_before_replace = provider_replaces or bool(new.doc.get("deleteBeforeReplace"))
-        if not change.delete_before_replace and new.type.startswith("azure-native:"):
-            names = replace_keys(new.type, {})
-            if not any(covered(p.path, names) for p in change.properties):
-                change.warnings.append(
-                    "replaced create-before-delete under the same Azure name: the new resource is the "
-                    "old one updated, and deleting the old one then deletes it; the resource needs "
-                    "`delete_before_replace`"
-                )
+        option = list(new.doc.get("replaceOnChanges") or [])
+        # Replaced by the engine (replaceOnChanges) while the Azure name stays: create-before-delete.
+        engine_only = any(covered(p.path, option) for p in change.properties)
+        if engine_only and not change.delete_before_replace and new.type.startswith("azure-native:"):
+            change.warnings.append(
+                "replaced create-before-delete under the same Azure name: the new resource is the "
+                "old one updated, and deleting the old one then deletes it; the resource needs "
+                "`delete_before_replace`"
+            )
     elif new.type in NO_EFFECT_IN_PLACE:
         change.warnings.append(f"this update changes nothing in Azure: {NO_EFFECT_IN_PLACE[new.type]}")
     return change

@@ -90,7 +90,9 @@ def topology(plan: dict[str, Any]) -> Topology:
         )
     else:
         # A consumer stack: the registry is another stack's; its name is in the inputs.
-        some = next((r["inputs"] for t in ("CacheRule", "CredentialSet") for r in by_type[t]), {})
+        some: dict[str, Any] = next(
+            (r["inputs"] for t in ("CacheRule", "CredentialSet") for r in by_type[t]), {}
+        )
         name = str(some.get("registryName", "the platform's registry"))
         registry = top.add("registry", [name, "another stack's registry"], "registry", 2, "Registry")
     for replica in sorted(by_type["Replication"], key=lambda r: str(r["inputs"].get("location"))):
@@ -375,18 +377,18 @@ def svg(plan: dict[str, Any]) -> str:
         columns[node.column].append(node)
     positions: dict[str, tuple[float, float, float]] = {}  # x, y, height
 
-    def box(node: Node) -> float:
+    def box_height(node: Node) -> float:
         return 12 + LINE_HEIGHT * len([line for line in node.label if line])
 
-    spans = {column: sum(box(n) + GAP for n in nodes) for column, nodes in columns.items()}
+    spans = {column: sum(box_height(n) + GAP for n in nodes) for column, nodes in columns.items()}
     tallest = max(spans.values(), default=0.0)
     height = 50.0 + tallest + 30
     for column, nodes in sorted(columns.items()):
         # Each column centred on the tallest, so the registry sits in the middle of what feeds it.
         y = 50.0 + (tallest - spans[column]) / 2
         for node in nodes:
-            positions[node.id] = (20 + column * COLUMN_WIDTH, y, box(node))
-            y += box(node) + GAP
+            positions[node.id] = (20 + column * COLUMN_WIDTH, y, box_height(node))
+            y += box_height(node) + GAP
     width = 20 + (max(columns) + 1 if columns else 1) * COLUMN_WIDTH
     title = f"{plan.get('project', '')}/{plan.get('stack', '')}"
     out = [

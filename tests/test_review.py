@@ -1,0 +1,497 @@
+"""`acr-cache diff`, `cost` and `graph`: a representative change of every kind on the prod stack,
+classified as the engine and azure-native would, and the rules behind it on hand-made plans."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from acr_cache.cli import main
+from acr_cache.plan import make_plan
+from acr_cache.plan.stackfile import load_stack_files
+from acr_cache.review.cost import estimate
+from acr_cache.review.diff import PlanDiff, diff_plans, exit_code
+from acr_cache.review.graph import mermaid, svg, topology
+from acr_cache.review.render import render_markdown, render_table
+
+ROOT = Path(__file__).resolve().parent.parent
+PROD = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
+CIPHERTEXT = "v1:c2VjcmV0Tm9uY2U=:Zmlyc3QgY2lwaGVydGV4dA=="
+
+
+def plan_of(tmp_path: Path, change: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    document = copy.deepcopy(PROD)
+    if change:
+        change(document["config"])
+    directory = tmp_path / f"p{len(list(tmp_path.iterdir()))}"
+    directory.mkdir()
+    stack_file = directory / "Pulumi.prod.yaml"
+    stack_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return make_plan(load_stack_files(None, stack_file, ROOT)).to_json()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return plan_of(tmp_path_factory.mktemp("base"))
+
+
+def actions(diff: PlanDiff) -> list[tuple[str, str, str]]:
+    return [(c.action, c.short_type, c.name) for c in diff.changes]
+
+
+def test_no_change_is_no_change(base: dict[str, Any]) -> None:
+    diff = diff_plans(base, copy.deepcopy(base))
+    assert diff.changes == [] and not diff.changed and exit_code(diff) == 0
+
+
+def test_add_a_rule(base: dict[str, Any], tmp_path: Path) -> None:
+    def change(config: dict[str, Any]) -> None:
+        config["acr-cache:cacheRules"]["quay-prometheus"] = {
+            "source": "quay.io/prometheus/*",
+            "target": "prometheus/*",
+        }
+
+    diff = diff_plans(base, plan_of(tmp_path, change))
+    assert actions(diff) == [
+        ("create", "CacheRule", "cache-quay-prometheus"),
+        ("update", "ScheduledQueryRule", "alerts-cache-pull-failures"),
+    ]
+    # The cache-pull alert watches every rule's target: its query gains the new one.
+    (query,) = diff.changes[1].properties
+    assert query.path == "criteria.allOf[0].query" and "prometheus/" in query.new and not query.replaces
+    assert exit_code(diff) == 2
+    assert diff.cost is None and all(not c.blocked for c in diff.changes)
+
+
+def test_remove_a_rule_is_a_delete_the_registry_lock_refuses(base: dict[str, Any], tmp_path: Path) -> None:
+    diff = diff_plans(base, plan_of(tmp_path, lambda c: c["acr-cache:cacheRules"].pop("mcr-dotnet")))
+    assert actions(diff) == [
+        ("update", "ScheduledQueryRule", "alerts-cache-pull-failures"),
+        ("delete", "CacheRule", "cache-mcr-dotnet"),
+    ]
+    assert diff.changes[1].blocked == [
+        "locked by locks-registry (CanNotDelete): Azure refuses with ScopeLocked"
+    ]
+
+
+def test_reordering_everything_changes_nothing(base: dict[str, Any], tmp_path: Path) -> None:
+    def change(config: dict[str, Any]) -> None:
+        for key in list(config):
+            value = config.pop(key)
+            if isinstance(value, dict):
+                value = dict(reversed(list(value.items())))
+            config[key] = value
+        reordered = dict(reversed(list(config.items())))
+        config.clear()
+        config.update(reordered)
+
+    head = plan_of(tmp_path, change)
+    assert [r["urn"] for r in head["resources"]] == [r["urn"] for r in base["resources"]]
+    diff = diff_plans(base, head)
+    assert diff.changes == [] and exit_code(diff) == 0
+
+
+def test_renaming_a_key_deletes_and_creates(base: dict[str, Any], tmp_path: Path) -> None:
+    def change(config: dict[str, Any]) -> None:
+        rules, purges = config["acr-cache:cacheRules"], config["acr-cache:purge"]
+        rules["flux-cd"] = rules.pop("ghcr-fluxcd")
+        purges["flux-cd"] = purges.pop("ghcr-fluxcd")
+
+    diff = diff_plans(base, plan_of(tmp_path, change))
+    assert actions(diff) == [
+        ("create", "CacheRule", "cache-flux-cd"),
+        ("create", "Task", "purge-flux-cd"),
+        ("delete", "CacheRule", "cache-ghcr-fluxcd"),
+        ("delete", "Task", "purge-ghcr-fluxcd"),
+    ]
+    # The new rule wants the target the old one holds until the end of the deploy.
+    assert diff.changes[0].warnings == [
+        "cache-ghcr-fluxcd holds the target fluxcd/* until it is deleted at the end of the deploy, and "
+        "Azure refuses a second rule for a target: deploy the removal first, then the new rule"
+    ]
+    assert all(c.blocked for c in diff.changes if c.action == "delete")
+
+
+def test_replica_zone_redundancy_replaces_it_delete_first(base: dict[str, Any], tmp_path: Path) -> None:
+    def change(config: dict[str, Any]) -> None:
+        config["acr-cache:replicas"]["northeurope"]["zoneRedundancy"] = False
+
+    diff = diff_plans(base, plan_of(tmp_path, change))
+    (replica,) = diff.changes
+    assert (replica.action, replica.name, replica.delete_before_replace) == (
+        "replace",
+        "replicas-northeurope",
+        True,
+    )
+    (prop,) = replica.properties
+    assert (prop.path, prop.old, prop.new) == ("zoneRedundancy", "Enabled", "Disabled")
+    assert "Azure/azure-rest-api-specs#18934" in prop.replaces
+    assert replica.warnings[0].startswith("DATA LOSS: replacing it loses the region's copy of every image")
+    assert replica.blocked == ["locked by locks-registry (CanNotDelete): Azure refuses with ScopeLocked"]
+
+
+def test_registry_zone_redundancy_replaces_the_protected_registry(
+    base: dict[str, Any], tmp_path: Path
+) -> None:
+    diff = diff_plans(base, plan_of(tmp_path, lambda c: c["acr-cache:registry"].update(zoneRedundancy=False)))
+    registry = next(c for c in diff.changes if c.short_type == "Registry")
+    assert registry.action == "replace" and registry.delete_before_replace
+    assert registry.blocked[0].startswith("protected: `pulumi up` refuses replacing it")
+    assert any("locks-registry" in reason for reason in registry.blocked)
+    assert registry.warnings[0].startswith("DATA LOSS: replacing it loses every image")
+    # Azure checks nothing here: the program itself asks for the replacement (replace_on_changes).
+    assert not any("replace_on_changes" in w for w in registry.warnings)
+
+
+def test_a_tag_is_an_update_in_place(base: dict[str, Any], tmp_path: Path) -> None:
+    diff = diff_plans(
+        base, plan_of(tmp_path, lambda c: c["acr-cache:registry"]["tags"].update(workload="pull-cache"))
+    )
+    (registry,) = diff.changes
+    assert (registry.action, registry.short_type) == ("update", "Registry")
+    (prop,) = registry.properties
+    assert (prop.path, prop.old, prop.new, prop.replaces) == ("tags.workload", "acr-cache", "pull-cache", "")
+    assert registry.warnings == [] and registry.blocked == []
+
+
+def test_a_new_secret_value_is_an_update_that_shows_no_value(tmp_path: Path) -> None:
+    def token(ciphertext: str) -> Callable[[dict[str, Any]], None]:
+        return lambda config: config.update({"acr-cache:dockerHubToken": {"secure": ciphertext}})
+
+    before = plan_of(tmp_path, token(CIPHERTEXT))
+    after = plan_of(tmp_path, token(CIPHERTEXT.replace("Zmlyc3Q", "c2Vjb25k")))
+    diff = diff_plans(before, after)
+    # The vault secret changes; the import's password too, but its provider does not compare it.
+    assert actions(diff) == [("update", "Secret", "cache-dockerhub-password")]
+    (prop,) = diff.changes[0].properties
+    assert (prop.path, prop.old, prop.new) == ("properties.value", "[secret]", "[secret] (new value)")
+    assert diff_plans(before, plan_of(tmp_path, token(CIPHERTEXT))).changes == []
+    for text in (render_table(diff), render_markdown(diff), json.dumps(diff.to_json())):
+        assert "Zmlyc3Q" not in text and "c2Vjb25k" not in text and "offline-plan-placeholder" not in text
+
+
+def test_removing_a_replica_loses_its_copy_and_its_cost(base: dict[str, Any], tmp_path: Path) -> None:
+    head = plan_of(tmp_path, lambda c: c["acr-cache:replicas"].pop("swedencentral"))
+    diff = diff_plans(base, head)
+    replica = next(c for c in diff.changes if c.action == "delete")
+    assert (replica.short_type, replica.name) == ("Replication", "replicas-swedencentral")
+    assert replica.warnings == [
+        "DATA LOSS: deleting it loses the region's copy of every image; pulls in that region go cross-region"
+    ]
+    assert replica.blocked
+    assert round(estimate(base["resources"]).total - estimate(head["resources"]).total, 2) == 50.70
+
+
+def test_renders_say_what_is_blocked_and_lost(base: dict[str, Any], tmp_path: Path) -> None:
+    from acr_cache.review.cost import CostDelta
+
+    head = plan_of(tmp_path, lambda c: c["acr-cache:replicas"].pop("swedencentral"))
+    diff = diff_plans(base, head)
+    diff.cost = CostDelta(estimate(base["resources"]), estimate(head["resources"]))
+    table = render_table(diff)
+    assert "- delete  Replication  replicas-swedencentral" in table
+    assert "BLOCKED: locked by locks-registry" in table
+    assert "Resources: 1 to delete; 1 blocked" in table
+    assert "Estimated monthly cost: $311.73 -> $261.03 (-$50.70; list prices as of 2026-06)" in table
+    markdown = render_markdown(diff, "```mermaid\nflowchart LR\n```\n")
+    assert "> [!CAUTION]" in markdown and "**delete Replication `replicas-swedencentral`**" in markdown
+    assert "| Geo-replica (swedencentral, Premium rate) | $50.70 | $0.00 |" in markdown
+    assert "<details><summary>Topology after the change</summary>" in markdown
+    document = diff.to_json()
+    assert document["counts"]["delete"] == 1 and document["blocked"] == 1
+    assert document["cost"]["deltaMonthly"] == -50.7
+
+
+# ---- The rules, on hand-made plans ------------------------------------------------------------
+
+STACK = "urn:pulumi:s::p::"
+
+
+def resource(typ: str, name: str, inputs: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "urn": f"{STACK}{typ}::{name}",
+        "type": typ,
+        "name": name,
+        "parent": None,
+        "inputs": inputs,
+        **extra,
+    }
+
+
+def plan(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"project": "p", "stack": "s", "resources": list(resources), "outputs": {}}
+
+
+RULE = "azure-native:containerregistry:CacheRule"
+RULE_INPUTS = {
+    "cacheRuleName": "r",
+    "registryName": "acr",
+    "resourceGroupName": "rg",
+    "sourceRepository": "docker.io/library/nginx",
+    "targetRepository": "nginx",
+}
+
+
+def test_a_path_parameter_or_location_replaces_and_azure_native_deletes_first() -> None:
+    renamed = diff_plans(
+        plan(resource(RULE, "r", RULE_INPUTS)),
+        plan(resource(RULE, "r", {**RULE_INPUTS, "cacheRuleName": "r2"})),
+    )
+    (change,) = renamed.changes
+    assert change.action == "replace" and change.delete_before_replace
+    assert change.properties[0].replaces.startswith("part of the resource's ARM path")
+    vault = "azure-native:keyvault:Vault"
+    moved = diff_plans(
+        plan(resource(vault, "v", {"vaultName": "kv", "resourceGroupName": "rg", "location": "westeurope"})),
+        plan(resource(vault, "v", {"vaultName": "kv", "resourceGroupName": "rg", "location": "northeurope"})),
+    )
+    assert moved.changes[0].action == "replace"
+    assert "create-only in the REST spec" in moved.changes[0].properties[0].replaces
+    # azure-native compares locations without case and spaces.
+    same = diff_plans(
+        plan(resource(vault, "v", {"vaultName": "kv", "location": "West Europe"})),
+        plan(resource(vault, "v", {"vaultName": "kv", "location": "westeurope"})),
+    )
+    assert same.changes == []
+
+
+def test_a_refused_property_without_replace_on_changes_is_flagged() -> None:
+    old = resource(RULE, "r", RULE_INPUTS)
+    new = resource(RULE, "r", {**RULE_INPUTS, "targetRepository": "web/nginx"})
+    (change,) = diff_plans(plan(old), plan(new)).changes
+    assert change.action == "replace" and not change.delete_before_replace
+    assert change.warnings == [
+        "targetRepository: Azure refuses this change in place and the resource does not list it in "
+        "`replace_on_changes`: `pulumi up` would send an update that fails",
+    ]
+    half = resource(RULE, "r", new["inputs"], replaceOnChanges=["targetRepository"])
+    (change,) = diff_plans(plan(old), plan(half)).changes
+    assert change.warnings == [
+        "replaced create-before-delete under the same Azure name: the new resource is the old one "
+        "updated, and deleting the old one then deletes it; the resource needs `delete_before_replace`",
+    ]
+    fixed = resource(
+        RULE,
+        "r",
+        new["inputs"],
+        replaceOnChanges=["sourceRepository", "targetRepository"],
+        deleteBeforeReplace=True,
+    )
+    (change,) = diff_plans(plan(old), plan(fixed)).changes
+    assert change.action == "replace" and change.delete_before_replace and change.warnings == []
+
+
+def test_an_alias_keeps_the_resource() -> None:
+    old = resource(RULE, "old-name", RULE_INPUTS)
+    new = resource(RULE, "new-name", RULE_INPUTS, aliases={"urns": [], "specs": [{"name": "old-name"}]})
+    diff = diff_plans(plan(old), plan(new))
+    assert diff.changes == []
+    tagged = resource(
+        RULE, "new-name", {**RULE_INPUTS, "credentialSetResourceId": "x"}, aliases=new["aliases"]
+    )
+    (change,) = diff_plans(plan(old), plan(tagged)).changes
+    assert (change.action, change.old_urn) == ("update", old["urn"])
+
+
+def test_ignore_changes_and_unknowns_are_not_changes() -> None:
+    old = resource(RULE, "r", {**RULE_INPUTS, "credentialSetResourceId": "[unknown]"})
+    new = resource(RULE, "r", {**RULE_INPUTS, "credentialSetResourceId": "[unknown]"})
+    assert diff_plans(plan(old), plan(new)).changes == []
+    grown = resource(
+        RULE, "r", {**RULE_INPUTS, "credentialSetResourceId": "y"}, ignoreChanges=["credentialSetResourceId"]
+    )
+    assert diff_plans(plan(old), plan(grown)).changes == []
+
+
+def test_a_dynamic_resource_follows_its_providers_diff() -> None:
+    typ = "pulumi-python:dynamic/acr-cache:ImageImport"
+    inputs = {
+        "__provider": "[secret]",
+        "target": "base/alpine:3.20",
+        "source": "docker.io/library/alpine@sha256:a",
+        "password": "[secret]",
+        "registryName": "acr",
+    }
+    old = resource(typ, "i", inputs, id="i")
+    assert (
+        diff_plans(plan(old), plan(resource(typ, "i", {**inputs, "__provider": "other"}, id="i"))).changes
+        == []
+    )
+    (change,) = diff_plans(
+        plan(old), plan(resource(typ, "i", {**inputs, "source": "docker.io/library/alpine@sha256:b"}, id="i"))
+    ).changes
+    assert change.action == "update"
+    (change,) = diff_plans(
+        plan(old), plan(resource(typ, "i", {**inputs, "target": "base/alpine:3.21"}, id="i"))
+    ).changes
+    assert change.action == "replace" and not change.delete_before_replace
+
+
+def test_dependents_of_a_delete_first_replacement_are_replaced_with_it() -> None:
+    registry = resource(
+        "azure-native:containerregistry:Registry",
+        "reg",
+        {"registryName": "a", "resourceGroupName": "rg", "location": "westeurope"},
+    )
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    rule = resource(RULE, "r", RULE_INPUTS, propertyDependencies={"registryName": [registry["urn"]]})
+    diff = diff_plans(plan(registry, rule), plan(moved, rule))
+    assert actions(diff) == [("replace", "CacheRule", "r"), ("replace", "Registry", "reg")]
+    assert diff.changes[0].properties[0].replaces == "comes from reg, which is replaced first"
+
+
+def test_a_protected_delete_and_a_retained_one() -> None:
+    group = resource(
+        "azure-native:resources:ResourceGroup",
+        "rg",
+        {"resourceGroupName": "rg"},
+        protect=True,
+        id="/subscriptions/0/resourceGroups/rg",
+    )
+    secret = resource(
+        "azure-native:keyvault:Secret", "s", {"secretName": "s"}, retainOnDelete=True, id="/x/secrets/s"
+    )
+    diff = diff_plans(plan(group, secret), plan())
+    by_name = {c.name: c for c in diff.changes}
+    assert by_name["rg"].blocked == [
+        "protected: `pulumi up` refuses deleting it until a deploy with `protect` off has run"
+    ]
+    assert by_name["rg"].warnings == ["DATA LOSS: deleting it loses every resource in the group"]
+    assert by_name["s"].warnings == ["retained on delete: it stays in Azure and only leaves the stack"]
+
+
+def test_a_lock_dropped_in_the_same_change_does_not_block_a_delete() -> None:
+    scope = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/a"
+    lock = resource(
+        "azure-native:authorization:ManagementLockByScope",
+        "lock",
+        {"scope": scope, "level": "CanNotDelete"},
+        id=f"{scope}/providers/Microsoft.Authorization/locks/l",
+    )
+    rule = resource(RULE, "r", RULE_INPUTS, id=f"{scope}/cacheRules/r")
+    assert diff_plans(plan(lock, rule), plan(lock)).changes[0].blocked
+    both = diff_plans(plan(lock, rule), plan())
+    assert [c.blocked for c in both.changes] == [[], []]
+
+
+# ---- Cost and graph of every shipped stack ------------------------------------------------------
+
+SHIPPED = [(ROOT, "dev"), (ROOT, "prod"), (ROOT, "corp"), (ROOT / "examples" / "consumer", "team-a")]
+
+
+@pytest.mark.parametrize(("directory", "stack"), SHIPPED, ids=[s for _, s in SHIPPED])
+def test_every_shipped_stack_has_a_picture_and_a_cost(directory: Path, stack: str) -> None:
+    document = make_plan(load_stack_files(stack, None, directory)).to_json()
+    top = topology(document)
+    assert "registry" in top.nodes
+    assert all(edge.source in top.nodes and edge.target in top.nodes for edge in top.edges)
+    assert mermaid(document).startswith("flowchart LR\n")
+    picture = svg(document)
+    assert picture.startswith("<svg") and picture.rstrip().endswith("</svg>")
+    import xml.dom.minidom
+
+    xml.dom.minidom.parseString(picture)
+    cost = estimate(document["resources"])
+    expected = {"dev": 50.70, "prod": 311.73, "team-a": 0.0}
+    if stack in expected:
+        assert round(cost.total, 2) == expected[stack]
+    if stack == "prod":
+        items = {line.item: (line.count, round(line.monthly, 2)) for line in cost.lines}
+        assert items["Registry Premium (westeurope, 500 GiB included)"] == (1, 50.70)
+        assert items["Private endpoint"] == (2, 14.60)
+        assert items["Log Analytics ingestion (up to the 2 GB/day cap)"] == (1, 139.92)
+        assert items["Log search alert rule (every 5 min)"] == (3, 4.50)
+
+
+def test_many_rules_draw_as_one_node_per_upstream() -> None:
+    rules = [
+        resource(
+            RULE,
+            f"r{i}",
+            {
+                **RULE_INPUTS,
+                "cacheRuleName": f"r{i}",
+                "sourceRepository": f"docker.io/library/x{i}",
+                "targetRepository": f"x{i}",
+            },
+        )
+        for i in range(1000)
+    ]
+    top = topology(plan(*rules))
+    assert [n.label[0] for n in top.nodes.values() if n.kind == "rule"] == ["1000 cache rules"]
+
+
+# ---- The command ---------------------------------------------------------------------------------
+
+
+def test_cli_exit_codes(tmp_path: Path, base: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    same, other = tmp_path / "a.json", tmp_path / "b.json"
+    same.write_text(json.dumps(base))
+    changed = copy.deepcopy(base)
+    changed["resources"] = [r for r in changed["resources"] if r["name"] != "cache-mcr-dotnet"]
+    other.write_text(json.dumps(changed))
+    assert main(["diff", str(same), str(same)]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(same), str(other), "--format", "json"]) == 2
+    out = capsys.readouterr().out
+    assert json.loads(out)["counts"]["delete"] == 1
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert main(["diff", str(same), str(broken)]) == 1
+    assert "not JSON" in capsys.readouterr().err
+    assert main(["diff", str(same)]) == 1
+    assert main(["cost", "--plan", str(same), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["monthlyTotal"] == 311.73
+    assert main(["graph", "--plan", str(same), "--format", "svg", "--output", str(tmp_path / "g.svg")]) == 0
+    assert (tmp_path / "g.svg").read_text().startswith("<svg")
+
+
+def test_diff_against_a_git_revision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--base REV plans the revision's own tree with its own code; the head is the working tree."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    assert main(["diff", "prod", "--base", "HEAD", "--cwd", str(clone)]) == 0
+    stack = clone / "Pulumi.prod.yaml"
+    stack.write_text(stack.read_text().replace("workload: acr-cache", "workload: pull-cache"))
+    capsys.readouterr()
+    assert main(["diff", "prod", "--base", "HEAD", "--cwd", str(clone)]) == 2
+    out = capsys.readouterr().out
+    assert "~ update  Registry  acr-registry" in out and "tags.workload: acr-cache => pull-cache" in out
+    assert main(["diff", "prod", "--base", "no-such-revision", "--cwd", str(clone)]) == 1
+    assert "git rev-parse failed" in capsys.readouterr().err
+
+
+def test_the_generated_pictures_and_costs_are_fresh() -> None:
+    from acr_cache.review.gallery import documents
+
+    stale = [
+        str(path.relative_to(ROOT))
+        for path, text in documents(ROOT, ROOT / "docs").items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
+    assert stale == [], "run `acr-cache docs` and commit the result"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "```mermaid\nflowchart LR\n" in readme.split("<!-- acr-cache docs: prod picture -->")[1]
+
+
+@pytest.mark.parametrize(("directory", "stack"), SHIPPED, ids=[s for _, s in SHIPPED])
+def test_the_components_ask_the_engine_for_every_replacement_azure_needs(directory: Path, stack: str) -> None:
+    """What the diff predicts for a refused property is what the engine will do: the resource lists
+    it in replace_on_changes and deletes first (the Azure name is the same)."""
+    from acr_cache.review.replacement import REFUSED_IN_PLACE
+
+    document = make_plan(load_stack_files(stack, None, directory)).to_json()
+    checked = 0
+    for res in document["resources"]:
+        refused = REFUSED_IN_PLACE.get(res["type"])
+        if refused:
+            checked += 1
+            assert set(refused.paths) <= set(res.get("replaceOnChanges", [])), res["urn"]
+            assert res.get("deleteBeforeReplace") is True, res["urn"]
+    assert checked
