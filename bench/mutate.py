@@ -74,6 +74,11 @@ MODULES = [
     "encryption",
     "tokens",
     "token_password",
+    "review.diff",
+    "review.replacement",
+    "review.cost",
+    "review.graph",
+    "review.matching",
 ]
 
 
@@ -132,13 +137,18 @@ def package(work: Path) -> Path:
     return work / "components" / "acr_cache"
 
 
+def source_file(module: str) -> str:
+    """`review.diff` -> `review/diff.py`: a module's file in the package."""
+    return module.replace(".", "/") + ".py"
+
+
 # A line that says why no test can tell a change in it from the original (an optimisation, say)
 # ends with this comment; its mutants are counted as marked, never run.
 EQUIVALENT = "# mutation: equivalent"
 
 
 def marked_lines(module: str, work: Path) -> set[int]:
-    text = (package(work) / f"{module}.py").read_text(encoding="utf-8")
+    text = (package(work) / source_file(module)).read_text(encoding="utf-8")
     return {number for number, line in enumerate(text.splitlines(), 1) if EQUIVALENT in line}
 
 
@@ -164,13 +174,13 @@ def _marked_nodes(tree: ast.AST, marked: set[int], statement_of: dict[int, ast.s
 
 def marked_count(module: str, work: Path) -> int:
     """How many mutants the lines marked equivalent would have given."""
-    tree = ast.parse((package(work) / f"{module}.py").read_text(encoding="utf-8"))
+    tree = ast.parse((package(work) / source_file(module)).read_text(encoding="utf-8"))
     skipped = _marked_nodes(tree, marked_lines(module, work), _innermost_statements(tree))
     return sum(1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set()))
 
 
 def mutants(module: str, work: Path) -> Iterator[Mutant]:
-    path = package(work) / f"{module}.py"
+    path = package(work) / source_file(module)
     tree = ast.parse(path.read_text(encoding="utf-8"))
     marked = marked_lines(module, work)
     # Docstrings, and the string statements that document an attribute: prose, never behaviour.
@@ -441,7 +451,7 @@ def run_mutant(
     with tempfile.TemporaryDirectory(prefix="acr-mutant-") as tmp:
         copy_root = Path(tmp) / "components"
         shutil.copytree(package(work), copy_root / "acr_cache", ignore=shutil.ignore_patterns("__pycache__"))
-        (copy_root / "acr_cache" / f"{mutant.module}.py").write_text(mutant.source, encoding="utf-8")
+        (copy_root / "acr_cache" / source_file(mutant.module)).write_text(mutant.source, encoding="utf-8")
         # The test ids go through a file: a module's import-time mutants select the whole suite.
         listed = Path(tmp) / "tests.txt"
         listed.write_text("\n".join(killers.order(tests, first)) + "\n", encoding="utf-8")
@@ -539,7 +549,7 @@ def run_all(
 
 
 def source_sha(module: str, work: Path) -> str:
-    return hashlib.sha256((package(work) / f"{module}.py").read_bytes()).hexdigest()[:16]
+    return hashlib.sha256((package(work) / source_file(module)).read_bytes()).hexdigest()[:16]
 
 
 def _killed_behaviour(entry: dict[str, Any]) -> int:
@@ -624,7 +634,7 @@ def _measure(
         for mutant in survivors:
             reach = f"{mutant.tests} tests run it" if mutant.tests else "no test runs it"
             print(
-                f"  survived: components/acr_cache/{module}.py:{mutant.line}: {mutant.change} "
+                f"  survived: components/acr_cache/{source_file(module)}:{mutant.line}: {mutant.change} "
                 f"({mutant.kind}; {reach})",
                 flush=True,
             )
