@@ -366,6 +366,24 @@ def test_a_protected_delete_and_a_retained_one() -> None:
     assert by_name["s"].warnings == ["retained on delete: it stays in Azure and only leaves the stack"]
 
 
+def test_a_replacement_is_refused_only_while_both_sides_protect() -> None:
+    registry = resource(
+        "azure-native:containerregistry:Registry",
+        "reg",
+        {"registryName": "a", "location": "westeurope"},
+        protect=True,
+    )
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    (change,) = diff_plans(plan(registry), plan(moved)).changes
+    assert change.blocked == [
+        "protected: `pulumi up` refuses replacing it until a deploy with `protect` off has run"
+    ]
+    unprotected = {**moved, "protect": False}
+    (change,) = diff_plans(plan(registry), plan(unprotected)).changes
+    assert change.action == "replace" and change.blocked == []
+    assert change.warnings[0].startswith("DATA LOSS: replacing it loses every image")
+
+
 def test_a_lock_dropped_in_the_same_change_does_not_block_a_delete() -> None:
     scope = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/a"
     lock = resource(
@@ -495,3 +513,27 @@ def test_the_components_ask_the_engine_for_every_replacement_azure_needs(directo
             assert set(refused.paths) <= set(res.get("replaceOnChanges", [])), res["urn"]
             assert res.get("deleteBeforeReplace") is True, res["urn"]
     assert checked
+
+
+def test_a_thousand_rules_reordered_with_ten_new_targets() -> None:
+    def rules(order: list[int], retarget: set[int]) -> list[dict[str, Any]]:
+        return [
+            resource(
+                RULE,
+                f"r{i:04d}",
+                {
+                    **RULE_INPUTS,
+                    "cacheRuleName": f"r{i:04d}",
+                    "targetRepository": f"t{i}" + ("-v2" if i in retarget else ""),
+                },
+                replaceOnChanges=["sourceRepository", "targetRepository"],
+                deleteBeforeReplace=True,
+            )
+            for i in order
+        ]
+
+    base = plan(*rules(list(range(1000)), set()))
+    head = plan(*rules(list(reversed(range(1000))), set(range(0, 1000, 100))))
+    diff = diff_plans(base, head)
+    assert diff.counts() == {"create": 0, "adopt": 0, "update": 0, "replace": 10, "delete": 0}
+    assert all(c.delete_before_replace and c.warnings == [] for c in diff.changes)

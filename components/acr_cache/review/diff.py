@@ -193,10 +193,11 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
 
     _cascade(changes, news, olds, old_of)
     _target_handovers(changes, news, olds)
+    heads = {r.urn: r for r in news}
     for change in changes.values():
         old = olds.get(change.old_urn or change.urn) if change.action != "create" else None
         if old is not None:
-            _warn(change, old, base_locks, head_locks)
+            _warn(change, old, heads.get(change.urn), base_locks, head_locks)
     ordered = sorted(changes.values(), key=lambda c: (ACTIONS.index(c.action), c.type, c.name))
     diff = PlanDiff(_label(base), _label(head), ordered, components)
     if base.get("missing"):
@@ -441,13 +442,24 @@ def _under(arm_id: str, scope: str) -> bool:
     return bool(scope) and (arm_id.lower() == scope or arm_id.lower().startswith(scope + "/"))
 
 
-def _warn(change: ResourceChange, old: _Resource, base_locks: list[_Lock], head_locks: list[_Lock]) -> None:
+def _warn(
+    change: ResourceChange,
+    old: _Resource,
+    new: _Resource | None,
+    base_locks: list[_Lock],
+    head_locks: list[_Lock],
+) -> None:
     removes = change.action in ("delete", "replace")
     if not removes:
         return
     retained = bool(old.doc.get("retainOnDelete"))
     verb = "deleting" if change.action == "delete" else "replacing"
-    if old.doc.get("protect"):
+    # A delete is refused when the state protects the resource; a replacement only when the program
+    # still does too (unprotecting and replacing in one deploy is allowed): step_generator.go.
+    protected = bool(old.doc.get("protect")) and (
+        change.action == "delete" or bool(new and new.doc.get("protect"))
+    )
+    if protected:
         change.blocked.append(
             f"protected: `pulumi up` refuses {verb} it until a deploy with `protect` off has run"
         )
