@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -472,8 +473,17 @@ def test_cli_exit_codes(tmp_path: Path, base: dict[str, Any], capsys: pytest.Cap
 
 def test_diff_against_a_git_revision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--base REV plans the revision's own tree with its own code; the head is the working tree."""
+    # A repository of its own (the suite also runs from copies of the tree that are none).
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    clone.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.prod.yaml"):
+        shutil.copy(ROOT / name, clone / name)
+    for name in ("stacks", "components"):
+        shutil.copytree(ROOT / name, clone / name, ignore=shutil.ignore_patterns("__pycache__"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "--quiet"], cwd=clone, check=True)
+    subprocess.run([*git, "add", "."], cwd=clone, check=True)
+    subprocess.run([*git, "commit", "--quiet", "-m", "base"], cwd=clone, check=True)
     assert main(["diff", "prod", "--base", "HEAD", "--cwd", str(clone)]) == 0
     stack = clone / "Pulumi.prod.yaml"
     stack.write_text(stack.read_text().replace("workload: acr-cache", "workload: pull-cache"))

@@ -1,9 +1,9 @@
-"""`acr-cache`: the offline plan of a stack, the live health of its credentials, and the generated
-config reference.
+"""`acr-cache`: a stack's offline plan, diff, cost and picture; live credential health; generated docs.
 
 Exit status: 0 success; 1 schema problems (or a failing program), or for `health` a credential set or
 cache rule that is not healthy; 2 bad config or bad invocation; 3 a mandatory policy violation; 4
-`health` could not read the registry (sign-in, permissions, network).
+`health` could not read the registry (sign-in, permissions, network). `diff` follows `terraform plan
+-detailed-exitcode` instead: 0 no changes, 2 changes, 1 any error.
 """
 
 from __future__ import annotations
