@@ -161,6 +161,11 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
                     f"Log Analytics ingestion (${LOG_INGESTION_PER_GB:.2f} per GB; set "
                     "`monitoring.diagnostics.workspace.dailyQuotaGb` to cap and estimate it)"
                 )
+        elif typ == "azure-native:keyvault:Vault":
+            tier = str(((inputs.get("properties") or {}).get("sku") or {}).get("name", "standard"))
+            # No monthly fee for either tier: the line shows the vault is counted, not forgotten.
+            add(f"Key Vault {tier} (no monthly fee)", 0.0)
+            usage[typ] = USAGE_ONLY[typ]
         elif typ == "azure-native:monitor:MetricAlert":
             add("Metric alert rule", METRIC_ALERT_PER_MONTH)
         elif typ == "azure-native:monitor:ScheduledQueryRule":
