@@ -13,7 +13,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from acr_cache.config import ConfigError
 
 EXIT_OK = 0
 EXIT_SCHEMA = 1
@@ -158,9 +161,7 @@ def _plan(
         result = make_plan(files)
     except ProgramFailed as failed:
         if isinstance(failed.cause, ConfigError):
-            _say("error", failed.cause.headline)
-            for config_problem in failed.cause.problems:
-                _say(" ", str(config_problem))
+            _say_config_error(failed.cause)
             print(
                 "nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr
             )
@@ -222,9 +223,7 @@ def _plan_document(stack: str | None, config: Path | None, cwd: Path) -> dict[st
         result = make_plan(files)
     except ProgramFailed as failed:
         if isinstance(failed.cause, ConfigError):
-            _say("error", failed.cause.headline)
-            for config_problem in failed.cause.problems:
-                _say(" ", str(config_problem))
+            _say_config_error(failed.cause)
         else:
             _say("error", f"the program failed: {type(failed.cause).__name__}: {failed.cause}")
         raise _Failed(EXIT_SCHEMA) from None
@@ -346,9 +345,7 @@ def _health(args: argparse.Namespace) -> int:
         with offline_placeholders():
             config = parse_stack_config(files.config, files.secret_keys)
     except ConfigError as exc:
-        _say("error", exc.headline)
-        for config_problem in exc.problems:
-            _say(" ", str(config_problem))
+        _say_config_error(exc)
         return EXIT_CONFIG
     subscription = (
         args.subscription
@@ -374,6 +371,13 @@ def _health(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     print(render(findings, args.format))
     return EXIT_OK if all(f.fine for f in findings) else 1
+
+
+def _say_config_error(error: ConfigError) -> None:
+    """A ConfigError: its headline, then one line per problem with its key path and fix."""
+    _say("error", error.headline)
+    for problem in error.problems:
+        _say(" ", str(problem))
 
 
 def _say(prefix: str, text: str) -> None:
