@@ -201,7 +201,7 @@ def test_renders_say_what_is_blocked_and_lost(base: dict[str, Any], tmp_path: Pa
     assert "Resources: 1 to delete; 1 blocked" in table
     assert "Estimated monthly cost: $311.73 -> $261.03 (-$50.70; list prices as of 2026-06)" in table
     markdown = render_markdown(diff, "```mermaid\nflowchart LR\n```\n")
-    assert "> [!CAUTION]" in markdown and "**delete Replication `replicas-swedencentral`**" in markdown
+    assert "> [!CAUTION]" in markdown and "> - **delete Replication `replicas-swedencentral`**: DATA LOSS" in markdown
     assert "| Geo-replica (swedencentral, Premium rate) | $50.70 | $0.00 |" in markdown
     assert "<details><summary>Topology after the change</summary>" in markdown
     document = diff.to_json()

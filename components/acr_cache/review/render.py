@@ -95,7 +95,7 @@ def render_markdown(diff: PlanDiff, graph: str | None = None) -> str:
         lines.append("> [!CAUTION]")
         for change in loud:
             for reason in [*change.blocked, *[w for w in change.warnings if w.startswith("DATA LOSS")]]:
-                lines.append(f"> **{change.action} {change.short_type} `{change.name}`**: {_cell(reason)}")
+                lines.append(f"> - **{change.action} {change.short_type} `{change.name}`**: {_cell(reason)}")
         lines.append("")
     if diff.changes:
         lines.append("| | Resource | Type | Changes |")
