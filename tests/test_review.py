@@ -201,7 +201,10 @@ def test_renders_say_what_is_blocked_and_lost(base: dict[str, Any], tmp_path: Pa
     assert "Resources: 1 to delete; 1 blocked" in table
     assert "Estimated monthly cost: $311.73 -> $261.03 (-$50.70; list prices as of 2026-06)" in table
     markdown = render_markdown(diff, "```mermaid\nflowchart LR\n```\n")
-    assert "> [!CAUTION]" in markdown and "> - **delete Replication `replicas-swedencentral`**: DATA LOSS" in markdown
+    assert (
+        "> [!CAUTION]" in markdown
+        and "> - **delete Replication `replicas-swedencentral`**: DATA LOSS" in markdown
+    )
     assert "| Geo-replica (swedencentral, Premium rate) | $50.70 | $0.00 |" in markdown
     assert "<details><summary>Topology after the change</summary>" in markdown
     document = diff.to_json()
@@ -547,3 +550,298 @@ def test_a_thousand_rules_reordered_with_ten_new_targets() -> None:
     diff = diff_plans(base, head)
     assert diff.counts() == {"create": 0, "adopt": 0, "update": 0, "replace": 10, "delete": 0}
     assert all(c.delete_before_replace and c.warnings == [] for c in diff.changes)
+
+
+# ---- The diff's documents and its finer rules ---------------------------------------------------
+
+REGISTRY = "azure-native:containerregistry:Registry"
+SCOPE = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/a"
+
+
+def test_the_json_of_a_diff_is_exactly_this() -> None:
+    old = resource(RULE, "old", RULE_INPUTS)
+    new = resource(
+        RULE, "new", {**RULE_INPUTS, "cacheRuleName": "r2"}, aliases={"urns": [old["urn"]], "specs": []}
+    )
+    gone = resource("azure-native:containerregistry:Webhook", "hook", {"webhookName": "h"})
+    document = diff_plans(plan(old, gone), plan(new)).to_json()
+    assert document == {
+        "base": "p/s",
+        "head": "p/s",
+        "counts": {"create": 0, "adopt": 0, "update": 0, "replace": 1, "delete": 1},
+        "components": {"create": 0, "delete": 0},
+        "changes": [
+            {
+                "action": "replace",
+                "urn": new["urn"],
+                "type": RULE,
+                "name": "new",
+                "properties": [
+                    {
+                        "path": "cacheRuleName",
+                        "old": "r",
+                        "new": "r2",
+                        "replaces": "part of the resource's ARM path (azure-native replaces on path parameters)",
+                    }
+                ],
+                "warnings": [],
+                "blocked": [],
+                "oldUrn": old["urn"],
+                "deleteBeforeReplace": True,
+            },
+            {
+                "action": "delete",
+                "urn": gone["urn"],
+                "type": "azure-native:containerregistry:Webhook",
+                "name": "hook",
+                "properties": [],
+                "warnings": [],
+                "blocked": [],
+            },
+        ],
+        "blocked": 0,
+        "notes": [],
+    }
+    update = diff_plans(plan(old), plan({**old, "inputs": {**RULE_INPUTS, "credentialSetResourceId": "x"}}))
+    assert update.to_json()["changes"][0]["properties"] == [
+        {"path": "credentialSetResourceId", "old": None, "new": "x", "replaces": None}
+    ]
+    assert "deleteBeforeReplace" not in update.to_json()["changes"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "{not json",
+            "x.json: not JSON (Expecting property name enclosed in double quotes at line 1): write it with `acr-cache plan STACK --format json > FILE`",
+        ),
+        (
+            "[]",
+            "x.json: not a plan of `acr-cache plan --format json` (it needs `resources`, each with `urn`, `type`, `name`, `inputs`)",
+        ),
+        ('{"resources": {}}', "x.json: not a plan"),
+        ('{"resources": [{"urn": "u"}]}', "x.json: not a plan"),
+        ('{"resources": [{"type": "t"}]}', "x.json: not a plan"),
+        ('{"resources": [["u"]]}', "x.json: not a plan"),
+    ],
+)
+def test_what_is_not_a_plan(text: str, message: str) -> None:
+    from acr_cache.review.diff import PlanDocumentError, load_plan
+
+    with pytest.raises(PlanDocumentError) as caught:
+        load_plan(text, "x.json")
+    assert str(caught.value).startswith(message)
+    assert load_plan('{"resources": [{"urn": "u", "type": "t"}]}', "x.json")["resources"][0]["urn"] == "u"
+
+
+def test_notes_on_a_new_stack_and_on_plans_of_two_stacks() -> None:
+    rule = resource(RULE, "r", RULE_INPUTS)
+    new_stack = diff_plans({"stack": "s", "resources": [], "missing": True}, plan(rule))
+    assert new_stack.notes == ["the base has no stack file s: the whole stack is new"]
+    assert actions(new_stack) == [("create", "CacheRule", "r")]
+    other = diff_plans({"project": "p", "stack": "t", "resources": []}, plan(rule))
+    assert other.notes == ["the plans are of different stacks (p/t and p/s): every URN differs"]
+    assert (
+        diff_plans({"project": "q", "stack": "s", "resources": []}, plan())
+        .notes[0]
+        .startswith("the plans are of different stacks (q/s and p/s)")
+    )
+    assert diff_plans(plan(), plan()).notes == []
+
+
+def test_components_count_apart_and_adopted_resources() -> None:
+    component = resource("acr-cache:index:ArtifactCache", "cache", {})
+    outsider = resource("other:index:Thing", "thing", {"a": 1}, id="/x/thing")
+    adopted = resource(RULE, "r", RULE_INPUTS, importId=f"{SCOPE}/cacheRules/r")
+    diff = diff_plans(plan(component, outsider), plan(adopted, {**outsider, "inputs": {"a": 2}}))
+    assert diff.components == {"create": 0, "delete": 1}
+    assert actions(diff) == [("adopt", "CacheRule", "r"), ("update", "Thing", "thing")]
+    assert diff_plans(plan(), plan(component)).components == {"create": 1, "delete": 0}
+    assert diff_plans(plan(), plan(component)).changed and exit_code(diff_plans(plan(component), plan())) == 2
+
+
+def test_token_password_and_unknown_dynamic_types_follow_their_provider() -> None:
+    typ = "pulumi-python:dynamic/acr-cache:TokenPassword"
+    inputs = {"tokenId": "t", "rotation": 1, "expiryDays": 90, "accessToken": "[secret]", "secretName": "s"}
+    old = resource(typ, "p", inputs, id="p")
+    (change,) = diff_plans(plan(old), plan(resource(typ, "p", {**inputs, "rotation": 2}, id="p"))).changes
+    assert (change.action, [p.path for p in change.properties]) == ("update", ["rotation"])
+    (change,) = diff_plans(
+        plan(old), plan(resource(typ, "p", {**inputs, "secretName": "s2"}, id="p"))
+    ).changes
+    assert (
+        change.action == "replace"
+        and change.properties[0].replaces == "the provider replaces on it (its diff)"
+    )
+    assert (
+        diff_plans(plan(old), plan(resource(typ, "p", {**inputs, "accessToken": "other"}, id="p"))).changes
+        == []
+    )
+    other = "pulumi-python:dynamic/someone:Else"
+    (change,) = diff_plans(
+        plan(resource(other, "e", {"a": 1}, id="e")), plan(resource(other, "e", {"a": 2}, id="e"))
+    ).changes
+    assert (change.action, change.properties[0].path) == ("update", "a")
+
+
+def test_changes_of_values_of_every_shape() -> None:
+    from acr_cache.review.diff import _changed
+
+    assert [
+        (p.path, p.old, p.new) for p in _changed({"a": [1, 2], "b": {"c": 1}}, {"a": [1], "b": 2}, "", {}, {})
+    ] == [
+        ("a[1]", 2, None),
+        ("b", {"c": 1}, 2),
+    ]
+    assert [(p.path, p.old, p.new) for p in _changed({"a": [1]}, {"a": [1, {"x": 1}]}, "", {}, {})] == [
+        ("a[1]", None, {"x": 1})
+    ]
+    assert [(p.path, p.old, p.new) for p in _changed([1], {"a": 1}, "v", {}, {})] == [("v", [1], {"a": 1})]
+    assert [(p.path, p.new) for p in _changed({"a": "[unknown]"}, {"a": "x"}, "", {}, {})] == [("a", "x")]
+    assert [(p.path, p.new) for p in _changed({"a": "x"}, {"a": "[unknown]"}, "", {}, {})] == [
+        ("a", "[unknown]")
+    ]
+    assert _changed({"a": "[unknown]"}, {"a": "[unknown]"}, "", {}, {}) == []
+    # A secret compares by digest only when both sides have one.
+    assert _changed({"s": "[secret]"}, {"s": "[secret]"}, "", {"s": "1"}, {}) == []
+    assert _changed({"s": "[secret]"}, {"s": "[secret]"}, "", {"s": "1"}, {"s": "1"}) == []
+    assert len(_changed({"s": "[secret]"}, {"s": "[secret]"}, "", {"s": "1"}, {"s": "2"})) == 1
+
+
+def test_ignored_paths_leave_the_others() -> None:
+    old = resource(RULE, "r", {**RULE_INPUTS, "credentialSetResourceId": "x"})
+    new = resource(
+        RULE,
+        "r",
+        {**RULE_INPUTS, "credentialSetResourceId": "y", "tags": {"a": "b"}},
+        ignoreChanges=["credentialSetResourceId"],
+    )
+    (change,) = diff_plans(plan(old), plan(new)).changes
+    assert [p.path for p in change.properties] == ["tags"]
+
+
+def test_replace_on_changes_of_any_property_and_a_key_that_never_applies() -> None:
+    old = resource(RULE, "r", {**RULE_INPUTS, "tags": {"a": "1"}})
+    new = resource(
+        RULE, "r", {**RULE_INPUTS, "tags": {"a": "2"}}, replaceOnChanges=["tags"], deleteBeforeReplace=True
+    )
+    (change,) = diff_plans(plan(old), plan(new)).changes
+    assert (
+        change.action == "replace"
+        and change.properties[0].replaces == "listed in the resource's replaceOnChanges option"
+    )
+    key = "azure-native:keyvault:Key"
+    (change,) = diff_plans(
+        plan(resource(key, "k", {"keyName": "k", "properties": {"keySize": 2048}})),
+        plan(resource(key, "k", {"keyName": "k", "properties": {"keySize": 4096}})),
+    ).changes
+    assert change.action == "update"
+    assert change.warnings == [
+        "this update changes nothing in Azure: Microsoft.KeyVault keys.json `Keys_CreateIfNotExist`: an existing "
+        "key is returned without any write, so a changed key property is never applied (rotate or make a new key instead)"
+    ]
+
+
+def test_how_far_a_delete_first_replacement_reaches() -> None:
+    registry = resource(REGISTRY, "reg", {"registryName": "a", "location": "westeurope"})
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    deps = {"registryName": [registry["urn"]]}
+    rule = resource(RULE, "r", RULE_INPUTS, propertyDependencies=deps)
+    # Its own change stays, the replacement is added, and it deletes first.
+    tagged = {**rule, "inputs": {**RULE_INPUTS, "credentialSetResourceId": "x"}}
+    diff = diff_plans(plan(registry, rule), plan(moved, tagged))
+    change = next(c for c in diff.changes if c.name == "r")
+    assert change.action == "replace" and change.delete_before_replace
+    assert [p.path for p in change.properties] == ["credentialSetResourceId", "registryName"]
+    # Through two links.
+    hook = resource(
+        "azure-native:containerregistry:Webhook",
+        "h",
+        {"webhookName": "h"},
+        propertyDependencies={"webhookName": [rule["urn"]]},
+    )
+    assert actions(diff_plans(plan(registry, rule, hook), plan(moved, rule, hook))) == [
+        ("replace", "CacheRule", "r"),
+        ("replace", "Registry", "reg"),
+        ("replace", "Webhook", "h"),
+    ]
+    # Not through an input that updates in place, nor into a created or a component resource.
+    soft = resource(
+        RULE, "r", RULE_INPUTS, propertyDependencies={"credentialSetResourceId": [registry["urn"]]}
+    )
+    assert actions(diff_plans(plan(registry, soft), plan(moved, soft))) == [("replace", "Registry", "reg")]
+    component = resource(
+        "acr-cache:index:Registry", "c", {}, propertyDependencies=deps, replaceOnChanges=["*"]
+    )
+    assert actions(diff_plans(plan(registry, component), plan(moved, component))) == [
+        ("replace", "Registry", "reg")
+    ]
+    assert actions(diff_plans(plan(registry), plan(moved, rule))) == [
+        ("create", "CacheRule", "r"),
+        ("replace", "Registry", "reg"),
+    ]
+    # Through the dependent's own replaceOnChanges.
+    listed = resource(
+        RULE,
+        "r",
+        RULE_INPUTS,
+        propertyDependencies={"credentialSetResourceId": [registry["urn"]]},
+        replaceOnChanges=["credentialSetResourceId"],
+    )
+    assert ("replace", "CacheRule", "r") in actions(diff_plans(plan(registry, listed), plan(moved, listed)))
+    # A create-first replacement takes nothing with it.
+    engine = resource(REGISTRY, "reg", {"registryName": "a", "tags": {"a": "1"}})
+    retagged = resource(REGISTRY, "reg", {"registryName": "a", "tags": {"a": "2"}}, replaceOnChanges=["tags"])
+    listed_by_tags = resource(RULE, "r", RULE_INPUTS, propertyDependencies=deps)
+    assert actions(diff_plans(plan(engine, listed_by_tags), plan(retagged, listed_by_tags))) == [
+        ("replace", "Registry", "reg")
+    ]
+
+
+def test_which_locks_refuse_what() -> None:
+    def lock(scope: str, level: str = "CanNotDelete") -> dict[str, Any]:
+        return resource(
+            "azure-native:authorization:ManagementLockByScope",
+            f"lock-{level}",
+            {"scope": scope, "level": level},
+            id=f"{scope}/providers/Microsoft.Authorization/locks/l",
+        )
+
+    def rule(name: str, registry: str = SCOPE, **extra: Any) -> dict[str, Any]:
+        return resource(
+            RULE, name, {**RULE_INPUTS, "cacheRuleName": name}, id=f"{registry}/cacheRules/{name}", **extra
+        )
+
+    def blocked(base: list[dict[str, Any]], head: list[dict[str, Any]]) -> list[str]:
+        return [c.name for c in diff_plans(plan(*base), plan(*head)).changes if c.blocked]
+
+    assert blocked([lock(SCOPE), rule("r")], [lock(SCOPE)]) == ["r"]
+    assert blocked([lock(SCOPE + "/"), rule("r")], [lock(SCOPE + "/")]) == ["r"]
+    assert blocked([lock(SCOPE, "ReadOnly"), rule("r")], [lock(SCOPE, "ReadOnly")]) == []
+    assert blocked([lock(SCOPE), rule("r", SCOPE + "b")], [lock(SCOPE)]) == []
+    assert blocked([lock(SCOPE), rule("r", retainOnDelete=True)], [lock(SCOPE)]) == []
+    registry = resource(REGISTRY, "reg", {"registryName": "a"}, id=SCOPE)
+    assert blocked([lock(SCOPE), registry], [lock(SCOPE)]) == ["reg"]
+    typ = "pulumi-python:dynamic/acr-cache:ImageImport"
+    imported = resource(typ, "i", {"target": "x:1"}, id=f"{SCOPE}/imports/x")
+    assert blocked([lock(SCOPE), imported], [lock(SCOPE)]) == []
+
+
+def test_data_loss_comes_first_and_an_aliased_resource_is_judged_by_its_old_self() -> None:
+    replica = "azure-native:containerregistry:Replication"
+    old = resource(replica, "neu", {"replicationName": "neu", "zoneRedundancy": "Enabled"}, protect=True)
+    new = resource(
+        replica,
+        "northeurope",
+        {"replicationName": "neu", "zoneRedundancy": "Disabled"},
+        protect=True,
+        aliases={"urns": [], "specs": [{"name": "neu"}]},
+    )
+    (change,) = diff_plans(plan(old), plan(new)).changes
+    assert change.old_urn == old["urn"]
+    assert change.warnings[0].startswith("DATA LOSS: replacing it loses the region's copy")
+    assert change.warnings[1].startswith("zoneRedundancy: Azure refuses this change in place")
+    assert change.blocked == [
+        "protected: `pulumi up` refuses replacing it until a deploy with `protect` off has run"
+    ]

@@ -54,14 +54,14 @@ class ResourceChange:
     properties: list[PropertyChange] = field(default_factory=list)
     old_urn: str = ""
     """The URN in the base when the resource was found there under an alias (a rename or move)."""
-    delete_before_replace: bool = False
+    delete_before_replace: bool = False  # mutation: equivalent (read for replacements only, which set it)
     warnings: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     """Why `pulumi up` would stop at this resource (protect, a lock)."""
 
     @property
     def short_type(self) -> str:
-        return self.type.rsplit(":", 1)[-1]
+        return self.type.split(":")[-1]
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -231,7 +231,7 @@ def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
     change = ResourceChange(
         "update", new.urn, new.type, new.name, changed, old_urn=old.urn if renamed else ""
     )
-    provider_replaces = _classify(change, new)
+    provider_replaces = _classify(change, new, old)
     if not change.properties:
         return None  # only inputs the resource's provider does not compare
     if any(p.replaces for p in change.properties):
@@ -253,20 +253,20 @@ def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
     return change
 
 
-def _classify(change: ResourceChange, new: _Resource) -> bool:
+def _classify(change: ResourceChange, new: _Resource, old: _Resource) -> bool:
     """Mark the changes that replace; True when the provider itself replaces (delete first)."""
-    provider = False
     if change.type.startswith(DYNAMIC_PREFIX):
-        replaces = _dynamic_replaces(change.type)
-        for prop in change.properties:
-            if replaces is not None and prop.path.split(".")[0].split("[")[0] in replaces:
-                prop.replaces = "the provider replaces on it (its diff)"
-        change.properties = [
-            p
-            for p in change.properties
-            if replaces is None or p.replaces or _dynamic_updates(change.type, p.path)
-        ]
+        verdict = _dynamic_diff(change.type, old.inputs, new.inputs)
+        if verdict is not None:
+            changes, replaces, delete_first = verdict
+            if not changes:
+                change.properties = []  # only inputs the provider does not compare
+            for prop in change.properties:
+                if _top(prop.path) in replaces:
+                    prop.replaces = "the provider replaces on it (its diff)"
+            return delete_first
         return False
+    provider = False
     keys = replace_keys(change.type, new.inputs)
     option = list(new.doc.get("replaceOnChanges") or [])
     refused = REFUSED_IN_PLACE.get(change.type)
@@ -286,28 +286,29 @@ def _classify(change: ResourceChange, new: _Resource) -> bool:
     return provider
 
 
-_DYNAMIC_CHANGE_KEYS = {
-    "ImageImport": ("source", "force"),
-    "TokenPassword": ("rotation", "expiryDays"),
-}
+def _top(path: str) -> str:
+    return path.split(".")[0].split("[")[0]
 
 
-def _dynamic_replaces(typ: str) -> tuple[str, ...] | None:
-    kind = typ.rsplit(":", 1)[-1]
+def _dynamic_diff(
+    typ: str, olds: dict[str, Any], news: dict[str, Any]
+) -> tuple[bool, list[str], bool] | None:
+    """What the dynamic resource's own provider answers to the engine's Diff: whether it changes,
+    what replaces it, and whether it deletes first. None for a provider this package does not ship."""
+    kind = typ.split(":")[-1]
+    provider: Any
     if kind == "ImageImport":
-        from acr_cache.image_import import _REPLACE_KEYS as import_keys
+        from acr_cache.image_import import ImageImportProvider
 
-        return import_keys
-    if kind == "TokenPassword":
-        from acr_cache.token_password import _REPLACE_KEYS as password_keys
+        provider = ImageImportProvider()
+    elif kind == "TokenPassword":
+        from acr_cache.token_password import TokenPasswordProvider
 
-        return password_keys
-    return None
-
-
-def _dynamic_updates(typ: str, path: str) -> bool:
-    """Whether the dynamic provider's diff counts a change of this input (others it ignores)."""
-    return path.split(".")[0].split("[")[0] in _DYNAMIC_CHANGE_KEYS.get(typ.rsplit(":", 1)[-1], ())
+        provider = TokenPasswordProvider()
+    else:
+        return None
+    result = provider.diff("", olds, news)
+    return bool(result.changes), list(result.replaces or []), bool(result.delete_before_replace)
 
 
 def _changed(
