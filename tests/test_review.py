@@ -845,3 +845,109 @@ def test_data_loss_comes_first_and_an_aliased_resource_is_judged_by_its_old_self
     assert change.blocked == [
         "protected: `pulumi up` refuses replacing it until a deploy with `protect` off has run"
     ]
+
+
+# ---- Replace keys and prices ------------------------------------------------------------------
+
+
+def test_replace_keys_per_kind_of_resource() -> None:
+    from acr_cache.review.replacement import covered, normalized, refused_in_place, replace_keys
+
+    path = "part of the resource's ARM path (azure-native replaces on path parameters)"
+    assert replace_keys("azure-native:resources:ResourceGroup", {"location": "x"}) == {
+        "resourceGroupName": path,
+        "location": "create-only in the REST spec (TrackedResource location)",
+    }
+    assert replace_keys("azure-native:authorization:RoleAssignment", {}) == {
+        "scope": path,
+        "roleAssignmentName": path,
+    }
+    assert replace_keys("azure-native:monitor:DiagnosticSetting", {}) == {"resourceUri": path, "name": path}
+    assert list(replace_keys("azure-native:containerregistry:Replication", {})) == [
+        "resourceGroupName",
+        "registryName",
+        "replicationName",
+        "zoneRedundancy",
+    ]
+    assert replace_keys("pulumi-python:dynamic/acr-cache:ImageImport", {"location": "x"}) == {}
+    assert replace_keys("azure-native:containerregistry:Replication", {})["zoneRedundancy"].startswith(
+        "Azure refuses it in place: azure-rest-api-specs specification/containerregistry"
+    )
+    assert refused_in_place("azure-native:containerregistry:CacheRule") == [
+        "sourceRepository",
+        "targetRepository",
+    ]
+    assert refused_in_place("azure-native:keyvault:Vault") == []
+    assert normalized("a[3].b[10][2].c") == "a[].b[][].c"
+    assert (
+        covered("a.b", ["a"]) == "a"
+        and covered("a[0].b", ["a"]) == "a"
+        and covered("a[0].b", ["a[].b"]) == "a[].b"
+    )
+    assert covered("ab", ["a"]) is None and covered("b", ["a"]) is None and covered("b", ["*"]) == "*"
+
+
+def test_prices_per_type() -> None:
+    from acr_cache.review.cost import CostDelta, _minutes, money
+
+    def one(typ: str, inputs: dict[str, Any]) -> list[tuple[str, int, float]]:
+        return [
+            (line.item, line.count, round(line.monthly, 2))
+            for line in estimate([{"type": typ, "inputs": inputs}]).lines
+        ]
+
+    assert one(REGISTRY, {"sku": {"name": "Standard"}, "location": "x"}) == [
+        ("Registry Standard (x, 100 GiB included)", 1, 20.29)
+    ]
+    assert one(REGISTRY, {"sku": {"name": "Basic"}, "location": "x"}) == [
+        ("Registry Basic (x, 10 GiB included)", 1, 5.08)
+    ]
+    assert one(REGISTRY, {}) == [("Registry Premium (?, 500 GiB included)", 1, 50.70)]
+    assert one("azure-native:privatedns:PrivateZone", {}) == [("Private DNS zone", 1, 0.5)]
+    workspace = "azure-native:operationalinsights:Workspace"
+    assert one(workspace, {"workspaceCapping": {"dailyQuotaGb": 0.5}}) == [
+        ("Log Analytics ingestion (up to the 0.5 GB/day cap)", 1, 34.98)
+    ]
+    assert one(workspace, {"workspaceCapping": {"dailyQuotaGb": 0}}) == [] and one(workspace, {}) == []
+    assert (
+        estimate([{"type": workspace, "inputs": {}}])
+        .usage[0]
+        .startswith("Log Analytics ingestion ($2.30 per GB; set")
+    )
+    assert one("azure-native:keyvault:Vault", {"properties": {"sku": {"name": "premium"}}}) == [
+        ("Key Vault premium (no monthly fee)", 1, 0.0)
+    ]
+    rule = "azure-native:monitor:ScheduledQueryRule"
+    for frequency, price in [
+        ("PT1M", 3.0),
+        ("PT5M", 1.5),
+        ("PT10M", 1.0),
+        ("PT15M", 0.5),
+        ("PT1H", 0.5),
+        ("PT2M", 3.0),
+    ]:
+        assert one(rule, {"evaluationFrequency": frequency})[0][2] == price, frequency
+    assert (_minutes("PT1H"), _minutes("PT30M"), _minutes("P1D"), _minutes("PTxM"), _minutes("pt5m")) == (
+        60,
+        30,
+        15,
+        15,
+        5,
+    )
+    assert estimate([{"type": "azure-native:containerregistry:Task", "inputs": {}}]).usage == [
+        "task run time ($0.0001 per second)"
+    ]
+    assert (money(-1234.5), money(0), money(2)) == ("-$1,234.50", "$0.00", "$2.00")
+    up = CostDelta(estimate([]), estimate([{"type": REGISTRY, "inputs": {}}]))
+    assert up.line() == "Estimated monthly cost: $0.00 -> $50.70 (+$50.70; list prices as of 2026-06)"
+    same = CostDelta(estimate([]), estimate([]))
+    assert same.line() == "Estimated monthly cost: $0.00 -> $0.00 ($0.00; list prices as of 2026-06)"
+    assert same.changed_lines() == [] and same.markdown() == [f"**{same.line()}**"]
+    assert up.to_json()["changed"] == [
+        {"item": "Registry Premium (?, 500 GiB included)", "before": 0.0, "after": 50.7}
+    ]
+    text = estimate([{"type": REGISTRY, "inputs": {}}]).render("p/s")
+    assert "  Registry Premium (?, 500 GiB included)  x1        $50.70" in text
+    assert "Total" in text and "Usage-based, not in the total: registry storage" in text
+    empty = estimate([]).render("p/s")
+    assert "Nothing here has a monthly price of its own" in empty and "Usage-based" not in empty
