@@ -951,3 +951,38 @@ def test_prices_per_type() -> None:
     assert "Total" in text and "Usage-based, not in the total: registry storage" in text
     empty = estimate([]).render("p/s")
     assert "Nothing here has a monthly price of its own" in empty and "Usage-based" not in empty
+
+
+def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
+    import dataclasses
+
+    from acr_cache.review.replacement import DATA_LOSS, NO_EFFECT_IN_PLACE, REFUSED_IN_PLACE
+
+    specs = "azure-rest-api-specs specification/containerregistry (Microsoft.ContainerRegistry)"
+    assert {typ.split(":")[-1]: refused.paths for typ, refused in REFUSED_IN_PLACE.items()} == {
+        "Registry": ("zoneRedundancy",),
+        "Replication": ("zoneRedundancy",),
+        "CacheRule": ("sourceRepository", "targetRepository"),
+        "CredentialSet": ("loginServer",),
+        "AgentPool": ("os", "tier", "virtualNetworkSubnetResourceId"),
+    }
+    sources = {typ.split(":")[-1]: refused.source for typ, refused in REFUSED_IN_PLACE.items()}
+    assert sources["CacheRule"] == f"{specs}: CacheRuleUpdateProperties holds credentialSetResourceId only"
+    assert sources["CredentialSet"] == f"{specs}: CredentialSetUpdateProperties holds authCredentials only"
+    assert sources["AgentPool"].startswith(f"{specs} 2019-06-01-preview containerregistry_build.json: ")
+    assert sources["Registry"].startswith(f"{specs}: RegistryUpdateParameters has no zoneRedundancy")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        REFUSED_IN_PLACE[RULE].paths = ()  # type: ignore[misc]
+    assert list(NO_EFFECT_IN_PLACE) == ["azure-native:keyvault:Key"]
+    assert {typ.split(":")[-1]: what for typ, what in DATA_LOSS.items()} == {
+        "ResourceGroup": "every resource in the group",
+        "Registry": "every image and cached layer in every region, the login server name until Azure frees it",
+        "Replication": "the region's copy of every image; pulls in that region go cross-region",
+        "Vault": "the upstream credentials and keys (soft-deleted, purge-protected: the name stays taken)",
+        "Key": "the customer-managed key: a registry encrypted with it cannot be read",
+        "Workspace": "the collected logs",
+        "PrivateZone": "private name resolution of the registry for every linked network",
+        "Token": "every client signed in with the token's passwords",
+        "UserAssignedIdentity": "the identity's role assignments and its principal id",
+    }
+    assert all(typ.startswith("azure-native:") for typ in DATA_LOSS)
