@@ -986,3 +986,50 @@ def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
         "UserAssignedIdentity": "the identity's role assignments and its principal id",
     }
     assert all(typ.startswith("azure-native:") for typ in DATA_LOSS)
+
+
+def test_an_alias_under_a_parent_names_the_parent_type() -> None:
+    parent = resource("acr-cache:index:ArtifactCache", "cache", {})
+    old = {**resource(RULE, "cache-old", RULE_INPUTS), "parent": parent["urn"]}
+    old["urn"] = f"{STACK}acr-cache:index:ArtifactCache${RULE}::cache-old"
+    new = {
+        **resource(RULE, "cache-new", RULE_INPUTS, aliases={"urns": [], "specs": [{"name": "cache-old"}]}),
+        "parent": parent["urn"],
+    }
+    new["urn"] = f"{STACK}acr-cache:index:ArtifactCache${RULE}::cache-new"
+    assert diff_plans(plan(parent, old), plan(parent, new)).changes == []
+    assert diff_plans({"stack": "s", "resources": []}, plan()).base == "?/s"
+    assert diff_plans({"project": "p", "resources": []}, plan()).base == "p/?"
+
+
+def test_a_dynamic_type_of_someone_else() -> None:
+    typ = "pulumi-python:dynamic/someone:Else"
+    old = resource(typ, "e", {"__provider": "a", "a": 1}, id="e")
+    assert diff_plans(plan(old), plan(resource(typ, "e", {"__provider": "b", "a": 1}, id="e"))).changes == []
+    listed = resource(typ, "e", {"__provider": "a", "a": 2}, id="e", replaceOnChanges=["a"])
+    (change,) = diff_plans(plan(old), plan(listed)).changes
+    assert (change.action, change.delete_before_replace, change.warnings) == ("replace", False, [])
+    assert change.properties[0].replaces == "listed in the resource's replaceOnChanges option"
+
+
+def test_a_create_first_replacement_joins_the_delete_first_chain() -> None:
+    registry = resource(REGISTRY, "reg", {"registryName": "a", "location": "westeurope"})
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    deps = {"registryName": [registry["urn"]]}
+    old = resource(
+        RULE, "r", {**RULE_INPUTS, "tags": {"a": "1"}}, propertyDependencies=deps, replaceOnChanges=["tags"]
+    )
+    new = {**old, "inputs": {**old["inputs"], "tags": {"a": "2"}}}
+    assert diff_plans(plan(old), plan(new)).changes[0].delete_before_replace is False
+    change = next(c for c in diff_plans(plan(registry, old), plan(moved, new)).changes if c.name == "r")
+    assert change.delete_before_replace is True
+    assert [p.path for p in change.properties] == ["tags.a", "registryName"]
+    # A lock without its level is no CanNotDelete lock (Azure requires the level).
+    lock = resource(
+        "azure-native:authorization:ManagementLockByScope",
+        "l",
+        {"scope": SCOPE},
+        id=f"{SCOPE}/providers/Microsoft.Authorization/locks/l",
+    )
+    rule = resource(RULE, "x", RULE_INPUTS, id=f"{SCOPE}/cacheRules/x")
+    assert diff_plans(plan(lock, rule), plan(lock)).changes[0].blocked == []

@@ -195,7 +195,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     _target_handovers(changes, news, olds)
     heads = {r.urn: r for r in news}
     for change in changes.values():
-        old = olds.get(change.old_urn or change.urn) if change.action != "create" else None
+        old = olds.get(change.old_urn or change.urn)  # None for a create: its URN is new
         if old is not None:
             _warn(change, old, heads.get(change.urn), base_locks, head_locks)
     ordered = sorted(changes.values(), key=lambda c: (ACTIONS.index(c.action), c.type, c.name))
@@ -216,10 +216,9 @@ def _label(plan: dict[str, Any]) -> str:
 def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
     ignored = list(new.doc.get("ignoreChanges") or [])
     old_inputs, new_inputs = old.inputs, new.inputs
-    if new.type.startswith(DYNAMIC_PREFIX):
-        # `__provider` is the pickled provider: a new version of its code, not a change to Azure.
-        old_inputs.pop("__provider", None)
-        new_inputs.pop("__provider", None)
+    # A dynamic resource's `__provider` is its pickled provider: new code, not a change to Azure.
+    old_inputs.pop("__provider", None)
+    new_inputs.pop("__provider", None)
     changed = [
         p
         for p in _changed(old_inputs, new_inputs, "", old.digests, new.digests)
@@ -255,20 +254,20 @@ def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
 
 def _classify(change: ResourceChange, new: _Resource, old: _Resource) -> bool:
     """Mark the changes that replace; True when the provider itself replaces (delete first)."""
+    option = list(new.doc.get("replaceOnChanges") or [])
     if change.type.startswith(DYNAMIC_PREFIX):
         verdict = _dynamic_diff(change.type, old.inputs, new.inputs)
-        if verdict is not None:
-            changes, replaces, delete_first = verdict
-            if not changes:
-                change.properties = []  # only inputs the provider does not compare
-            for prop in change.properties:
-                if _top(prop.path) in replaces:
-                    prop.replaces = "the provider replaces on it (its diff)"
-            return delete_first
-        return False
+        changes, replaces, delete_first = verdict if verdict is not None else (True, [], False)
+        if not changes:
+            change.properties = []  # only inputs the provider does not compare
+        for prop in change.properties:
+            if _top(prop.path) in replaces:
+                prop.replaces = "the provider replaces on it (its diff)"
+            elif covered(prop.path, option):
+                prop.replaces = "listed in the resource's replaceOnChanges option"
+        return delete_first
     provider = False
     keys = replace_keys(change.type, new.inputs)
-    option = list(new.doc.get("replaceOnChanges") or [])
     refused = REFUSED_IN_PLACE.get(change.type)
     for prop in change.properties:
         key = covered(prop.path, keys)
@@ -344,8 +343,6 @@ def _changed(
             if before and after and before != after:
                 return [PropertyChange(path, SECRET_TEXT, SECRET_TEXT + " (new value)")]
         return []
-    if old == UNKNOWN_TEXT and new == UNKNOWN_TEXT:
-        return []
     # azure-native compares locations without case and spaces (diff.go `normalizedLocation`).
     if path == "location" and isinstance(old, str) and isinstance(new, str) and _region(old) == _region(new):
         return []
@@ -365,14 +362,13 @@ def _cascade(
     """A resource replaced delete-first takes with it those whose create-only inputs come from it:
     the engine replaces them too (step_generator.go `calculateDependentReplacements`)."""
     pending = [urn for urn, c in changes.items() if c.action == "replace" and c.delete_before_replace]
+    seen = set(pending)
     by_urn = {r.urn: r for r in news}
     while pending:
         replaced = pending.pop()
         for res in news:
+            # Created resources have no old self to replace; components have no Azure resource.
             if not res.custom or res.urn not in old_of:
-                continue
-            current = changes.get(res.urn)
-            if current is not None and current.action in ("replace", "create", "adopt"):
                 continue
             deps = res.doc.get("propertyDependencies") or {}
             keys = replace_keys(res.type, res.inputs)
@@ -384,19 +380,22 @@ def _cascade(
             ]
             if not hit:
                 continue
-            if current is None:
-                current = ResourceChange("update", res.urn, res.type, res.name)
-                changes[res.urn] = current
+            current = changes.setdefault(res.urn, ResourceChange("replace", res.urn, res.type, res.name))
+            # Part of the delete-first chain, even if it was to be replaced create-first on its own.
             current.action = "replace"
             current.delete_before_replace = True
-            name = by_urn[replaced].name if replaced in by_urn else replaced
-            for prop in hit:
-                current.properties.append(
-                    PropertyChange(
-                        prop, UNKNOWN_TEXT, UNKNOWN_TEXT, f"comes from {name}, which is replaced first"
-                    )
+            name = by_urn[replaced].name
+            listed = {p.path for p in current.properties}
+            current.properties += [
+                PropertyChange(
+                    prop, UNKNOWN_TEXT, UNKNOWN_TEXT, f"comes from {name}, which is replaced first"
                 )
-            pending.append(res.urn)
+                for prop in hit
+                if prop not in listed
+            ]
+            if res.urn not in seen:
+                seen.add(res.urn)
+                pending.append(res.urn)
 
 
 RULE_TYPE = "azure-native:containerregistry:CacheRule"
@@ -434,7 +433,7 @@ def _locks(resources: Iterable[_Resource]) -> list[_Lock]:
     return [
         _Lock(r.name, str(r.inputs.get("scope", "")))
         for r in resources
-        if r.type == LOCK_TYPE and str(r.inputs.get("level", "CanNotDelete")) == "CanNotDelete"
+        if r.type == LOCK_TYPE and r.inputs.get("level") == "CanNotDelete"
     ]
 
 
