@@ -265,7 +265,7 @@ def _classify(change: ResourceChange, new: _Resource, old: _Resource) -> bool:
                 prop.replaces = "the provider replaces on it (its diff)"
             elif covered(prop.path, option):
                 prop.replaces = "listed in the resource's replaceOnChanges option"
-        return delete_first
+        return delete_first  # mutation: equivalent (both providers here answer False)
     provider = False
     keys = replace_keys(change.type, new.inputs)
     refused = REFUSED_IN_PLACE.get(change.type)
@@ -380,7 +380,8 @@ def _cascade(
             ]
             if not hit:
                 continue
-            current = changes.setdefault(res.urn, ResourceChange("replace", res.urn, res.type, res.name))
+            fresh = ResourceChange("replace", res.urn, res.type, res.name)  # mutation: equivalent (set below)
+            current = changes.setdefault(res.urn, fresh)
             # Part of the delete-first chain, even if it was to be replaced create-first on its own.
             current.action = "replace"
             current.delete_before_replace = True
