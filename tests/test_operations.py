@@ -63,6 +63,27 @@ REFUSED_IN_FULL = [
         id="existing-retention",
     ),
     pytest.param(
+        sections(
+            monitoring={
+                "diagnostics": {
+                    "workspace": {
+                        "existingId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-lz",
+                        "dailyQuotaGb": 1,
+                    }
+                }
+            }
+        ),
+        [
+            "acr-cache:monitoring.diagnostics.workspace.dailyQuotaGb: `dailyQuotaGb` is for a workspace the stack creates: set it on the existing one"
+        ],
+        id="existing-quota",
+    ),
+    pytest.param(
+        sections(monitoring={"diagnostics": {"workspace": {"name": "log-acrtest", "dailyQuotaGb": 0}}}),
+        ["acr-cache:monitoring.diagnostics.workspace.dailyQuotaGb: Input should be greater than 0"],
+        id="quota-zero",
+    ),
+    pytest.param(
         sections(monitoring={"diagnostics": {"workspace": {"name": "log-acrtest", "retentionDays": 10}}}),
         [
             "acr-cache:monitoring.diagnostics.workspace.retentionDays: Input should be greater than or equal to 30"
@@ -944,3 +965,11 @@ def test_a_long_rule_name_gives_a_task_name_cut_to_50() -> None:
     assert len(task_name("r" * 44)) == 50 and task_name("r" * 44) == "purge-" + "r" * 44
     # A dot in a wildcard target is a dot too.
     assert purge_filter("team.web/*") == "team[.]web/.*:.*"
+
+
+def test_a_created_workspace_takes_a_daily_cap_below_one_gb() -> None:
+    from acr_cache.monitoring import WorkspaceConfig
+
+    workspace = WorkspaceConfig.model_validate({"name": "log-acrtest", "dailyQuotaGb": 0.5})
+    assert workspace.daily_quota_gb == 0.5
+    assert WorkspaceConfig.model_validate({"name": "log-acrtest"}).daily_quota_gb is None
