@@ -20,6 +20,9 @@ SUBNET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Networ
 REGISTRY_ID = f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.ContainerRegistry/registries/acrcachetest01"
 INSIGHTS = f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.Insights"
 WORKSPACE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-acr-test/providers/Microsoft.OperationalInsights/workspaces/log-acrtest"
+LZ_WORKSPACE = {
+    "existingId": f"/subscriptions/{SUB}/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-lz"
+}
 HOOK_SECRETS = {"acr-cache:hookUrl": "https://ci.example.com/hook", "acr-cache:hookToken": "t0ken-value"}
 
 REFUSED_IN_FULL = [
@@ -47,32 +50,14 @@ REFUSED_IN_FULL = [
         id="both-workspaces",
     ),
     pytest.param(
-        sections(
-            monitoring={
-                "diagnostics": {
-                    "workspace": {
-                        "existingId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-lz",
-                        "retentionDays": 60,
-                    }
-                }
-            }
-        ),
+        sections(monitoring={"diagnostics": {"workspace": {**LZ_WORKSPACE, "retentionDays": 60}}}),
         [
             "acr-cache:monitoring.diagnostics.workspace.retentionDays: `retentionDays` is for a workspace the stack creates: set it on the existing one"
         ],
         id="existing-retention",
     ),
     pytest.param(
-        sections(
-            monitoring={
-                "diagnostics": {
-                    "workspace": {
-                        "existingId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/log-lz",
-                        "dailyQuotaGb": 1,
-                    }
-                }
-            }
-        ),
+        sections(monitoring={"diagnostics": {"workspace": {**LZ_WORKSPACE, "dailyQuotaGb": 1}}}),
         [
             "acr-cache:monitoring.diagnostics.workspace.dailyQuotaGb: `dailyQuotaGb` is for a workspace the stack creates: set it on the existing one"
         ],
