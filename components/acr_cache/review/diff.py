@@ -128,14 +128,8 @@ class _Resource:
         self.alias_urns: list[str] = list(aliases.get("urns", []))
         self.alias_specs: list[dict[str, Any]] = list(aliases.get("specs", []))
         self.custom = self.type.startswith(("azure-native:", DYNAMIC_PREFIX)) or "id" in self.doc
-
-    @property
-    def inputs(self) -> dict[str, Any]:
-        return dict(self.doc.get("inputs") or {})
-
-    @property
-    def digests(self) -> dict[str, str]:
-        return dict(self.doc.get("secretDigests") or {})
+        self.inputs: dict[str, Any] = self.doc.get("inputs") or {}
+        self.digests: dict[str, str] = self.doc.get("secretDigests") or {}
 
 
 def load_plan(text: str, where: str) -> dict[str, Any]:
@@ -191,7 +185,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
             continue
         changes[urn] = ResourceChange("delete", urn, old.type, old.name)
 
-    _cascade(changes, news, olds, old_of)
+    _cascade(changes, news, old_of)
     _target_handovers(changes, news, olds)
     heads = {r.urn: r for r in news}
     for change in changes.values():
@@ -215,10 +209,9 @@ def _label(plan: dict[str, Any]) -> str:
 
 def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
     ignored = list(new.doc.get("ignoreChanges") or [])
-    old_inputs, new_inputs = old.inputs, new.inputs
     # A dynamic resource's `__provider` is its pickled provider: new code, not a change to Azure.
-    old_inputs.pop("__provider", None)
-    new_inputs.pop("__provider", None)
+    old_inputs = {k: v for k, v in old.inputs.items() if k != "__provider"}
+    new_inputs = {k: v for k, v in new.inputs.items() if k != "__provider"}
     changed = [
         p
         for p in _changed(old_inputs, new_inputs, "", old.digests, new.digests)
@@ -353,33 +346,29 @@ def _region(location: str) -> str:
     return location.replace(" ", "").lower()
 
 
-def _cascade(
-    changes: dict[str, ResourceChange],
-    news: list[_Resource],
-    olds: dict[str, _Resource],
-    old_of: dict[str, str],
-) -> None:
+def _cascade(changes: dict[str, ResourceChange], news: list[_Resource], old_of: dict[str, str]) -> None:
     """A resource replaced delete-first takes with it those whose create-only inputs come from it:
     the engine replaces them too (step_generator.go `calculateDependentReplacements`)."""
+    # Per source, the inputs of others that come from it and would replace them: found once, from
+    # the resources that have an old self (created ones have none; components no Azure resource).
+    dependents: dict[str, dict[str, list[str]]] = {}  # source URN -> dependent URN -> inputs
+    for res in news:
+        deps = res.doc.get("propertyDependencies") or {}
+        if not deps or not res.custom or res.urn not in old_of:
+            continue
+        keys = replace_keys(res.type, res.inputs)
+        options = list(res.doc.get("replaceOnChanges") or [])
+        for prop, sources in sorted(deps.items()):
+            if covered(prop, keys) or covered(prop, options):
+                for source in sources:
+                    dependents.setdefault(source, {}).setdefault(res.urn, []).append(prop)
     pending = [urn for urn, c in changes.items() if c.action == "replace" and c.delete_before_replace]
     seen = set(pending)
     by_urn = {r.urn: r for r in news}
     while pending:
         replaced = pending.pop()
-        for res in news:
-            # Created resources have no old self to replace; components have no Azure resource.
-            if not res.custom or res.urn not in old_of:
-                continue
-            deps = res.doc.get("propertyDependencies") or {}
-            keys = replace_keys(res.type, res.inputs)
-            options = list(res.doc.get("replaceOnChanges") or [])
-            hit = [
-                prop
-                for prop, urns in sorted(deps.items())
-                if replaced in urns and (covered(prop, keys) or covered(prop, options))
-            ]
-            if not hit:
-                continue
+        for urn, hit in dependents.get(replaced, {}).items():
+            res = by_urn[urn]
             fresh = ResourceChange("replace", res.urn, res.type, res.name)  # mutation: equivalent (set below)
             current = changes.setdefault(res.urn, fresh)
             # Part of the delete-first chain, even if it was to be replaced create-first on its own.
