@@ -134,11 +134,20 @@ def _schema_problems(resources: list[PlannedResource]) -> list[str]:
 LOCK_TYPE = "azure-native:authorization:ManagementLockByScope"
 
 
+def deletes_in_azure(type_: str, retain_on_delete: bool) -> bool:
+    """Whether removing the resource from the stack deletes something in Azure: dynamic and
+    retained resources never do, so no lock stands in their way."""
+    return not retain_on_delete and not type_.startswith("pulumi-python:dynamic")
+
+
+def below(arm_id: str, scope: str) -> bool:
+    """Whether Azure counts `arm_id` as below `scope` (a child, or an extension resource there)."""
+    return arm_id.lower().startswith(scope.lower().rstrip("/") + "/")
+
+
 def under_scope(resource: PlannedResource, scope: str) -> bool:
-    """Whether Azure counts the resource as below `scope` (a child or an extension resource there),
-    which a lock at `scope` covers. Dynamic and retained resources never delete anything in Azure."""
-    deletes = not resource.retain_on_delete and not resource.type.startswith("pulumi-python:dynamic")
-    return deletes and resource.arm_id.lower().startswith(scope.lower().rstrip("/") + "/")
+    """Whether a lock at `scope` stands in the way of deleting the resource."""
+    return deletes_in_azure(resource.type, resource.retain_on_delete) and below(resource.arm_id, scope)
 
 
 def lock_notes(resources: list[PlannedResource]) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from acr_cache.plan import LOCK_TYPE, below, deletes_in_azure
 from acr_cache.plan.values import SECRET_TEXT, UNKNOWN_TEXT
 from acr_cache.review.matching import take_over
 from acr_cache.review.replacement import (
@@ -23,7 +24,6 @@ from acr_cache.review.replacement import (
     replace_keys,
 )
 
-LOCK_TYPE = "azure-native:authorization:ManagementLockByScope"
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 
 ACTIONS = ("create", "adopt", "update", "replace", "delete")
@@ -427,11 +427,6 @@ def _locks(resources: Iterable[_Resource]) -> list[_Lock]:
     ]
 
 
-def _under(arm_id: str, scope: str) -> bool:
-    scope = scope.lower().rstrip("/")
-    return bool(scope) and (arm_id.lower() == scope or arm_id.lower().startswith(scope + "/"))
-
-
 def _warn(
     change: ResourceChange,
     old: _Resource,
@@ -454,13 +449,14 @@ def _warn(
             f"protected: `pulumi up` refuses {verb} it until a deploy with `protect` off has run"
         )
     arm_id = str(old.doc.get("id", ""))
-    dynamic = change.type.startswith(DYNAMIC_PREFIX)
-    if arm_id and not retained and not dynamic:
+    if arm_id and change.type != LOCK_TYPE and deletes_in_azure(change.type, retained):
         # The lock's own deletion comes first when the head drops it (it depends on what it guards);
         # a lock that stays, or any lock during a delete-first replacement, refuses the delete.
         locks = head_locks if change.action == "delete" else base_locks
         for lock in locks:
-            if change.type != LOCK_TYPE and _under(arm_id, lock.scope):
+            # A lock also covers the resource at its scope (the registry itself), not only below it.
+            same = arm_id.lower() == lock.scope.lower().rstrip("/")
+            if lock.scope and (same or below(arm_id, lock.scope)):
                 change.blocked.append(f"locked by {lock.name} (CanNotDelete): Azure refuses with ScopeLocked")
     if change.type in DATA_LOSS and not retained:
         change.warnings.insert(0, f"DATA LOSS: {verb} it loses {DATA_LOSS[change.type]}")
