@@ -1033,3 +1033,16 @@ def test_a_create_first_replacement_joins_the_delete_first_chain() -> None:
     )
     rule = resource(RULE, "x", RULE_INPUTS, id=f"{SCOPE}/cacheRules/x")
     assert diff_plans(plan(lock, rule), plan(lock)).changes[0].blocked == []
+
+
+def test_cost_and_graph_of_a_bad_stack_say_why_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  acr-cache:registry:\n    name: x\n", encoding="utf-8")
+    for command in ("cost", "graph"):
+        assert main([command, "--config", str(bad), "--cwd", str(ROOT)]) == 2
+        err = capsys.readouterr().err
+        assert "acr-cache:registry.name: 'x' is not a valid registry name" in err
+        assert "nothing was planned: fix the keys above in the stack config and run again" in err
+    assert main(["diff", "--config", str(bad), "--cwd", str(ROOT), "--base", "HEAD"]) == 1

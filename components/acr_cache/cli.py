@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from acr_cache.config import ConfigError
+    from acr_cache.plan import Plan
+    from acr_cache.plan.stackfile import StackFiles
 
 EXIT_OK = 0
 EXIT_SCHEMA = 1
@@ -140,37 +142,18 @@ def _plan(
     policy_config: Path | None = None,
 ) -> int:
     # Imported here so that `acr-cache --help` stays instant.
-    from acr_cache.config import ConfigError
-    from acr_cache.plan import make_plan
-    from acr_cache.plan.runner import ProgramFailed
-    from acr_cache.plan.stackfile import StackFileError, load_stack_files
     from acr_cache.plan.table import render_table
     from acr_cache.policy import PolicyConfig, PolicyConfigError, evaluate, from_planned
 
     try:
-        files = load_stack_files(stack, config, cwd)
+        files = _stack_files(stack, config, cwd)
         policies = PolicyConfig.load(policy_config) if policy_config else PolicyConfig()
-    except StackFileError as exc:
-        for problem in exc.problems:
-            _say("error", problem)
-        return EXIT_CONFIG
+        result = _planned(files, debug)
+    except _Failed as failed:
+        return failed.code
     except PolicyConfigError as exc:
         _say("error", str(exc))
         return EXIT_CONFIG
-    try:
-        result = make_plan(files)
-    except ProgramFailed as failed:
-        if isinstance(failed.cause, ConfigError):
-            _say_config_error(failed.cause)
-            print(
-                "nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr
-            )
-            return EXIT_CONFIG
-        if debug:
-            raise failed.cause from None
-        _say("error", f"the program failed: {type(failed.cause).__name__}: {failed.cause}")
-        print("(run with --debug for the traceback)", file=sys.stderr)
-        return EXIT_SCHEMA
 
     report = evaluate(from_planned(result.run.resources), policies)
     if fmt == "json":
@@ -206,27 +189,45 @@ class _Failed(Exception):
         self.code = code
 
 
-def _plan_document(stack: str | None, config: Path | None, cwd: Path) -> dict[str, Any]:
-    """The JSON plan of a stack of the project in `cwd`, or _Failed after saying why not."""
-    from acr_cache.config import ConfigError
-    from acr_cache.plan import make_plan
-    from acr_cache.plan.runner import ProgramFailed
+def _stack_files(stack: str | None, config: Path | None, cwd: Path) -> StackFiles:
+    """The project and stack files, or _Failed (bad config) after one line per problem."""
     from acr_cache.plan.stackfile import StackFileError, load_stack_files
 
     try:
-        files = load_stack_files(stack, config, cwd)
+        return load_stack_files(stack, config, cwd)
     except StackFileError as exc:
         for problem in exc.problems:
             _say("error", problem)
         raise _Failed(EXIT_CONFIG) from None
+
+
+def _planned(files: StackFiles, debug: bool | None = None) -> Plan:
+    """The stack's offline plan, or _Failed after saying why not: bad config (its keys and fixes),
+    or a failing program (`debug` raises its traceback instead; None: the command has no --debug)."""
+    from acr_cache.config import ConfigError
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.runner import ProgramFailed
+
     try:
-        result = make_plan(files)
+        return make_plan(files)
     except ProgramFailed as failed:
         if isinstance(failed.cause, ConfigError):
             _say_config_error(failed.cause)
-        else:
-            _say("error", f"the program failed: {type(failed.cause).__name__}: {failed.cause}")
+            print(
+                "nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr
+            )
+            raise _Failed(EXIT_CONFIG) from None
+        if debug:
+            raise failed.cause from None
+        _say("error", f"the program failed: {type(failed.cause).__name__}: {failed.cause}")
+        if debug is not None:
+            print("(run with --debug for the traceback)", file=sys.stderr)
         raise _Failed(EXIT_SCHEMA) from None
+
+
+def _plan_document(stack: str | None, config: Path | None, cwd: Path) -> dict[str, Any]:
+    """The JSON plan of a stack of the project in `cwd`, or _Failed after saying why not."""
+    result = _planned(_stack_files(stack, config, cwd))
     for problem in result.schema_problems:
         _say("note", f"schema problem in the plan: {problem}")
     return result.to_json()
@@ -332,14 +333,11 @@ def _graph(args: argparse.Namespace) -> int:
 def _health(args: argparse.Namespace) -> int:
     from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
     from acr_cache.health import PUBLIC_ARM_ENDPOINT, azure_native_credential, check, render, unreadable
-    from acr_cache.plan.stackfile import StackFileError, load_stack_files
 
     try:
-        files = load_stack_files(args.stack, args.config, args.cwd or Path.cwd())
-    except StackFileError as exc:
-        for problem in exc.problems:
-            _say("error", problem)
-        return EXIT_CONFIG
+        files = _stack_files(args.stack, args.config, args.cwd or Path.cwd())
+    except _Failed as failed:
+        return failed.code
     try:
         # Secrets are not needed to read the registry: unset or encrypted ones stand in as placeholders.
         with offline_placeholders():
