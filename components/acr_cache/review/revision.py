@@ -49,7 +49,12 @@ def plan_at_revision(revision: str, stack: str | None, config: Path | None, cwd:
     with tempfile.TemporaryDirectory(prefix="acr-cache-base-") as directory:
         tree = Path(directory)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tree, filter="data")
+            # `git archive` of our own repository; the "data" filter (Python 3.11.4 and later) also
+            # refuses links out of the tree, where the interpreter has it.
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(tree, filter="data")
+            else:  # Python 3.11.0 to 3.11.3
+                tar.extractall(tree)
         if not (tree / inside).is_file():
             return {"project": "", "stack": name, "resources": [], "outputs": {}, "missing": True}
         environment = dict(os.environ)
