@@ -73,6 +73,19 @@ def topology(plan: dict[str, Any]) -> Topology:
     for resource in plan.get("resources", []):
         by_type[resource["type"].rsplit(":", 1)[-1]].append(resource)
     top = Topology()
+    sets = {str(r["inputs"].get("credentialSetName")): r for r in by_type["CredentialSet"]}
+
+    def upstream_node(host: str) -> str:
+        return top.add(_slug("up", host), [host], "upstream", 0, "Upstream registries")
+
+    def vnet_node(vnet: str) -> str:
+        return top.add(_slug("vnet", vnet), [f"VNet {vnet}"], "vnet", 4, "Private network")
+
+    def set_node(set_name: str) -> str:
+        # A set named on the registry (another stack's) has no login server in this plan.
+        login = str((sets.get(set_name) or {}).get("inputs", {}).get("loginServer", ""))
+        label = [f"credential set {set_name}"] + ([login] if login else [])
+        return top.add(_slug("set", set_name), label, "credentials", 1, "Credentials")
 
     registries = by_type["Registry"]
     if registries:
@@ -104,14 +117,13 @@ def topology(plan: dict[str, Any]) -> Topology:
         top.link(registry, node, "geo-replication", dashed=True)
 
     # Upstreams -> rules -> registry; rules -> credential sets -> vault.
-    sets = {str(r["inputs"].get("credentialSetName")): r for r in by_type["CredentialSet"]}
     rules_by_upstream: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rule in by_type["CacheRule"]:
         source = str(rule["inputs"].get("sourceRepository", "?"))
         rules_by_upstream[source.split("/", 1)[0]].append(rule)
     for host in sorted(rules_by_upstream):
         rules = sorted(rules_by_upstream[host], key=lambda r: str(r["inputs"].get("cacheRuleName")))
-        upstream = top.add(_slug("up", host), [host], "upstream", 0, "Upstream registries")
+        upstream = upstream_node(host)
         if len(rules) > RULES_PER_UPSTREAM:
             sample = ", ".join(str(r["inputs"].get("targetRepository")) for r in rules[:2])
             rule_nodes = [
@@ -147,24 +159,11 @@ def topology(plan: dict[str, Any]) -> Topology:
                 set_id = str(member["inputs"].get("credentialSetResourceId") or "")
                 set_name = _segment(set_id, "credentialSets")
                 if set_name:
-                    login = str((sets.get(set_name) or {}).get("inputs", {}).get("loginServer", ""))
-                    label = [f"credential set {set_name}"] + ([login] if login else [])
-                    top.link(
-                        node,
-                        top.add(_slug("set", set_name), label, "credentials", 1, "Credentials"),
-                        "signs in with",
-                        True,
-                    )
+                    top.link(node, set_node(set_name), "signs in with", True)
 
     vaults = {str(v["inputs"].get("vaultName")): v for v in by_type["Vault"]}
     for set_name, cred in sorted(sets.items()):
-        node = top.add(
-            _slug("set", set_name),
-            [f"credential set {set_name}", str(cred["inputs"].get("loginServer", ""))],
-            "credentials",
-            1,
-            "Credentials",
-        )
+        node = set_node(set_name)
         for auth in cred["inputs"].get("authCredentials") or []:
             uri = str(auth.get("passwordSecretIdentifier") or "")
             vault_name = uri.removeprefix("https://").split(".", 1)[0]
@@ -192,7 +191,7 @@ def topology(plan: dict[str, Any]) -> Topology:
         )
         top.link(node, registry, "private link")
         if vnet:
-            top.link(top.add(_slug("vnet", vnet), [f"VNet {vnet}"], "vnet", 4, "Private network"), node)
+            top.link(vnet_node(vnet), node)
     for zone in by_type["PrivateZone"]:
         zone_node = top.add(
             _slug("zone", zone["name"]),
@@ -208,7 +207,7 @@ def topology(plan: dict[str, Any]) -> Topology:
                 )
                 top.link(
                     zone_node,
-                    top.add(_slug("vnet", vnet), [f"VNet {vnet}"], "vnet", 4, "Private network"),
+                    vnet_node(vnet),
                     "linked",
                     True,
                 )
@@ -293,7 +292,7 @@ def topology(plan: dict[str, Any]) -> Topology:
     for image in sorted(by_type["ImageImport"], key=lambda r: str(r["inputs"].get("target"))):
         source = str(image["inputs"].get("source", ""))
         host = source.split("/", 1)[0]
-        upstream = top.add(_slug("up", host), [host], "upstream", 0, "Upstream registries")
+        upstream = upstream_node(host)
         node = top.add(
             _slug("import", image["name"]),
             [f"import {image['inputs'].get('target')}", "pinned"],
