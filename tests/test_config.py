@@ -729,8 +729,8 @@ def test_nesting_of_maps_is_refused_past_32_levels(maps: int, too_deep: bool) ->
 
 
 def test_problems_of_any_model_are_named_with_its_own_keys() -> None:
-    from acr_cache.config import problems_from
     from acr_cache.model import ConfigModel
+    from acr_cache.problems import problems_from
     from pydantic import BaseModel, Field, ValidationError, model_validator
 
     class Inner(ConfigModel):
@@ -752,22 +752,22 @@ def test_problems_of_any_model_are_named_with_its_own_keys() -> None:
     def problems(data: dict[str, Any]) -> list[str]:
         with pytest.raises(ValidationError) as caught:
             Outer.model_validate(data)
-        return [str(p) for p in problems_from(caught.value, prefix="Thing('t').args.", root=Outer)]
+        return [str(p) for p in problems_from(caught.value, "Thing('t').args.", Outer)]
 
     assert problems({"inner": {"size": 1, "colour": "red"}, "plain": {}}) == [
         "Thing('t').args.inner.colour: unknown key; allowed keys here are `size`",
         "Thing('t').args.plain.bare: required key is missing",
     ]
     assert problems({"inner": {"size": 10}, "plain": {"bare": 1}}) == [
-        "Thing('t').args.<root>: too big as a whole"
+        "Thing('t').args: too big as a whole"
     ]
 
 
 def test_a_key_no_model_describes_is_only_unknown() -> None:
     # A plain union of models (the config's own use tagged unions): pydantic names each branch by
     # its class, and no model sits at such a place to list allowed keys from.
-    from acr_cache.config import problems_from
     from acr_cache.model import ConfigModel
+    from acr_cache.problems import problems_from
     from pydantic import Field, ValidationError
 
     class A(ConfigModel):
@@ -781,9 +781,7 @@ def test_a_key_no_model_describes_is_only_unknown() -> None:
 
     with pytest.raises(ValidationError) as caught:
         Outer.model_validate({"either": {"a": 1, "c": 2}})
-    assert "X.either.A.c: unknown key" in [
-        str(p) for p in problems_from(caught.value, prefix="X.", root=Outer)
-    ]
+    assert "X.either.A.c: unknown key" in [str(p) for p in problems_from(caught.value, "X.", Outer)]
 
 
 @pytest.mark.parametrize(

@@ -351,7 +351,7 @@ def test_the_stack_output_reads_each_sets_health_as_the_engine_delivers_it() -> 
 def test_the_sign_in_follows_azure_natives_settings(
     env: dict[str, str], kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from acr_cache.health import azure_native_credential
+    from acr_cache.azure_login import azure_native_credential
 
     for key in [k for k in os.environ if k.startswith(("ARM_", "AZURE_"))]:
         monkeypatch.delenv(key)
@@ -363,7 +363,7 @@ def test_the_sign_in_follows_azure_natives_settings(
 def test_oidc_with_a_token_file_uses_workload_identity(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from acr_cache.health import azure_native_credential
+    from acr_cache.azure_login import azure_native_credential
 
     token_file = tmp_path / "token"
     token_file.write_text("jwt")

@@ -350,12 +350,11 @@ def test_an_unreadable_registry_says_what_to_do_and_never_shows_a_token() -> Non
 
 # --- Issue #15: every refusal, the wire inputs and the provider's answers as literals ------------
 
-from acr_cache import image_import  # noqa: E402
+from acr_cache import azure_login, image_import  # noqa: E402
+from acr_cache.azure_login import TokenCredential, error_text  # noqa: E402
 from acr_cache.image_import import (  # noqa: E402
     ImageImport,
     ImageImports,
-    _error_text,
-    _TokenCredential,
     check_import_target,
     parse_image_source,
 )
@@ -596,18 +595,18 @@ class _Refused(Exception):
     ],
 )
 def test_the_error_text_is_the_arm_code_and_message_or_the_first_line(exc: Exception, text: str) -> None:
-    assert _error_text(exc) == text
+    assert error_text(exc) == text
 
 
 def test_a_token_is_used_until_a_minute_before_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     from azure.core.exceptions import ClientAuthenticationError
 
-    monkeypatch.setattr(image_import.time, "time", lambda: 1_000_000.0)
-    assert _TokenCredential(_jwt(1_000_060)).get_token("scope").expires_on == 1_000_060
+    monkeypatch.setattr(azure_login.time, "time", lambda: 1_000_000.0)
+    assert TokenCredential(_jwt(1_000_060)).get_token("scope").expires_on == 1_000_060
     with pytest.raises(ClientAuthenticationError, match="expired before the import ran"):
-        _TokenCredential(_jwt(1_000_059)).get_token("scope")
+        TokenCredential(_jwt(1_000_059)).get_token("scope")
     # A token that is no JWT is taken as good for the hour ARM tokens last.
-    assert _TokenCredential("opaque").get_token("scope").expires_on == 1_003_600
+    assert TokenCredential("opaque").get_token("scope").expires_on == 1_003_600
 
 
 def test_a_token_whose_claims_need_padding_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -615,9 +614,9 @@ def test_a_token_whose_claims_need_padding_is_read(monkeypatch: pytest.MonkeyPat
 
     token = _jwt(999_000)
     assert len(token.split(".")[1]) % 4 == 2  # base64 without its two `=`
-    monkeypatch.setattr(image_import.time, "time", lambda: 1_000_000.0)
+    monkeypatch.setattr(azure_login.time, "time", lambda: 1_000_000.0)
     with pytest.raises(ClientAuthenticationError):
-        _TokenCredential(token).get_token("scope")
+        TokenCredential(token).get_token("scope")
 
 
 def test_an_existing_tag_is_read_from_the_registry_over_verified_tls(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -515,7 +515,7 @@ def test_the_generated_pictures_and_costs_are_fresh() -> None:
 def test_the_components_ask_the_engine_for_every_replacement_azure_needs(directory: Path, stack: str) -> None:
     """What the diff predicts for a refused property is what the engine will do: the resource lists
     it in replace_on_changes and deletes first (the Azure name is the same)."""
-    from acr_cache.review.replacement import REFUSED_IN_PLACE
+    from acr_cache.azure_types import REFUSED_IN_PLACE
 
     document = make_plan(load_stack_files(stack, None, directory)).to_json()
     checked = 0
@@ -851,7 +851,7 @@ def test_data_loss_comes_first_and_an_aliased_resource_is_judged_by_its_old_self
 
 
 def test_replace_keys_per_kind_of_resource() -> None:
-    from acr_cache.review.replacement import covered, normalized, refused_in_place, replace_keys
+    from acr_cache.azure_types import covered, normalized, refused_in_place, replace_keys
 
     path = "part of the resource's ARM path (azure-native replaces on path parameters)"
     assert replace_keys("azure-native:resources:ResourceGroup", {"location": "x"}) == {
@@ -956,7 +956,7 @@ def test_prices_per_type() -> None:
 def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
     import dataclasses
 
-    from acr_cache.review.replacement import DATA_LOSS, NO_EFFECT_IN_PLACE, REFUSED_IN_PLACE
+    from acr_cache.azure_types import DATA_LOSS, NO_EFFECT_IN_PLACE, REFUSED_IN_PLACE
 
     specs = "azure-rest-api-specs specification/containerregistry (Microsoft.ContainerRegistry)"
     assert {typ.split(":")[-1]: refused.paths for typ, refused in REFUSED_IN_PLACE.items()} == {

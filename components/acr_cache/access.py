@@ -23,18 +23,10 @@ from acr_cache.component_base import (
 )
 from acr_cache.model import OUTPUT_OK, ConfigModel, ConfigProblem
 from acr_cache.redaction import shown
+from acr_cache.roles import BROAD_ROLES, REGISTRY_ROLES, role_definition_id
 
-ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
-ROLE_IDS = {"AcrPull": ACR_PULL, "AcrPush": ACR_PUSH}
+ROLE_IDS = REGISTRY_ROLES
 """The least-privilege data roles of a registry (AcrPush includes pull)."""
-# Broad roles refused at registry scope, by name and by role definition id.
-_BROAD_ROLES = {
-    "owner": "Owner",
-    "contributor": "Contributor",
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-}
 _GUID = re.compile(GUID)
 _GRANT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c7a43-2f0f-4f8e-9e43-31a4d6f8b2c7")
@@ -81,7 +73,7 @@ class GrantConfig(ConfigModel):
     @field_validator("role")
     @classmethod
     def _least_privilege(cls, value: str) -> str:
-        broad = _BROAD_ROLES.get(value.lower())
+        broad = BROAD_ROLES.get(value.lower())
         if broad:
             raise ValueError(
                 f"{broad} on the registry can delete it and open its firewall: grant `AcrPull` to "
@@ -90,15 +82,6 @@ class GrantConfig(ConfigModel):
         if value not in ROLE_IDS:
             raise ValueError(f"'{shown(value)}' is not a registry role here: use `AcrPull` or `AcrPush`")
         return value
-
-
-def role_definition_id(subscription_id: pulumi.Input[str], role_id: str) -> pulumi.Output[str]:
-    """The subscription-qualified id of a built-in role definition."""
-    return pulumi.Output.from_input(subscription_id).apply(
-        lambda subscription: (
-            f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
-        )
-    )
 
 
 def grant_problems(grants: Mapping[str, GrantConfig], at: str) -> list[ConfigProblem]:

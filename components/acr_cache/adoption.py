@@ -8,21 +8,19 @@ pkg/resource/deploy/step_generator.go). docs/adoption.md says what to compare fi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Self
+import re
+from collections.abc import Iterable
+from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
 from acr_cache.arm import GUID
 from acr_cache.model import ConfigModel, ConfigProblem, field_error
+from acr_cache.private_access import DnsZoneMode, PrivateAccessConfig, default_endpoint_name
 from acr_cache.redaction import shown
-
-if TYPE_CHECKING:
-    from acr_cache.stack import StackConfig
 
 
 def _subscription(value: str) -> str:
-    import re
-
     if not re.fullmatch(GUID, value):
         raise ValueError(
             f"'{shown(value)}' is not a subscription id: expected a GUID (`az account show --query id -o tsv`)"
@@ -65,48 +63,54 @@ class AdoptionConfig(ConfigModel):
 
 
 class AdoptedIds:
-    """ARM ids of what a stack adopts, by component and child key."""
+    """ARM ids of what a stack adopts, by component and child key, built from the names the stack
+    gives each resource."""
 
-    def __init__(self, config: StackConfig, adoption: AdoptionConfig) -> None:
+    def __init__(
+        self,
+        adoption: AdoptionConfig,
+        *,
+        resource_group: str,
+        registry_name: str,
+        replicas: Iterable[str],
+        credential_sets: Iterable[str],
+        rules: Iterable[str],
+        private_access: PrivateAccessConfig,
+    ) -> None:
         sub = f"/subscriptions/{adoption.subscription_id}"
-        group = config.resource_group.name
-        registry = f"{sub}/resourceGroups/{group}/providers/Microsoft.ContainerRegistry/registries/{config.registry.name}"
+        registry = f"{sub}/resourceGroups/{resource_group}/providers/Microsoft.ContainerRegistry/registries/{registry_name}"
         self.registry: dict[str, str] = {}
         if adoption.resource_group:
-            self.registry["rg"] = f"{sub}/resourceGroups/{group}"
+            self.registry["rg"] = f"{sub}/resourceGroups/{resource_group}"
         if adoption.registry:
             self.registry["registry"] = registry
         self.replicas = (
-            {region: f"{registry}/replications/{region}" for region in config.replicas}
-            if adoption.replicas
-            else {}
+            {region: f"{registry}/replications/{region}" for region in replicas} if adoption.replicas else {}
         )
         self.cache: dict[str, str] = {}
         if adoption.credential_sets:
-            self.cache.update({f"set:{n}": f"{registry}/credentialSets/{n}" for n in config.credential_sets})
+            self.cache.update({f"set:{n}": f"{registry}/credentialSets/{n}" for n in credential_sets})
         if adoption.cache_rules:
-            self.cache.update({f"rule:{n}": f"{registry}/cacheRules/{n}" for n in config.rules()})
+            self.cache.update({f"rule:{n}": f"{registry}/cacheRules/{n}" for n in rules})
         self.endpoints: dict[str, str] = {}
         if adoption.private_endpoints:
-            from acr_cache.private_access import DnsZoneMode, default_endpoint_name
-
-            for key, endpoint in config.private_access.endpoints.items():
-                name = endpoint.name or default_endpoint_name(config.registry.name, key)
+            for key, endpoint in private_access.endpoints.items():
+                name = endpoint.name or default_endpoint_name(registry_name, key)
                 endpoint_id = (
-                    f"{sub}/resourceGroups/{endpoint.resource_group or group}/providers/"
+                    f"{sub}/resourceGroups/{endpoint.resource_group or resource_group}/providers/"
                     f"Microsoft.Network/privateEndpoints/{name}"
                 )
                 self.endpoints[key] = endpoint_id
-                if config.private_access.dns_zone.mode is not DnsZoneMode.POLICY:
+                if private_access.dns_zone.mode is not DnsZoneMode.POLICY:
                     self.endpoints[f"{key}-dns"] = f"{endpoint_id}/privateDnsZoneGroups/default"
 
 
-def adoption_problems(config: StackConfig, at: str) -> list[ConfigProblem]:
-    adoption = config.adoption
+def adoption_problems(adoption: AdoptionConfig | None, group_created: bool, at: str) -> list[ConfigProblem]:
+    """What adopting contradicts in the rest of the stack (`group_created`: `resourceGroup.create`)."""
     if adoption is None:
         return []
     problems = []
-    if adoption.resource_group and not config.resource_group.create:
+    if adoption.resource_group and not group_created:
         problems.append(
             ConfigProblem(
                 f"{at}adoption.resourceGroup",
@@ -114,7 +118,7 @@ def adoption_problems(config: StackConfig, at: str) -> list[ConfigProblem]:
                 "remove `resourceGroup: true`",
             )
         )
-    if adoption.registry and config.resource_group.create and not adoption.resource_group:
+    if adoption.registry and group_created and not adoption.resource_group:
         problems.append(
             ConfigProblem(
                 f"{at}adoption.resourceGroup",

@@ -16,14 +16,14 @@ import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from acr_cache.access import role_definition_id
 from acr_cache.arm import CACHE_RULE_NAME, CREDENTIAL_SET, CREDENTIAL_SET_NAME, SECRET_NAME, id_check
+from acr_cache.azure_types import refused_in_place
 from acr_cache.component_args import CacheRuleArgs, CredentialSetArgs, KeyVaultArgs
 from acr_cache.component_base import Layout, RegistryRef, component_error, validated, validated_entries
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import FREE_TEXT, ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
-from acr_cache.review.replacement import refused_in_place
+from acr_cache.roles import KEY_VAULT_SECRETS_USER, role_definition_id
 from acr_cache.upstreams import (
     DOCKER_HUB,
     MAX_CACHE_RULES,
@@ -36,8 +36,6 @@ from acr_cache.upstreams import (
     wildcards_overlap,
 )
 
-KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
-"""Built-in role: read secret contents (`secrets/getSecret/action`), the least a credential set needs."""
 _CONFIG_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,99}")
 RuleName = Annotated[str, AfterValidator(CACHE_RULE_NAME.check)]
 """A cache rule's name (ARM CacheRuleNameParameter)."""

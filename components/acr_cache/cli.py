@@ -331,8 +331,9 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _health(args: argparse.Namespace) -> int:
+    from acr_cache.azure_login import PUBLIC_ARM_ENDPOINT, azure_native_credential
     from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
-    from acr_cache.health import PUBLIC_ARM_ENDPOINT, azure_native_credential, check, render, unreadable
+    from acr_cache.health import check, render, unreadable
 
     try:
         files = _stack_files(args.stack, args.config, args.cwd or Path.cwd())

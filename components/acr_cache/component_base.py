@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from acr_cache.arm import REGISTRY, parse_arm_id
 from acr_cache.model import ConfigError, ConfigProblem
+from acr_cache.problems import problems_from
 from acr_cache.redaction import shown
 
 PACKAGE = "acr-cache"
@@ -94,14 +95,12 @@ class RegistryRef:
 def validated(model: type[BaseModel], data: Any, path: str, problems: list[ConfigProblem]) -> Any:
     """The args section as its config model (a model given as is stays one), or None with the
     problems added under `path`."""
-    from acr_cache.config import problems_from
-
     if isinstance(data, model):
         return data  # validated already (the stack program hands over its config's models)
     try:
         return model.model_validate(data.model_dump() if isinstance(data, BaseModel) else data)
     except ValidationError as exc:
-        problems.extend(problems_from(exc, prefix=f"{path}.", root=model))
+        problems.extend(problems_from(exc, f"{path}.", model))
         return None
 
 

@@ -15,9 +15,8 @@ from pydantic import AfterValidator, Field, model_validator
 from acr_cache.arm import GUID, USER_ASSIGNED_IDENTITY, id_check
 from acr_cache.model import ConfigModel, WholeNumber, field_error
 from acr_cache.redaction import shown
+from acr_cache.roles import KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, role_definition_id
 
-KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
-"""Built-in role: read a key's metadata and wrap/unwrap with it (what a service's CMK needs)."""
 _IDENTITY_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}")
 _KEY_NAME = re.compile(r"[a-zA-Z0-9-]{1,127}")
 # Versionless: `https://<vault>.vault.azure.net/keys/<name>` (a version would stop rotation).
@@ -179,8 +178,6 @@ class CustomerManagedKey(pulumi.ComponentResource):
     ) -> None:
         """`after`: what the key waits for (the vault)."""
         from pulumi_azure_native import authorization, keyvault, managedidentity
-
-        from acr_cache.access import role_definition_id
 
         super().__init__("acr-cache:encryption:CustomerManagedKey", name, None, opts)
         identity, key = config.identity, config.key

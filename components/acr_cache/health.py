@@ -7,12 +7,11 @@ through the Azure SDK with azure-native's login and says what to do.
 """
 
 import json
-import os
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from acr_cache.artifact_cache import CredentialSetConfig, secret_name_for
-from acr_cache.image_import import PUBLIC_ARM_ENDPOINT
+from acr_cache.azure_login import PUBLIC_ARM_ENDPOINT, error_text
 from acr_cache.stack import StackConfig
 
 HEALTHY = "Healthy"
@@ -145,32 +144,6 @@ def render(findings: list[Finding], output_format: str) -> str:
     return "\n".join(lines)
 
 
-def azure_native_credential() -> Any:
-    """A TokenCredential for azure-native's login, from the same settings azure-native reads:
-    ARM_CLIENT_ID with ARM_CLIENT_SECRET, ARM_USE_OIDC or ARM_USE_MSI, else the Azure CLI's login."""
-    from azure import identity
-
-    env = os.environ
-    tenant, client = env.get("ARM_TENANT_ID"), env.get("ARM_CLIENT_ID")
-    if client and tenant and env.get("ARM_CLIENT_SECRET"):
-        return identity.ClientSecretCredential(tenant, client, env["ARM_CLIENT_SECRET"])
-    if env.get("ARM_USE_OIDC", "").lower() == "true" and client and tenant:
-        token_file = env.get("ARM_OIDC_TOKEN_FILE_PATH") or env.get("AZURE_FEDERATED_TOKEN_FILE")
-        if token_file:
-            return identity.WorkloadIdentityCredential(
-                tenant_id=tenant, client_id=client, token_file_path=token_file
-            )
-        token = env.get("ARM_OIDC_TOKEN", "")
-        return identity.ClientAssertionCredential(tenant, client, lambda: token)
-    if env.get("ARM_USE_MSI", "").lower() == "true":
-        return (
-            identity.ManagedIdentityCredential(client_id=client)
-            if client
-            else identity.ManagedIdentityCredential()
-        )
-    return identity.AzureCliCredential(tenant_id=tenant) if tenant else identity.AzureCliCredential()
-
-
 def check(
     config: StackConfig,
     subscription_id: str,
@@ -200,10 +173,8 @@ def unreadable(exc: Exception, registry: str, group: str, subscription: str) -> 
     """Why the registry could not be read, and what to do, from the SDK's exception."""
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
-    from acr_cache.image_import import _error_text
-
     where = f"registry {registry} in resource group {group} (subscription {subscription})"
-    text = _error_text(exc)
+    text = error_text(exc)
     if isinstance(exc, ClientAuthenticationError):
         return (
             f"could not sign in to read {where}: {text}. Sign in as for `pulumi up`: `az login`, or "

@@ -17,10 +17,7 @@ This module is pickled by reference into the state (`acr_cache.image_import.Imag
 keep its path and class name stable.
 """
 
-import base64
-import json
 import re
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, NotRequired, Self, TypedDict
 
@@ -28,13 +25,13 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 from pydantic import Field, model_validator
 
+from acr_cache.azure_login import PUBLIC_ARM_ENDPOINT, TokenCredential, error_text
 from acr_cache.component_args import ImageArgs
 from acr_cache.component_base import Layout, RegistryRef, component_error, validated_entries
 from acr_cache.model import ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
 from acr_cache.upstreams import check_docker_hub_alias, check_official_image
 
-PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_TIMEOUT_SECONDS = 1800
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -176,35 +173,6 @@ _LOGIN_HINT = (
 )
 
 
-class _TokenCredential:
-    """An azure-core TokenCredential over the token azure-native handed the program."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def get_token(self, *_scopes: str, **_kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken
-        from azure.core.exceptions import ClientAuthenticationError
-
-        expires = _token_expiry(self._token)
-        if expires is not None and expires < time.time() + 60:
-            raise ClientAuthenticationError(
-                "the access token from azure-native's login expired before the import ran (tokens "
-                "last about an hour and are taken when the program starts): run `pulumi up` again"
-            )
-        return AccessToken(self._token, int(expires or time.time() + 3600))
-
-
-def _token_expiry(token: str) -> float | None:
-    """`exp` of a JWT, read without verifying (only to fail early with a clear message)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"])
-    except (IndexError, ValueError, KeyError, TypeError):
-        return None
-
-
 class ImportFailed(Exception):
     """The import did not complete; the message says why and never holds a credential."""
 
@@ -333,7 +301,7 @@ class ImageImportProvider(ResourceProvider):
             )
         try:
             credential = (
-                self._credential_factory() if self._credential_factory else _TokenCredential(str(token))
+                self._credential_factory() if self._credential_factory else TokenCredential(str(token))
             )
             client = ContainerRegistryManagementClient(
                 credential,
@@ -358,10 +326,10 @@ class ImageImportProvider(ResourceProvider):
         except ClientAuthenticationError as exc:
             raise ImportFailed(
                 f"importing {props['source']} into {where}: Azure refused the sign-in "
-                f"({_error_text(exc)}); {_LOGIN_HINT}"
+                f"({error_text(exc)}); {_LOGIN_HINT}"
             ) from None
         except HttpResponseError as exc:
-            text = _error_text(exc)
+            text = error_text(exc)
             if (exc.status_code == 409 or _EXISTS.search(text)) and not force:
                 raise _TagExists(text) from None
             if exc.status_code == 403 or "AuthorizationFailed" in text:
@@ -378,15 +346,6 @@ class ImageImportProvider(ResourceProvider):
                     "`passwordConfigKey` (`pulumi config set --secret <key> <value>`)"
                 ) from None
             raise ImportFailed(f"importing {props['source']} into {where} failed: {text}") from None
-
-
-def _error_text(exc: Exception) -> str:
-    error = getattr(exc, "error", None)
-    parts = [part for part in (getattr(error, "code", None), getattr(error, "message", None)) if part]
-    if parts:
-        return ": ".join(parts)
-    # No ARM error body (a proxy's page, a bare status): the first line of what the SDK says.
-    return (str(getattr(exc, "message", "") or exc).splitlines() or [type(exc).__name__])[0]
 
 
 def import_id(props: Mapping[str, Any]) -> str:

@@ -10,8 +10,8 @@ from pulumi_azure_native import keyvault
 from pydantic import AfterValidator, Field, model_validator
 
 from acr_cache.arm import KEY_VAULT, VAULT_NAME, id_check, parse_arm_id
+from acr_cache.ip_rules import normalise_ip_rule
 from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
-from acr_cache.network import normalise_ip_rule
 
 VaultName = Annotated[str, AfterValidator(VAULT_NAME.check)]
 VaultId = Annotated[str, AfterValidator(id_check(KEY_VAULT))]

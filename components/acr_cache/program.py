@@ -23,10 +23,11 @@ from acr_cache.encryption import CustomerManagedKey, RegistryEncryption
 from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.key_vault import CredentialVault
 from acr_cache.monitoring import Alerts, Diagnostics
+from acr_cache.network import RegistryNetwork
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import DeletionLocks
 from acr_cache.purge import PurgePlan, PurgeTasks
-from acr_cache.registry import Registry, RegistryArgs, RegistryNetwork
+from acr_cache.registry import Registry, RegistryArgs
 from acr_cache.replication import Replicas, ReplicasArgs
 from acr_cache.tokens import Tokens
 from acr_cache.webhooks import Webhooks
@@ -56,7 +57,19 @@ def build(config: StackConfig) -> Deployment:
     has_endpoints = bool(config.private_access.endpoints)
     network = config.network.registry_network(has_endpoints)
     rules = config.rules()
-    adopted = AdoptedIds(config, config.adoption) if config.adoption is not None else None
+    adopted = (
+        AdoptedIds(
+            config.adoption,
+            resource_group=config.resource_group.name,
+            registry_name=config.registry.name,
+            replicas=config.replicas,
+            credential_sets=config.credential_sets,
+            rules=rules,
+            private_access=config.private_access,
+        )
+        if config.adoption is not None
+        else None
+    )
     registry_args = {
         "resource_group": config.resource_group,
         "registry": config.registry,

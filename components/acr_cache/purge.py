@@ -16,9 +16,9 @@ from pulumi_azure_native import containerregistry
 from pydantic import AfterValidator, Field, field_validator
 
 from acr_cache.arm import AGENT_POOL_NAME, SUBNET, id_check
+from acr_cache.azure_types import refused_in_place
 from acr_cache.model import ConfigModel, WholeNumber
 from acr_cache.redaction import shown
-from acr_cache.review.replacement import refused_in_place
 
 # Five cron fields (minute hour day month weekday), each a number, range, step, list or `*`.
 _CRON_FIELD = r"(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?)*"

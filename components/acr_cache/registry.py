@@ -3,13 +3,14 @@
 import re
 from collections.abc import Mapping
 from enum import Enum, StrEnum
-from typing import Annotated, Any, NamedTuple, NotRequired, Self, TypedDict, TypeVar
+from typing import Annotated, Any, NotRequired, Self, TypedDict, TypeVar
 
 import pulumi
 from pulumi_azure_native import containerregistry, resources
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from acr_cache.arm import USER_ASSIGNED_IDENTITY, id_check
+from acr_cache.azure_types import refused_in_place
 from acr_cache.component_args import NetworkArgs, RegistrySettingsArgs, ResourceGroupArgs
 from acr_cache.component_base import Layout, component_error, validated
 from acr_cache.encryption import EncryptionFactory
@@ -22,8 +23,8 @@ from acr_cache.model import (
     WholeNumber,
     field_error,
 )
+from acr_cache.network import NetworkConfig, PublicAccess, RegistryNetwork
 from acr_cache.redaction import shown
-from acr_cache.review.replacement import refused_in_place
 
 # ARM RegistryNameParameter: 5-50 characters, ^[a-zA-Z0-9]*$, unique across all of Azure.
 _REGISTRY_NAME = re.compile(r"[a-zA-Z0-9]{5,50}")
@@ -271,18 +272,49 @@ class RegistryConfig(ConfigModel):
         return f"{self.name.lower()}.azurecr.io"
 
 
-class RegistryNetwork(NamedTuple):
-    """The network posture of the registry resource, as the network section decides it.
-
-    Every value is sent explicitly: the azure-native SDK would otherwise fill in
-    `publicNetworkAccess: Enabled` and `networkRuleBypassOptions: AzureServices` itself.
-    """
-
-    public_network_access: bool
-    default_action_deny: bool
-    ip_rules: tuple[str, ...]
-    trusted_services_bypass: bool
-    data_endpoint_enabled: bool
+def network_problems(
+    registry: RegistryConfig, network: NetworkConfig, has_private_endpoints: bool, at: str
+) -> list[ConfigProblem]:
+    """What the registry's tier and export policy refuse of the network section, with key paths
+    below `at` (the stack's namespace, or `args.` for the component)."""
+    access = network.effective_public_access(has_private_endpoints)
+    problems = []
+    if not registry.is_premium:
+        needs = (
+            f"needs the Premium tier (sku is {registry.sku.value}): set `{at}registry.sku: Premium` or remove"
+        )
+        if network.ip_rules:
+            problems.append(ConfigProblem(f"{at}network.ipRules", f"an IP firewall {needs} `ipRules`"))
+        elif access is not PublicAccess.OPEN and network.public_access is not None:
+            problems.append(
+                ConfigProblem(
+                    f"{at}network.publicAccess", f"`{access.value}` public access {needs} `publicAccess`"
+                )
+            )
+        if network.data_endpoints:
+            problems.append(
+                ConfigProblem(
+                    f"{at}network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`"
+                )
+            )
+    if registry.export_enabled is False and access is not PublicAccess.DISABLED:
+        problems.append(
+            ConfigProblem(
+                f"{at}registry.exportEnabled",
+                "Azure only allows disabling exports when public network access is disabled, and "
+                f"public access is `{access.value}`: set `{at}network.publicAccess: Disabled` "
+                "(reach the registry through private endpoints) or remove `exportEnabled: false`",
+            )
+        )
+    if network.data_endpoints is False and has_private_endpoints:
+        problems.append(
+            ConfigProblem(
+                f"{at}network.dataEndpoints",
+                "Azure turns dedicated data endpoints on for every registry with private endpoints: "
+                "remove `dataEndpoints: false`",
+            )
+        )
+    return problems
 
 
 class RegistryArgs(TypedDict):
@@ -330,25 +362,19 @@ class Registry(pulumi.ComponentResource):
         """`anonymous_pull`: the stack program's Docker mirror mode (docs/docker-mirror.md). `adopt`:
         ARM ids of existing resources to import instead of creating, by child (`rg`, `registry`)."""
         adopted = adopt or {}
-        from acr_cache.stack import StackConfig  # the stack model composes this module's models
-
         super().__init__("acr-cache:index:Registry", name, None, layout.options(opts, FORMER_TYPE))
         problems: list[ConfigProblem] = []
-        document = {
-            "resource_group": args["resource_group"],
-            "registry": args["registry"],
-            "network": args.get("network") or {},
-        }
-        config = validated(StackConfig, document, "args", problems)
+        resource_group = validated(
+            ResourceGroupConfig, args["resource_group"], "args.resource_group", problems
+        )
+        registry = validated(RegistryConfig, args["registry"], "args.registry", problems)
+        network_config = validated(NetworkConfig, args.get("network") or {}, "args.network", problems)
         endpoints = bool(args.get("private_endpoints_planned", False))
-        if config is not None:
-            if endpoints:
-                config = config.with_endpoints_elsewhere()
-            problems += config.cross_section_problems(at="args.")
-        if problems or config is None:
+        if registry is not None and network_config is not None:
+            problems += network_problems(registry, network_config, endpoints, "args.")
+        if problems or resource_group is None or registry is None or network_config is None:
             raise component_error("Registry", name, problems)
-        resource_group, registry = config.resource_group, config.registry
-        network = config.network.registry_network(endpoints)
+        network = network_config.registry_network(endpoints)
         protect = bool(args.get("protect", True))
         former = layout.former_children(self, name, FORMER_TYPE, "core")
 

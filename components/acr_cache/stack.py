@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Discriminator, Field, PrivateAttr, Tag
+from pydantic import Discriminator, Field, Tag
 
 from acr_cache.access import GrantConfig, grant_problems
 from acr_cache.adoption import AdoptionConfig, adoption_problems
@@ -34,7 +34,7 @@ from acr_cache.private_access import PrivateAccessConfig
 from acr_cache.protection import ProtectionConfig
 from acr_cache.purge import AgentPoolConfig, PurgeConfig, task_name
 from acr_cache.redaction import shown
-from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku
+from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku, network_problems
 from acr_cache.replication import ReplicaConfig, ReplicaRegion
 from acr_cache.tokens import TokenConfig, token_problems
 from acr_cache.upstreams import is_wildcard, wildcard_prefix
@@ -195,17 +195,9 @@ class StackConfig(ConfigModel):
             keys[key] = (keys.get(key, (_ALERT_WEBHOOK_PATH,))[0], True)
         return keys
 
-    _endpoints_elsewhere: bool = PrivateAttr(default=False)
-
-    def with_endpoints_elsewhere(self) -> StackConfig:
-        """This config, judged as if private endpoints were attached outside it (the `Registry`
-        component with `private_endpoints_planned`: they come from a `PrivateAccess` beside it)."""
-        self._endpoints_elsewhere = True
-        return self
-
     @property
     def has_private_endpoints(self) -> bool:
-        return bool(self.private_access.endpoints) or self._endpoints_elsewhere
+        return bool(self.private_access.endpoints)
 
     @property
     def public_access(self) -> PublicAccess:
@@ -231,7 +223,7 @@ class StackConfig(ConfigModel):
             *self.monitoring.problems(f"{at}monitoring"),
             *webhook_problems(self.webhooks, f"{at}webhooks", self.registry.sku.value, self.regions),
             *self._purge_problems(at),
-            *adoption_problems(self, at),
+            *adoption_problems(self.adoption, self.resource_group.create, at),
             *self._encryption_problems(at),
             *token_problems(self.tokens, at, self.key_vault is not None),
             *self._mirror_token_problems(at),
@@ -483,48 +475,14 @@ class StackConfig(ConfigModel):
         problems = []
         if self.replicas:
             problems.append(ConfigProblem(f"{at}replicas", f"geo-replication {needs} the replicas"))
-        if self.network.ip_rules:
-            problems.append(ConfigProblem(f"{at}network.ipRules", f"an IP firewall {needs} `ipRules`"))
-        elif self.public_access is not PublicAccess.OPEN and self.network.public_access is not None:
-            problems.append(
-                ConfigProblem(
-                    f"{at}network.publicAccess",
-                    f"`{self.public_access.value}` public access {needs} `publicAccess`",
-                )
-            )
         if self.private_access.endpoints:
             problems.append(
                 ConfigProblem(f"{at}privateAccess.endpoints", f"private endpoints {needs} the endpoints")
             )
-        if self.network.data_endpoints:
-            problems.append(
-                ConfigProblem(
-                    f"{at}network.dataEndpoints", f"dedicated data endpoints {needs} `dataEndpoints`"
-                )
-            )
         return problems
 
     def _network_problems(self, at: str) -> list[ConfigProblem]:
-        problems = []
-        access = self.public_access
-        if self.registry.export_enabled is False and access is not PublicAccess.DISABLED:
-            problems.append(
-                ConfigProblem(
-                    f"{at}registry.exportEnabled",
-                    "Azure only allows disabling exports when public network access is disabled, and "
-                    f"public access is `{access.value}`: set `{at}network.publicAccess: Disabled` "
-                    "(reach the registry through private endpoints) or remove `exportEnabled: false`",
-                )
-            )
-        if self.network.data_endpoints is False and self.has_private_endpoints:
-            problems.append(
-                ConfigProblem(
-                    f"{at}network.dataEndpoints",
-                    "Azure turns dedicated data endpoints on for every registry with private endpoints: "
-                    "remove `dataEndpoints: false`",
-                )
-            )
-        return problems
+        return network_problems(self.registry, self.network, self.has_private_endpoints, at)
 
     def private_access_problems(self, at: str) -> list[ConfigProblem]:
         return self.private_access.problems(

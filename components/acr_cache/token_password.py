@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from acr_cache.image_import import PUBLIC_ARM_ENDPOINT, _error_text, _public, _TokenCredential
+from acr_cache.azure_login import PUBLIC_ARM_ENDPOINT, TokenCredential, error_text
 
 KEY_VAULT_API = "2023-07-01"
 """API version of the ARM call that writes the secret (Microsoft.KeyVault/vaults/secrets)."""
@@ -74,7 +74,7 @@ class TokenPasswordProvider(ResourceProvider):
             raise PasswordFailed(
                 f"token {props['tokenId']}: no access token from azure-native's login reached the provider"
             )
-        credential = self._credential_factory() if self._credential_factory else _TokenCredential(str(token))
+        credential = self._credential_factory() if self._credential_factory else TokenCredential(str(token))
         endpoint = str(props.get("armEndpoint") or PUBLIC_ARM_ENDPOINT)
         try:
             with ContainerRegistryManagementClient(
@@ -106,14 +106,14 @@ class TokenPasswordProvider(ResourceProvider):
                 )
                 response.raise_for_status()
         except (HttpResponseError, StopIteration) as exc:
-            reason = _error_text(exc) if isinstance(exc, HttpResponseError) else "Azure returned no password1"
+            reason = error_text(exc) if isinstance(exc, HttpResponseError) else "Azure returned no password1"
             raise PasswordFailed(
                 f"token {props['tokenId']}: the password could not be generated and stored ({reason}); the "
                 "identity azure-native signs in as needs Contributor on the registry and on the vault (the "
                 "secret is written through ARM, as the stack's other secrets are)"
             ) from None
         return {
-            **_public(props, _SECRET_INPUTS),
+            **{k: v for k, v in props.items() if k not in _SECRET_INPUTS},
             "username": result.username,
             "expiresOn": expiry.isoformat(),
         }

@@ -15,6 +15,7 @@ from typing import Any
 
 from acr_cache.plan.values import Secret, Unknown
 from acr_cache.redaction import credential_kind
+from acr_cache.roles import CONTRIBUTOR, KEY_VAULT_SECRETS_USER, OWNER
 
 REGISTRY = "azure-native:containerregistry:Registry"
 REPLICATION = "azure-native:containerregistry:Replication"
@@ -27,9 +28,6 @@ KV_SECRET = "azure-native:keyvault:Secret"
 IMAGE_IMPORT = "pulumi-python:dynamic/acr-cache:ImageImport"
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 
-KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
-OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 
 MANDATORY = "mandatory"
 ADVISORY = "advisory"

@@ -13,16 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from acr_cache.plan import LOCK_TYPE, below, deletes_in_azure
-from acr_cache.plan.values import SECRET_TEXT, UNKNOWN_TEXT
-from acr_cache.review.matching import take_over
-from acr_cache.review.replacement import (
+from acr_cache.azure_types import (
     DATA_LOSS,
     NO_EFFECT_IN_PLACE,
     REFUSED_IN_PLACE,
     covered,
     replace_keys,
 )
+from acr_cache.plan import LOCK_TYPE, below, deletes_in_azure
+from acr_cache.plan.values import SECRET_TEXT, UNKNOWN_TEXT
+from acr_cache.review.matching import take_over
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
 

@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
-ROLE_NAMES = {ACR_PULL: "AcrPull", ACR_PUSH: "AcrPush"}
+from acr_cache.roles import REGISTRY_ROLES
+
+ROLE_NAMES = {role_id: name for name, role_id in REGISTRY_ROLES.items()}
 RULES_PER_UPSTREAM = 6
 """More rules than this for one upstream draw as one node."""
 

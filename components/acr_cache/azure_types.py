@@ -1,4 +1,8 @@
-"""Which input changes replace a resource instead of updating it, and what deleting one loses.
+"""What the project knows of each azure-native resource type it registers: where it sits in ARM,
+which input changes replace it instead of updating it, which Azure refuses in place, and what
+deleting one loses. The components read it (what they register as `replace_on_changes`), and so do
+the offline plan (ids the mocks give) and the review tools (what a change does): one table, several
+readers.
 
 Three sources decide a replacement, as the engine and azure-native do:
 
@@ -16,7 +20,110 @@ Three sources decide a replacement, as the engine and azure-native do:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# ARM id templates: provider path below the resource group, with `{wireInput}` placeholders.
+# The last placeholder is the resource's own name.
+# Extension resources: the path below their scope, and the input that names them.
+EXTENSION_PATHS: dict[str, tuple[str, str]] = {
+    "azure-native:authorization:RoleAssignment": (
+        "Microsoft.Authorization/roleAssignments",
+        "roleAssignmentName",
+    ),
+    "azure-native:authorization:ManagementLockByScope": ("Microsoft.Authorization/locks", "lockName"),
+}
+# Extension resources whose scope input is `resourceUri` (diagnostic settings).
+URI_EXTENSION_PATHS: dict[str, tuple[str, str]] = {
+    "azure-native:monitor:DiagnosticSetting": ("Microsoft.Insights/diagnosticSettings", "name"),
+}
+
+ARM_PATHS: dict[str, tuple[str, str]] = {
+    "azure-native:containerregistry:Registry": (
+        "Microsoft.ContainerRegistry/registries/{registryName}",
+        "registryName",
+    ),
+    "azure-native:containerregistry:Replication": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/replications/{replicationName}",
+        "replicationName",
+    ),
+    "azure-native:containerregistry:CacheRule": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/cacheRules/{cacheRuleName}",
+        "cacheRuleName",
+    ),
+    "azure-native:containerregistry:CredentialSet": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/credentialSets/{credentialSetName}",
+        "credentialSetName",
+    ),
+    "azure-native:network:VirtualNetwork": (
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}",
+        "virtualNetworkName",
+    ),
+    "azure-native:network:Subnet": (
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}",
+        "subnetName",
+    ),
+    "azure-native:managedidentity:UserAssignedIdentity": (
+        "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
+        "resourceName",
+    ),
+    "azure-native:network:PrivateEndpoint": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}",
+        "privateEndpointName",
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}",
+        "privateDnsZoneGroupName",
+    ),
+    "azure-native:privatedns:PrivateZone": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}",
+        "privateZoneName",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}",
+        "virtualNetworkLinkName",
+    ),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults/{vaultName}", "vaultName"),
+    "azure-native:operationalinsights:Workspace": (
+        "Microsoft.OperationalInsights/workspaces/{workspaceName}",
+        "workspaceName",
+    ),
+    "azure-native:monitor:ActionGroup": (
+        "Microsoft.Insights/actionGroups/{actionGroupName}",
+        "actionGroupName",
+    ),
+    "azure-native:monitor:MetricAlert": ("Microsoft.Insights/metricAlerts/{ruleName}", "ruleName"),
+    "azure-native:monitor:ScheduledQueryRule": (
+        "Microsoft.Insights/scheduledQueryRules/{ruleName}",
+        "ruleName",
+    ),
+    "azure-native:containerregistry:Webhook": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/webhooks/{webhookName}",
+        "webhookName",
+    ),
+    "azure-native:containerregistry:AgentPool": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/agentPools/{agentPoolName}",
+        "agentPoolName",
+    ),
+    "azure-native:containerregistry:Task": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/tasks/{taskName}",
+        "taskName",
+    ),
+    "azure-native:containerregistry:ScopeMap": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/scopeMaps/{scopeMapName}",
+        "scopeMapName",
+    ),
+    "azure-native:containerregistry:Token": (
+        "Microsoft.ContainerRegistry/registries/{registryName}/tokens/{tokenName}",
+        "tokenName",
+    ),
+    "azure-native:keyvault:Key": ("Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}", "keyName"),
+    "azure-native:keyvault:Secret": (
+        "Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
+        "secretName",
+    ),
+}
+
 
 _ACR = "azure-rest-api-specs specification/containerregistry (Microsoft.ContainerRegistry)"
 
@@ -87,8 +194,6 @@ def refused_in_place(typ: str) -> list[str]:
 
 def replace_keys(typ: str, inputs: dict[str, object]) -> dict[str, str]:
     """Input paths (arrays as `[]`) whose change replaces the resource, with the reason for each."""
-    from acr_cache.plan.mocks import path_parameters  # the components import this module: stay light
-
     keys: dict[str, str] = {}
     if typ.startswith("azure-native:"):
         for name in path_parameters(typ):
@@ -125,3 +230,19 @@ def covered(path: str, keys: dict[str, str] | list[str] | tuple[str, ...]) -> st
         if plain == key or plain.startswith(key + ".") or plain.startswith(key + "[]"):
             return key
     return None
+
+
+def path_parameters(typ: str) -> tuple[str, ...]:
+    """The wire inputs that make up the resource's ARM path (its name and its parents' names, its
+    resource group or scope). azure-native replaces a resource when one of them changes
+    (provider/pkg/provider/diff.go: every PUT parameter `in: path` is a replace key)."""
+    if typ == "azure-native:resources:ResourceGroup":
+        return ("resourceGroupName",)
+    if typ in ARM_PATHS:
+        template, _ = ARM_PATHS[typ]
+        return ("resourceGroupName", *re.findall(r"\{(\w+)\}", template))
+    if typ in URI_EXTENSION_PATHS:
+        return ("resourceUri", URI_EXTENSION_PATHS[typ][1])
+    if typ in EXTENSION_PATHS:
+        return ("scope", EXTENSION_PATHS[typ][1])
+    return ()
