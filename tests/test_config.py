@@ -758,9 +758,7 @@ def test_problems_of_any_model_are_named_with_its_own_keys() -> None:
         "Thing('t').args.inner.colour: unknown key; allowed keys here are `size`",
         "Thing('t').args.plain.bare: required key is missing",
     ]
-    assert problems({"inner": {"size": 10}, "plain": {"bare": 1}}) == [
-        "Thing('t').args: too big as a whole"
-    ]
+    assert problems({"inner": {"size": 10}, "plain": {"bare": 1}}) == ["Thing('t').args: too big as a whole"]
 
 
 def test_a_key_no_model_describes_is_only_unknown() -> None:

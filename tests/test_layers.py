@@ -80,7 +80,9 @@ def imports_of(path: Path, package: Path, modules: set[str]) -> list[tuple[str, 
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(resolve(a.name), node.lineno) for a in node.names if a.name.split(".")[0] == "acr_cache"]
+            found += [
+                (resolve(a.name), node.lineno) for a in node.names if a.name.split(".")[0] == "acr_cache"
+            ]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = own_package.split(".") if own_package else []
