@@ -53,7 +53,17 @@ def _sync() -> Path:
         env=env,
         check=True,
     )
-    return ROOT / ".venv" / BIN
+    bin_dir = ROOT / ".venv" / BIN
+    # The project's own modules are installed editable, so the sync compiles none of them; with
+    # PYTHONDONTWRITEBYTECODE set, every run would compile them again (about 0.15 s per process).
+    # compileall writes what is missing or stale and leaves the rest alone.
+    subprocess.run(
+        [str(bin_dir / f"python{EXE}"), "-m", "compileall", "-q", "components", "stacks", "policy"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return bin_dir
 
 
 def _run(*commands: list[str]) -> int:

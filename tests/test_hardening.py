@@ -15,7 +15,7 @@ import pytest
 import yaml
 from acr_cache.cli import main
 from acr_cache.config import ConfigError, StackConfig, parse_stack_config, section_keys
-from acr_cache.network import normalise_ip_rule
+from acr_cache.ip_rules import normalise_ip_rule
 from acr_cache.plan import make_plan
 from acr_cache.plan.runner import ProgramFailed
 from acr_cache.plan.stackfile import load_stack_files
@@ -300,3 +300,89 @@ def test_fuzzed_stack_files_exit_2_without_a_traceback(
     assert "Traceback" not in err.getvalue()
     if code != 0:
         assert code == 2 and "acr-cache:" in err.getvalue()
+
+
+# --- The one-pass reader of plain stack files builds what PyYAML's loader builds (issue #25) -----
+
+_TRICKY = st.sampled_from(
+    [
+        "yes",
+        "no",
+        "on",
+        "~",
+        "null",
+        "0x1f",
+        "0o17",
+        "1_000",
+        "1e3",
+        ".inf",
+        "2020-01-01",
+        "=",
+        "<<",
+        "",
+        "'",
+        '"',
+    ]
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+    _TRICKY,
+)
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.one_of(st.text(), _TRICKY, st.integers()), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(document=_DOCUMENTS, flow=st.booleans())
+def test_the_one_pass_reader_builds_what_the_loader_builds(document: Any, flow: bool) -> None:
+    from acr_cache.plan.stackfile import _plain_document, _StrictLoader, _Unusual
+
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True)
+    expected = yaml.load(text, Loader=_StrictLoader)
+    try:
+        built = _plain_document(text)
+    except _Unusual:
+        return  # the exact path reads it
+    assert _ordered(built) == _ordered(expected)
+
+
+def _ordered(value: Any) -> Any:
+    """The value with each mapping as its list of pairs: equal only in the same key order and types."""
+    if isinstance(value, dict):
+        return [(type(k).__name__, k, _ordered(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_ordered(v) for v in value]
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "<<: {a: 1}\n",
+        "a: 1\na: 2\n",
+        "1: a\nTrue: b\n",
+        "---\na: 1\n---\nb: 2\n",
+        "? [a]\n: 1\n",
+        "a: =\n",
+        "a: [1, 2",
+        "[" * 40 + "]" * 40,
+        "a: " + "x" * 70_000,
+    ],
+)
+def test_what_the_one_pass_reader_leaves_to_the_exact_path(text: str) -> None:
+    from acr_cache.plan.stackfile import _plain_document, _Unusual
+
+    with pytest.raises(_Unusual):
+        _plain_document(text)

@@ -14,6 +14,7 @@ import contextlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -77,6 +78,7 @@ def parse_stack_config(
     document: dict[str, Any] = {}
     refused: set[str] = set()
     stray: list[str] = []
+    named: set[str] = set()
     for key in sorted(values):
         namespace, _, name = key.partition(":")
         if namespace != NAMESPACE:
@@ -100,7 +102,8 @@ def parse_stack_config(
             section = _decode(values[key])
         except RecursionError:
             section = None
-        if section is None or _depth(section) > MAX_DEPTH:
+        scan = _scan(section, key) if section is not None else None
+        if scan is None:
             # Under the engine the CLI hands over whatever its YAML reader built; deep nesting
             # would exhaust Python's recursion in every later step.
             problems.append(
@@ -113,10 +116,10 @@ def parse_stack_config(
             refused.add(name)
             continue
         document[name] = section
-        problems.extend(_credential_problems(section, key))
+        problems.extend(scan.problems)
+        named |= scan.named
 
     # Plain keys outside the sections are typos, unless a credential set reads them (a username).
-    named = _config_keys_named_in(document)
     for key in stray:
         if key.partition(":")[2] not in named:
             problems.append(
@@ -128,7 +131,7 @@ def parse_stack_config(
                 )
             )
         elif isinstance(values[key], str):
-            problems.extend(_credential_problems(values[key], key))
+            problems.extend((_scan(values[key], key) or _Scan()).problems)
     try:
         # By alias only: the stack file spells every key in camelCase, as the reference documents.
         config = StackConfig.model_validate(document, by_alias=True, by_name=False)
@@ -212,43 +215,46 @@ def _namespace_problems(keys: Iterable[str]) -> list[ConfigProblem]:
     return problems
 
 
-def _credential_problems(value: Any, path: str) -> list[ConfigProblem]:
-    """Plain values that look like a credential: they would sit unencrypted in the stack file, the
-    state and (as tags, names or URLs) in Azure. The value itself is never repeated."""
-    problems = []
-    stack: list[tuple[Any, str]] = [(value, path)]
+@dataclass
+class _Scan:
+    """What one walk over a section finds: plain values that look like a credential (they would
+    sit unencrypted in the stack file, the state and, as tags, names or URLs, in Azure; the value
+    itself is never repeated), and the config keys the section names (`configKey`,
+    `usernameConfigKey`, maps of them in `customHeaderConfigKeys`)."""
+
+    problems: list[ConfigProblem] = field(default_factory=list)
+    named: set[str] = field(default_factory=set)
+
+
+def _scan(value: Any, path: str) -> _Scan | None:
+    """One walk over a section, without recursion; None when it nests deeper than MAX_DEPTH."""
+    found = _Scan()
+    # (node, key path, depth, whether config keys named below it count)
+    stack: list[tuple[Any, str, int, bool]] = [(value, path, 0, True)]
     while stack:
-        node, where = stack.pop()
+        node, where, depth, naming = stack.pop()
+        if depth > MAX_DEPTH:
+            return None
         if isinstance(node, dict):
             for key, item in node.items():
                 kind = credential_kind(str(key))
                 if kind:
-                    problems.append(ConfigProblem(where, f"a key here looks like {kind}: {CREDENTIAL_FIX}"))
-                stack.append((item, f"{where}.{key}" if not kind else where))
+                    found.problems.append(
+                        ConfigProblem(where, f"a key here looks like {kind}: {CREDENTIAL_FIX}")
+                    )
+                lowered = key.lower() if isinstance(key, str) else ""
+                below = naming
+                if naming and lowered.endswith("configkey") and isinstance(item, str):
+                    found.named.add(item)
+                    below = False
+                elif naming and lowered.endswith("configkeys") and isinstance(item, dict):
+                    found.named |= {v for v in item.values() if isinstance(v, str)}
+                    below = False
+                stack.append((item, f"{where}.{key}" if not kind else where, depth + 1, below))
         elif isinstance(node, list):
-            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(node))
+            stack.extend((item, f"{where}[{index}]", depth + 1, naming) for index, item in enumerate(node))
         elif isinstance(node, str) and (kind := credential_kind(node)):
-            problems.append(ConfigProblem(where, f"looks like {kind}: {CREDENTIAL_FIX}"))
-    return problems
-
-
-def _config_keys_named_in(document: Any) -> set[str]:
-    """Every config key name that a raw config document refers to."""
-    found: set[str] = set()
-    if isinstance(document, dict):
-        for key, value in document.items():
-            # `configKey` (credential sets), `usernameConfigKey` / `passwordConfigKey` (imports),
-            # `serviceUriConfigKey`, and maps of them: `customHeaderConfigKeys` (webhooks).
-            name = key.lower() if isinstance(key, str) else ""
-            if name.endswith("configkey") and isinstance(value, str):
-                found.add(value)
-            elif name.endswith("configkeys") and isinstance(value, dict):
-                found |= {item for item in value.values() if isinstance(item, str)}
-            else:
-                found |= _config_keys_named_in(value)
-    elif isinstance(document, list):
-        for item in document:
-            found |= _config_keys_named_in(item)
+            found.problems.append(ConfigProblem(where, f"looks like {kind}: {CREDENTIAL_FIX}"))
     return found
 
 
@@ -275,21 +281,6 @@ def load_stack_config() -> StackConfig:
 
 MAX_DEPTH = 32
 """The deepest nesting of lists and maps a section may have (the deepest key path has 6 levels)."""
-
-
-def _depth(value: Any) -> int:
-    deepest = 0  # mutation: equivalent (any start at or below 0 gives the same deepest level)
-    stack = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            break
-        if isinstance(node, dict):
-            stack.extend((item, depth + 1) for item in node.values())
-        elif isinstance(node, list):
-            stack.extend((item, depth + 1) for item in node)
-    return deepest
 
 
 def _decode(raw: Any) -> Any:

@@ -5,6 +5,7 @@ Pure functions without Pulumi, so the config model and property-based tests shar
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from enum import Enum, auto
@@ -65,7 +66,9 @@ def supported_hosts() -> str:
     return ", ".join(u.pattern for u in UPSTREAMS)
 
 
+@functools.lru_cache(maxsize=1024)
 def find_upstream(host: str) -> Upstream | None:
+    # Cached: a stack names a handful of hosts, each asked about by every rule and its checks.
     return next((u for u in UPSTREAMS if u.matches(host)), None)
 
 

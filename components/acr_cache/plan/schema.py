@@ -98,13 +98,13 @@ def _required(cls: type) -> frozenset[str]:
 
 
 def _check_object(cls: type, value: Any, path: str) -> list[str]:
-    shown = _describe(value)
+    given = value
     value = unwrap_secret(value)
     if isinstance(value, Unknown):
         return []
     where = path or "inputs"
     if not isinstance(value, dict):
-        return [f"{where}: expected an object ({cls.__name__}), got {shown}"]
+        return [f"{where}: expected an object ({cls.__name__}), got {_describe(given)}"]
     types = _wire_types(cls)
     problems = []
     for key in sorted(value):
@@ -129,8 +129,8 @@ def _check_object(cls: type, value: Any, path: str) -> list[str]:
 
 
 def _check_value(kind: _Kind, value: Any, path: str) -> list[str]:
-    # Describe before unwrapping, so a secret's value never reaches a message.
-    shown = _describe(value)
+    # Messages describe what was given, before unwrapping, so a secret's value never reaches one.
+    given = value
     value = unwrap_secret(value)
     if isinstance(value, Unknown) or value is None or kind.kind == "any":
         return []
@@ -141,20 +141,20 @@ def _check_value(kind: _Kind, value: Any, path: str) -> list[str]:
         return min(candidates, key=len)
     if kind.kind == "list":
         if not isinstance(value, list):
-            return [f"{path}: expected a list, got {shown}"]
+            return [f"{path}: expected a list, got {_describe(given)}"]
         return [p for i, item in enumerate(value) for p in _check_value(kind.detail, item, f"{path}[{i}]")]
     if kind.kind == "map":
         if not isinstance(value, dict):
-            return [f"{path}: expected a map, got {shown}"]
+            return [f"{path}: expected a map, got {_describe(given)}"]
         return [
             p for key, item in sorted(value.items()) for p in _check_value(kind.detail, item, f"{path}.{key}")
         ]
     if isinstance(value, dict | list):
-        return [f"{path}: expected a {kind.kind}, got {shown}"]
+        return [f"{path}: expected a {kind.kind}, got {_describe(given)}"]
     if kind.kind == "enum":
         allowed = [m.value for m in kind.detail]
         if value not in allowed:
-            return [f"{path}: {shown} is not one of {', '.join(map(repr, allowed))}"]
+            return [f"{path}: {_describe(given)} is not one of {', '.join(map(repr, allowed))}"]
         return []
     expected = kind.detail
     if expected is float and isinstance(value, int | float) and not isinstance(value, bool):
@@ -162,7 +162,7 @@ def _check_value(kind: _Kind, value: Any, path: str) -> list[str]:
     if expected is int and isinstance(value, float) and value.is_integer():
         return []
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        return [f"{path}: expected {expected.__name__}, got {shown}"]
+        return [f"{path}: expected {expected.__name__}, got {_describe(given)}"]
     return []
 
 

@@ -230,8 +230,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
                 f"hold ({MAX_FILE_BYTES:,}): check that it is the right file"
             )
         text = _text(path.read_bytes())
-        _check_events(text)
-        document = yaml.load(text, Loader=_StrictLoader)
+        try:
+            document = _plain_document(text)
+        except _Unusual:
+            # Anything a plain stack file does not hold takes the exact path: every bound checked
+            # from the events first, then PyYAML's loader with the CLI's rules.
+            _check_events(text)
+            document = yaml.load(text, Loader=_StrictLoader)
     except StackFileError as exc:
         raise StackFileError(*(f"{path}: {problem}" for problem in exc.problems)) from None
     except OSError as exc:
@@ -263,6 +268,93 @@ def _text(data: bytes) -> str:
             f"line {line}: byte 0x{data[exc.start]:02x} is not {what} text (is it a binary file, or saved "
             "in another encoding?): save the file as UTF-8"
         ) from None
+
+
+class _Unusual(Exception):
+    """The file holds something `_plain_document` leaves to the exact path: a tag, an anchor or
+    alias, a merge key, a duplicate or non-scalar key, a scalar of another type than text, number,
+    boolean or null, or a bound reached."""
+
+
+_STR = f"{_TAG}str"
+_NULL = f"{_TAG}null"
+_KNOWN_SCALARS = {f"{_TAG}{name}" for name in ("int", "float", "bool", "timestamp")}
+
+
+def _plain_document(text: str) -> Any:
+    """The document of a plain stack file, built from the parser's events in one pass (the exact
+    path parses twice: bounds from the events, then the loader), or _Unusual.
+
+    What it builds is what the loader builds: scalars resolved by the same resolver and, other than
+    text and null, made by the same constructors (timestamps stay text); mappings and lists as
+    dicts and lists. Within the same bounds as `_check_events`."""
+    loader = _StrictLoader(text)
+    document: Any = None
+    # Open collections: [container, key waiting for its value (mappings), whether a key is awaited]
+    open_: list[list[Any]] = []
+    nodes = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                break
+            if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)):
+                if isinstance(event, yaml.DocumentStartEvent) and nodes:
+                    raise _Unusual  # a second document: the loader says so
+                continue
+            if (
+                isinstance(event, yaml.AliasEvent)
+                or getattr(event, "anchor", None)
+                or getattr(event, "tag", None)
+            ):
+                raise _Unusual
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise _Unusual
+            if isinstance(event, yaml.ScalarEvent):
+                if len(event.value) > MAX_VALUE_CHARS:
+                    raise _Unusual
+                value = _scalar(loader, event)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if len(open_) >= MAX_FILE_DEPTH:
+                    raise _Unusual
+                container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+                open_.append([container, None, isinstance(event, yaml.MappingStartEvent)])
+                continue
+            else:  # the end of a mapping or a list
+                value = open_.pop()[0]
+            if not open_:
+                document = value
+                continue
+            top = open_[-1]
+            if isinstance(top[0], list):
+                top[0].append(value)
+            elif top[2]:  # a key
+                if isinstance(value, dict | list) or value in top[0]:
+                    raise _Unusual
+                top[1], top[2] = value, False
+            else:
+                top[0][top[1]] = value
+                top[2] = True
+    except yaml.YAMLError:
+        raise _Unusual from None
+    finally:
+        loader.dispose()
+    return document
+
+
+def _scalar(loader: Any, event: Any) -> Any:
+    # Untagged (tagged ones took the exact path): resolved as the loader's composer resolves it.
+    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR:
+        return event.value
+    if tag == _NULL:
+        return None
+    if tag not in _KNOWN_SCALARS:
+        raise _Unusual  # a merge key (`<<`), `=`: the loader's error says what is wrong
+    return loader.construct_object(
+        yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    )
 
 
 def _check_events(text: str) -> None:
