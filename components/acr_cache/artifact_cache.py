@@ -145,18 +145,17 @@ class CacheRuleConfig(ConfigModel):
             source = parse_source(self.source)
         except ValueError as exc:
             raise field_error("source", str(exc)) from None
-        if "target" not in self.model_fields_set:
+        defaulted = "target" not in self.model_fields_set
+        if defaulted:
             # Frozen model: the default is derived from another field, once, while validating.
             object.__setattr__(self, "target", self.source)
-            try:
-                check_target(self.target)
-            except ValueError as exc:
-                raise field_error(
-                    "target", f"without `target` it is the source as written, and {exc}: give `target`"
-                ) from None
         try:
             check_target(self.target)
         except ValueError as exc:
+            if defaulted:
+                raise field_error(
+                    "target", f"without `target` it is the source as written, and {exc}: give `target`"
+                ) from None
             raise field_error("target", str(exc)) from None
         if source.wildcard != is_wildcard(self.target):
             raise field_error(
