@@ -240,26 +240,15 @@ def _layers(tmp_path: Path) -> Layers:
     return read_layers(document)
 
 
-def test_an_upward_import_inside_a_function_is_named_with_both_files(tmp_path: Path) -> None:
-    package = _package(
-        tmp_path,
+_CASES = {
+    "an upward import inside a function": (
+        {"base.py": "def f():\n    from acr_cache.stack import S\n", "stack.py": "S = 1\n"},
+        [
+            "acr_cache/base.py:2 imports acr_cache/stack.py: layer 1 (Facts) imports from layer 3 (Stack) above it",
+        ],
+    ),
+    "TYPE_CHECKING, relative imports and the package face": (
         {
-            "base.py": "def f():\n    from acr_cache.stack import S\n",
-            "first.py": "",
-            "second.py": "",
-            "stack.py": "S = 1\n",
-        },
-    )
-    assert violations(package, _layers(tmp_path)) == [
-        "acr_cache/base.py:2 imports acr_cache/stack.py: layer 1 (Facts) imports from layer 3 (Stack) above it"
-    ]
-
-
-def test_type_checking_imports_relative_imports_and_the_package_face_count(tmp_path: Path) -> None:
-    package = _package(
-        tmp_path,
-        {
-            "base.py": "",
             "first.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from acr_cache.stack import S\n",
             "second.py": "from acr_cache import Thing\n",
             "stack.py": "S = 1\n",
@@ -267,33 +256,33 @@ def test_type_checking_imports_relative_imports_and_the_package_face_count(tmp_p
             "tools/run.py": "from . import helper\n",
             "tools/helper.py": "from .. import base\n",
         },
-    )
-    found = violations(package, _layers(tmp_path))
-    assert found == [
-        "acr_cache/first.py:3 imports acr_cache/stack.py: layer 2 (Concerns) imports from layer 3 (Stack) above it",
-        "acr_cache/second.py:1 imports acr_cache/__init__.py: layer 2 (Concerns) imports from layer 3 (Stack) above it",
-    ]
-
-
-def test_cycles_unplaced_modules_and_concerns_out_of_order_are_refused(tmp_path: Path) -> None:
-    package = _package(
-        tmp_path,
+        [
+            "acr_cache/first.py:3 imports acr_cache/stack.py: layer 2 (Concerns) imports from layer 3 (Stack) above it",
+            "acr_cache/second.py:1 imports acr_cache/__init__.py: layer 2 (Concerns) imports from layer 3 (Stack) above it",
+        ],
+    ),
+    "cycles, unplaced modules and concerns out of order": (
         {
-            "base.py": "",
             "first.py": "import acr_cache.second\n",
             "second.py": "from acr_cache.first import x\n",
-            "stack.py": "",
             "stray.py": "",
         },
-    )
-    found = violations(package, _layers(tmp_path))
-    assert found == [
-        "acr_cache/stray.py: no layer in docs/architecture.md places `stray`: add it to the table",
-        "acr_cache/first.py:1 imports acr_cache/second.py: a concern uses one listed after it in "
-        "docs/architecture.md; move the shared part down to layer 1, or reorder the concerns if the "
-        "dependency is right",
-        "import cycle: acr_cache/first.py -> acr_cache/second.py -> acr_cache/first.py",
-    ]
+        [
+            "acr_cache/stray.py: no layer in docs/architecture.md places `stray`: add it to the table",
+            "acr_cache/first.py:1 imports acr_cache/second.py: a concern uses one listed after it in "
+            "docs/architecture.md; move the shared part down to layer 1, or reorder the concerns if the "
+            "dependency is right",
+            "import cycle: acr_cache/first.py -> acr_cache/second.py -> acr_cache/first.py",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_CASES))
+def test_the_checker_names_both_files_of_what_runs_against_the_layers(tmp_path: Path, case: str) -> None:
+    files, expected = _CASES[case]
+    package = _package(tmp_path, {"base.py": "", "first.py": "", "second.py": "", "stack.py": "", **files})
+    assert violations(package, _layers(tmp_path)) == expected
 
 
 @pytest.mark.parametrize("module", ["registry", "plan.runner", "acr_cache", "review.diff", "cli"])
