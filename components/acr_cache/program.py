@@ -392,11 +392,14 @@ def _artifact_cache(
     cache = ArtifactCache(
         "cache",
         cast(ArtifactCacheArgs, args),
-        # Names known from the config; `registry_resource` makes every set and rule wait for it.
+        # The names as the registry's (and the group's) outputs: every set and rule then depends on
+        # the registry through its `registryName`, a replace key, so a replacement of the registry
+        # (which deletes them in Azure) replaces them too (step_generator.go
+        # `calculateDependentReplacements`), instead of leaving them in the state only.
         registry=RegistryRef(
             core.registry_id,
-            config.resource_group.name,
-            config.registry.name,
+            core.resource_group_name,
+            core.registry_name,
             client.subscription_id if client is not None else "",
             config.registry.login_server,
         ),
