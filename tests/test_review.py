@@ -143,11 +143,53 @@ def test_registry_zone_redundancy_replaces_the_protected_registry(
     diff = diff_plans(base, plan_of(tmp_path, lambda c: c["acr-cache:registry"].update(zoneRedundancy=False)))
     registry = next(c for c in diff.changes if c.short_type == "Registry")
     assert registry.action == "replace" and registry.delete_before_replace
-    assert registry.blocked[0].startswith("protected: `pulumi up` refuses replacing it")
-    assert any("locks-registry" in reason for reason in registry.blocked)
+    # Protect stops it (state and program both protect); the registry's lock does not: its scope
+    # comes from the registry, so it is in the same delete-first chain and is deleted first.
+    assert registry.blocked == [
+        "protected: `pulumi up` refuses replacing it until a deploy with `protect` off has run"
+    ]
     assert registry.warnings[0].startswith("DATA LOSS: replacing it loses every image")
+    assert registry.warnings[1].startswith("locks-registry (CanNotDelete) does not stop it")
     # Azure checks nothing here: the program itself asks for the replacement (replace_on_changes).
     assert not any("replace_on_changes" in w for w in registry.warnings)
+    followers = {c.name for c in diff.changes if c.follows == "acr-registry"}
+    assert {
+        "locks-registry",
+        "cache-dockerhub",
+        "cache-dockerhub-library",
+        "replicas-northeurope",
+        "webhooks-releasepipeline",
+        "monitoring-registry",
+        "access-ci-publish",
+    } <= followers
+    assert all(c.action == "replace" and c.delete_before_replace for c in diff.changes if c.follows)
+
+
+def test_an_unprotected_registry_under_locks_is_replaced_until_the_chain_stops(
+    base: dict[str, Any], tmp_path: Path
+) -> None:
+    # protect off, locks on: the lock on the registry goes first with the chain; the grants of the
+    # Docker Hub set sit under the vault's lock, which is not in the chain, so the deploy stops there.
+    def change(config: dict[str, Any]) -> None:
+        config["acr-cache:registry"]["zoneRedundancy"] = False
+        config["acr-cache:protection"]["protect"] = False
+
+    unprotected = copy.deepcopy(base)
+    for res in unprotected["resources"]:
+        res["protect"] = False
+    diff = diff_plans(unprotected, plan_of(tmp_path, change))
+    registry = next(c for c in diff.changes if c.short_type == "Registry")
+    assert registry.blocked == []
+    assert registry.warnings[0].startswith("DATA LOSS")
+    assert registry.warnings[-1] == (
+        "the chain stops at cache-dockerhub-password-reader, cache-dockerhub-username-reader, which cannot "
+        "be deleted: `pulumi up` fails there, after deleting the members that come before it "
+        "(most-dependent first) and before deleting this one"
+    )
+    grant = next(c for c in diff.changes if c.name == "cache-dockerhub-password-reader")
+    assert grant.blocked == ["locked by locks-vault (CanNotDelete): Azure refuses with ScopeLocked"]
+    lock = next(c for c in diff.changes if c.name == "locks-registry")
+    assert (lock.action, lock.follows, lock.blocked) == ("replace", "acr-registry", [])
 
 
 def test_a_tag_is_an_update_in_place(base: dict[str, Any], tmp_path: Path) -> None:
@@ -171,7 +213,11 @@ def test_a_new_secret_value_is_an_update_that_shows_no_value(tmp_path: Path) -> 
     # The vault secret changes; the import's password too, but its provider does not compare it.
     assert actions(diff) == [("update", "Secret", "cache-dockerhub-password")]
     (prop,) = diff.changes[0].properties
-    assert (prop.path, prop.old, prop.new) == ("properties.value", "[secret]", "[secret] (new value)")
+    assert (prop.path, prop.old, prop.new) == (
+        "properties.value",
+        "[secret]",
+        "[secret] (re-encrypted; Pulumi compares the value, so this may be no change)",
+    )
     assert diff_plans(before, plan_of(tmp_path, token(CIPHERTEXT))).changes == []
     for text in (render_table(diff), render_markdown(diff), json.dumps(diff.to_json())):
         assert "Zmlyc3Q" not in text and "c2Vjb25k" not in text and "offline-plan-placeholder" not in text
@@ -256,7 +302,7 @@ def test_a_path_parameter_or_location_replaces_and_azure_native_deletes_first() 
         plan(resource(vault, "v", {"vaultName": "kv", "resourceGroupName": "rg", "location": "northeurope"})),
     )
     assert moved.changes[0].action == "replace"
-    assert "create-only in the REST spec" in moved.changes[0].properties[0].replaces
+    assert moved.changes[0].properties[0].replaces.startswith("force-new in azure-native (")
     # azure-native compares locations without case and spaces.
     same = diff_plans(
         plan(resource(vault, "v", {"vaultName": "kv", "location": "West Europe"})),
@@ -347,7 +393,8 @@ def test_dependents_of_a_delete_first_replacement_are_replaced_with_it() -> None
     rule = resource(RULE, "r", RULE_INPUTS, propertyDependencies={"registryName": [registry["urn"]]})
     diff = diff_plans(plan(registry, rule), plan(moved, rule))
     assert actions(diff) == [("replace", "CacheRule", "r"), ("replace", "Registry", "reg")]
-    assert diff.changes[0].properties[0].replaces == "comes from reg, which is replaced first"
+    assert (diff.changes[0].follows, diff.changes[0].properties) == ("reg", [])
+    assert "follows the replacement of reg" in render_table(diff)
 
 
 def test_a_protected_delete_and_a_retained_one() -> None:
@@ -600,6 +647,7 @@ def test_the_json_of_a_diff_is_exactly_this() -> None:
             },
         ],
         "blocked": 0,
+        "fails": 0,
         "notes": [],
     }
     update = diff_plans(plan(old), plan({**old, "inputs": {**RULE_INPUTS, "credentialSetResourceId": "x"}}))
@@ -753,7 +801,7 @@ def test_how_far_a_delete_first_replacement_reaches() -> None:
     diff = diff_plans(plan(registry, rule), plan(moved, tagged))
     change = next(c for c in diff.changes if c.name == "r")
     assert change.action == "replace" and change.delete_before_replace
-    assert [p.path for p in change.properties] == ["credentialSetResourceId", "registryName"]
+    assert [p.path for p in change.properties] == ["credentialSetResourceId"] and change.follows == "reg"
     # Through two links.
     hook = resource(
         "azure-native:containerregistry:Webhook",
@@ -781,7 +829,8 @@ def test_how_far_a_delete_first_replacement_reaches() -> None:
         ("create", "CacheRule", "r"),
         ("replace", "Registry", "reg"),
     ]
-    # Through the dependent's own replaceOnChanges.
+    # Not through the dependent's own replaceOnChanges: the engine asks only the provider's Diff
+    # (step_generator.go `calculateDependentReplacements`), not `applyReplaceOnChanges`.
     listed = resource(
         RULE,
         "r",
@@ -789,7 +838,34 @@ def test_how_far_a_delete_first_replacement_reaches() -> None:
         propertyDependencies={"credentialSetResourceId": [registry["urn"]]},
         replaceOnChanges=["credentialSetResourceId"],
     )
-    assert ("replace", "CacheRule", "r") in actions(diff_plans(plan(registry, listed), plan(moved, listed)))
+    assert actions(diff_plans(plan(registry, listed), plan(moved, listed))) == [
+        ("replace", "Registry", "reg")
+    ]
+    # The state's dependencies decide (the base plan), not the program's: a rule that gained the
+    # dependency in this change is not in the chain yet, and Azure deletes it with the registry.
+    plain = resource(RULE, "r", RULE_INPUTS, id=f"{SCOPE}/cacheRules/r")
+    held = {**registry, "id": SCOPE}
+    gained = {**plain, "propertyDependencies": deps}
+    diff = diff_plans(plan(held, plain), plan({**moved, "id": SCOPE}, gained))
+    assert actions(diff) == [("replace", "Registry", "reg")]
+    assert (
+        diff.changes[0]
+        .warnings[-1]
+        .startswith(
+            "Azure deletes 1 resource(s) below it with it (r), which the state keeps: the next `pulumi up` "
+            "does not recreate them"
+        )
+    )
+    # A dynamic dependent is judged by its provider's diff with that input unknown.
+    typ = "pulumi-python:dynamic/acr-cache:ImageImport"
+    imported = resource(typ, "i", {"registryName": "a", "target": "x:1"}, propertyDependencies=deps)
+    tracked = resource(
+        typ, "t", {"registryName": "a", "source": "s"}, propertyDependencies={"source": deps["registryName"]}
+    )
+    assert actions(diff_plans(plan(registry, imported, tracked), plan(moved, imported, tracked))) == [
+        ("replace", "Registry", "reg"),
+        ("replace", "ImageImport", "i"),
+    ]
     # A create-first replacement takes nothing with it.
     engine = resource(REGISTRY, "reg", {"registryName": "a", "tags": {"a": "1"}})
     retagged = resource(REGISTRY, "reg", {"registryName": "a", "tags": {"a": "2"}}, replaceOnChanges=["tags"])
@@ -854,19 +930,28 @@ def test_replace_keys_per_kind_of_resource() -> None:
     from acr_cache.azure_types import covered, normalized, refused_in_place, replace_keys
 
     path = "part of the resource's ARM path (azure-native replaces on path parameters)"
+    force_new = (
+        "force-new in azure-native (pulumi/pulumi-azure-native provider/pkg/gen/replacement.go forceNewMap)"
+    )
     assert replace_keys("azure-native:resources:ResourceGroup", {"location": "x"}) == {
         "resourceGroupName": path,
-        "location": "create-only in the REST spec (TrackedResource location)",
+        "location": force_new,
     }
     assert replace_keys("azure-native:authorization:RoleAssignment", {}) == {
         "scope": path,
         "roleAssignmentName": path,
+        "principalId": force_new,
     }
+    # Not every location: a webhook's and a private endpoint's are updates (that Azure refuses).
+    assert "location" not in replace_keys("azure-native:containerregistry:Webhook")
+    assert "location" not in replace_keys("azure-native:network:PrivateEndpoint")
+    assert replace_keys("azure-native:network:PrivateEndpoint")["subnet"] == force_new
     assert replace_keys("azure-native:monitor:DiagnosticSetting", {}) == {"resourceUri": path, "name": path}
     assert list(replace_keys("azure-native:containerregistry:Replication", {})) == [
         "resourceGroupName",
         "registryName",
         "replicationName",
+        "location",
         "zoneRedundancy",
     ]
     assert replace_keys("pulumi-python:dynamic/acr-cache:ImageImport", {"location": "x"}) == {}
@@ -1022,8 +1107,8 @@ def test_a_create_first_replacement_joins_the_delete_first_chain() -> None:
     new = {**old, "inputs": {**old["inputs"], "tags": {"a": "2"}}}
     assert diff_plans(plan(old), plan(new)).changes[0].delete_before_replace is False
     change = next(c for c in diff_plans(plan(registry, old), plan(moved, new)).changes if c.name == "r")
-    assert change.delete_before_replace is True
-    assert [p.path for p in change.properties] == ["tags.a", "registryName"]
+    assert change.delete_before_replace is True and change.follows == "reg"
+    assert [p.path for p in change.properties] == ["tags.a"]
     # A lock without its level is no CanNotDelete lock (Azure requires the level).
     lock = resource(
         "azure-native:authorization:ManagementLockByScope",

@@ -20,8 +20,12 @@ Three sources decide a replacement, as the engine and azure-native do:
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 # ARM id templates: provider path below the resource group, with `{wireInput}` placeholders.
 # The last placeholder is the resource's own name.
@@ -164,6 +168,82 @@ REFUSED_IN_PLACE: dict[str, RefusedInPlace] = {
 }
 """Create-only in practice: not marked in the spec azure-native reads, refused by the service."""
 
+
+@dataclass(frozen=True)
+class RefusedUpdate:
+    """A change azure-native sends as an in-place update (nothing marks it force-new) that Azure
+    refuses: `pulumi up` fails at it. `when` is `change` (any change), `unset` (a true value turned
+    off or removed) or `toggle` (the property added, removed, or its `status` changed)."""
+
+    path: str
+    when: str
+    fix: str
+    source: str
+
+
+_MOVE = (
+    "Azure refuses a new location for an existing resource (ARM answers InvalidResourceLocation), "
+    "and azure-native sends it as an update: {what}"
+)
+REFUSED_UPDATES: dict[str, tuple[RefusedUpdate, ...]] = {
+    "azure-native:containerregistry:Webhook": (
+        RefusedUpdate(
+            "location",
+            "change",
+            "give the webhook a new name (key): the stack creates it in the new region and deletes the old",
+            _MOVE.format(
+                what="a webhook's location is its own property, not create-only in the spec "
+                "(WebhookCreateParameters.location)"
+            ),
+        ),
+    ),
+    "azure-native:network:PrivateEndpoint": (
+        RefusedUpdate(
+            "location",
+            "change",
+            "add an endpoint under a new key in the new region, then remove the old one in a later deploy",
+            _MOVE.format(what="network.json's Resource.location has no x-ms-mutability"),
+        ),
+    ),
+    "azure-native:monitor:ScheduledQueryRule": (
+        RefusedUpdate(
+            "scopes",
+            "change",
+            "rename the alert rule (it is created anew and the old one deleted), or remove it in one "
+            "deploy and add it back in the next",
+            'Azure answers "Scope can not be updated" (pulumi/pulumi-azure-native#4839)',
+        ),
+    ),
+    "azure-native:containerregistry:Registry": (
+        RefusedUpdate(
+            "encryption",
+            "toggle",
+            "a registry is encrypted with a customer-managed key at creation only: create a new registry "
+            "with (or without) the key and import the images into it",
+            "learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys: encryption "
+            "with a customer-managed key is enabled when the registry is created and cannot be "
+            "disabled (the key itself can be rotated: keyVaultProperties.keyIdentifier updates)",
+        ),
+    ),
+    "azure-native:keyvault:Vault": (
+        RefusedUpdate(
+            "properties.softDeleteRetentionInDays",
+            "change",
+            "keep the retention the vault was created with (remove the change)",
+            "learn.microsoft.com/azure/key-vault/general/soft-delete-overview: the retention period "
+            "is set when the vault is created and cannot be changed",
+        ),
+        RefusedUpdate(
+            "properties.enablePurgeProtection",
+            "unset",
+            "keep purge protection on (Azure Policy and the customer-managed key need it anyway)",
+            "learn.microsoft.com/azure/key-vault/general/soft-delete-overview: once enabled, purge "
+            "protection cannot be disabled",
+        ),
+    ),
+}
+"""Updates azure-native sends that Azure refuses, by type."""
+
 NO_EFFECT_IN_PLACE: dict[str, str] = {
     "azure-native:keyvault:Key": (
         "Microsoft.KeyVault keys.json `Keys_CreateIfNotExist`: an existing key is returned without "
@@ -192,19 +272,47 @@ def refused_in_place(typ: str) -> list[str]:
     return list(refused.paths) if refused else []
 
 
-def replace_keys(typ: str, inputs: dict[str, object]) -> dict[str, str]:
-    """Input paths (arrays as `[]`) whose change replaces the resource, with the reason for each."""
+@functools.cache
+def force_new_table() -> dict[str, Any]:
+    """azure-native 3.29's force-new properties per type, with their sources (data/force_new.json)."""
+    document: dict[str, Any] = json.loads(
+        resources.files("acr_cache").joinpath("data/force_new.json").read_text()
+    )
+    return document
+
+
+def provider_replace_keys(typ: str) -> dict[str, str]:
+    """What azure-native itself replaces the resource on (its Diff), with the reason for each: every
+    path parameter of the PUT and every force-new property (provider/pkg/provider/diff.go
+    `calculateDetailedDiff`; provider/pkg/gen/properties.go `forceNew`)."""
     keys: dict[str, str] = {}
-    if typ.startswith("azure-native:"):
-        for name in path_parameters(typ):
-            keys[name] = "part of the resource's ARM path (azure-native replaces on path parameters)"
-        if "location" in inputs:
-            keys["location"] = "create-only in the REST spec (TrackedResource location)"
+    if not typ.startswith("azure-native:"):
+        return keys
+    for name in path_parameters(typ):
+        keys[name] = "part of the resource's ARM path (azure-native replaces on path parameters)"
+    entry = force_new_table()["types"].get(typ, {})
+    for path, source in entry.get("forceNew", {}).items():
+        keys.setdefault(path, f"force-new in azure-native ({source})")
+    return keys
+
+
+def replace_keys(typ: str, inputs: dict[str, object] | None = None) -> dict[str, str]:
+    """Input paths (arrays as `[]`) whose change replaces the resource, with the reason for each:
+    azure-native's own, and what Azure refuses in place (which the components list in
+    `replace_on_changes`)."""
+    keys = provider_replace_keys(typ)
     refused = REFUSED_IN_PLACE.get(typ)
     if refused:
         for path in refused.paths:
             keys.setdefault(path, f"Azure refuses it in place: {refused.source}")
     return keys
+
+
+def keyed_arrays(typ: str) -> dict[str, tuple[str, ...]]:
+    """Arrays azure-native compares as sets, by the properties that identify an element (the spec's
+    x-ms-identifiers; provider/pkg/provider/diff.go `diffKeyedArrays`)."""
+    entry = force_new_table()["types"].get(typ, {})
+    return {path: tuple(spec["keys"]) for path, spec in entry.get("keyedArrays", {}).items()}
 
 
 def normalized(path: str) -> str:

@@ -8,7 +8,11 @@ are matched by URN and then by their aliases; a URN that only one side has is a 
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +21,15 @@ from acr_cache.azure_types import (
     DATA_LOSS,
     NO_EFFECT_IN_PLACE,
     REFUSED_IN_PLACE,
+    REFUSED_UPDATES,
+    RefusedUpdate,
     covered,
+    keyed_arrays,
+    provider_replace_keys,
     replace_keys,
 )
 from acr_cache.plan import LOCK_TYPE, below, deletes_in_azure
-from acr_cache.plan.values import SECRET_TEXT, UNKNOWN_TEXT
+from acr_cache.plan.values import SECRET_TEXT
 from acr_cache.review.matching import take_over
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic/"
@@ -58,6 +66,11 @@ class ResourceChange:
     warnings: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     """Why `pulumi up` would stop at this resource (protect, a lock)."""
+    follows: str = ""
+    """The resource whose delete-first replacement takes this one with it (the engine deletes this
+    one first, then that one, and creates both again)."""
+    fails: list[str] = field(default_factory=list)
+    """Why Azure would refuse the update azure-native sends, and what to do instead."""
 
     @property
     def short_type(self) -> str:
@@ -77,6 +90,10 @@ class ResourceChange:
             document["oldUrn"] = self.old_urn
         if self.action == "replace":
             document["deleteBeforeReplace"] = self.delete_before_replace
+        if self.follows:
+            document["follows"] = self.follows
+        if self.fails:
+            document["fails"] = self.fails
         return document
 
 
@@ -106,6 +123,7 @@ class PlanDiff:
             "components": self.components,
             "changes": [c.to_json() for c in self.changes],
             "blocked": sum(bool(c.blocked) for c in self.changes),
+            "fails": sum(bool(c.fails) for c in self.changes),
             "notes": self.notes,
         }
         if self.cost is not None:
@@ -185,13 +203,15 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
             continue
         changes[urn] = ResourceChange("delete", urn, old.type, old.name)
 
-    _cascade(changes, news, old_of)
+    chains = _chains(changes, olds, taken)
     _target_handovers(changes, news, olds)
     heads = {r.urn: r for r in news}
     for change in changes.values():
         old = olds.get(change.old_urn or change.urn)  # None for a create: its URN is new
         if old is not None:
-            _warn(change, old, heads.get(change.urn), base_locks, head_locks)
+            _warn(change, old, heads.get(change.urn), base_locks, head_locks, chains.get(old.urn))
+    _deleted_with(changes, olds)
+    _chain_stops(changes, chains)
     ordered = sorted(changes.values(), key=lambda c: (ACTIONS.index(c.action), c.type, c.name))
     diff = PlanDiff(_label(base), _label(head), ordered, components)
     if base.get("missing"):
@@ -212,10 +232,17 @@ def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
     # A dynamic resource's `__provider` is its pickled provider: new code, not a change to Azure.
     old_inputs = {k: v for k, v in old.inputs.items() if k != "__provider"}
     new_inputs = {k: v for k, v in new.inputs.items() if k != "__provider"}
+    keyed = keyed_arrays(new.type)
+    defaults = _defaults(new.type) if new.type.startswith("azure-native:") else {}
     changed = [
         p
-        for p in _changed(old_inputs, new_inputs, "", old.digests, new.digests)
-        if not (ignored and covered(p.path, ignored))
+        for p in _changed(old_inputs, new_inputs, "", old.digests, new.digests, keyed)
+        if not (ignored and _ignored(p.path, ignored))
+        # azure-native does not count a top-level property added with its default value
+        # (provider/pkg/provider/diff.go `calculateChangesAndReplacements`).
+        and not (
+            p.old is None and "." not in p.path and "[" not in p.path and defaults.get(p.path, _NO) == p.new
+        )
     ]
     renamed = old.urn != new.urn
     if not changed:
@@ -240,9 +267,84 @@ def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
                 "old one updated, and deleting the old one then deletes it; the resource needs "
                 "`delete_before_replace`"
             )
-    elif new.type in NO_EFFECT_IN_PLACE:
-        change.warnings.append(f"this update changes nothing in Azure: {NO_EFFECT_IN_PLACE[new.type]}")
+    else:
+        change.fails = _refused_updates(change, old_inputs, new_inputs)
+        if new.type in NO_EFFECT_IN_PLACE:
+            change.warnings.append(f"this update changes nothing in Azure: {NO_EFFECT_IN_PLACE[new.type]}")
     return change
+
+
+_NO = object()
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    """Whether an ignoreChanges pattern covers the path: a parent or the path itself, an index
+    matching its own index or `[*]` (the engine's property paths)."""
+    parts = _path_parts(path)
+    for pattern in patterns:
+        wanted = _path_parts(pattern)
+        if len(wanted) <= len(parts) and all(w in (p, "[*]") for w, p in zip(wanted, parts, strict=False)):
+            return True
+    return False
+
+
+def _path_parts(path: str) -> list[str]:
+    return [part for part in re.split(r"\.|(\[[^\]]*\])", path) if part]
+
+
+@functools.cache
+def _defaults(typ: str) -> dict[str, Any]:
+    """Top-level inputs with a default value, by wire name, as the SDK's Args class fills them in
+    (the spec's defaults, which azure-native's metadata carries too)."""
+    from pulumi import _types as pulumi_types
+
+    from acr_cache.plan.schema import resource_args_class
+
+    cls = resource_args_class(typ)
+    if cls is None:
+        return {}
+    names = pulumi_types.input_type_py_to_pulumi_names(cls)
+    try:
+        source = inspect.getsource(vars(cls)["__init__"])
+    except (OSError, TypeError):
+        return {}
+    found: dict[str, Any] = {}
+    for name, value in re.findall(r"if (\w+) is None:\n\s+\1 = (.+)\n", source):
+        try:
+            found[names.get(name, name)] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            continue
+    return found
+
+
+def _refused_updates(change: ResourceChange, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+    """What Azure refuses of an in-place update azure-native sends, with what to do instead."""
+    found = []
+    for rule in REFUSED_UPDATES.get(change.type, ()):
+        if any(p.path == rule.path or p.path.startswith(rule.path + ".") for p in change.properties):
+            before, after = _at(olds, rule.path), _at(news, rule.path)
+            if _refuses(rule, before, after):
+                found.append(f"{rule.path}: Azure refuses this update ({rule.source}): {rule.fix}")
+    return found
+
+
+def _refuses(rule: RefusedUpdate, before: Any, after: Any) -> bool:
+    if rule.when == "unset":
+        return before is True and after is not True
+    if rule.when == "toggle":
+
+        def state(value: Any) -> Any:
+            return None if value is None else (value.get("status") if isinstance(value, dict) else value)
+
+        return state(before) != state(after)
+    return before is not None and before != after
+
+
+def _at(values: dict[str, Any], path: str) -> Any:
+    value: Any = values
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _classify(change: ResourceChange, new: _Resource, old: _Resource) -> bool:
@@ -260,10 +362,12 @@ def _classify(change: ResourceChange, new: _Resource, old: _Resource) -> bool:
                 prop.replaces = "listed in the resource's replaceOnChanges option"
         return delete_first  # mutation: equivalent (both providers here answer False)
     provider = False
-    keys = replace_keys(change.type, new.inputs)
+    keys = replace_keys(change.type)
     refused = REFUSED_IN_PLACE.get(change.type)
     for prop in change.properties:
-        key = covered(prop.path, keys)
+        # An element added to or removed from an array never replaces (diff.go `calculateValueDiff`).
+        element = prop.path.endswith("]") and (prop.old is None or prop.new is None)
+        key = None if element else covered(prop.path, keys)
         if key is not None:
             prop.replaces = keys[key]
             if not (refused and key in refused.paths):
@@ -304,9 +408,16 @@ def _dynamic_diff(
 
 
 def _changed(
-    old: Any, new: Any, path: str, old_digests: dict[str, str], new_digests: dict[str, str]
+    old: Any,
+    new: Any,
+    path: str,
+    old_digests: dict[str, str],
+    new_digests: dict[str, str],
+    keyed: dict[str, tuple[str, ...]] | None = None,
 ) -> list[PropertyChange]:
-    """Leaf differences, as the engine's ObjectDiff sees them: objects by key, lists by index."""
+    """Leaf differences, as azure-native's Diff sees them: objects by key, lists by index, except
+    the arrays the spec keys (x-ms-identifiers), which compare as sets (diff.go `diffKeyedArrays`)."""
+    keyed = keyed or {}
     if isinstance(old, dict) and isinstance(new, dict):
         found: list[PropertyChange] = []
         for key in sorted(set(old) | set(new)):
@@ -316,9 +427,12 @@ def _changed(
             elif key not in new:
                 found.append(PropertyChange(sub, old[key], None))
             else:
-                found.extend(_changed(old[key], new[key], sub, old_digests, new_digests))
+                found.extend(_changed(old[key], new[key], sub, old_digests, new_digests, keyed))
         return found
     if isinstance(old, list) and isinstance(new, list):
+        identity = keyed.get(path)
+        if identity and all(isinstance(item, dict) for item in [*old, *new]):
+            return _keyed_changes(old, new, path, identity, old_digests, new_digests, keyed)
         found = []
         for index in range(max(len(old), len(new))):
             sub = f"{path}[{index}]"
@@ -327,65 +441,175 @@ def _changed(
             elif index >= len(new):
                 found.append(PropertyChange(sub, old[index], None))
             else:
-                found.extend(_changed(old[index], new[index], sub, old_digests, new_digests))
+                found.extend(_changed(old[index], new[index], sub, old_digests, new_digests, keyed))
         return found
     if old == new:
         if old == SECRET_TEXT:
             before, after = old_digests.get(path), new_digests.get(path)
-            # Offline placeholders carry their ciphertext's digest: a new ciphertext is a new value.
+            # Offline placeholders carry their ciphertext's digest: a new ciphertext may be a new value.
             if before and after and before != after:
-                return [PropertyChange(path, SECRET_TEXT, SECRET_TEXT + " (new value)")]
+                return [PropertyChange(path, SECRET_TEXT, SECRET_REENCRYPTED)]
         return []
-    # azure-native compares locations without case and spaces (diff.go `normalizedLocation`).
+    # azure-native compares locations without case and spaces, resource group names without case
+    # (diff.go `applyAzureSpecificDiff`).
     if path == "location" and isinstance(old, str) and isinstance(new, str) and _region(old) == _region(new):
         return []
+    if (
+        path == "resourceGroupName"
+        and isinstance(old, str)
+        and isinstance(new, str)
+        and old.lower() == new.lower()
+    ):
+        return []
     return [PropertyChange(path, old, new)]
+
+
+SECRET_REENCRYPTED = "[secret] (re-encrypted; Pulumi compares the value, so this may be no change)"
+
+
+def _keyed_changes(
+    old: list[Any],
+    new: list[Any],
+    path: str,
+    identity: tuple[str, ...],
+    old_digests: dict[str, str],
+    new_digests: dict[str, str],
+    keyed: dict[str, tuple[str, ...]],
+) -> list[PropertyChange]:
+    def key(item: dict[str, Any]) -> str:
+        return json.dumps([item.get(k) for k in sorted(identity)], sort_keys=True)
+
+    before = {key(item): (index, item) for index, item in enumerate(old)}
+    found: list[PropertyChange] = []
+    seen = set()
+    for index, item in enumerate(new):
+        seen.add(key(item))
+        if key(item) not in before:
+            found.append(PropertyChange(f"{path}[{index}]", None, item))
+        else:
+            found.extend(
+                _changed(before[key(item)][1], item, f"{path}[{index}]", old_digests, new_digests, keyed)
+            )
+    found += [PropertyChange(f"{path}[{i}]", item, None) for k, (i, item) in before.items() if k not in seen]
+    return found
 
 
 def _region(location: str) -> str:
     return location.replace(" ", "").lower()
 
 
-def _cascade(changes: dict[str, ResourceChange], news: list[_Resource], old_of: dict[str, str]) -> None:
-    """A resource replaced delete-first takes with it those whose create-only inputs come from it:
-    the engine replaces them too (step_generator.go `calculateDependentReplacements`)."""
-    # Per source, the inputs of others that come from it and would replace them: found once, from
-    # the resources that have an old self (created ones have none; components no Azure resource).
-    dependents: dict[str, dict[str, list[str]]] = {}  # source URN -> dependent URN -> inputs
-    for res in news:
-        deps = res.doc.get("propertyDependencies") or {}
-        if not deps or not res.custom or res.urn not in old_of:
+@dataclass
+class _Chain:
+    """A delete-first replacement and the resources the engine replaces with it, as base URNs:
+    deleted most-dependent first, the root last (step_generator.go `continueStepsFromDiff`)."""
+
+    root: str
+    name: str
+    members: list[str] = field(default_factory=list)
+
+    @property
+    def urns(self) -> set[str]:
+        return {self.root, *self.members}
+
+
+def _chains(
+    changes: dict[str, ResourceChange], olds: dict[str, _Resource], taken: dict[str, str]
+) -> dict[str, _Chain]:
+    """For each delete-first replacement, the dependents the engine replaces with it, found as
+    `calculateDependentReplacements` (pulumi/pulumi pkg/resource/deploy/step_generator.go) finds
+    them: in the state's dependency graph (the base plan), each resource that depends on one in
+    the chain, judged by its provider's Diff with the inputs that come from the chain unknown. An
+    azure-native resource is replaced when such an input is one of its own replace keys (its
+    `replaceOnChanges` option plays no part there); a dynamic one when its provider says so.
+    Returns the chain of every base URN in one (root and members)."""
+    order = _dependency_order(olds)
+    dependents: dict[str, set[str]] = {}
+    for res in olds.values():
+        # The state's dependencies: explicit ones and those through inputs (the SDK sends both).
+        sources = set(res.doc.get("dependsOn") or [])
+        sources.update(u for urns in (res.doc.get("propertyDependencies") or {}).values() for u in urns)
+        for source in sources:
+            dependents.setdefault(source, set()).add(res.urn)
+    by_base: dict[str, _Chain] = {}
+    roots = [
+        (change.old_urn or change.urn)
+        for change in changes.values()
+        if change.action == "replace" and change.delete_before_replace
+    ]
+    for root in sorted(roots, key=order.get):  # type: ignore[arg-type]
+        if root in by_base or root not in olds:
             continue
-        keys = replace_keys(res.type, res.inputs)
-        options = list(res.doc.get("replaceOnChanges") or [])
-        for prop, sources in sorted(deps.items()):
-            if covered(prop, keys) or covered(prop, options):
-                for source in sources:
-                    dependents.setdefault(source, {}).setdefault(res.urn, []).append(prop)
-    pending = [urn for urn, c in changes.items() if c.action == "replace" and c.delete_before_replace]
-    seen = set(pending)
-    by_urn = {r.urn: r for r in news}
-    while pending:
-        replaced = pending.pop()
-        for urn, hit in dependents.get(replaced, {}).items():
-            res = by_urn[urn]
-            fresh = ResourceChange("replace", res.urn, res.type, res.name)  # mutation: equivalent (set below)
-            current = changes.setdefault(res.urn, fresh)
-            # Part of the delete-first chain, even if it was to be replaced create-first on its own.
-            current.action = "replace"
+        chain = _Chain(root, olds[root].name)
+        replaced = {root}
+        reach: set[str] = set()
+        frontier = [root]
+        while frontier:
+            for urn in dependents.get(frontier.pop(), ()):
+                if urn not in reach:
+                    reach.add(urn)
+                    frontier.append(urn)
+        for urn in sorted(reach, key=lambda u: order.get(u, 0)):
+            keys = _replaced_through(olds[urn], replaced)
+            if keys:
+                replaced.add(urn)
+                chain.members.append(urn)
+        for urn in chain.urns:
+            by_base.setdefault(urn, chain)
+        for urn in chain.members:
+            res = olds[urn]
+            head = taken.get(urn)
+            current = changes.get(head) if head else changes.get(urn)
+            if current is None:
+                current = ResourceChange("replace", head or urn, res.type, res.name)
+                if head and head != urn:
+                    current.old_urn = urn
+                changes[head or urn] = current
+            if current.action != "delete":
+                current.action = "replace"
             current.delete_before_replace = True
-            name = by_urn[replaced].name
-            listed = {p.path for p in current.properties}
-            current.properties += [
-                PropertyChange(
-                    prop, UNKNOWN_TEXT, UNKNOWN_TEXT, f"comes from {name}, which is replaced first"
-                )
-                for prop in hit
-                if prop not in listed
-            ]
-            if res.urn not in seen:
-                seen.add(res.urn)
-                pending.append(res.urn)
+            current.follows = chain.name
+    return by_base
+
+
+def _replaced_through(res: _Resource, replaced: set[str]) -> list[str]:
+    """The inputs of a resource that come from a replaced one and make its provider replace it."""
+    if not res.custom:
+        return []
+    hit = sorted(
+        prop
+        for prop, sources in (res.doc.get("propertyDependencies") or {}).items()
+        if prop in res.inputs and any(source in replaced for source in sources)
+    )
+    if not hit:
+        return []
+    if res.type.startswith(DYNAMIC_PREFIX):
+        from pulumi.runtime.rpc import UNKNOWN  # what a Python dynamic provider sees of an unknown
+
+        verdict = _dynamic_diff(res.type, res.inputs, {**res.inputs, **dict.fromkeys(hit, UNKNOWN)})
+        return [prop for prop in hit if verdict is not None and prop in verdict[1]]
+    keys = provider_replace_keys(res.type)
+    # An unknown top-level value replaces only where that very property is a replace key (diff.go).
+    return [prop for prop in hit if prop in keys]
+
+
+def _dependency_order(resources: dict[str, _Resource]) -> dict[str, int]:
+    """Each URN's place in an order where every resource comes after its parent and dependencies."""
+    order: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def visit(urn: str) -> None:
+        if urn in order or urn in visiting or urn not in resources:
+            return
+        visiting.add(urn)
+        res = resources[urn]
+        for before in [res.parent or "", *(res.doc.get("dependsOn") or [])]:
+            visit(before)
+        visiting.discard(urn)
+        order[urn] = len(order)
+
+    for urn in sorted(resources):
+        visit(urn)
+    return order
 
 
 RULE_TYPE = "azure-native:containerregistry:CacheRule"
@@ -417,11 +641,12 @@ def _target_handovers(
 class _Lock:
     name: str
     scope: str
+    urn: str = ""
 
 
 def _locks(resources: Iterable[_Resource]) -> list[_Lock]:
     return [
-        _Lock(r.name, str(r.inputs.get("scope", "")))
+        _Lock(r.name, str(r.inputs.get("scope", "")), r.urn)
         for r in resources
         if r.type == LOCK_TYPE and r.inputs.get("level") == "CanNotDelete"
     ]
@@ -433,35 +658,98 @@ def _warn(
     new: _Resource | None,
     base_locks: list[_Lock],
     head_locks: list[_Lock],
+    chain: _Chain | None,
 ) -> None:
     removes = change.action in ("delete", "replace")
     if not removes:
         return
     retained = bool(old.doc.get("retainOnDelete"))
     verb = "deleting" if change.action == "delete" else "replacing"
-    # A delete is refused when the state protects the resource; a replacement only when the program
-    # still does too (unprotecting and replacing in one deploy is allowed): step_generator.go.
-    protected = bool(old.doc.get("protect")) and (
-        change.action == "delete" or bool(new and new.doc.get("protect"))
-    )
-    if protected:
+    member = chain is not None and old.urn != chain.root
+    if member and bool(old.doc.get("protect")):
+        # In a chain the state's flag decides: the engine stops with "unable to replace ... as part
+        # of replacing ..." (step_generator.go `continueStepsFromDiff`).
+        assert chain is not None
+        change.blocked.append(
+            f'protected in the state: `pulumi up` stops with "unable to replace it as part of replacing '
+            f'{chain.name}" until a deploy with `protect` off has run (or `pulumi state unprotect`)'
+        )
+    elif bool(old.doc.get("protect")) and (change.action == "delete" or bool(new and new.doc.get("protect"))):
+        # A delete is refused when the state protects the resource; a replacement only when the
+        # program still does too (unprotecting and replacing in one deploy is allowed).
         change.blocked.append(
             f"protected: `pulumi up` refuses {verb} it until a deploy with `protect` off has run"
         )
     arm_id = str(old.doc.get("id", ""))
     if arm_id and change.type != LOCK_TYPE and deletes_in_azure(change.type, retained):
-        # The lock's own deletion comes first when the head drops it (it depends on what it guards);
-        # a lock that stays, or any lock during a delete-first replacement, refuses the delete.
-        locks = head_locks if change.action == "delete" else base_locks
+        # A lock dropped by the head is deleted at the end, after what it guards; a delete-first
+        # replacement deletes at once, so every lock of the state stands in its way, except a lock
+        # in its own chain, which the engine deletes first (it depends on what it guards).
+        delete_first = change.action == "replace" and change.delete_before_replace
+        locks = base_locks if delete_first else head_locks
+        chained = chain.urns if chain is not None and delete_first else set()
         for lock in locks:
             # A lock also covers the resource at its scope (the registry itself), not only below it.
             same = arm_id.lower() == lock.scope.lower().rstrip("/")
-            if lock.scope and (same or below(arm_id, lock.scope)):
-                change.blocked.append(f"locked by {lock.name} (CanNotDelete): Azure refuses with ScopeLocked")
+            if not lock.scope or not (same or below(arm_id, lock.scope)):
+                continue
+            if lock.urn in chained:
+                if old.urn == (chain.root if chain else ""):
+                    change.warnings.append(
+                        f"{lock.name} (CanNotDelete) does not stop it: the lock's scope comes from it, so "
+                        "the engine deletes the lock first, in the same chain, and recreates it after"
+                    )
+                continue
+            change.blocked.append(f"locked by {lock.name} (CanNotDelete): Azure refuses with ScopeLocked")
     if change.type in DATA_LOSS and not retained:
         change.warnings.insert(0, f"DATA LOSS: {verb} it loses {DATA_LOSS[change.type]}")
     if retained and change.action == "delete":
         change.warnings.append("retained on delete: it stays in Azure and only leaves the stack")
+
+
+def _chain_stops(changes: dict[str, ResourceChange], chains: dict[str, _Chain]) -> None:
+    """A chain whose member cannot be deleted stops there: the engine has deleted the members before
+    it (most-dependent first) and fails before it reaches the root."""
+    by_base = {(c.old_urn or c.urn): c for c in changes.values()}
+    for chain in {id(c): c for c in chains.values()}.values():
+        root = by_base.get(chain.root)
+        stuck = [by_base[m].name for m in chain.members if m in by_base and by_base[m].blocked]
+        if root is not None and stuck and not root.blocked:
+            root.warnings.append(
+                f"the chain stops at {', '.join(sorted(stuck))}, which cannot be deleted: `pulumi up` fails "
+                "there, after deleting the members that come before it (most-dependent first) and before "
+                "deleting this one"
+            )
+
+
+def _deleted_with(changes: dict[str, ResourceChange], olds: dict[str, _Resource]) -> None:
+    """Resources Azure deletes with another one (children and extensions below its id) that the
+    deploy neither deletes nor replaces: they stay in Pulumi's state, and the next `pulumi up`
+    finds them unchanged and does not recreate them."""
+    going = {
+        (c.old_urn or c.urn)
+        for c in changes.values()
+        if c.action == "delete" or (c.action == "replace" and c.delete_before_replace)
+    }
+    for change in changes.values():
+        base = olds.get(change.old_urn or change.urn)
+        if base is None or (change.old_urn or change.urn) not in going:
+            continue
+        arm_id = str(base.doc.get("id", ""))
+        if not arm_id or not deletes_in_azure(base.type, bool(base.doc.get("retainOnDelete"))):
+            continue
+        left = sorted(
+            r.name
+            for r in olds.values()
+            if r.urn not in going and r.custom and below(str(r.doc.get("id", "")), arm_id)
+        )
+        if left:
+            shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+            change.warnings.append(
+                f"Azure deletes {len(left)} resource(s) below it with it ({shown}), which the state keeps: "
+                "the next `pulumi up` does not recreate them; run `pulumi refresh` after this deploy, then "
+                "`pulumi up`"
+            )
 
 
 def exit_code(diff: PlanDiff) -> int:

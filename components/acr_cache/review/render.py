@@ -13,7 +13,8 @@ MAX_VALUE = 80
 
 
 def pair_text(old: Any, new: Any) -> tuple[str, str]:
-    """Both values, cut around where they first differ when they are long."""
+    """Both values; when either is long, the part that changed with a little context on each side
+    (the same prefix and suffix cut from both), so the difference is never outside the window."""
     before, after = value_text_full(old), value_text_full(new)
     if len(before) <= MAX_VALUE and len(after) <= MAX_VALUE:
         return before, after
@@ -21,13 +22,30 @@ def pair_text(old: Any, new: Any) -> tuple[str, str]:
         (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
         min(len(before), len(after)),
     )
-    start = max(0, start - 20)
+    end = 0  # how many characters both share at their ends, not overlapping the shared start
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    lead = max(0, start - CONTEXT)
 
     def cut(text: str) -> str:
-        piece = text[start : start + MAX_VALUE - 6]
-        return ("..." if start else "") + piece + ("..." if start + MAX_VALUE - 6 < len(text) else "")
+        stop = len(text) - end
+        middle = text[start:stop]
+        if len(middle) > MAX_VALUE:
+            middle = middle[: MAX_VALUE // 2] + "..." + middle[-(MAX_VALUE // 2) :]
+        tail = text[stop : stop + CONTEXT]
+        return (
+            ("..." if lead else "")
+            + text[lead:start]
+            + middle
+            + tail
+            + ("..." if stop + CONTEXT < len(text) else "")
+        )
 
     return cut(before), cut(after)
+
+
+CONTEXT = 20
+"""Characters of unchanged text shown on each side of a change in a long value."""
 
 
 def value_text_full(value: Any) -> str:
@@ -40,9 +58,12 @@ def summary(diff: PlanDiff) -> str:
     counts = diff.counts()
     parts = [f"{counts[action]} to {action}" for action in ACTIONS if counts[action]]
     blocked = sum(bool(c.blocked) for c in diff.changes)
+    failing = sum(bool(c.fails) for c in diff.changes)
     text = ", ".join(parts) if parts else "no changes"
     if blocked:
         text += f"; {blocked} blocked"
+    if failing:
+        text += f"; {failing} would fail in Azure"
     return text
 
 
@@ -69,12 +90,18 @@ def _change_lines(change: ResourceChange, indent: str) -> list[str]:
     if change.old_urn:
         head += f"  (was {change.old_urn.rsplit('::', 1)[-1]})"
     lines = [indent + head]
+    if change.follows:
+        lines.append(
+            f"{indent}      follows the replacement of {change.follows} (deleted before it, created after it)"
+        )
     for prop in change.properties:
         mark = "  [replaces]" if prop.replaces else ""
         before, after = pair_text(prop.old, prop.new)
         lines.append(f"{indent}      {prop.path}: {before} => {after}{mark}")
     for reason in change.blocked:
         lines.append(f"{indent}      BLOCKED: {reason}")
+    for reason in change.fails:
+        lines.append(f"{indent}      WILL FAIL: {reason}")
     for warning in change.warnings:
         lines.append(f"{indent}      ! {warning}")
     return lines
@@ -90,11 +117,18 @@ def render_markdown(diff: PlanDiff, graph: str | None = None) -> str:
     lines = [f"### acr-cache diff `{diff.base}`", ""]
     lines.append(f"**{summary(diff)}**")
     lines.append("")
-    loud = [c for c in diff.changes if c.blocked or any(w.startswith("DATA LOSS") for w in c.warnings)]
+    loud = [
+        c for c in diff.changes if c.blocked or c.fails or any(w.startswith("DATA LOSS") for w in c.warnings)
+    ]
     if loud:
         lines.append("> [!CAUTION]")
         for change in loud:
-            for reason in [*change.blocked, *[w for w in change.warnings if w.startswith("DATA LOSS")]]:
+            reasons = [
+                *change.blocked,
+                *(f"will fail: {f}" for f in change.fails),
+                *[w for w in change.warnings if w.startswith("DATA LOSS")],
+            ]
+            for reason in reasons:
                 lines.append(f"> - **{change.action} {change.short_type} `{change.name}`**: {_cell(reason)}")
         lines.append("")
     if diff.changes:
@@ -107,6 +141,8 @@ def render_markdown(diff: PlanDiff, graph: str | None = None) -> str:
                 for p in change.properties
             ]
             details += [f"⚠ {_cell(w)}" for w in change.warnings if not w.startswith("DATA LOSS")]
+            if change.follows:
+                details.insert(0, f"follows the replacement of `{_cell(change.follows)}`")
             if change.action == "replace":
                 details.insert(
                     0, "delete first, then create" if change.delete_before_replace else "create first"
