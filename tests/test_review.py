@@ -542,7 +542,7 @@ def test_diff_against_a_git_revision(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "~ update  Registry  acr-registry" in out and "tags.workload: acr-cache => pull-cache" in out
     assert main(["diff", "prod", "--base", "no-such-revision", "--cwd", str(clone)]) == 1
-    assert "git rev-parse failed" in capsys.readouterr().err
+    assert "is not a commit here (git: fatal:" in capsys.readouterr().err
 
 
 def test_the_generated_pictures_and_costs_are_fresh() -> None:
@@ -1131,3 +1131,257 @@ def test_cost_and_graph_of_a_bad_stack_say_why_and_exit_2(
         assert "acr-cache:registry.name: 'x' is not a valid registry name" in err
         assert "nothing was planned: fix the keys above in the stack config and run again" in err
     assert main(["diff", "--config", str(bad), "--cwd", str(ROOT), "--base", "HEAD"]) == 1
+
+
+# ---- Issue #26: what `pulumi up` really does, edit by edit ------------------------------------
+# Each outcome is established from the sources: pulumi/pulumi pkg/resource/deploy/step_generator.go
+# (`continueStepsFromDiff`, `calculateDependentReplacements`), pulumi/pulumi-azure-native
+# provider/pkg/provider/diff.go (`calculateDetailedDiff`, `calculateChangesAndReplacements`,
+# `diffKeyedArrays`, `applyAzureSpecificDiff`), provider/pkg/gen/replacement.go (`forceNewMap`) and
+# properties.go (`forceNew`), and the REST specs (components/acr_cache/data/force_new.json).
+
+HUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-network-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub-weu/subnets/"
+
+
+def _edit(path: list[str], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        node = config
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+
+    return change
+
+
+EDITS = {
+    # forceNewMap Network.PrivateEndpoint subnet: replaced, and azure-native deletes first
+    # (provider.go `Diff`: DeleteBeforeReplace whenever it replaces); the zone group's endpoint name
+    # comes from the endpoint (a path parameter), so the engine replaces it in the same chain.
+    "endpoint subnet": (
+        _edit(["acr-cache:privateAccess", "endpoints", "hub", "subnetId"], HUB + "snet-other"),
+        {"private-hub": ("replace", True, "", ""), "private-hub-dns": ("replace", True, "private-hub", "")},
+    ),
+    # network.json Resource.location has no x-ms-mutability: azure-native sends an update, and ARM
+    # refuses a new location for an existing resource.
+    "endpoint location": (
+        _edit(["acr-cache:privateAccess", "endpoints", "spoke-aks", "location"], "swedencentral"),
+        {"private-spoke-aks": ("update", False, "", "location: Azure refuses this update")},
+    ),
+    # The vault's retention is set at creation (soft-delete overview): an update Azure refuses.
+    "vault retention": (
+        _edit(["acr-cache:keyVault", "softDeleteRetentionDays"], 30),
+        {"vault-vault": ("update", False, "", "properties.softDeleteRetentionInDays: Azure refuses")},
+    ),
+    # forceNewMap Authorization.RoleAssignment principalId (and the deterministic name, a path
+    # parameter): replaced delete-first.
+    "grant principal": (
+        _edit(["acr-cache:access", "aks-westeurope", "principalId"], "5d3a7e9c-1f4b-4c8d-9e2a-3b4c5d6e7f80"),
+        {"access-aks-westeurope": ("replace", True, "", "")},
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_edits_of_prod_do_what_the_engine_and_azure_native_do(
+    edit: str, base: dict[str, Any], tmp_path: Path
+) -> None:
+    change, expected = EDITS[edit]
+    diff = diff_plans(base, plan_of(tmp_path, change))
+    found = {c.name: c for c in diff.changes}
+    for name, (action, delete_first, follows, fails) in expected.items():
+        assert found[name].action == action, (name, found[name])
+        assert found[name].delete_before_replace == delete_first
+        assert found[name].follows == follows
+        assert bool(found[name].fails) == bool(fails)
+        if fails:
+            assert found[name].fails[0].startswith(fails)
+
+
+def test_a_protected_member_of_a_chain_is_judged_by_the_state() -> None:
+    registry = resource(REGISTRY, "reg", {"registryName": "a", "location": "westeurope"})
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    deps = {"registryName": [registry["urn"]]}
+    protected = resource(RULE, "r", RULE_INPUTS, propertyDependencies=deps, protect=True)
+    unprotected = {**protected, "protect": False}
+    # Unprotected in the program only: the state still protects it, and the engine stops.
+    (rule,) = [
+        c for c in diff_plans(plan(registry, protected), plan(moved, unprotected)).changes if c.name == "r"
+    ]
+    assert rule.blocked == [
+        'protected in the state: `pulumi up` stops with "unable to replace it as part of replacing reg" until '
+        "a deploy with `protect` off has run (or `pulumi state unprotect`)"
+    ]
+    # Protected in the program only: the state does not, so the chain goes through.
+    (rule,) = [
+        c for c in diff_plans(plan(registry, unprotected), plan(moved, protected)).changes if c.name == "r"
+    ]
+    assert rule.blocked == [] and rule.follows == "reg"
+
+
+def test_a_lock_on_the_replaced_resource_goes_first_in_its_chain() -> None:
+    registry = resource(REGISTRY, "reg", {"registryName": "a", "location": "westeurope"}, id=SCOPE)
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    lock = resource(
+        LOCK,
+        "locks-registry",
+        {"scope": SCOPE, "level": "CanNotDelete", "lockName": "l"},
+        id=f"{SCOPE}/providers/Microsoft.Authorization/locks/l",
+        propertyDependencies={"scope": [registry["urn"]]},
+    )
+    diff = diff_plans(plan(registry, lock), plan(moved, lock))
+    by_name = {c.name: c for c in diff.changes}
+    assert by_name["reg"].blocked == [] and by_name["reg"].warnings[-1].startswith(
+        "locks-registry (CanNotDelete) does not stop it"
+    )
+    assert (by_name["locks-registry"].action, by_name["locks-registry"].follows) == ("replace", "reg")
+    # A lock whose scope is a plain string (no dependency) is not in the chain: it refuses.
+    loose = {**lock, "propertyDependencies": {}}
+    (reg,) = [c for c in diff_plans(plan(registry, loose), plan(moved, loose)).changes if c.name == "reg"]
+    assert reg.blocked == ["locked by locks-registry (CanNotDelete): Azure refuses with ScopeLocked"]
+
+
+LOCK = "azure-native:authorization:ManagementLockByScope"
+
+
+def test_azure_natives_own_diff_rules() -> None:
+    set_type = "azure-native:containerregistry:CredentialSet"
+    creds = [
+        {"name": "Credential1", "usernameSecretIdentifier": "u1", "passwordSecretIdentifier": "p1"},
+        {"name": "Credential2", "usernameSecretIdentifier": "u2", "passwordSecretIdentifier": "p2"},
+    ]
+    old = resource(set_type, "s", {"credentialSetName": "s", "authCredentials": creds})
+    # Keyed by `name` (x-ms-identifiers): a reordering is no change, an element is compared by key.
+    reordered = resource(set_type, "s", {"credentialSetName": "s", "authCredentials": creds[::-1]})
+    assert diff_plans(plan(old), plan(reordered)).changes == []
+    changed = resource(
+        set_type,
+        "s",
+        {
+            "credentialSetName": "s",
+            "authCredentials": [{**creds[1], "passwordSecretIdentifier": "p3"}, creds[0]],
+        },
+    )
+    (change,) = diff_plans(plan(old), plan(changed)).changes
+    assert [(p.path, p.old, p.new) for p in change.properties] == [
+        ("authCredentials[0].passwordSecretIdentifier", "p2", "p3")
+    ]
+    # A top-level property added with its default value is no change; with another value it is.
+    registry = resource(REGISTRY, "r", {"registryName": "a"})
+    assert (
+        diff_plans(
+            plan(registry), plan(resource(REGISTRY, "r", {"registryName": "a", "adminUserEnabled": False}))
+        ).changes
+        == []
+    )
+    assert diff_plans(
+        plan(registry), plan(resource(REGISTRY, "r", {"registryName": "a", "adminUserEnabled": True}))
+    ).changes
+    # Resource group names compare without case.
+    assert (
+        diff_plans(
+            plan(resource(RULE, "x", RULE_INPUTS)),
+            plan(resource(RULE, "x", {**RULE_INPUTS, "resourceGroupName": "RG"})),
+        ).changes
+        == []
+    )
+    # ignoreChanges paths with an index or [*].
+    base_set = resource(set_type, "s", {"credentialSetName": "s", "authCredentials": creds[:1]})
+    edited = {"credentialSetName": "s", "authCredentials": [{**creds[0], "usernameSecretIdentifier": "u9"}]}
+    for pattern, ignored in (
+        ("authCredentials[0].usernameSecretIdentifier", True),
+        ("authCredentials[*]", True),
+        ("authCredentials[1]", False),
+    ):
+        head = resource(set_type, "s", edited, ignoreChanges=[pattern])
+        assert (diff_plans(plan(base_set), plan(head)).changes == []) is ignored, pattern
+
+
+def test_an_array_element_added_or_removed_never_replaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    from acr_cache import azure_types
+
+    table = azure_types.force_new_table()
+    typ = "azure-native:containerregistry:ScopeMap"
+    monkeypatch.setitem(table["types"], typ, {**table["types"][typ], "forceNew": {"actions": "test"}})
+    old = resource(typ, "m", {"scopeMapName": "m", "actions": ["a/content/read"]})
+    grown = resource(typ, "m", {"scopeMapName": "m", "actions": ["a/content/read", "b/content/read"]})
+    (change,) = diff_plans(plan(old), plan(grown)).changes
+    assert change.action == "update"
+    edited = resource(typ, "m", {"scopeMapName": "m", "actions": ["b/content/read"]})
+    (change,) = diff_plans(plan(old), plan(edited)).changes
+    assert change.action == "replace"
+
+
+@pytest.mark.parametrize(
+    ("typ", "old", "new", "fails"),
+    [
+        (
+            "azure-native:containerregistry:Webhook",
+            {"location": "westeurope"},
+            {"location": "northeurope"},
+            "location",
+        ),
+        ("azure-native:monitor:ScheduledQueryRule", {"scopes": ["/a"]}, {"scopes": ["/b"]}, "scopes"),
+        ("azure-native:containerregistry:Registry", {}, {"encryption": {"status": "enabled"}}, "encryption"),
+        (
+            "azure-native:containerregistry:Registry",
+            {"encryption": {"status": "enabled", "k": "1"}},
+            {"encryption": {"status": "enabled", "k": "2"}},
+            "",
+        ),
+        (
+            "azure-native:keyvault:Vault",
+            {"properties": {"enablePurgeProtection": True}},
+            {"properties": {}},
+            "properties.enablePurgeProtection",
+        ),
+        (
+            "azure-native:keyvault:Vault",
+            {"properties": {}},
+            {"properties": {"enablePurgeProtection": True}},
+            "",
+        ),
+        (
+            "azure-native:keyvault:Vault",
+            {"properties": {"softDeleteRetentionInDays": 90}},
+            {"properties": {"softDeleteRetentionInDays": 7}},
+            "properties.softDeleteRetentionInDays",
+        ),
+    ],
+)
+def test_updates_azure_refuses_say_so_and_what_to_do(
+    typ: str, old: dict[str, Any], new: dict[str, Any], fails: str
+) -> None:
+    (change,) = diff_plans(plan(resource(typ, "x", old)), plan(resource(typ, "x", new))).changes
+    assert change.action == "update"
+    if fails:
+        (reason,) = change.fails
+        assert reason.startswith(f"{fails}: Azure refuses this update (")
+        assert "WILL FAIL: " + reason in render_table(
+            diff_plans(plan(resource(typ, "x", old)), plan(resource(typ, "x", new)))
+        )
+    else:
+        assert change.fails == []
+
+
+def test_a_long_value_shows_the_part_that_changed() -> None:
+    from acr_cache.review.render import pair_text
+
+    prefix, suffix = "a" * 100, "z" * 100
+    before, after = pair_text(prefix + "OLD" + suffix, prefix + "NEW" + suffix)
+    assert "OLD" in before and "NEW" in after
+    assert before.startswith("...") and before.endswith("...") and len(before) < 60
+    assert pair_text("short", "other") == ("short", "other")
+
+
+def test_diff_usage_errors_and_unknown_revisions_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["diff", "--format", "nope", "a", "b"])
+    assert caught.value.code == 1
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert main(["diff", "dev", "--base", "no-such-branch", "--cwd", str(tmp_path)]) == 1
+    error = capsys.readouterr().err
+    assert "--base 'no-such-branch' is not a commit here (git: fatal:" in error

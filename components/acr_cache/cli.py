@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from acr_cache.config import ConfigError
@@ -89,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
     diff.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     diff.add_argument("--graph", action="store_true", help="markdown: add the head's topology (Mermaid)")
+
+    def usage_error(message: str) -> NoReturn:
+        # 2 means "changes" for `diff` (as terraform plan -detailed-exitcode): a usage error is 1.
+        diff.print_usage(sys.stderr)
+        diff.exit(1, f"{diff.prog}: error: {message}\n")
+
+    diff.error = usage_error  # type: ignore[method-assign]
 
     cost = commands.add_parser("cost", help="monthly cost estimate of a stack's plan, offline")
     cost.add_argument("stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory")

@@ -321,7 +321,10 @@ def _refused_updates(change: ResourceChange, olds: dict[str, Any], news: dict[st
     """What Azure refuses of an in-place update azure-native sends, with what to do instead."""
     found = []
     for rule in REFUSED_UPDATES.get(change.type, ()):
-        if any(p.path == rule.path or p.path.startswith(rule.path + ".") for p in change.properties):
+        if any(
+            p.path == rule.path or p.path.startswith((rule.path + ".", rule.path + "["))
+            for p in change.properties
+        ):
             before, after = _at(olds, rule.path), _at(news, rule.path)
             if _refuses(rule, before, after):
                 found.append(f"{rule.path}: Azure refuses this update ({rule.source}): {rule.fix}")

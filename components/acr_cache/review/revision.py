@@ -37,7 +37,20 @@ def plan_at_revision(revision: str, stack: str | None, config: Path | None, cwd:
     if revision.startswith("-"):
         raise RevisionError(f"--base {revision!r}: not a git revision")
     root = Path(_git(["rev-parse", "--show-toplevel"], cwd).decode().strip())
-    commit = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root).decode().strip()
+    try:
+        # Not --quiet: git's own reason (an unknown name, an ambiguous one, a shallow clone that
+        # lacks the commit) is what the user needs to see.
+        commit = (
+            _git(["rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}"], root)
+            .decode()
+            .strip()
+        )
+    except RevisionError as exc:
+        reason = str(exc).removeprefix("git rev-parse failed: ") or "no such commit"
+        raise RevisionError(
+            f"--base {revision!r} is not a commit here (git: {reason}): give a branch, tag or commit "
+            "that this clone has (`git fetch` it first in a shallow clone)"
+        ) from None
     where = cwd.resolve().relative_to(root.resolve())
     stack_file = config.resolve() if config else (cwd / f"Pulumi.{stack}.yaml").resolve()
     name = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
