@@ -245,7 +245,7 @@ def test_renders_say_what_is_blocked_and_lost(base: dict[str, Any], tmp_path: Pa
     assert "- delete  Replication  replicas-swedencentral" in table
     assert "BLOCKED: locked by locks-registry" in table
     assert "Resources: 1 to delete; 1 blocked" in table
-    assert "Estimated monthly cost: $311.73 -> $261.03 (-$50.70; list prices as of 2026-06)" in table
+    assert "Estimated monthly cost: $323.53 -> $272.83 (-$50.70; list prices as of 2026-06)" in table
     markdown = render_markdown(diff, "```mermaid\nflowchart LR\n```\n")
     assert (
         "> [!CAUTION]" in markdown
@@ -467,14 +467,14 @@ def test_every_shipped_stack_has_a_picture_and_a_cost(directory: Path, stack: st
 
     xml.dom.minidom.parseString(picture)
     cost = estimate(document["resources"])
-    expected = {"dev": 50.70, "prod": 311.73, "team-a": 0.0}
+    expected = {"dev": 50.70, "prod": 323.53, "team-a": 0.0}
     if stack in expected:
         assert round(cost.total, 2) == expected[stack]
     if stack == "prod":
         items = {line.item: (line.count, round(line.monthly, 2)) for line in cost.lines}
         assert items["Registry Premium (westeurope, 500 GiB included)"] == (1, 50.70)
         assert items["Private endpoint"] == (2, 14.60)
-        assert items["Log Analytics ingestion (up to the 2 GB/day cap)"] == (1, 139.92)
+        assert items["Log Analytics ingestion (westeurope, at most: the 2 GB/day cap, East US rate)"] == (1, 139.92)
         assert items["Log search alert rule (every 5 min)"] == (3, 4.50)
 
 
@@ -516,7 +516,7 @@ def test_cli_exit_codes(tmp_path: Path, base: dict[str, Any], capsys: pytest.Cap
     assert "not JSON" in capsys.readouterr().err
     assert main(["diff", str(same)]) == 1
     assert main(["cost", "--plan", str(same), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["monthlyTotal"] == 311.73
+    assert json.loads(capsys.readouterr().out)["monthlyTotal"] == 323.53
     assert main(["graph", "--plan", str(same), "--format", "svg", "--output", str(tmp_path / "g.svg")]) == 0
     assert (tmp_path / "g.svg").read_text().startswith("<svg")
 
@@ -990,8 +990,23 @@ def test_prices_per_type() -> None:
     assert one(REGISTRY, {}) == [("Registry Premium (?, 500 GiB included)", 1, 50.70)]
     assert one("azure-native:privatedns:PrivateZone", {}) == [("Private DNS zone", 1, 0.5)]
     workspace = "azure-native:operationalinsights:Workspace"
-    assert one(workspace, {"workspaceCapping": {"dailyQuotaGb": 0.5}}) == [
-        ("Log Analytics ingestion (up to the 0.5 GB/day cap)", 1, 34.98)
+    assert one(workspace, {"workspaceCapping": {"dailyQuotaGb": 0.5}, "location": "x"}) == [
+        ("Log Analytics ingestion (x, at most: the 0.5 GB/day cap, East US rate)", 1, 34.98)
+    ]
+    # Retention beyond the included 31 days: the cap's daily volume times the extra days, $0.10/GB-month.
+    assert one(workspace, {"workspaceCapping": {"dailyQuotaGb": 2}, "retentionInDays": 90})[1] == (
+        "Log Analytics retention beyond 31 days (at most, 90 days kept)",
+        1,
+        11.8,
+    )
+    assert len(one(workspace, {"workspaceCapping": {"dailyQuotaGb": 2}, "retentionInDays": 31})) == 1
+    # Diagnostics into a workspace the stack does not create: its ingestion is usage, named.
+    setting = {
+        "type": "azure-native:monitor:DiagnosticSetting",
+        "inputs": {"workspaceId": "/x/workspaces/log-hub"},
+    }
+    assert estimate([setting]).usage == [
+        "ingestion into the existing workspace log-hub ($2.30 per GB, billed to that workspace's subscription)"
     ]
     assert one(workspace, {"workspaceCapping": {"dailyQuotaGb": 0}}) == [] and one(workspace, {}) == []
     assert (

@@ -34,7 +34,12 @@ PRIVATE_ENDPOINT_PER_HOUR = 0.01
 PRIVATE_ZONE_PER_MONTH = 0.50
 """Per hosted zone, first 25 zones; queries $0.40 per million (usage) (Azure DNS)."""
 LOG_INGESTION_PER_GB = 2.30
-"""Analytics logs, pay-as-you-go; the first 31 days of retention included (Azure Monitor)."""
+"""Analytics logs, pay-as-you-go, East US; the first 31 days of retention included (Azure Monitor).
+Log Analytics prices are set per region (learn.microsoft.com/azure/azure-monitor/logs/cost-logs):
+the estimate names the workspace's region and prices it at this rate."""
+LOG_RETENTION_PER_GB_MONTH = 0.10
+"""Analytics logs kept beyond the included 31 days, per GB and month (Azure Monitor)."""
+LOG_INCLUDED_RETENTION_DAYS = 31
 METRIC_ALERT_PER_MONTH = 0.10
 """Per monitored time series; one per rule here (Azure Monitor)."""
 LOG_ALERT_PER_MONTH = {1: 3.00, 5: 1.50, 10: 1.00, 15: 0.50}
@@ -131,7 +136,8 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
         line.count += 1
         line.monthly += monthly
 
-    for resource in resources:
+    all_resources = list(resources)
+    for resource in all_resources:
         typ = str(resource.get("type", ""))
         inputs = resource.get("inputs") or {}
         if typ == "azure-native:containerregistry:Registry":
@@ -151,11 +157,21 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
             add("Private DNS zone", PRIVATE_ZONE_PER_MONTH)
         elif typ == "azure-native:operationalinsights:Workspace":
             quota = (inputs.get("workspaceCapping") or {}).get("dailyQuotaGb")
+            region = inputs.get("location", "?")
             if isinstance(quota, int | float) and quota > 0:
                 add(
-                    f"Log Analytics ingestion (up to the {quota:g} GB/day cap)",
+                    f"Log Analytics ingestion ({region}, at most: the {quota:g} GB/day cap, East US rate)",
                     quota * DAYS_PER_MONTH * LOG_INGESTION_PER_GB,
                 )
+                days = inputs.get("retentionInDays")
+                if isinstance(days, int | float) and days > LOG_INCLUDED_RETENTION_DAYS:
+                    # Once full, the logs kept beyond the included days are the cap's daily volume
+                    # times the extra days.
+                    add(
+                        f"Log Analytics retention beyond {LOG_INCLUDED_RETENTION_DAYS} days "
+                        f"(at most, {days:g} days kept)",
+                        quota * (days - LOG_INCLUDED_RETENTION_DAYS) * LOG_RETENTION_PER_GB_MONTH,
+                    )
             else:
                 usage["logs"] = (
                     f"Log Analytics ingestion (${LOG_INGESTION_PER_GB:.2f} per GB; set "
@@ -166,6 +182,15 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
             # No monthly fee for either tier: the line shows the vault is counted, not forgotten.
             add(f"Key Vault {tier} (no monthly fee)", 0.0)
             usage[typ] = USAGE_ONLY[typ]
+        elif typ == "azure-native:monitor:DiagnosticSetting" and not any(
+            str(r.get("type")) == "azure-native:operationalinsights:Workspace" for r in all_resources
+        ):
+            workspace = str(inputs.get("workspaceId") or "")
+            if workspace:
+                usage["existing workspace"] = (
+                    f"ingestion into the existing workspace {workspace.rsplit('/', 1)[-1]} "
+                    f"(${LOG_INGESTION_PER_GB:.2f} per GB, billed to that workspace's subscription)"
+                )
         elif typ == "azure-native:monitor:MetricAlert":
             add("Metric alert rule", METRIC_ALERT_PER_MONTH)
         elif typ == "azure-native:monitor:ScheduledQueryRule":
@@ -186,7 +211,8 @@ _ORDER = (
     "Geo-replica",
     "Private endpoint",
     "Private DNS",
-    "Log Analytics",
+    "Log Analytics ingestion",
+    "Log Analytics retention",
     "Log search",
     "Metric",
 )
