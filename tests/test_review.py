@@ -474,7 +474,10 @@ def test_every_shipped_stack_has_a_picture_and_a_cost(directory: Path, stack: st
         items = {line.item: (line.count, round(line.monthly, 2)) for line in cost.lines}
         assert items["Registry Premium (westeurope, 500 GiB included)"] == (1, 50.70)
         assert items["Private endpoint"] == (2, 14.60)
-        assert items["Log Analytics ingestion (westeurope, at most: the 2 GB/day cap, East US rate)"] == (1, 139.92)
+        assert items["Log Analytics ingestion (westeurope, at most: the 2 GB/day cap, East US rate)"] == (
+            1,
+            139.92,
+        )
         assert items["Log search alert rule (every 5 min)"] == (3, 4.50)
 
 
