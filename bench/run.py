@@ -90,8 +90,10 @@ os._exit(0)
 # The same resources as the plan, registered bare: each azure-native resource through its class
 # with the plan's inputs and the plan's options (parent, dependencies, protect, retain on delete,
 # replace on changes, delete before replace, ignore changes), each component as a plain
-# ComponentResource of the same type and name, so every URN is the plan's. Registered in
-# dependency order, so that every dependency exists when its dependent is made.
+# ComponentResource of the same type and name, so every URN is the plan's; an input that the plan
+# says comes from other resources is passed as an Output of them, so the request carries the same
+# property dependencies. Registered in dependency order, so that every dependency exists when its
+# dependent is made.
 _FLOOR_PROGRAM = r"""
 import importlib, json, os
 import pulumi
@@ -115,6 +117,7 @@ def visit(urn):
 for urn in resources:
     visit(urn)
 made = {}
+carried = {}
 for resource in order:
     token = resource["type"]
     opts = pulumi.ResourceOptions(
@@ -132,7 +135,17 @@ for resource in order:
     _, module, name = token.split(":")
     cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
     names = {wire: py for py, wire in _types.input_type_py_to_pulumi_names(resource_args_class(token)).items()}
-    made[resource["urn"]] = cls(resource["name"], **{names[key]: value for key, value in resource["inputs"].items()}, opts=opts)
+    inputs = dict(resource["inputs"])
+    for key, sources in (resource.get("propertyDependencies") or {}).items():
+        # An input that comes from other resources is sent with them as its dependencies, as the
+        # program sends it: one Output per value and sources, shared by every resource using it.
+        if key in inputs and all(u in made for u in sources):
+            shared = (key, json.dumps(inputs[key], sort_keys=True), tuple(sources))
+            if shared not in carried:
+                value = inputs[key]
+                carried[shared] = pulumi.Output.all(*[made[u].urn for u in sources]).apply(lambda _, v=value: v)
+            inputs[key] = carried[shared]
+    made[resource["urn"]] = cls(resource["name"], **{names[key]: value for key, value in inputs.items()}, opts=opts)
 """
 
 

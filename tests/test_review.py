@@ -1403,3 +1403,26 @@ def test_diff_usage_errors_and_unknown_revisions_exit_1(
     assert main(["diff", "dev", "--base", "no-such-branch", "--cwd", str(tmp_path)]) == 1
     error = capsys.readouterr().err
     assert "--base 'no-such-branch' is not a commit here (git: fatal:" in error
+
+
+@pytest.mark.parametrize(("directory", "stack"), SHIPPED, ids=[s for _, s in SHIPPED])
+def test_the_force_new_table_covers_every_type_of_the_shipped_stacks(directory: Path, stack: str) -> None:
+    import importlib
+    import inspect
+
+    from acr_cache.azure_types import force_new_table
+
+    table = force_new_table()["types"]
+    document = make_plan(load_stack_files(stack, None, directory)).to_json()
+    for typ in sorted({r["type"] for r in document["resources"] if r["type"].startswith("azure-native:")}):
+        assert typ in table, f"{typ}: add it to components/acr_cache/data/force_new.json with its sources"
+        entry = table[typ]
+        # The API version is the one the installed SDK says azure-native deploys for the type.
+        _, module, name = typ.split(":")
+        cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
+        source = inspect.getsource(importlib.import_module(cls.__module__))
+        assert f"Azure REST API version {entry['apiVersion']}." in source, typ
+        assert entry["spec"].startswith("Azure/azure-rest-api-specs specification/")
+        assert entry["apiVersion"] in entry["spec"]
+        for path, why in entry["forceNew"].items():
+            assert why, (typ, path)
