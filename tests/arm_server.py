@@ -3,8 +3,11 @@ lists a registry's credential sets and cache rules (for `acr-cache health`).
 
 POST .../registries/{name}/importImage answers 202 with a Location header; GETs on that location
 answer 202 while the operation runs, then 200 (success) or an ARM error status and body (failure).
-A certificate made at start-up is the server's, and tests trust it, because azure-core refuses to
-send bearer tokens over plain HTTP.
+It is Entra ID too, as MSAL calls it (`/<tenant>/v2.0/.well-known/openid-configuration`, then
+`/<tenant>/oauth2/v2.0/token` with a client secret or a client assertion): the tokens it issues
+expire after `token_lifetime` seconds, and ARM requests with an expired one are refused, as Azure
+does. A certificate made at start-up is the server's, and tests trust it, because azure-core refuses
+to send bearer tokens over plain HTTP.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import ssl
 import tempfile
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +31,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 VALID_TOKEN = "test-token"
+CLIENT_SECRET = "test-client-secret-VALUE"
+"""The app registration's secret the loopback Entra ID accepts."""
+FEDERATED_TOKEN = "test-federated-OIDC-token"
+"""The OIDC token (GitHub's, in a workflow) the loopback Entra ID accepts as a client assertion."""
 REGISTRY_TOKEN = "test-registry-token"
 """The Entra token for the registry's data plane the tests hand the provider."""
 
@@ -58,6 +66,22 @@ class Scenario:
     """What `generateCredentials` answers as password1 (a value only Azure and the vault should hold)."""
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Key Vault secrets written through ARM (`PUT .../vaults/<v>/secrets/<name>`), by path."""
+    token_lifetime: float = 3600
+    """Seconds an access token this server issues as Entra ID stays valid."""
+    client_secret: str = CLIENT_SECRET
+    """The secret of the app registration that signs in with a client secret."""
+    client_assertion: str = FEDERATED_TOKEN
+    """The OIDC token Entra accepts as the client assertion (GitHub's, in a workflow)."""
+    sign_ins: list[dict[str, Any]] = field(default_factory=list)
+    """Every request to the Entra endpoints (token requests with their form, minus secrets)."""
+    issued: dict[str, float] = field(default_factory=dict)
+    """Access tokens issued as Entra ID, with the time each expires."""
+    issued_scopes: dict[str, str] = field(default_factory=dict)
+    """The scope each issued token was asked for."""
+    refuse_registry_tokens: bool = False
+    """The registry's data plane refuses every Entra token (a token exchange answers 401)."""
+    used_tokens: list[str] = field(default_factory=list)
+    """The bearer token of every ARM request, in order."""
 
 
 class ArmServer:
@@ -119,22 +143,92 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def _authorised(self) -> bool:
-            if self.headers.get("Authorization") == f"Bearer {VALID_TOKEN}":
+            header = self.headers.get("Authorization", "")
+            token = header.removeprefix("Bearer ")
+            scenario.used_tokens.append(token)
+            if header == f"Bearer {VALID_TOKEN}":
                 return True
+            if token in scenario.issued:
+                if scenario.issued[token] > time.time():
+                    return True
+                self._send(
+                    401,
+                    {"error": {"code": "ExpiredAuthenticationToken", "message": "The access token expired."}},
+                )
+                return False
             self._send(
                 401,
                 {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}},
             )
             return False
 
+        def _entra(self, raw: bytes) -> bool:
+            """Entra ID's OpenID metadata and token endpoints under /<tenant>/, as MSAL uses them."""
+            path = self.path.split("?")[0]
+            parts = path.strip("/").split("/")
+            host = f"https://{self.headers['Host']}"
+            if self.command == "GET" and path.endswith("/v2.0/.well-known/openid-configuration"):
+                tenant = parts[0]
+                scenario.sign_ins.append({"method": "GET", "path": path})
+                self._send(
+                    200,
+                    {
+                        "token_endpoint": f"{host}/{tenant}/oauth2/v2.0/token",
+                        "authorization_endpoint": f"{host}/{tenant}/oauth2/v2.0/authorize",
+                        "issuer": f"{host}/{tenant}/v2.0",
+                    },
+                )
+                return True
+            if self.command == "POST" and path.endswith("/oauth2/v2.0/token"):
+                form = dict(urllib.parse.parse_qsl(raw.decode()))
+                good = (
+                    form.get("client_secret") == scenario.client_secret
+                    or form.get("client_assertion") == scenario.client_assertion
+                )
+                shown = {k: v for k, v in form.items() if k not in ("client_secret", "client_assertion")}
+                scenario.sign_ins.append({"method": "POST", "path": path, "form": shown, "granted": good})
+                if not good:
+                    self._send(
+                        401,
+                        {
+                            "error": "invalid_client",
+                            "error_description": "AADSTS7000215: Invalid client secret.",
+                        },
+                    )
+                    return True
+                token = f"entra-{len(scenario.issued) + 1}"
+                scenario.issued[token] = time.time() + scenario.token_lifetime
+                scenario.issued_scopes[token] = form.get("scope", "")
+                self._send(
+                    200,
+                    {
+                        "token_type": "Bearer",
+                        "expires_in": max(1, int(scenario.token_lifetime)),
+                        "access_token": token,
+                    },
+                )
+                return True
+            return False
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             path = self.path.split("?")[0]
+            if self._entra(raw):
+                return
             if path.startswith("/oauth2/"):
                 form = dict(urllib.parse.parse_qsl(raw.decode()))
                 self._record(form)
-                if path == "/oauth2/exchange" and form.get("access_token") == REGISTRY_TOKEN:
+                entra = form.get("access_token", "")
+                registry_token = entra == REGISTRY_TOKEN or (
+                    scenario.issued.get(entra, 0) > time.time()
+                    and scenario.issued_scopes.get(entra, "").startswith(
+                        "https://containerregistry.azure.net"
+                    )
+                )
+                if scenario.refuse_registry_tokens:
+                    registry_token = False
+                if path == "/oauth2/exchange" and registry_token:
                     self._send(200, {"refresh_token": "acr-refresh"})
                 elif path == "/oauth2/token" and form.get("refresh_token") == "acr-refresh":
                     self._send(200, {"access_token": "acr-pull"})
@@ -152,7 +246,7 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
             if self.path.split("?")[0].endswith("/generateCredentials"):
                 username = str((body or {}).get("tokenId", "")).rsplit("/", 1)[-1]
                 password = {
-                    "name": "password1",
+                    "name": (body or {}).get("name") or "password1",
                     "value": scenario.generated_password,
                     "expiry": body.get("expiry"),
                 }
@@ -201,6 +295,8 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
             self._send(200 if digest else 404, None, {"Docker-Content-Digest": digest} if digest else {})
 
         def do_GET(self) -> None:
+            if self._entra(b""):
+                return
             self._record(None)
             if self.path.startswith("/token?"):
                 self._send(200, {"token": "up-token"})

@@ -88,14 +88,38 @@ def language_host_virtualenv(root: Path) -> Path:
     return program_dir / ".venv"
 
 
-def start_dynamic_provider(root: Path) -> tuple[subprocess.Popen[bytes], int]:
+def dynamic_provider_config(config: dict[str, str], secret_keys: set[str] = frozenset()) -> Any:  # type: ignore[assignment]
+    """pkg/resource/deploy/target.go `GetPackageConfig` for `pulumi-python`: the whole stack
+    config, keys with their namespace, values as strings, secret ones as secrets; marshalled with
+    secrets kept (provider_plugin.go Configure), as the Configure request's `args`."""
+    from pulumi.runtime import rpc
+
+    struct = rpc.struct_pb2.Struct()
+    for key, value in config.items():
+        if key in secret_keys:
+            struct[key] = {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+        else:
+            struct[key] = value
+    return struct
+
+
+def start_dynamic_provider(
+    root: Path, environment_changes: dict[str, str | None] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     """Start the Python dynamic provider as the engine and its launcher do; return it and its port.
 
     The process starts in the engine's directory with the launcher's environment: the venv's
-    bin first on PATH, PYTHONHOME unset, nothing of this test process's sys.path.
+    bin first on PATH, PYTHONHOME unset, nothing of this test process's sys.path. The CLI's own
+    environment reaches it (the `ARM_*` variables, for instance): `environment_changes` stands for
+    the CLI's (None removes a variable).
     """
     pwd = engine_pwd(root)
     base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    for key, value in (environment_changes or {}).items():
+        if value is None:
+            base.pop(key, None)
+        else:
+            base[key] = value
     environment = plugin_environment(root, base)
     virtualenv = launcher_virtualenv(pwd, environment)
     if virtualenv is None or not (virtualenv / "bin" / "python").is_file():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -254,23 +255,152 @@ def test_the_plan_says_which_resources_are_retained(capsys: pytest.CaptureFixtur
     ) in captured.err + captured.out
 
 
-# --- Image imports sign in with azure-native's login --------------------------------------------
+# --- No live token in the state: what the engine stores for the dynamic resources ----------------
+
+# pulumi step.go: the engine stores a resource's inputs (as `check` returned them, here as registered)
+# and the outputs its provider returns, on every deployment; a dynamic resource's inputs include
+# `__provider`, the provider object pickled with dill. None of them may hold a token.
+_TOKEN_KEYS = {"accessToken", "registryAccessToken"}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_imports_receive_azure_native_tokens_as_secrets(stack: str) -> None:
-    imports = [
-        r
-        for r in _stack_plan(stack)["resources"]
-        if r["type"] == "pulumi-python:dynamic/acr-cache:ImageImport"
-    ]
-    assert len(imports) == 2
-    for resource in imports:
-        # From azure-native's getClientToken (ARM, and the registry's data plane audience); the plan
-        # and the state only ever hold them as secrets.
-        assert resource["inputs"]["accessToken"] == "[secret]"
-        assert resource["inputs"]["registryAccessToken"] == "[secret]"
-        assert resource["inputs"]["loginServer"].endswith(".azurecr.io")
+def _dynamic_resources(stack: str) -> list[Any]:
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.stackfile import load_stack_files
+
+    run = make_plan(load_stack_files(stack, None, ROOT)).run
+    return [r for r in run.resources if r.type.startswith("pulumi-python:dynamic/")]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "corp"])
+def test_what_the_engine_stores_for_each_dynamic_resource_holds_no_token(
+    stack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    import dill
+    from acr_cache.azure_login import SETTINGS
+    from acr_cache.plan.values import Secret
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    from tests.arm_server import CLIENT_SECRET, ArmServer, Scenario
+
+    resources = _dynamic_resources(stack)
+    assert resources, f"{stack} has imports or token passwords"
+    for variable in SETTINGS.values():
+        monkeypatch.delenv(variable, raising=False)
+    scenario = Scenario(polls_before_done=0)
+    with ArmServer(scenario) as server:
+        monkeypatch.setenv("AZURE_AUTHORITY_HOST", server.endpoint)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_path))
+        for resource in resources:
+            inputs = dict(resource.inputs)
+            assert not _TOKEN_KEYS & set(inputs), resource.name
+            # The only secrets are the upstream credentials the user configured, and the pickled
+            # provider (the SDK marks it secret always: serialize_as_secret_always).
+            assert {k for k, v in inputs.items() if isinstance(v, Secret)} <= {
+                "username",
+                "password",
+                "__provider",
+            }
+            pickled = inputs.pop("__provider")
+            provider = dill.loads(base64.b64decode(pickled.value if isinstance(pickled, Secret) else pickled))
+            assert provider.__dict__ == {
+                "_credential_factory": None,
+                "_client_options": {},
+                "_identity_options": {},
+                **{k: v for k, v in provider.__dict__.items() if k in ("_polling_interval", "_now")},
+                **{k: None for k in provider.__dict__ if k.endswith("_base_url")},
+            }
+            # What Create returns, as the engine runs it: configured, signed in by itself.
+            provider._client_options = {"connection_verify": str(server.cert_path)}
+            provider._identity_options = {"disable_instance_discovery": True}
+            provider.configure(
+                ConfigureRequest(
+                    Config(
+                        {
+                            "azure-native:clientId": "66666666-7777-8888-9999-000000000000",
+                            "azure-native:tenantId": "11111111-2222-3333-4444-555555555555",
+                            "azure-native:clientSecret": CLIENT_SECRET,
+                            "azure-native:subscriptionId": "00000000-0000-0000-0000-000000000000",
+                        },
+                        "acr-cache",
+                    )
+                )
+            )
+            plain = {k: (v.value if isinstance(v, Secret) else v) for k, v in inputs.items()}
+            outs = provider.create({**plain, "armEndpoint": server.endpoint}).outs
+            assert not _TOKEN_KEYS & set(outs)
+            text = repr(outs)
+            assert CLIENT_SECRET not in text and not any(token in text for token in scenario.issued)
+    assert scenario.issued, "the providers signed in"
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="the launcher is a POSIX shell script")
+def test_the_provider_process_signs_in_with_the_config_the_engine_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Configure, then Create, over gRPC to the dynamic provider started as the engine starts it."""
+    from acr_cache.azure_login import SETTINGS
+    from pulumi.runtime import rpc
+
+    from tests.arm_server import CLIENT_SECRET, ArmServer, Scenario
+
+    scenario = Scenario(polls_before_done=1, token_lifetime=600)
+    with ArmServer(scenario) as server:
+        environment = {variable: None for variable in SETTINGS.values()}
+        environment |= {"AZURE_AUTHORITY_HOST": server.endpoint, "REQUESTS_CA_BUNDLE": str(server.cert_path)}
+        process, port = engine.start_dynamic_provider(ROOT, environment)
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = provider_pb2_grpc.ResourceProviderStub(channel)
+                stub.Configure(
+                    proto.ConfigureRequest(
+                        args=engine.dynamic_provider_config(
+                            {
+                                "azure-native:clientId": "66666666-7777-8888-9999-000000000000",
+                                "azure-native:tenantId": "11111111-2222-3333-4444-555555555555",
+                                "azure-native:clientSecret": CLIENT_SECRET,
+                                "azure-native:subscriptionId": "00000000-0000-0000-0000-000000000000",
+                                "acr-cache:registry": '{"name": "acrtest01"}',
+                            },
+                            secret_keys={"azure-native:clientSecret"},
+                        )
+                    ),
+                    timeout=60,
+                )
+                props = struct_pb2.Struct()
+                props.update(
+                    {
+                        "__provider": serialize_provider(
+                            ImageImportProvider(
+                                client_options={"connection_verify": str(server.cert_path)},
+                                polling_interval=0.05,
+                                identity_options={"disable_instance_discovery": True},
+                            )
+                        ),
+                        "subscriptionId": "00000000-0000-0000-0000-000000000000",
+                        "resourceGroupName": "rg-acr",
+                        "registryName": "acrtest01",
+                        "target": "base/alpine:3.20",
+                        "source": "docker.io/library/alpine:3.20",
+                        "force": False,
+                        "timeoutSeconds": 60,
+                        "armEndpoint": server.endpoint,
+                    }
+                )
+                created = stub.Create(proto.CreateRequest(urn="urn:x", properties=props), timeout=120)
+        finally:
+            process.kill()
+            _, err = process.communicate(timeout=10)
+    outs = rpc.deserialize_properties(created.properties)
+    assert created.id.endswith("/importedImages/base/alpine:3.20")
+    assert [r["method"] for r in scenario.requests] == ["POST", "GET", "GET"]
+    assert {s["form"]["client_id"] for s in scenario.sign_ins if s["method"] == "POST"} == {
+        "66666666-7777-8888-9999-000000000000"
+    }
+    assert set(scenario.used_tokens) <= set(scenario.issued)
+    text = repr(outs) + err.decode()
+    assert CLIENT_SECRET not in text and not any(token in text for token in scenario.issued)
 
 
 # --- CanNotDelete locks cover everything below their scope (ScopeLocked) ------------------------

@@ -329,56 +329,6 @@ def test_the_stack_output_reads_each_sets_health_as_the_engine_delivers_it() -> 
 # --- every branch of the sign-in, the failure messages and the rendering -------------------------
 
 
-@pytest.mark.parametrize(
-    ("env", "kind"),
-    [
-        (
-            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_CLIENT_SECRET": "s"},
-            "ClientSecretCredential",
-        ),
-        (
-            {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "jwt"},
-            "ClientAssertionCredential",
-        ),
-        ({"ARM_USE_MSI": "true", "ARM_CLIENT_ID": "c"}, "ManagedIdentityCredential"),
-        ({"ARM_USE_MSI": "TRUE"}, "ManagedIdentityCredential"),
-        # Without a secret, OIDC or MSI (a client id alone): the Azure CLI's login, as azure-native.
-        ({"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c"}, "AzureCliCredential"),
-        ({}, "AzureCliCredential"),
-    ],
-    ids=["secret", "oidc-token", "msi-client", "msi", "cli-tenant", "cli"],
-)
-def test_the_sign_in_follows_azure_natives_settings(
-    env: dict[str, str], kind: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from acr_cache.azure_login import azure_native_credential
-
-    for key in [k for k in os.environ if k.startswith(("ARM_", "AZURE_"))]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    assert type(azure_native_credential()).__name__ == kind
-
-
-def test_oidc_with_a_token_file_uses_workload_identity(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from acr_cache.azure_login import azure_native_credential
-
-    token_file = tmp_path / "token"
-    token_file.write_text("jwt")
-    for key in [k for k in os.environ if k.startswith(("ARM_", "AZURE_"))]:
-        monkeypatch.delenv(key)
-    for key, value in {
-        "ARM_TENANT_ID": "11111111-1111-1111-1111-111111111111",
-        "ARM_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
-        "ARM_USE_OIDC": "true",
-        "ARM_OIDC_TOKEN_FILE_PATH": str(token_file),
-    }.items():
-        monkeypatch.setenv(key, value)
-    assert type(azure_native_credential()).__name__ == "WorkloadIdentityCredential"
-
-
 def test_each_failure_to_read_says_what_to_do() -> None:
     from acr_cache.health import unreadable
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError

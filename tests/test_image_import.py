@@ -214,86 +214,147 @@ def test_the_provider_pickles_by_reference() -> None:
 
 # --- Issue #12: azure-native's login, idempotent create ----------------------------------------
 
-from tests.arm_server import REGISTRY_TOKEN  # noqa: E402
+from acr_cache.image_import import LOGIN_HINT  # noqa: E402
+
+from tests.arm_server import CLIENT_SECRET  # noqa: E402
 
 OTHER = "sha256:" + "b" * 64
 
 
-def native(server: ArmServer) -> ImageImportProvider:
-    """The provider as the engine runs it: no credential factory, tokens come in the inputs."""
-    return ImageImportProvider(
+TENANT = "11111111-2222-3333-4444-555555555555"
+CLIENT = "66666666-7777-8888-9999-000000000000"
+
+
+@pytest.fixture
+def loopback_entra(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Point azure-identity at the loopback server as Entra ID (AZURE_AUTHORITY_HOST, trusted
+    through REQUESTS_CA_BUNDLE) and clear every login setting of this machine."""
+    from acr_cache.azure_login import SETTINGS
+
+    for variable in [*SETTINGS.values(), "AZURE_ENVIRONMENT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"]:
+        monkeypatch.delenv(variable, raising=False)
+
+    def trust(server: ArmServer) -> None:
+        monkeypatch.setenv("AZURE_AUTHORITY_HOST", server.endpoint)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_path))
+
+    return trust
+
+
+def stack_config(**overrides: str) -> dict[str, str]:
+    """azure-native's login as stack config, with keys as the engine sends a dynamic provider."""
+    config = {
+        "azure-native:clientId": CLIENT,
+        "azure-native:tenantId": TENANT,
+        "azure-native:clientSecret": CLIENT_SECRET,
+        "azure-native:subscriptionId": SUB,
+        "acr-cache:registry": "{}",  # the rest of the stack's config comes along, unread
+    }
+    config.update(overrides)
+    return {key: value for key, value in config.items() if value}
+
+
+def native(server: ArmServer, config: dict[str, str] | None = None) -> ImageImportProvider:
+    """The provider as the engine runs it: no credential factory; the engine's Configure hands it
+    the stack config, and it signs in itself."""
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    implementation = ImageImportProvider(
         client_options={"connection_verify": str(server.cert_path)},
         polling_interval=0.01,
         registry_base_url=server.endpoint,
         upstream_base_url=server.endpoint,
+        identity_options={"disable_instance_discovery": True},
     )
+    implementation.configure(
+        ConfigureRequest(Config(stack_config() if config is None else config, "acr-cache"))
+    )
+    return implementation
 
 
 def native_props(server: ArmServer, **changes: Any) -> dict[str, Any]:
-    return props(server, **{"accessToken": VALID_TOKEN, "registryAccessToken": REGISTRY_TOKEN, **changes})
+    return props(server, **changes)
 
 
-def _jwt(exp: float) -> str:
-    import base64
-    import json
+def test_the_import_signs_in_itself_with_the_login_the_engine_configured(loopback_entra: Any) -> None:
+    scenario = Scenario(polls_before_done=1)
+    with ArmServer(scenario) as server:
+        loopback_entra(server)
+        result = native(server).create(native_props(server))
+    token_requests = [s for s in scenario.sign_ins if s["method"] == "POST"]
+    assert token_requests[0]["path"] == f"/{TENANT}/oauth2/v2.0/token"
+    assert token_requests[0]["form"]["client_id"] == CLIENT
+    assert token_requests[0]["form"]["scope"] == "https://management.azure.com/.default"
+    assert all(s["granted"] for s in token_requests)
+    assert set(scenario.used_tokens) <= set(scenario.issued)  # only tokens Entra issued to it
+    assert not any(str(v) in scenario.issued or v == CLIENT_SECRET for v in result.outs.values())
 
-    def part(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
-    return f"{part({'alg': 'none'})}.{part({'exp': exp, 'aud': 'https://management.azure.com/'})}.sig"
+def test_an_import_that_outlives_its_first_token_is_polled_with_a_fresh_one(loopback_entra: Any) -> None:
+    # Each token lasts one second and ARM refuses an expired one; the operation runs about two.
+    scenario = Scenario(polls_before_done=4, token_lifetime=1)
+    with ArmServer(scenario) as server:
+        loopback_entra(server)
+        implementation = native(server)
+        implementation._polling_interval = 0.5
+        started = time.time()
+        implementation.create(native_props(server))
+    assert time.time() - started > 1.5
+    first = scenario.used_tokens[0]
+    assert scenario.used_tokens.count(first) < len(scenario.used_tokens)
+    assert len(set(scenario.used_tokens)) >= 2
+    assert [r["method"] for r in scenario.requests] == ["POST", "GET", "GET", "GET", "GET", "GET"]
 
 
-def test_the_import_signs_in_with_the_token_azure_native_handed_over(monkeypatch: pytest.MonkeyPatch) -> None:
-    # What DefaultAzureCredential would read is gone; azure-native's token is all there is.
-    for key in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
-        monkeypatch.delenv(key, raising=False)
+def test_a_missing_login_setting_is_named_before_any_request(loopback_entra: Any) -> None:
+    scenario = Scenario()
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        loopback_entra(server)
+        native(server, stack_config(**{"azure-native:tenantId": ""})).create(props(server))
+    assert str(caught.value) == (
+        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: signing in with a client "
+        "secret needs azure-native:tenantId or ARM_TENANT_ID; " + LOGIN_HINT
+    )
+    assert scenario.requests == [] and scenario.sign_ins == []
+
+
+def test_config_wins_over_the_environment_as_in_azure_native(
+    loopback_entra: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_CLIENT_ID", "from-the-environment")
+    monkeypatch.setenv("ARM_CLIENT_SECRET", "another-secret")
     scenario = Scenario(polls_before_done=0)
     with ArmServer(scenario) as server:
-        result = native(server).create(native_props(server))
-    assert [r["headers"]["Authorization"] for r in scenario.requests] == [f"Bearer {VALID_TOKEN}"] * 2
-    assert "accessToken" not in result.outs and "registryAccessToken" not in result.outs
+        loopback_entra(server)
+        native(server).create(native_props(server))
+    assert {s["form"]["client_id"] for s in scenario.sign_ins if s["method"] == "POST"} == {CLIENT}
 
 
-def test_without_a_token_the_error_names_what_to_set() -> None:
-    scenario = Scenario()
+def test_a_refused_sign_in_names_azure_native_login_and_never_the_secret(loopback_entra: Any) -> None:
+    scenario = Scenario(client_secret="the-right-one")
     with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
-        native(server).create(props(server))
+        loopback_entra(server)
+        native(server).create(native_props(server))
     message = str(caught.value)
-    assert "no access token from azure-native's login" in message
-    assert "az login" in message and "ARM_CLIENT_ID" in message and "ARM_USE_OIDC=true" in message
+    assert "Azure refused the sign-in (" in message and "ARM_TENANT_ID" in message
+    assert CLIENT_SECRET not in message
     assert scenario.requests == []
 
 
-def test_an_expired_token_fails_before_any_request_and_says_to_run_again() -> None:
-    scenario = Scenario()
-    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
-        native(server).create(native_props(server, accessToken=_jwt(time.time() - 10)))
-    assert "expired before the import ran" in str(caught.value) and "run `pulumi up` again" in str(
-        caught.value
-    )
-    assert scenario.requests == []
+def test_tokens_left_in_old_state_never_cause_a_diff() -> None:
+    # Stacks deployed before the provider signed in itself hold tokens in their state's inputs.
+    old = {**props(_NoServer()), "accessToken": "old-run", "registryAccessToken": "old-run-acr"}
+    assert ImageImportProvider().diff("id", old, props(_NoServer())).changes is False
 
 
-def test_a_refused_token_names_azure_native_login() -> None:
-    scenario = Scenario()
-    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
-        native(server).create(native_props(server, accessToken=_jwt(time.time() + 3600)))
-    assert "Azure refused the sign-in (InvalidAuthenticationToken" in str(caught.value)
-    assert "ARM_TENANT_ID" in str(caught.value)
+class _NoServer:
+    endpoint = "https://127.0.0.1:9"
 
 
-def test_new_tokens_never_cause_a_diff() -> None:
-    scenario = Scenario()
-    with ArmServer(scenario) as server:
-        old = native_props(server)
-        new = native_props(server, accessToken="another-run", registryAccessToken="another-run-acr")
-        assert native(server).diff("id", old, new).changes is False
-    assert scenario.requests == []
-
-
-def test_a_rerun_finds_the_same_digest_and_succeeds() -> None:
+def test_a_rerun_finds_the_same_digest_and_succeeds(loopback_entra: Any) -> None:
     scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": DIGEST})
     with ArmServer(scenario) as server:
+        loopback_entra(server)
         result = native(server).create(native_props(server, source=f"docker.io/library/alpine@{DIGEST}"))
     assert result.id == import_id(native_props(server))
     paths = [(r["method"], r["path"]) for r in scenario.requests]
@@ -302,12 +363,15 @@ def test_a_rerun_finds_the_same_digest_and_succeeds() -> None:
         ("POST", "/oauth2/token"),
         ("HEAD", "/v2/base/alpine/manifests/3.20"),
     ]
-    assert scenario.requests[1]["body"]["access_token"] == REGISTRY_TOKEN
+    # The registry's data plane takes only an Entra token for its own audience.
+    registry_token = scenario.requests[1]["body"]["access_token"]
+    assert scenario.issued_scopes[registry_token] == "https://containerregistry.azure.net/.default"
 
 
-def test_a_different_digest_without_force_is_an_error_that_says_so() -> None:
+def test_a_different_digest_without_force_is_an_error_that_says_so(loopback_entra: Any) -> None:
     scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": OTHER})
     with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        loopback_entra(server)
         native(server).create(native_props(server, source=f"docker.io/library/alpine@{DIGEST}"))
     assert str(caught.value) == (
         f"acrtest01/base/alpine:3.20 exists already and holds {OTHER}, but docker.io/library/alpine@{DIGEST} "
@@ -315,43 +379,45 @@ def test_a_different_digest_without_force_is_an_error_that_says_so() -> None:
     )
 
 
-def test_a_tag_source_is_compared_with_the_upstream_digest_now() -> None:
+def test_a_tag_source_is_compared_with_the_upstream_digest_now(loopback_entra: Any) -> None:
     scenario = Scenario(
         polls_before_done=0,
         existing_tags={"base/alpine:3.20": DIGEST},
         upstream_tags={"library/alpine:3.20": DIGEST},
     )
     with ArmServer(scenario) as server:
+        loopback_entra(server)
         native(server).create(native_props(server, username="hubuser", password=UPSTREAM_TOKEN))
     token_request = next(r for r in scenario.requests if r["path"] == "/token")
     assert token_request["headers"]["Authorization"].startswith("Basic ")
     assert "scope=repository%3Alibrary%2Falpine%3Apull" in token_request["query"]
 
 
-def test_force_overwrites_without_comparing() -> None:
+def test_force_overwrites_without_comparing(loopback_entra: Any) -> None:
     scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": OTHER})
     with ArmServer(scenario) as server:
+        loopback_entra(server)
         native(server).create(native_props(server, force=True))
     assert scenario.requests[0]["body"]["mode"] == "Force"
     assert not [r for r in scenario.requests if r["path"].startswith("/oauth2")]
 
 
-def test_an_unreadable_registry_says_what_to_do_and_never_shows_a_token() -> None:
-    scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": DIGEST})
+def test_an_unreadable_registry_says_what_to_do_and_never_shows_a_token(loopback_entra: Any) -> None:
+    scenario = Scenario(
+        polls_before_done=0, existing_tags={"base/alpine:3.20": DIGEST}, refuse_registry_tokens=True
+    )
     with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
-        native(server).create(
-            native_props(server, registryAccessToken="refused", source=f"docker.io/library/alpine@{DIGEST}")
-        )
+        loopback_entra(server)
+        native(server).create(native_props(server, source=f"docker.io/library/alpine@{DIGEST}"))
     message = str(caught.value)
     assert "exists already (Conflict: Tag base/alpine:3.20 already exists.)" in message
     assert "AcrPull" in message and "pulumi import" in message and "force: true" in message
-    assert "refused" not in message.replace("refused azure-native", "")
+    assert not any(token in message for token in scenario.issued)
 
 
 # --- Issue #15: every refusal, the wire inputs and the provider's answers as literals ------------
 
-from acr_cache import azure_login, image_import  # noqa: E402
-from acr_cache.azure_login import TokenCredential, error_text  # noqa: E402
+from acr_cache.azure_login import error_text  # noqa: E402
 from acr_cache.image_import import (  # noqa: E402
     ImageImport,
     ImageImports,
@@ -484,7 +550,7 @@ def test_force_alone_updates_in_place_and_imports_nothing() -> None:
     scenario = Scenario(polls_before_done=0)
     with ArmServer(scenario) as server:
         old = native_props(server)
-        new = native_props(server, force=True, accessToken="next-run")
+        new = native_props(server, force=True)
         implementation = native(server)
         diff = implementation.diff("id", old, new)
         result = implementation.update("id", old, new)
@@ -509,18 +575,6 @@ def test_a_user_name_without_a_password_sends_no_credentials() -> None:
     assert "credentials" not in scenario.requests[0]["body"]["source"]
 
 
-def test_without_a_token_the_whole_message() -> None:
-    scenario = Scenario()
-    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
-        native(server).create(props(server, accessToken=""))
-    assert str(caught.value) == (
-        "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: no access token from "
-        "azure-native's login reached the import; azure-native's login is used: run `az login`, or set "
-        "ARM_CLIENT_ID with ARM_CLIENT_SECRET (or ARM_USE_OIDC=true, or ARM_USE_MSI=true), ARM_TENANT_ID and "
-        "ARM_SUBSCRIPTION_ID, or the same as `azure-native:*` config"
-    )
-
-
 def test_a_timeout_and_a_refused_sign_in_the_whole_messages() -> None:
     with ArmServer(Scenario(polls_before_done=-1)) as server, pytest.raises(ImportFailed) as caught:
         provider(server).create(props(server, timeoutSeconds=0.5))
@@ -532,7 +586,8 @@ def test_a_timeout_and_a_refused_sign_in_the_whole_messages() -> None:
         provider(server, StaticCredential("expired-token")).create(props(server))
     assert str(caught.value).startswith(
         "importing docker.io/library/alpine:3.20 into acrtest01/base/alpine:3.20: Azure refused the sign-in "
-        "(InvalidAuthenticationToken: The access token is invalid.); azure-native's login is used: run `az login`"
+        "(InvalidAuthenticationToken: The access token is invalid.); the import signs in as azure-native does: "
+        "run `az login`"
     )
 
 
@@ -543,9 +598,12 @@ def test_a_timeout_and_a_refused_sign_in_the_whole_messages() -> None:
         (400, "TagAlreadyExists", "The tag base/alpine:3.20 exists in the target."),  # the words alone
     ],
 )
-def test_either_a_409_or_exists_words_mean_the_tag_is_there(refusal: tuple[int, str, str]) -> None:
+def test_either_a_409_or_exists_words_mean_the_tag_is_there(
+    refusal: tuple[int, str, str], loopback_entra: Any
+) -> None:
     scenario = Scenario(polls_before_done=0, refuse_with=refusal, existing_tags={"base/alpine:3.20": DIGEST})
     with ArmServer(scenario) as server:
+        loopback_entra(server)
         result = native(server).create(native_props(server, source=f"docker.io/library/alpine@{DIGEST}"))
     assert result.id.endswith("/importedImages/base/alpine:3.20")
     assert [r["path"] for r in scenario.requests][-1] == "/v2/base/alpine/manifests/3.20"
@@ -598,27 +656,6 @@ def test_the_error_text_is_the_arm_code_and_message_or_the_first_line(exc: Excep
     assert error_text(exc) == text
 
 
-def test_a_token_is_used_until_a_minute_before_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure.core.exceptions import ClientAuthenticationError
-
-    monkeypatch.setattr(azure_login.time, "time", lambda: 1_000_000.0)
-    assert TokenCredential(_jwt(1_000_060)).get_token("scope").expires_on == 1_000_060
-    with pytest.raises(ClientAuthenticationError, match="expired before the import ran"):
-        TokenCredential(_jwt(1_000_059)).get_token("scope")
-    # A token that is no JWT is taken as good for the hour ARM tokens last.
-    assert TokenCredential("opaque").get_token("scope").expires_on == 1_003_600
-
-
-def test_a_token_whose_claims_need_padding_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure.core.exceptions import ClientAuthenticationError
-
-    token = _jwt(999_000)
-    assert len(token.split(".")[1]) % 4 == 2  # base64 without its two `=`
-    monkeypatch.setattr(azure_login.time, "time", lambda: 1_000_000.0)
-    with pytest.raises(ClientAuthenticationError):
-        TokenCredential(token).get_token("scope")
-
-
 def test_an_existing_tag_is_read_from_the_registry_over_verified_tls(monkeypatch: pytest.MonkeyPatch) -> None:
     from acr_cache import digests
 
@@ -634,23 +671,27 @@ def test_an_existing_tag_is_read_from_the_registry_over_verified_tls(monkeypatch
         "target": "base/alpine:3.20",
         "source": f"docker.io/library/alpine@{DIGEST}",
     }
-    ImageImportProvider()._check_existing(checked, "Conflict")
-    ImageImportProvider()._check_existing(
-        {**checked, "loginServer": "acrtest01-weu.azurecr.io", "registryAccessToken": "acr-token"}, "Conflict"
-    )
+    scopes: list[str] = []
+
+    class Registry(StaticCredential):
+        def get_token(self, *wanted: str, **kwargs: Any) -> AccessToken:
+            scopes.extend(wanted)
+            return super().get_token(*wanted, **kwargs)
+
+    signed_in = ImageImportProvider(credential_factory=lambda: Registry("acr-token"))
+    signed_in._check_existing(checked, "Conflict")
+    signed_in._check_existing({**checked, "loginServer": "acrtest01-weu.azurecr.io"}, "Conflict")
     assert calls == [
-        ("acrtest01.azurecr.io", "base/alpine", "3.20", "", {"base_url": None, "verify": True}),
+        ("acrtest01.azurecr.io", "base/alpine", "3.20", "acr-token", {"base_url": None, "verify": True}),
         ("acrtest01-weu.azurecr.io", "base/alpine", "3.20", "acr-token", {"base_url": None, "verify": True}),
     ]
+    assert scopes == ["https://containerregistry.azure.net/.default"] * 2
 
 
-def test_an_import_used_directly_has_safe_defaults_and_secret_tokens() -> None:
-    from acr_cache.plan.mocks import PLACEHOLDER_ACCESS_TOKEN
+def test_an_import_used_directly_has_safe_defaults_and_no_token_input() -> None:
     from acr_cache.plan.runner import run_program
-    from acr_cache.plan.values import Secret
 
     def program() -> None:
-        access, registry = image_import.tokens_from_azure_native()
         ImageImport(
             "alpine",
             subscription_id=SUB,
@@ -658,8 +699,6 @@ def test_an_import_used_directly_has_safe_defaults_and_secret_tokens() -> None:
             registry_name="acrtest01",
             target="base/alpine:3.20",
             source="docker.io/library/alpine:3.20",
-            access_token=access,
-            registry_access_token=registry,
             login_server="acrtest01.azurecr.io",
         )
 
@@ -667,9 +706,6 @@ def test_an_import_used_directly_has_safe_defaults_and_secret_tokens() -> None:
     (record,) = run.resources
     inputs = {key: value for key, value in record.inputs.items() if key != "__provider"}
     assert inputs == {
-        "accessToken": Secret(PLACEHOLDER_ACCESS_TOKEN),
-        # The registry's data plane takes only tokens for its own audience.
-        "registryAccessToken": Secret(f"{PLACEHOLDER_ACCESS_TOKEN}-for-https://containerregistry.azure.net"),
         "loginServer": "acrtest01.azurecr.io",
         "subscriptionId": SUB,
         "resourceGroupName": "rg-acr",
@@ -677,7 +713,6 @@ def test_an_import_used_directly_has_safe_defaults_and_secret_tokens() -> None:
         "target": "base/alpine:3.20",
         "source": "docker.io/library/alpine:3.20",
         "force": False,
-        "armEndpoint": "https://management.azure.com",
         "timeoutSeconds": 1800,
     }
 

@@ -560,14 +560,15 @@ def test_the_password_goes_from_azure_into_the_vault_and_nowhere_else() -> None:
     assert put["body"] == {
         "properties": {
             "value": "GENERATED-password-value",
-            "contentType": "password of registry token edge-devices",
+            "contentType": "password1 of registry token edge-devices",
             "attributes": {"exp": 1798372800},
         }
     }
     assert "GENERATED-password-value" not in repr(result.outs) and "accessToken" not in result.outs
     assert result.outs["username"] == "edge-devices"
     assert result.outs["expiresOn"] == "2026-12-27T12:00:00+00:00"
-    assert result.id == f"{TOKEN_ID}/passwords/password1"
+    assert result.outs["passwordName"] == "password1"
+    assert result.id == f"{TOKEN_ID}/passwords"
 
 
 def test_a_new_rotation_generates_again_and_nothing_else_does() -> None:
@@ -577,7 +578,8 @@ def test_a_new_rotation_generates_again_and_nothing_else_does() -> None:
     with ArmServer(scenario) as server:
         provider = _password_provider(server)
         old = _password_props(server)
-        same = provider.diff("id", old, _password_props(server, accessToken="next-run"))
+        # Tokens an older version left in the state's inputs are no change.
+        same = provider.diff("id", {**old, "accessToken": "old-run"}, _password_props(server))
         rotated = provider.diff("id", old, _password_props(server, rotation="2027-q1"))
         moved = provider.diff("id", old, _password_props(server, secretName="other"))
         provider.update("id", old, _password_props(server, rotation="2027-q1"))
@@ -585,6 +587,42 @@ def test_a_new_rotation_generates_again_and_nothing_else_does() -> None:
     assert (rotated.changes, rotated.replaces) == (True, [])
     assert (moved.changes, moved.replaces) == (True, ["secretName"])
     assert [r["method"] for r in scenario.requests] == ["POST", "PUT"]
+
+
+def test_rotations_alternate_the_two_passwords_so_clients_keep_a_valid_one() -> None:
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        provider = _password_provider(server)
+        created = provider.create(_password_props(server)).outs
+        second = provider.update("id", created, _password_props(server, rotation="2027-q1")).outs
+        third = provider.update("id", second, _password_props(server, rotation="2027-q2")).outs
+    generated = [r["body"]["name"] for r in scenario.requests if r["path"].endswith("/generateCredentials")]
+    # Each rotation writes the slot clients are not on; the one they hold stays valid meanwhile.
+    assert generated == ["password1", "password2", "password1"]
+    assert [created["passwordName"], second["passwordName"], third["passwordName"]] == generated
+    contents = [r["body"]["properties"]["contentType"] for r in scenario.requests if r["method"] == "PUT"]
+    assert contents == [f"{slot} of registry token edge-devices" for slot in generated]
+
+
+def test_state_from_before_the_alternation_rotates_into_password2() -> None:
+    from acr_cache.token_password import next_password
+
+    # Outputs written before `passwordName` existed held password1.
+    assert [next_password(None), next_password("password1"), next_password("password2")] == [
+        "password2",
+        "password2",
+        "password1",
+    ]
+
+
+def test_a_new_expiry_alone_generates_no_password() -> None:
+    from acr_cache.token_password import TokenPasswordProvider
+
+    old = {"tokenId": "/t", "vaultId": "/v", "secretName": "s", "expiryDays": 30, "rotation": "a"}
+    longer = TokenPasswordProvider().diff("id", old, {**old, "expiryDays": 60})
+    assert (longer.changes, longer.replaces) == (False, [])
 
 
 def test_a_refused_password_says_which_roles_and_never_shows_it() -> None:
@@ -620,15 +658,15 @@ def test_tokens_get_a_scope_map_and_a_password_in_the_vault() -> None:
         "repositories/library/nginx/content/read",
         "repositories/library/nginx/metadata/read",
         "repositories/team/*/content/read",
-        "repositories/team/*/metadata/read",
         "repositories/team/*/content/write",
+        "repositories/team/*/metadata/read",
         "repositories/team/*/metadata/write",
     ]
     token = one(run, "azure-native:containerregistry:Token")
     assert token.inputs["status"] == "enabled" and "credentials" not in token.inputs
     password = one(run, "pulumi-python:dynamic/acr-cache:TokenPassword").inputs
     assert password["secretName"] == "acr-token-edge-devices" and password["expiryDays"] == 90
-    assert str(password["accessToken"]).startswith("Secret(")
+    assert "accessToken" not in password
     assert run.outputs["tokenIds"] == {"edge-devices": f"{REGISTRY_ID}/tokens/edge-devices"}
 
 
@@ -794,7 +832,12 @@ def test_a_tokens_children_their_names_and_order() -> None:
     )
     assert scope.inputs["scopeMapName"] == "edge-devices-scope"
     assert scope.inputs["description"] == "acr-cache token edge-devices"
-    assert scope.inputs["actions"] == ["repositories/team/app/content/delete"]
+    # Deleting by tag reads the manifest first: delete carries read.
+    assert scope.inputs["actions"] == [
+        "repositories/team/app/content/delete",
+        "repositories/team/app/content/read",
+        "repositories/team/app/metadata/read",
+    ]
     # Passwords come from Azure, never from the token's inputs.
     assert token.ignore_changes == ["credentials"]
     assert vault.urn in password.depends_on and password.inputs["secretName"] == "edge-pass"
@@ -815,17 +858,18 @@ def test_a_token_secret_name_follows_key_vaults_rule() -> None:
     ]
 
 
-def test_the_password_outputs_in_full_and_without_the_login_token() -> None:
-    from tests.arm_server import VALID_TOKEN, ArmServer, Scenario
+def test_the_password_outputs_in_full() -> None:
+    from tests.arm_server import ArmServer, Scenario
 
     scenario = Scenario()
     with ArmServer(scenario) as server:
-        props = _password_props(server, accessToken=VALID_TOKEN)
+        props = _password_props(server)
         result = _password_provider(server).create(props)
     assert result.outs == {
-        **{k: v for k, v in props.items() if k != "accessToken"},
+        **props,
         "username": "edge-devices",
         "expiresOn": "2026-12-27T12:00:00+00:00",
+        "passwordName": "password1",
     }
 
 
@@ -845,29 +889,30 @@ def test_another_token_or_place_is_a_new_password(key: str) -> None:
     }
     diff = TokenPasswordProvider().diff("id", old, {**old, key: "other"})
     assert (diff.changes, diff.replaces, diff.delete_before_replace) == (True, [key], False)
-    longer = TokenPasswordProvider().diff("id", old, {**old, "expiryDays": 60})
-    assert (longer.changes, longer.replaces) == (True, [])
 
 
-def test_without_a_login_token_the_password_is_not_generated() -> None:
+def test_without_a_complete_login_the_password_is_not_generated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from acr_cache.azure_login import SETTINGS
     from acr_cache.token_password import PasswordFailed, TokenPasswordProvider
+    from pulumi.dynamic import Config, ConfigureRequest
 
     from tests.arm_server import ArmServer, Scenario
 
+    for variable in SETTINGS.values():
+        monkeypatch.delenv(variable, raising=False)
+    provider = TokenPasswordProvider()
+    provider.configure(ConfigureRequest(Config({"azure-native:useOidc": "true"}, "acr-cache")))
     scenario = Scenario()
     with ArmServer(scenario) as server, pytest.raises(PasswordFailed) as caught:
-        TokenPasswordProvider().create(_password_props(server))
-    assert (
-        str(caught.value)
-        == f"token {TOKEN_ID}: no access token from azure-native's login reached the provider"
+        provider.create(_password_props(server))
+    assert str(caught.value) == (
+        f"token {TOKEN_ID}: signing in with OIDC needs azure-native:subscriptionId or ARM_SUBSCRIPTION_ID; "
+        "azure-native:tenantId or ARM_TENANT_ID; azure-native:clientId or ARM_CLIENT_ID"
     )
     assert scenario.requests == []
 
 
 def test_the_password_resource_inputs_in_full() -> None:
-    from acr_cache.plan.mocks import PLACEHOLDER_ACCESS_TOKEN
-    from acr_cache.plan.values import Secret
-
     run = run_stack(
         sections(
             keyVault={"name": "kv-acrtest01"}, tokens={"edge-devices": {"repositories": {"team/app": []}}}
@@ -879,7 +924,6 @@ def test_the_password_resource_inputs_in_full() -> None:
         if k != "__provider"
     }
     assert inputs == {
-        "accessToken": Secret(PLACEHOLDER_ACCESS_TOKEN),
         "subscriptionId": SUB,
         "resourceGroupName": "rg-acr-test",
         "registryName": "acrcachetest01",
@@ -888,5 +932,4 @@ def test_the_password_resource_inputs_in_full() -> None:
         "secretName": "acr-token-edge-devices",
         "expiryDays": 365,
         "rotation": "initial",
-        "armEndpoint": "https://management.azure.com",
     }

@@ -1,17 +1,19 @@
 """Import of pinned public images into the registry, as a Pulumi resource.
 
 azure-native has no resource for the registry's `importImage` action, so a dynamic provider calls it
-through the Azure SDK for Python. It signs in with exactly azure-native's login: the program asks
-azure-native for tokens of its own login context (`authorization.getClientToken`, whatever that
-context is: `az login`, ARM_CLIENT_SECRET, OIDC, MSI or `azure-native:*` config) and hands them
-to the resource as secret inputs. Tokens never cause a diff and never appear in outputs.
+through the Azure SDK for Python. It signs in inside its own process with azure-native's login
+settings (`acr_cache.azure_login`: the `azure-native:*` stack config the engine hands the provider,
+else the `ARM_*` variables, else `az login`), so no token is ever an input or an output of the
+resource and none reaches Pulumi's state. Tokens are fetched when a call needs one and renewed while
+an import is polled (up to 30 minutes).
 
 Lifecycle: create imports, and is idempotent: when the target tag exists already (a re-run after a
 timeout or a crash left nothing in state), the same digest there is success, and another digest
 without `force` is an error that says so. A changed source imports again over the same tag (Force);
 a changed target or registry imports into the new place; delete leaves the image in the registry
-(an import is a copy: removing it from the config must never delete images teams already pull).
-Preview only runs `check` and `diff`, so it never calls Azure.
+(an import is a copy: removing it from the config must never delete images teams already pull), so
+`destroy` needs nothing but the old outputs. Preview only runs `check` and `diff`, so it never calls
+Azure.
 
 This module is pickled by reference into the state (`acr_cache.image_import.ImageImportProvider`):
 keep its path and class name stable.
@@ -25,7 +27,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 from pydantic import Field, model_validator
 
-from acr_cache.azure_login import PUBLIC_ARM_ENDPOINT, TokenCredential, error_text
+from acr_cache.azure_login import REGISTRY_SCOPE, LoginError, SignedInProvider, error_text
 from acr_cache.component_args import ImageArgs
 from acr_cache.component_base import Layout, RegistryRef, component_error, validated_entries
 from acr_cache.model import ConfigModel, ConfigProblem, collisions, field_error
@@ -163,13 +165,13 @@ def import_resource_suffix(target: str) -> str:
 
 
 CredentialFactory = Callable[[], Any]
-REGISTRY_TOKEN_ENDPOINT = "https://containerregistry.azure.net"
-"""Audience of the Entra token for the registry's data plane (ARM-audience tokens are off)."""
+# Upstream credentials never leave as outputs. The token keys are those of stacks deployed before
+# the providers signed in themselves (their state's inputs still hold them until the next `up`).
 _SECRET_INPUTS = ("username", "password", "accessToken", "registryAccessToken")
-_LOGIN_HINT = (
-    "azure-native's login is used: run `az login`, or set ARM_CLIENT_ID with ARM_CLIENT_SECRET "
-    "(or ARM_USE_OIDC=true, or ARM_USE_MSI=true), ARM_TENANT_ID and ARM_SUBSCRIPTION_ID, or the "
-    "same as `azure-native:*` config"
+LOGIN_HINT = (
+    "the import signs in as azure-native does: run `az login`, or set ARM_CLIENT_ID with "
+    "ARM_CLIENT_SECRET (or ARM_USE_OIDC=true, or ARM_USE_MSI=true), ARM_TENANT_ID and "
+    "ARM_SUBSCRIPTION_ID, or the same as `azure-native:*` stack config"
 )
 
 
@@ -186,7 +188,7 @@ class _TagExists(Exception):
 _EXISTS = re.compile(r"already exists|TagAlreadyExists|tag .* exists|Conflict", re.IGNORECASE)
 
 
-class ImageImportProvider(ResourceProvider):
+class ImageImportProvider(SignedInProvider, ResourceProvider):
     """Calls `registries/importImage` and waits for its long-running operation."""
 
     def __init__(
@@ -196,10 +198,13 @@ class ImageImportProvider(ResourceProvider):
         polling_interval: float | None = None,
         registry_base_url: str | None = None,
         upstream_base_url: str | None = None,
+        identity_options: Mapping[str, Any] | None = None,
     ) -> None:
-        # The engine pickles this object into the state; clients (sockets) are created per call.
-        # The keyword arguments are for tests (a loopback server in place of Azure and upstream).
+        # The engine pickles this object into the state; clients (sockets) and the credential are
+        # created in the provider's process. The keyword arguments are for tests (a loopback server
+        # in place of Azure, Entra ID and upstream).
         self._credential_factory = credential_factory
+        self._identity_options = dict(identity_options or {})
         self._client_options = dict(client_options or {})
         self._polling_interval = polling_interval
         self._registry_base_url = registry_base_url
@@ -223,11 +228,15 @@ class ImageImportProvider(ResourceProvider):
         where = f"{props['registryName']}/{props['target']}"
         verify = self._client_options.get("connection_verify", True)
         try:
+            registry_token = self.credential().get_token(REGISTRY_SCOPE).token
+        except LoginError as exc:
+            raise ImportFailed(f"{where}: {exc}; {LOGIN_HINT}") from None
+        try:
             existing = acr_tag_digest(
                 str(props.get("loginServer") or f"{str(props['registryName']).lower()}.azurecr.io"),
                 repository,
                 tag,
-                str(props.get("registryAccessToken") or ""),
+                registry_token,
                 base_url=self._registry_base_url,
                 verify=verify,
             )
@@ -293,20 +302,13 @@ class ImageImportProvider(ResourceProvider):
             mode=ImportMode.FORCE if force else ImportMode.NO_FORCE,
         )
         timeout = float(props.get("timeoutSeconds") or DEFAULT_TIMEOUT_SECONDS)
-        token = props.get("accessToken")
-        if self._credential_factory is None and not token:
-            raise ImportFailed(
-                f"importing {props['source']} into {where}: no access token from azure-native's login "
-                f"reached the import; {_LOGIN_HINT}"
-            )
         try:
-            credential = (
-                self._credential_factory() if self._credential_factory else TokenCredential(str(token))
-            )
+            endpoint = self.arm_endpoint(props)
             client = ContainerRegistryManagementClient(
-                credential,
+                self.credential(),
                 str(props["subscriptionId"]),
-                base_url=str(props.get("armEndpoint") or PUBLIC_ARM_ENDPOINT),
+                base_url=endpoint,
+                credential_scopes=[self.arm_scope()],
                 **self._client_options,
             )
             extra: dict[str, Any] = (
@@ -323,10 +325,12 @@ class ImageImportProvider(ResourceProvider):
                         "it may still complete in Azure: run `pulumi refresh`, then `pulumi up` again"
                     )
                 poller.result()
+        except LoginError as exc:
+            raise ImportFailed(f"importing {props['source']} into {where}: {exc}; {LOGIN_HINT}") from None
         except ClientAuthenticationError as exc:
             raise ImportFailed(
                 f"importing {props['source']} into {where}: Azure refused the sign-in "
-                f"({error_text(exc)}); {_LOGIN_HINT}"
+                f"({error_text(exc)}); {LOGIN_HINT}"
             ) from None
         except HttpResponseError as exc:
             text = error_text(exc)
@@ -378,20 +382,15 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
         target: str,
         source: str,
         force: bool = False,
-        access_token: pulumi.Input[str],
-        registry_access_token: pulumi.Input[str] | None = None,
         login_server: pulumi.Input[str] | None = None,
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
-        arm_endpoint: str = PUBLIC_ARM_ENDPOINT,
+        arm_endpoint: str | None = None,
         timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        # `arm_endpoint`: tests only; a deployment's cloud is the login's (`azure-native:environment`).
         props: dict[str, Any] = {
-            "accessToken": pulumi.Output.secret(access_token),
-            "registryAccessToken": (
-                pulumi.Output.secret(registry_access_token) if registry_access_token is not None else None
-            ),
             "loginServer": login_server,
             "subscriptionId": subscription_id,
             "resourceGroupName": resource_group_name,
@@ -405,16 +404,6 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
             "password": pulumi.Output.secret(password) if password is not None else None,
         }
         super().__init__(ImageImportProvider(), name, props, opts)
-
-
-def tokens_from_azure_native() -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-    """Tokens of azure-native's own login context, for ARM and for the registry's data plane, as
-    secrets: the imports sign in exactly as the rest of the deployment does."""
-    from pulumi_azure_native import authorization
-
-    arm = authorization.get_client_token_output().token
-    registry = authorization.get_client_token_output(endpoint=REGISTRY_TOKEN_ENDPOINT).token
-    return pulumi.Output.secret(arm), pulumi.Output.secret(registry)
 
 
 class ImageImportsArgs(TypedDict):
@@ -431,8 +420,8 @@ class ImageImportsArgs(TypedDict):
 class ImageImports(pulumi.ComponentResource):
     """Pinned public images imported into a registry (removing one leaves the image in place).
 
-    They sign in with azure-native's own login (`tokens_from_azure_native()`): ARM for
-    `importImage`, the registry's data plane to compare digests.
+    They sign in inside the provider's process with azure-native's login settings: ARM for
+    `importImage`, the registry's data plane to compare digests. No token is an input.
     """
 
     references: pulumi.Output[dict[str, str]]
@@ -470,7 +459,6 @@ class ImageImports(pulumi.ComponentResource):
         if problems:
             raise component_error("ImageImports", name, problems)
         ref = registry or RegistryRef.from_id(args["registry_id"])
-        access_token, registry_access_token = tokens_from_azure_native()
         former = layout.former_children(self, name, FORMER_TYPE, "imports")
         self.imports: dict[str, ImageImport] = {}
         """Import resources by target."""
@@ -487,8 +475,6 @@ class ImageImports(pulumi.ComponentResource):
                 target=target,
                 source=image.source,
                 force=image.force,
-                access_token=access_token,
-                registry_access_token=registry_access_token,
                 login_server=ref.pull_host,
                 username=username,
                 password=password,

@@ -148,8 +148,6 @@ def build(config: StackConfig) -> Deployment:
     if config.tokens:
         if vault is None:
             vault = _vault(config, client, core.resource_group_name)
-        from acr_cache.image_import import tokens_from_azure_native
-
         tokens = Tokens(
             "tokens",
             tokens=config.tokens,
@@ -157,7 +155,6 @@ def build(config: StackConfig) -> Deployment:
             resource_group_name=core.resource_group_name,
             registry_name=core.registry_name,
             vault_id=vault.vault_id,
-            access_token=tokens_from_azure_native()[0],
             after=[vault.vault] if vault.vault is not None else [],
         )
     diagnostics, alerts = _monitoring(config, core, vault, rules)

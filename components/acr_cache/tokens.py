@@ -24,11 +24,14 @@ class RepositoryAction(StrEnum):
     DELETE = "delete"
 
 
-# What each action allows on a repository (ACR scope map actions).
+# The scope map actions each verb needs (ACR's repository-scoped permissions: `content/read` pulls,
+# `metadata/read` lists tags and manifests, `content/write` pushes only "with content/read" since a
+# push first checks which layers the registry has, `metadata/write` updates manifest attributes, and
+# `content/delete` removes manifests, which by tag first reads the manifest to find its digest).
 _ACTIONS = {
     RepositoryAction.READ: ("content/read", "metadata/read"),
-    RepositoryAction.WRITE: ("content/write", "metadata/write"),
-    RepositoryAction.DELETE: ("content/delete",),
+    RepositoryAction.WRITE: ("content/read", "content/write", "metadata/read", "metadata/write"),
+    RepositoryAction.DELETE: ("content/delete", "content/read", "metadata/read"),
 }
 
 
@@ -38,15 +41,21 @@ class TokenConfig(ConfigModel):
     repositories: dict[str, list[RepositoryAction]] = Field(
         description="What the token may do, by repository (`library/nginx`, or `team/*` for every "
         "repository below `team/`): `read` (pull, the default when the list is empty), `write` "
-        "(push), `delete`.",
+        "(push; includes read, which a push needs), `delete` (remove manifests and tags; includes read).",
     )
     expiry_days: WholeNumber = Field(
-        default=365, ge=1, le=3650, description="Days the generated password is valid (Azure enforces it)."
+        default=365,
+        ge=1,
+        le=3650,
+        description="Days a generated password is valid (Azure enforces it). A change takes effect at the "
+        "next rotation: it generates no password by itself.",
     )
     rotation: str = Field(
         default="initial",
-        description="Any text; changing it (a date, a ticket number) makes Azure generate a new password "
-        "into a new version of the secret on the next `pulumi up`.",
+        description="Any text; changing it (a date, a ticket number) makes Azure generate the token's "
+        "other password (password2, then password1, ...) into a new version of the secret on the next "
+        "`pulumi up`. The previous password stays valid until the rotation after, so clients switch "
+        "over without an outage.",
     )
     secret_name: str | None = Field(
         default=None,
@@ -72,12 +81,17 @@ class TokenConfig(ConfigModel):
         return self
 
     def actions(self) -> list[str]:
-        """The scope map's actions, in a stable order."""
+        """The scope map's actions, in a stable order, each once."""
         return [
             f"repositories/{repository}/{action}"
             for repository in sorted(self.repositories)
-            for kind in (sorted(set(self.repositories[repository])) or [RepositoryAction.READ])
-            for action in _ACTIONS[RepositoryAction(kind)]
+            for action in sorted(
+                {
+                    action
+                    for kind in (self.repositories[repository] or [RepositoryAction.READ])
+                    for action in _ACTIONS[RepositoryAction(kind)]
+                }
+            )
         ]
 
 
@@ -121,12 +135,11 @@ class Tokens(pulumi.ComponentResource):
         resource_group_name: pulumi.Input[str],
         registry_name: pulumi.Input[str],
         vault_id: pulumi.Input[str],
-        access_token: pulumi.Input[str],
         after: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`access_token`: azure-native's ARM token (`tokens_from_azure_native()`); `after`: what the
-        passwords wait for (the vault)."""
+        """`after`: what the passwords wait for (the vault). The passwords sign in as azure-native
+        does, inside their provider's process: no token is an input."""
         from acr_cache.token_password import TokenPassword
 
         super().__init__("acr-cache:tokens:Tokens", name, None, opts)
@@ -166,7 +179,6 @@ class Tokens(pulumi.ComponentResource):
                 secret_name=secret_name_of(key, token),
                 expiry_days=token.expiry_days,
                 rotation=token.rotation,
-                access_token=access_token,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(after or [])),
             )
         self.token_ids = pulumi.Output.all(**{k: t.id for k, t in self.tokens.items()}).apply(dict)

@@ -23,9 +23,6 @@ PLACEHOLDER_CLIENT_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
 PLACEHOLDER_CLIENT_ID = "33333333-3333-3333-3333-333333333333"
 """Client (application) id the mocks report (`getClientConfig`)."""
 
-PLACEHOLDER_ACCESS_TOKEN = "offline-plan-placeholder-access-token"
-"""What `getClientToken` answers under the mocks (a real one comes from azure-native's login)."""
-
 # Stable namespace for the principal ids the mocks invent, so they never change between runs.
 _PRINCIPAL_NAMESPACE = uuid.UUID("6f1d1f37-2f5a-4a57-9d1e-6b8f2c6b7a10")
 
@@ -72,14 +69,9 @@ class AzureMocks(Mocks):
                 "tenantId": PLACEHOLDER_TENANT_ID,
             }, []
         if args.token == "azure-native:authorization:getClientToken":
-            # A token of azure-native's login context for the audience asked (ARM when none); the
-            # program wraps it as a secret.
-            endpoint = args.args.get("endpoint")
-            return {
-                "token": f"{PLACEHOLDER_ACCESS_TOKEN}-for-{endpoint}"
-                if endpoint
-                else PLACEHOLDER_ACCESS_TOKEN
-            }, []
+            # A live token would become a resource input and so part of the state: the program
+            # never asks for one (the dynamic providers sign in themselves).
+            raise ValueError("the program asked azure-native for an access token (getClientToken)")
         if args.token == "azure-native:resources:getResourceGroup":
             name = args.args["resourceGroupName"]
             return {

@@ -1,0 +1,237 @@
+"""The login of the code that calls Azure itself (dynamic providers, `acr-cache health`): the same
+settings, precedence and order as azure-native (pulumi-azure-native provider/pkg/provider/
+auth_azidentity.go), read from what the engine hands a dynamic provider and from the environment."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from acr_cache.azure_login import SETTINGS, LoginError, LoginSettings, github_oidc_token
+
+TENANT = "11111111-1111-1111-1111-111111111111"
+CLIENT = "22222222-2222-2222-2222-222222222222"
+SUB = "33333333-3333-3333-3333-333333333333"
+
+
+@pytest.fixture(autouse=True)
+def _no_login_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in [*SETTINGS.values(), "AZURE_ENVIRONMENT"]:
+        monkeypatch.delenv(variable, raising=False)
+
+
+BASE = {"ARM_TENANT_ID": TENANT, "ARM_CLIENT_ID": CLIENT, "ARM_SUBSCRIPTION_ID": SUB}
+
+
+@pytest.mark.parametrize(
+    ("env", "kind"),
+    [
+        ({**BASE, "ARM_CLIENT_SECRET": "s"}, "ClientSecretCredential"),
+        ({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "jwt"}, "ClientAssertionCredential"),
+        ({**BASE, "ARM_USE_MSI": "true"}, "ManagedIdentityCredential"),
+        ({"ARM_USE_MSI": "true", "ARM_SUBSCRIPTION_ID": SUB}, "ManagedIdentityCredential"),
+        # azure-native compares with "true" exactly: anything else is not the flag.
+        ({**BASE, "ARM_USE_MSI": "TRUE"}, "AzureCliCredential"),
+        ({**BASE, "ARM_USE_DEFAULT_AZURE_CREDENTIAL": "true"}, "DefaultAzureCredential"),
+        # Without a secret, OIDC or MSI (a client id alone): the Azure CLI's login.
+        (BASE, "AzureCliCredential"),
+        ({}, "AzureCliCredential"),
+    ],
+    ids=["secret", "oidc-token", "msi-client", "msi", "msi-uppercase", "default", "cli-ids", "cli"],
+)
+def test_the_method_follows_azure_natives_settings(
+    env: dict[str, str], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert type(LoginSettings.read().credential()).__name__ == kind
+
+
+def test_the_order_is_azure_natives_when_several_are_set() -> None:
+    every = {
+        "azure-native:useDefaultAzureCredential": "true",
+        "azure-native:clientCertificatePath": "/c.pfx",
+        "azure-native:clientSecret": "s",
+        "azure-native:useOidc": "true",
+        "azure-native:useMsi": "true",
+    }
+    order = []
+    for key in every:
+        order.append(LoginSettings.read(every).method)
+        every = {k: v for k, v in every.items() if k != key}
+    order.append(LoginSettings.read(every).method)
+    assert order == ["default", "certificate", "secret", "oidc", "msi", "cli"]
+
+
+def test_config_wins_over_the_environment_even_when_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARM_CLIENT_ID", "from-env")
+    monkeypatch.setenv("ARM_CLIENT_SECRET", "env-secret")
+    settings = LoginSettings.read({"azure-native:clientId": CLIENT, "azure-native:clientSecret": ""})
+    assert settings.get("clientId") == CLIENT and settings.sources["clientId"] == "azure-native:clientId"
+    # A key present in the config is azure-native's value, even an empty one: no secret, no method.
+    assert settings.method == "cli"
+
+
+def test_what_a_dynamic_provider_is_configured_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    from acr_cache.image_import import ImageImportProvider
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    # The engine sends the whole stack config with namespaced keys (target.go GetPackageConfig).
+    provider = ImageImportProvider()
+    provider.configure(
+        ConfigureRequest(
+            Config(
+                {
+                    "azure-native:clientId": CLIENT,
+                    "azure-native:tenantId": TENANT,
+                    "azure-native:subscriptionId": SUB,
+                    "azure-native:useOidc": "true",
+                    "azure-native:oidcToken": "jwt",
+                    "azure-native:environment": "usgovernment",
+                    "acr-cache:registry": '{"name": "x"}',
+                },
+                "acr-cache",
+            )
+        )
+    )
+    login = provider.login()
+    assert login.method == "oidc"
+    assert dict(login.values) == {
+        "clientId": CLIENT,
+        "tenantId": TENANT,
+        "subscriptionId": SUB,
+        "useOidc": "true",
+        "oidcToken": "jwt",
+        "environment": "usgovernment",
+    }
+    assert provider.arm_endpoint({}) == "https://management.usgovcloudapi.net"
+    assert provider.arm_scope() == "https://management.usgovcloudapi.net/.default"
+    assert type(provider.credential()).__name__ == "ClientAssertionCredential"
+    assert provider.credential() is provider.credential()  # one token cache for the whole run
+
+
+@pytest.mark.parametrize(
+    ("name", "arm"),
+    [
+        ("", "https://management.azure.com"),
+        ("public", "https://management.azure.com"),
+        ("AzureCloud", "https://management.azure.com"),
+        ("china", "https://management.chinacloudapi.cn"),
+        ("usgov", "https://management.usgovcloudapi.net"),
+        ("AzureUSGovernment", "https://management.usgovcloudapi.net"),
+    ],
+)
+def test_clouds_by_the_names_azure_native_takes(name: str, arm: str) -> None:
+    assert LoginSettings.read({"azure-native:environment": name}).arm_endpoint == arm
+
+
+def test_an_unknown_cloud_is_named() -> None:
+    with pytest.raises(LoginError) as caught:
+        _ = LoginSettings.read({"azure-native:environment": "mars"}).arm_endpoint
+    assert str(caught.value) == (
+        "azure-native:environment names an unknown cloud: use public, usgovernment or china, as azure-native does"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"azure-native:clientSecret": "s"},
+            "signing in with a client secret needs azure-native:subscriptionId or ARM_SUBSCRIPTION_ID; "
+            "azure-native:tenantId or ARM_TENANT_ID; azure-native:clientId or ARM_CLIENT_ID",
+        ),
+        (
+            {"azure-native:useMsi": "true"},
+            "signing in with a managed identity needs azure-native:subscriptionId or ARM_SUBSCRIPTION_ID",
+        ),
+        (
+            {
+                "azure-native:useOidc": "true",
+                "azure-native:clientId": CLIENT,
+                "azure-native:tenantId": TENANT,
+                "azure-native:subscriptionId": SUB,
+            },
+            "signing in with OIDC needs a token: azure-native:oidcToken or ARM_OIDC_TOKEN; or "
+            "azure-native:oidcTokenFilePath or ARM_OIDC_TOKEN_FILE_PATH; or, in GitHub Actions, `permissions: "
+            "id-token: write` (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN)",
+        ),
+        (
+            {"azure-native:auxiliaryTenantIds": "t1,t2"},
+            "azure-native:auxiliaryTenantIds must be a JSON list of tenant ids, e.g. '[\"<guid>\"]'",
+        ),
+    ],
+    ids=["secret", "msi", "oidc-no-token", "aux-tenants"],
+)
+def test_what_is_missing_is_named_and_no_value_is_shown(config: dict[str, str], message: str) -> None:
+    with pytest.raises(LoginError) as caught:
+        LoginSettings.read(config).credential()
+    assert str(caught.value) == message
+
+
+def test_a_token_file_is_read_at_each_exchange(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    settings = LoginSettings.read(
+        {
+            "azure-native:useOidc": "true",
+            "azure-native:clientId": CLIENT,
+            "azure-native:tenantId": TENANT,
+            "azure-native:subscriptionId": SUB,
+            "azure-native:oidcTokenFilePath": str(token),
+        }
+    )
+    assertion = settings._assertion()
+    token.write_text("first\n")
+    assert assertion() == "first"
+    token.write_text("renewed")  # a workload identity's file is rewritten before it expires
+    assert assertion() == "renewed"
+
+
+class _GitHubTokens(BaseHTTPRequestHandler):
+    """GitHub Actions' ID token endpoint: a bearer request, `{"value": <jwt>}` back."""
+
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    def log_message(self, *_: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self.seen.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+        body = json.dumps({"value": f"github-jwt-{len(self.seen)}"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_github_oidc_asks_for_a_fresh_token_with_azures_audience(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _GitHubTokens)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/token?api-version=2.0"
+        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", url)
+        monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "job-bearer")
+        for key, value in {**BASE, "ARM_USE_OIDC": "true"}.items():
+            monkeypatch.setenv(key, value)
+        assertion = LoginSettings.read()._assertion()
+        assert [assertion(), assertion()] == ["github-jwt-1", "github-jwt-2"]
+    finally:
+        server.shutdown()
+    assert _GitHubTokens.seen[0] == {
+        "path": "/token?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange",
+        "authorization": "Bearer job-bearer",
+    }
+
+
+def test_an_unreachable_github_endpoint_says_so_without_the_bearer() -> None:
+    fetch = github_oidc_token(
+        "http://127.0.0.1:9/token", "job-bearer-SECRET", "api://AzureADTokenExchange", 2
+    )
+    with pytest.raises(LoginError) as caught:
+        fetch()
+    assert "GitHub's OIDC token could not be had" in str(caught.value)
+    assert "SECRET" not in str(caught.value)
