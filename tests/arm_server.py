@@ -60,6 +60,8 @@ class Scenario:
     """The registry's credential sets as ARM returns them (`properties` of each), by name."""
     cache_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The registry's cache rules as ARM returns them (`properties` of each), by name."""
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The registry's tokens as ARM returns them (`properties` of each), by name."""
     registry_exists: bool = True
     """False: the registry's child listings answer 404 ResourceNotFound, as ARM does."""
     generated_password: str = "GENERATED-password-value"
@@ -72,6 +74,10 @@ class Scenario:
     """The secret of the app registration that signs in with a client secret."""
     client_assertion: str = FEDERATED_TOKEN
     """The OIDC token Entra accepts as the client assertion (GitHub's, in a workflow)."""
+    github_bearer: str = ""
+    """The job's bearer token GitHub Actions' ID token endpoint (`/github/token`) accepts."""
+    github_requests: list[str] = field(default_factory=list)
+    """The query of every request to GitHub's ID token endpoint."""
     sign_ins: list[dict[str, Any]] = field(default_factory=list)
     """Every request to the Entra endpoints (token requests with their form, minus secrets)."""
     issued: dict[str, float] = field(default_factory=dict)
@@ -297,6 +303,17 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self._entra(b""):
                 return
+            if self.path.startswith("/github/token"):
+                # GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL: the job's bearer token in, an OIDC token out.
+                scenario.github_requests.append(self.path.partition("?")[2])
+                if (
+                    scenario.github_bearer
+                    and self.headers.get("Authorization") == f"Bearer {scenario.github_bearer}"
+                ):
+                    self._send(200, {"value": scenario.client_assertion})
+                else:
+                    self._send(403, {"message": "bad bearer"})
+                return
             self._record(None)
             if self.path.startswith("/token?"):
                 self._send(200, {"token": "up-token"})
@@ -304,7 +321,11 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
             if not self._authorised():
                 return
             path = self.path.split("?")[0]
-            children = {"/credentialSets": scenario.credential_sets, "/cacheRules": scenario.cache_rules}
+            children = {
+                "/credentialSets": scenario.credential_sets,
+                "/cacheRules": scenario.cache_rules,
+                "/tokens": scenario.tokens,
+            }
             for suffix, items in children.items():
                 if path.endswith(suffix):
                     if not scenario.registry_exists:

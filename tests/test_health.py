@@ -22,6 +22,8 @@ from tests.arm_server import VALID_TOKEN, ArmServer, Scenario
 from tests.conftest import ROOT, as_pulumi_config, sections
 
 SUB = "00000000-0000-0000-0000-000000000000"
+CLI_SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
+"""The subscription the fake `az` says is its default."""
 VAULT = {"name": "kv-acrtest01"}
 SETS = {
     "dockerhub": {
@@ -212,7 +214,12 @@ def _fake_az(tmp_path: Path) -> Path:
         "tenant": "11111111-1111-1111-1111-111111111111",
         "tokenType": "Bearer",
     }
-    script.write_text(f"#!{sys.executable}\nimport json\nprint(json.dumps({answer!r}))\n")
+    account = {"id": CLI_SUBSCRIPTION, "name": "Platform", "environmentName": "AzureCloud", "isDefault": True}
+    # `az account show` answers the default subscription; anything else, a token (get-access-token).
+    script.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"print(json.dumps({account!r} if sys.argv[1:3] == ['account', 'show'] else {answer!r}))\n"
+    )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return bin_dir
 
@@ -301,11 +308,182 @@ def test_a_registry_that_is_not_there_exits_4_with_one_line(
     )
 
 
-def test_without_a_subscription_the_command_says_where_to_give_one(
+def test_without_a_subscription_the_azure_clis_default_is_read(
     signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    scenario = Scenario(
+        credential_sets={name: live_set("Healthy") for name in SETS},
+        cache_rules={name: live_rule() for name in RULES},
+    )
+    with ArmServer(scenario) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_path))
+        code = main(["health", "t", "--cwd", str(signed_in), "--arm-endpoint", server.endpoint])
+    assert code == 0, capsys.readouterr().err
+    assert {r["path"].split("/")[2] for r in scenario.requests} == {CLI_SUBSCRIPTION}
+
+
+def test_without_a_subscription_or_a_cli_login_the_command_says_where_to_give_one(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(signed_in))  # no `az` on it
     assert main(["health", "t", "--cwd", str(signed_in)]) == 2
-    assert "no subscription: pass --subscription, set ARM_SUBSCRIPTION_ID" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "error: no subscription: pass --subscription, set ARM_SUBSCRIPTION_ID or azure-native:subscriptionId in "
+        "the stack, or sign in with `az login` (its default subscription is taken)\n"
+    )
+
+
+def test_errors_are_json_under_format_json(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ArmServer(Scenario(registry_exists=False)) as server:
+        code = _run(signed_in, server, monkeypatch, "--format", "json")
+    captured = capsys.readouterr()
+    assert code == 4 and captured.err == ""
+    answer = json.loads(captured.out)
+    assert answer["exitCode"] == 4 and answer["problems"] == []
+    assert answer["error"].startswith("registry acrcachetest01 in resource group rg-acr-test")
+    (signed_in / "Pulumi.t.yaml").write_text("config:\n  acr-cache:registry: {}\n")
+    assert main(["health", "t", "--cwd", str(signed_in), "--format", "json"]) == 2
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["exitCode"] == 2 and answer["problems"][0].startswith("acr-cache:")
+
+
+def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["health", "--help"])
+    text = capsys.readouterr().out
+    assert "exit codes:\n  0  everything is healthy\n  1  something is not" in text
+    assert "  2  bad config or invocation" in text and "  4  the registry could not be read" in text
+
+
+def test_in_github_actions_the_command_signs_in_with_oidc_as_azure_native_does(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from acr_cache import azure_login
+
+    from tests.arm_server import FEDERATED_TOKEN
+
+    # The loopback server is Entra ID and GitHub's token endpoint; MSAL must not look the
+    # authority up on the internet (what `disable_instance_discovery` is for).
+    credential = azure_login.LoginSettings.credential
+    monkeypatch.setattr(
+        azure_login.LoginSettings,
+        "credential",
+        lambda self, **o: credential(self, disable_instance_discovery=True, **o),
+    )
+    scenario = Scenario(
+        credential_sets={name: live_set("Healthy") for name in SETS},
+        cache_rules={name: live_rule() for name in RULES},
+        github_bearer="job-request-token",
+    )
+    with ArmServer(scenario) as server:
+        for key, value in {
+            "ARM_USE_OIDC": "true",
+            "ARM_CLIENT_ID": "66666666-7777-8888-9999-000000000000",
+            "ARM_TENANT_ID": "11111111-2222-3333-4444-555555555555",
+            "ARM_SUBSCRIPTION_ID": SUB,
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{server.endpoint}/github/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "job-request-token",
+            "AZURE_AUTHORITY_HOST": server.endpoint,
+            "REQUESTS_CA_BUNDLE": str(server.cert_path),
+            "SSL_CERT_FILE": str(server.cert_path),  # urllib (GitHub's endpoint) trusts it this way
+        }.items():
+            monkeypatch.setenv(key, value)
+        code = main(["health", "t", "--cwd", str(signed_in), "--arm-endpoint", server.endpoint])
+    assert code == 0, capsys.readouterr().err
+    (exchange,) = [s for s in scenario.sign_ins if s["method"] == "POST"]
+    assert exchange["granted"] and exchange["form"]["client_assertion_type"].endswith("jwt-bearer")
+    assert scenario.github_requests == ["api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange"]
+    assert set(scenario.used_tokens) <= set(scenario.issued) and FEDERATED_TOKEN not in scenario.used_tokens
+
+
+NOW = __import__("datetime").datetime(2026, 12, 5, tzinfo=__import__("datetime").UTC)
+
+
+def _token(name: str, *passwords: tuple[str, int, int]) -> SimpleNamespace:
+    """A token as the SDK lists it: (slot, created days before NOW, expires days after NOW)."""
+    import datetime
+
+    return SimpleNamespace(
+        name=name,
+        credentials=SimpleNamespace(
+            passwords=[
+                SimpleNamespace(
+                    name=slot,
+                    creation_time=NOW - datetime.timedelta(days=created),
+                    expiry=NOW + datetime.timedelta(days=expires),
+                )
+                for slot, created, expires in passwords
+            ]
+        ),
+    )
+
+
+def test_each_tokens_newest_password_is_judged_by_its_expiry() -> None:
+    tokens = {
+        name: {"repositories": {"library/nginx": []}}
+        for name in ("ci-old", "edge-sites", "kiosk-halls", "lab-bench", "new-kiosk")
+    }
+    config = parse_stack_config(as_pulumi_config(sections(keyVault=VAULT, tokens=tokens)))
+    live = [
+        # Rotated: password2 is newer; password1 (kept for stragglers) expiring does not matter.
+        _token("edge-sites", ("password1", 300, 5), ("password2", 10, 355)),
+        _token("kiosk-halls", ("password1", 340, 25)),
+        _token("lab-bench", ("password1", 400, -1)),
+        _token("new-kiosk", ("password1", 0, 30)),
+    ]
+    findings = {f.name: f for f in read_health(config, [], [], live, now=NOW) if f.kind == "token password"}
+    rotate = (
+        "change `rotation` of token kiosk-halls in the stack (`acr-cache:tokens.kiosk-halls.rotation`) and run `pulumi up`: "
+        "Azure generates the other password into the secret, this one stays valid meanwhile"
+    )
+    assert findings["edge-sites"] == Finding(
+        "token password", "edge-sites", "Valid", "password2 expires 2027-11-25, in 355 days"
+    )
+    assert findings["kiosk-halls"] == Finding(
+        "token password", "kiosk-halls", "Expiring", "password1 expires 2026-12-30, in 25 days", rotate
+    )
+    assert findings["lab-bench"].state == "Expired" and findings["lab-bench"].detail == (
+        "password1 expires 2026-12-04: clients cannot sign in"
+    )
+    assert (findings["new-kiosk"].state, findings["new-kiosk"].detail) == (
+        "Expiring",
+        "password1 expires 2027-01-04, in 30 days",
+    )
+    assert (findings["ci-old"].state, findings["ci-old"].detail) == ("Missing", "not in the registry")
+    assert [f.fine for f in findings.values()] == [False, True, False, False, False]
+
+
+def test_the_command_reads_the_tokens_and_exits_1_on_an_expiring_password(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime
+
+    soon = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=10)).isoformat()
+    created = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=355)).isoformat()
+    document = yaml.safe_load((signed_in / "Pulumi.t.yaml").read_text())
+    document["config"]["acr-cache:tokens"] = {"edge-sites": {"repositories": {"library/nginx": []}}}
+    (signed_in / "Pulumi.t.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    scenario = Scenario(
+        credential_sets={name: live_set("Healthy") for name in SETS},
+        cache_rules={name: live_rule() for name in RULES},
+        tokens={
+            "edge-sites": {
+                "credentials": {
+                    "passwords": [{"name": "password1", "creationTime": created, "expiry": soon}]
+                },
+                "status": "enabled",
+            }
+        },
+    )
+    with ArmServer(scenario) as server:
+        code = _run(signed_in, server, monkeypatch)
+    out = capsys.readouterr().out
+    assert code == 1
+    (line,) = [line for line in out.splitlines() if line.startswith("token password edge-sites")]
+    assert "Expiring" in line and ("in 9 days" in line or "in 10 days" in line)
+    assert any(r["path"].endswith("/registries/acrcachetest01/tokens") for r in scenario.requests)
 
 
 def test_the_stack_output_reads_each_sets_health_as_the_engine_delivers_it() -> None:
@@ -366,7 +544,7 @@ def test_the_rendering_in_full() -> None:
         '    "fix": ""\n  },\n  {\n    "kind": "cache rule",\n    "name": "ghcr-org",\n    "state": "Unknown",\n'
         '    "detail": "",\n    "fix": ""\n  }\n]'
     )
-    assert render([], "table") == "nothing to check: no credential sets or cache rules"
+    assert render([], "table") == "nothing to check: no credential sets, cache rules or tokens"
 
 
 def test_a_rule_without_a_provisioning_state_is_unknown() -> None:

@@ -718,6 +718,22 @@ def test_token_password_and_unknown_dynamic_types_follow_their_provider() -> Non
     old = resource(typ, "p", inputs, id="p")
     (change,) = diff_plans(plan(old), plan(resource(typ, "p", {**inputs, "rotation": 2}, id="p"))).changes
     assert (change.action, [p.path for p in change.properties]) == ("update", ["rotation"])
+    assert change.warnings == [
+        "rotates: Azure generates the token's other password (password2 after password1, and back) into a new "
+        "version of secret s; the password clients hold stays valid until the next rotation, so rotate again "
+        "only once they have all switched"
+    ]
+    # A new expiry alone rotates nothing, and the diff says so instead of staying silent.
+    longer = diff_plans(plan(old), plan(resource(typ, "p", {**inputs, "expiryDays": 30}, id="p")))
+    assert longer.changes == []
+    assert longer.notes == [
+        "p: expiryDays 90 -> 30 changes no password now; the next rotation (a new `rotation` value) generates "
+        "one with it"
+    ]
+    both = diff_plans(
+        plan(old), plan(resource(typ, "p", {**inputs, "expiryDays": 30, "rotation": 2}, id="p"))
+    )
+    assert [p.path for p in both.changes[0].properties] == ["expiryDays", "rotation"] and both.notes == []
     (change,) = diff_plans(
         plan(old), plan(resource(typ, "p", {**inputs, "secretName": "s2"}, id="p"))
     ).changes

@@ -51,10 +51,16 @@ def main(argv: list[str] | None = None) -> int:
 
     health = commands.add_parser(
         "health",
-        help="read each credential set's and cache rule's state from Azure",
-        description="Sign in as azure-native does (az login, or ARM_CLIENT_ID with ARM_CLIENT_SECRET, "
-        "ARM_USE_OIDC or ARM_USE_MSI, and ARM_TENANT_ID), read the stack's registry and say which "
-        "credential sets and cache rules are not healthy, and what to do. Exit 1 when one is not.",
+        help="read each credential set's, cache rule's and token password's state from Azure",
+        description="Sign in as azure-native does (its stack config and ARM_* variables: client "
+        "secret or certificate, OIDC, including GitHub Actions' token, managed identity, else az login), "
+        "read the stack's registry and say which credential sets, cache rules and token passwords are "
+        "not healthy (a password within 30 days of its expiry included), and what to do.",
+        epilog="exit codes:\n  0  everything is healthy\n  1  something is not (see the table or the JSON)\n"
+        "  2  bad config or invocation (no subscription, stack files, config keys)\n"
+        "  4  the registry could not be read (sign-in, permissions, network, not found)\n"
+        'With --format json, errors are JSON on stdout too: {"error", "problems", "exitCode"}.',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     health.add_argument(
         "stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory"
@@ -64,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument(
         "--subscription",
         default=None,
-        help="subscription id of the registry (default: ARM_SUBSCRIPTION_ID, then azure-native:subscriptionId)",
+        help="subscription id of the registry (default: azure-native:subscriptionId, then "
+        "ARM_SUBSCRIPTION_ID, then the Azure CLI's default subscription)",
     )
     health.add_argument(
         "--arm-endpoint",
         default=None,
-        help="Azure Resource Manager endpoint (default: the public cloud's; e.g. https://management.usgovcloudapi.net)",
+        help="Azure Resource Manager endpoint (default: the cloud of azure-native:environment or ARM_ENVIRONMENT)",
     )
     health.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
@@ -338,45 +345,89 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _health(args: argparse.Namespace) -> int:
-    from acr_cache.azure_login import PUBLIC_ARM_ENDPOINT, azure_native_credential
+    from acr_cache.azure_login import LoginError, LoginSettings
     from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
     from acr_cache.health import check, render, unreadable
+    from acr_cache.plan.stackfile import StackFileError, load_stack_files
+
+    as_json = args.format == "json"
+
+    def failed(code: int, message: str, problems: list[str] | None = None) -> int:
+        # Under --format json a pipeline parses stdout: the error is JSON there too.
+        if as_json:
+            print(json.dumps({"error": message, "problems": problems or [], "exitCode": code}, indent=2))
+        else:
+            _say("error", message)
+            for problem in problems or []:
+                _say(" ", problem)
+        return code
 
     try:
-        files = _stack_files(args.stack, args.config, args.cwd or Path.cwd())
-    except _Failed as failed:
-        return failed.code
+        files = load_stack_files(args.stack, args.config, args.cwd or Path.cwd())
+    except StackFileError as exc:
+        return failed(EXIT_CONFIG, "the stack files could not be read", list(exc.problems))
     try:
         # Secrets are not needed to read the registry: unset or encrypted ones stand in as placeholders.
         with offline_placeholders():
             config = parse_stack_config(files.config, files.secret_keys)
     except ConfigError as exc:
-        _say_config_error(exc)
-        return EXIT_CONFIG
-    subscription = (
-        args.subscription
-        or os.environ.get("ARM_SUBSCRIPTION_ID")
-        or files.config.get("azure-native:subscriptionId")
-    )
-    if not subscription:
-        _say(
-            "error",
-            "no subscription: pass --subscription, set ARM_SUBSCRIPTION_ID, or set azure-native:subscriptionId "
-            "in the stack (`az account show --query id -o tsv` prints the current one)",
-        )
-        return EXIT_CONFIG
-    endpoint = args.arm_endpoint or os.environ.get("ARM_ENDPOINT") or PUBLIC_ARM_ENDPOINT
+        return failed(EXIT_CONFIG, exc.headline, [str(problem) for problem in exc.problems])
+    # azure-native's settings from the stack's plain config (encrypted ones cannot be read here:
+    # give those as ARM_* variables), then the environment, in azure-native's precedence.
+    plain = {
+        key: value
+        for key, value in files.config.items()
+        if key.startswith("azure-native:") and key not in files.secret_keys and isinstance(value, str)
+    }
+    try:
+        login = LoginSettings.read(plain)
+        subscription = args.subscription or login.get("subscriptionId")
+        if not subscription and login.method == "cli":
+            # As azure-native does with the Azure CLI's login: its default subscription.
+            subscription = _cli_subscription()
+        if not subscription:
+            return failed(
+                EXIT_CONFIG,
+                "no subscription: pass --subscription, set ARM_SUBSCRIPTION_ID or azure-native:subscriptionId "
+                "in the stack, or sign in with `az login` (its default subscription is taken)",
+            )
+        endpoint = args.arm_endpoint or os.environ.get("ARM_ENDPOINT") or login.arm_endpoint
+        credential = login.credential()
+    except LoginError as exc:
+        return failed(EXIT_UNREADABLE, f"could not sign in: {exc}")
     import logging
 
     # azure-identity logs each failed sign-in attempt itself; the one message below says it all.
     logging.getLogger("azure").setLevel(logging.CRITICAL)
     try:
-        findings = check(config, subscription, azure_native_credential(), arm_endpoint=endpoint)
+        findings = check(config, subscription, credential, arm_endpoint=endpoint)
     except Exception as exc:
-        _say("error", unreadable(exc, config.registry.name, config.resource_group.name, subscription))
-        return EXIT_UNREADABLE
+        message = unreadable(exc, config.registry.name, config.resource_group.name, subscription)
+        return failed(EXIT_UNREADABLE, message)
     print(render(findings, args.format))
     return EXIT_OK if all(f.fine for f in findings) else 1
+
+
+def _cli_subscription() -> str | None:
+    """The Azure CLI's default subscription (`az account show`), or None without a CLI login."""
+    import shutil
+    import subprocess
+
+    az = shutil.which("az")
+    if az is None:
+        return None
+    try:
+        shown = subprocess.run(
+            [az, "account", "show", "--output", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        answer = json.loads(shown.stdout) if shown.returncode == 0 else {}
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    return str(answer.get("id") or "") or None
 
 
 def _say_config_error(error: ConfigError) -> None:

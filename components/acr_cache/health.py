@@ -1,11 +1,15 @@
-"""Credential health of the cache, read from Azure: each credential set's and cache rule's state.
+"""Credential health of the cache, read from Azure: each credential set's and cache rule's state,
+and each registry token password's expiry.
 
 A credential set turns Unhealthy when its upstream token expires or is revoked, or when its identity
 cannot read the secrets; every pull through its rules then fails. Azure shows this only as the set's
 `credentialHealth` (no metric or log category carries it), so `acr-cache health STACK` reads it
-through the Azure SDK with azure-native's login and says what to do.
+through the Azure SDK with azure-native's login and says what to do. A token password stops working
+on its expiry date, which Azure shows only on the token: the newest password of each token is
+reported, with a warning within 30 days.
 """
 
+import datetime
 import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -17,6 +21,11 @@ from acr_cache.stack import StackConfig
 HEALTHY = "Healthy"
 UNHEALTHY = "Unhealthy"
 MISSING = "Missing"
+VALID = "Valid"
+EXPIRING = "Expiring"
+EXPIRED = "Expired"
+EXPIRY_WARNING_DAYS = 30
+"""A token password this close to its expiry is reported as not healthy (time to rotate)."""
 
 
 class Finding(NamedTuple):
@@ -31,7 +40,7 @@ class Finding(NamedTuple):
 
     @property
     def fine(self) -> bool:
-        return self.state in (HEALTHY, "Succeeded")
+        return self.state in (HEALTHY, "Succeeded", VALID)
 
 
 def rotation_steps(name: str, spec: CredentialSetConfig, vault: str) -> str:
@@ -62,9 +71,15 @@ def _vault_name(config: StackConfig) -> str:
     return vault.name or str(vault.existing_id).rstrip("/").rsplit("/", 1)[-1]
 
 
-def read_health(config: StackConfig, sets: Iterable[Any], rules: Iterable[Any]) -> list[Finding]:
-    """Findings for every credential set and cache rule of the config, from the live listings
-    (`credential_sets.list` and `cache_rules.list` of the registry)."""
+def read_health(
+    config: StackConfig,
+    sets: Iterable[Any],
+    rules: Iterable[Any],
+    tokens: Iterable[Any] = (),
+    now: datetime.datetime | None = None,
+) -> list[Finding]:
+    """Findings for every credential set, cache rule and token of the config, from the live
+    listings (`credential_sets.list`, `cache_rules.list` and `tokens.list` of the registry)."""
     live_sets = {s.name: s for s in sets}
     live_rules = {r.name: r for r in rules}
     findings = []
@@ -117,6 +132,40 @@ def read_health(config: StackConfig, sets: Iterable[Any], rules: Iterable[Any]) 
             )
         else:
             findings.append(Finding("cache rule", name, "Succeeded"))
+    findings += _token_findings(config, tokens, now or datetime.datetime.now(datetime.UTC))
+    return findings
+
+
+def _token_findings(config: StackConfig, tokens: Iterable[Any], now: datetime.datetime) -> list[Finding]:
+    """The newest password of each configured token (the one its secret holds: rotations write the
+    other slot and keep the older one valid for clients still switching), judged by its expiry."""
+    live = {t.name: t for t in tokens}
+    findings = []
+    for name in sorted(config.tokens):
+        rotate = (
+            f"change `rotation` of token {name} in the stack (`acr-cache:tokens.{name}.rotation`) and run "
+            "`pulumi up`: Azure generates the other password into the secret, this one stays valid meanwhile"
+        )
+        token = live.get(name)
+        credentials = getattr(token, "credentials", None)
+        passwords = [p for p in (getattr(credentials, "passwords", None) or []) if getattr(p, "expiry", None)]
+        if token is None or not passwords:
+            what = "not in the registry" if token is None else "has no password"
+            findings.append(Finding("token password", name, MISSING, what, "run `pulumi up` to create it"))
+            continue
+        newest = max(passwords, key=lambda p: getattr(p, "creation_time", None) or p.expiry)
+        slot = _text(getattr(newest, "name", None)) or "password"
+        expiry = newest.expiry if newest.expiry.tzinfo else newest.expiry.replace(tzinfo=datetime.UTC)
+        days = (expiry - now).total_seconds() / 86400
+        when = f"{slot} expires {expiry.date().isoformat()}"
+        if days <= 0:
+            findings.append(
+                Finding("token password", name, EXPIRED, f"{when}: clients cannot sign in", rotate)
+            )
+        elif days <= EXPIRY_WARNING_DAYS:
+            findings.append(Finding("token password", name, EXPIRING, f"{when}, in {int(days)} days", rotate))
+        else:
+            findings.append(Finding("token password", name, VALID, f"{when}, in {int(days)} days"))
     return findings
 
 
@@ -139,7 +188,7 @@ def render(findings: list[Finding], output_format: str) -> str:
     lines.append(
         f"{len(findings)} checked, {bad} not healthy"
         if findings
-        else "nothing to check: no credential sets or cache rules"
+        else "nothing to check: no credential sets, cache rules or tokens"
     )
     return "\n".join(lines)
 
@@ -152,7 +201,7 @@ def check(
     arm_endpoint: str = PUBLIC_ARM_ENDPOINT,
     client_options: dict[str, Any] | None = None,
 ) -> list[Finding]:
-    """Read the registry's credential sets and cache rules and judge them against the config."""
+    """Read the registry's credential sets, cache rules and tokens and judge them against the config."""
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
     group, registry = config.resource_group.name, config.registry.name
@@ -166,7 +215,8 @@ def check(
     ) as client:
         sets = list(client.credential_sets.list(group, registry)) if config.credential_sets else []
         rules = list(client.cache_rules.list(group, registry)) if config.rules() else []
-    return read_health(config, sets, rules)
+        tokens = list(client.tokens.list(group, registry)) if config.tokens else []
+    return read_health(config, sets, rules, tokens)
 
 
 def unreadable(exc: Exception, registry: str, group: str, subscription: str) -> str:

@@ -182,6 +182,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     components = {"create": 0, "delete": 0}
     head_locks = _locks(news)
     base_locks = _locks(olds.values())
+    notes: list[str] = []
 
     for new in news:
         old = olds.get(old_of.get(new.urn, ""))
@@ -195,6 +196,8 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
         change = _compare(old, new)
         if change is not None:
             changes[new.urn] = change
+        if new.type == TOKEN_PASSWORD:
+            notes.extend(_password_notes(change, old, new))
     for urn, old in olds.items():
         if urn in taken:
             continue
@@ -213,7 +216,7 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
     _deleted_with(changes, olds)
     _chain_stops(changes, chains)
     ordered = sorted(changes.values(), key=lambda c: (ACTIONS.index(c.action), c.type, c.name))
-    diff = PlanDiff(_label(base), _label(head), ordered, components)
+    diff = PlanDiff(_label(base), _label(head), ordered, components, notes)
     if base.get("missing"):
         diff.notes.append(f"the base has no stack file {head.get('stack')}: the whole stack is new")
     elif base.get("stack") != head.get("stack") or base.get("project") != head.get("project"):
@@ -225,6 +228,33 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
 
 def _label(plan: dict[str, Any]) -> str:
     return f"{plan.get('project', '?')}/{plan.get('stack', '?')}"
+
+
+TOKEN_PASSWORD = f"{DYNAMIC_PREFIX}acr-cache:TokenPassword"
+
+
+def _password_notes(change: ResourceChange | None, old: _Resource, new: _Resource) -> list[str]:
+    """A token password's rotation is named on its change; a new `expiryDays` alone changes no
+    password (its provider's diff), which a note says rather than leaving it silent."""
+    secret = new.inputs.get("secretName")
+    if (
+        change is not None
+        and change.action == "update"
+        and old.inputs.get("rotation") != new.inputs.get("rotation")
+    ):
+        change.warnings.append(
+            f"rotates: Azure generates the token's other password (password2 after password1, and back) into "
+            f"a new version of secret {secret}; the password clients hold stays valid until the next "
+            "rotation, so rotate again only once they have all switched"
+        )
+    days = old.inputs.get("expiryDays"), new.inputs.get("expiryDays")
+    # With any change the provider acts on (a rotation, a replacement) the new expiry applies now.
+    if change is None and days[0] != days[1] and days[0] is not None:
+        return [
+            f"{new.name}: expiryDays {days[0]} -> {days[1]} changes no password now; the next rotation "
+            "(a new `rotation` value) generates one with it"
+        ]
+    return []
 
 
 def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
