@@ -143,3 +143,43 @@ def start_dynamic_provider(
         _, err = process.communicate(timeout=10)
         raise RuntimeError(f"the dynamic provider did not print its port: {line!r} {err.decode()[-2000:]}")
     return process, int(line)
+
+
+def policy_pack_command(pack: Path) -> tuple[list[str], Path]:
+    """How the CLI starts a local Python policy pack: pkg (sdk/go/common/resource/plugin/
+    analyzer_plugin.go `NewPolicyAnalyzer`) runs `pulumi-analyzer-policy-python <engine> .` with one
+    `-<option>=<value>` per runtime option of PulumiPolicy.yaml, in the pack's directory; that
+    script (sdk/python/dist/pulumi-analyzer-policy-python) makes `-virtualenv` absolute against
+    $PWD and runs `<venv>/bin/python -u -m pulumi.policy <engine> .`, or fails with "doesn't appear
+    to be a virtual environment" when there is no `bin/python`. Nothing installs the environment."""
+    document = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text())
+    runtime = document.get("runtime")
+    options = runtime.get("options", {}) if isinstance(runtime, dict) else {}
+    virtualenv = str(options.get("virtualenv") or "").rstrip("/")
+    if not virtualenv:
+        return ["python3", "-u", "-m", "pulumi.policy"], pack
+    venv = Path(virtualenv) if virtualenv.startswith("/") else pack / virtualenv
+    if not (venv / "bin" / "python").is_file():
+        raise FileNotFoundError(f'"{venv}" doesn\'t appear to be a virtual environment')
+    return [str(venv / "bin" / "python"), "-u", "-m", "pulumi.policy"], pack
+
+
+def start_policy_pack(pack: Path, engine_address: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the pack as the CLI does (policy_pack_command) and return it with the port it prints."""
+    command, cwd = policy_pack_command(pack)
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    process = subprocess.Popen(
+        [*command, engine_address, "."],
+        cwd=cwd,
+        env=base,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().decode().strip()
+    if not line.isdigit():
+        process.kill()
+        _, err = process.communicate(timeout=10)
+        raise RuntimeError(f"the policy pack did not print its port: {line!r} {err.decode()[-2000:]}")
+    return process, int(line)

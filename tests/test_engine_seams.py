@@ -639,3 +639,38 @@ def test_other_stacks_keep_every_azure_resource_of_the_public_components() -> No
 
     assert sorted(u for u in snapshot if u not in taken and not _inner_component(u)) == []
     assert sorted(r.urn for r in run.resources if r.urn not in taken.values() and r.custom) == []
+
+
+# --- The policy pack starts where the CLI starts it ---------------------------------------------
+
+
+def test_the_policy_pack_environment_is_the_one_the_setup_makes() -> None:
+    command, cwd = engine.policy_pack_command(ROOT / "policy")
+    assert Path(command[0]).parent.parent.resolve() == (ROOT / ".venv").resolve()
+    assert cwd == ROOT / "policy"
+
+
+def test_a_pack_local_venv_nobody_makes_cannot_start(tmp_path: Path) -> None:
+    # The layout before issue #27: `virtualenv: venv`, which the CLI does not install.
+    (tmp_path / "PulumiPolicy.yaml").write_text(
+        "runtime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    with pytest.raises(FileNotFoundError, match="doesn't appear to be a virtual environment"):
+        engine.policy_pack_command(tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="the CLI's launcher is a POSIX shell script")
+def test_the_policy_pack_starts_as_the_cli_starts_it_and_serves_every_control() -> None:
+    from acr_cache.policy.crossguard import build_policies
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+
+    process, port = engine.start_policy_pack(ROOT / "policy", "127.0.0.1:1")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+    assert info.name == "acr-cache-baseline"
+    assert sorted(p.name for p in info.policies) == sorted(p.name for p in build_policies())
