@@ -674,3 +674,28 @@ def test_the_policy_pack_starts_as_the_cli_starts_it_and_serves_every_control() 
         process.communicate(timeout=10)
     assert info.name == "acr-cache-baseline"
     assert sorted(p.name for p in info.policies) == sorted(p.name for p in build_policies())
+
+
+# --- A landing zone's workspace may already receive the same logs from a policy's setting -------
+
+
+def test_the_plan_notes_diagnostic_settings_into_an_existing_workspace() -> None:
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.stackfile import load_stack_files
+
+    notes = [
+        n for n in make_plan(load_stack_files("corp", None, ROOT)).notes if n.startswith("diagnostic setting")
+    ]
+    assert notes == [
+        "diagnostic setting monitoring-registry sends ContainerRegistryRepositoryEvents, ContainerRegistryLoginEvents "
+        "of acrcachecorp01 to the existing workspace log-platform: if an Azure Policy of the landing zone already "
+        'sends them there (DeployIfNotExists diagnostic settings), Azure refuses this one ("data sink ... already '
+        'used"); see docs/operations.md#landing-zones-that-already-collect-logs',
+        "diagnostic setting monitoring-vault sends AuditEvent of kv-acrcache-corp01 to the existing workspace "
+        "log-platform: if an Azure Policy of the landing zone already sends them there (DeployIfNotExists "
+        'diagnostic settings), Azure refuses this one ("data sink ... already used"); see '
+        "docs/operations.md#landing-zones-that-already-collect-logs",
+    ]
+    # A workspace the stack creates has no other writer: no note.
+    dev = make_plan(load_stack_files("dev", None, ROOT)).notes
+    assert not [n for n in dev if n.startswith("diagnostic setting")]

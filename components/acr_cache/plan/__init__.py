@@ -198,6 +198,36 @@ def dns_record_notes(resources: list[PlannedResource]) -> list[str]:
     return notes
 
 
+DIAGNOSTIC_TYPE = "azure-native:monitor:DiagnosticSetting"
+WORKSPACE_TYPE = "azure-native:operationalinsights:Workspace"
+
+
+def existing_workspace_notes(resources: list[PlannedResource]) -> list[str]:
+    """Diagnostic settings into a workspace the stack does not create (a landing zone's): Azure
+    refuses a second setting that sends the same category of the same resource to the same
+    workspace ("data sink ... already used"), which is what an Azure Policy that deploys diagnostic
+    settings there may have made already."""
+    created = {r.arm_id.lower() for r in resources if r.type == WORKSPACE_TYPE}
+    notes = []
+    for setting in (r for r in resources if r.type == DIAGNOSTIC_TYPE):
+        workspace = str(setting.inputs.get("workspaceId") or "")
+        if not workspace or workspace.lower() in created:
+            continue
+        resource = str(setting.inputs.get("resourceUri", "")).rstrip("/").rsplit("/", 1)[-1]
+        categories = [
+            str(log.get("category") or log.get("categoryGroup"))
+            for log in setting.inputs.get("logs") or []
+            if isinstance(log, dict)
+        ]
+        notes.append(
+            f"diagnostic setting {setting.name} sends {', '.join(categories) or 'metrics'} of {resource} to the "
+            f"existing workspace {workspace.rsplit('/', 1)[-1]}: if an Azure Policy of the landing zone already "
+            'sends them there (DeployIfNotExists diagnostic settings), Azure refuses this one ("data sink ... '
+            'already used"); see docs/operations.md#landing-zones-that-already-collect-logs'
+        )
+    return notes
+
+
 def make_plan(files: StackFiles) -> Plan:
     """Plan one stack of a project read from disk."""
     with offline_placeholders() as unset:
@@ -211,6 +241,7 @@ def make_plan(files: StackFiles) -> Plan:
     plan.notes.extend(files.notes)
     plan.notes.extend(lock_notes(plan.run.resources))
     plan.notes.extend(dns_record_notes(plan.run.resources))
+    plan.notes.extend(existing_workspace_notes(plan.run.resources))
     retained = [r.name for r in plan.run.resources if r.retain_on_delete]
     if retained:
         plan.notes.append(
