@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Keep a fresh GitHub Actions OIDC token in $AZURE_FEDERATED_TOKEN_FILE for Entra ID.
 
-    python3 .ci/federated_token.py --once          # write one, fail loudly if GitHub gives none
-    python3 .ci/federated_token.py --every 240 &   # then rewrite it every 4 minutes
+    .venv/bin/python .ci/federated_token.py --once          # write one, fail loudly if GitHub gives none
+    .venv/bin/python .ci/federated_token.py --every 240 &   # then rewrite it every 4 minutes
 
 The Pulumi CLI's state backend (azblob://) and secrets provider (azurekeyvault://) sign in through
 the Azure SDK for Go's default credential chain, whose workload identity credential reads
@@ -17,37 +17,14 @@ atomically, readable by the runner's user only. Neither token is ever printed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-AUDIENCE = "api://AzureADTokenExchange"
-
-
-class NoToken(Exception):
-    pass
-
-
-def fetch(url: str, bearer: str, audience: str = AUDIENCE, timeout: float = 30) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = [*urllib.parse.parse_qsl(parts.query), ("audience", audience)]
-    request = urllib.request.Request(
-        urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query))),
-        headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            value = json.loads(response.read() or b"{}").get("value")
-    except (OSError, ValueError) as exc:
-        raise NoToken(f"GitHub's OIDC token endpoint failed ({type(exc).__name__})") from None
-    if not value:
-        raise NoToken("GitHub's OIDC token endpoint answered without a token")
-    return str(value)
+# Run with the project's environment (.venv/bin/python): the same request the dynamic providers make.
+from acr_cache.azure_login import GITHUB_OIDC_AUDIENCE, LoginError, github_oidc_token
 
 
 def write(path: Path, token: str) -> None:
@@ -85,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     path = Path(os.environ["AZURE_FEDERATED_TOKEN_FILE"])
     url, bearer = os.environ["ACTIONS_ID_TOKEN_REQUEST_URL"], os.environ["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
-    audience = os.environ.get("ARM_OIDC_AUDIENCE") or AUDIENCE
+    fetch = github_oidc_token(url, bearer, os.environ.get("ARM_OIDC_AUDIENCE") or GITHUB_OIDC_AUDIENCE)
     while True:
         try:
-            write(path, fetch(url, bearer, audience))
-        except NoToken as exc:
+            write(path, fetch())
+        except LoginError as exc:
             print(f"federated token: {exc}", file=sys.stderr)
             if args.once:
                 return 1

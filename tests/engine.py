@@ -128,9 +128,17 @@ def start_dynamic_provider(
             f"(started in {pwd}), and there is none"
         )
     environment["PATH"] = f"{virtualenv / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
+    command = [str(virtualenv / "bin" / "python"), "-u", "-m", "pulumi.dynamic"]
+    return _serve(command, pwd, environment, "the dynamic provider")
+
+
+def _serve(
+    command: list[str], cwd: Path, environment: dict[str, str], what: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a plugin and read the port it prints first, as the engine does."""
     process = subprocess.Popen(
-        [str(virtualenv / "bin" / "python"), "-u", "-m", "pulumi.dynamic"],
-        cwd=pwd,
+        command,
+        cwd=cwd,
         env=environment,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -141,7 +149,7 @@ def start_dynamic_provider(
     if not line.isdigit():
         process.kill()
         _, err = process.communicate(timeout=10)
-        raise RuntimeError(f"the dynamic provider did not print its port: {line!r} {err.decode()[-2000:]}")
+        raise RuntimeError(f"{what} did not print its port: {line!r} {err.decode()[-2000:]}")
     return process, int(line)
 
 
@@ -168,18 +176,4 @@ def start_policy_pack(pack: Path, engine_address: str) -> tuple[subprocess.Popen
     """Start the pack as the CLI does (policy_pack_command) and return it with the port it prints."""
     command, cwd = policy_pack_command(pack)
     base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    process = subprocess.Popen(
-        [*command, engine_address, "."],
-        cwd=cwd,
-        env=base,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().decode().strip()
-    if not line.isdigit():
-        process.kill()
-        _, err = process.communicate(timeout=10)
-        raise RuntimeError(f"the policy pack did not print its port: {line!r} {err.decode()[-2000:]}")
-    return process, int(line)
+    return _serve([*command, engine_address, "."], cwd, base, "the policy pack")

@@ -92,7 +92,7 @@ def test_every_keeps_rewriting_it_while_a_long_up_runs(github: Any, tmp_path: Pa
         process.kill()
         _, err = process.communicate(timeout=10)
     assert len(handler.served) >= 3 and kept == f"oidc-{len(handler.served)}"
-    assert b"endpoint failed (HTTPError)" in err and BEARER.encode() not in err
+    assert b"GitHub's OIDC token could not be had (HTTPError)" in err and BEARER.encode() not in err
 
 
 def test_without_an_oidc_permission_it_says_so(github: Any, tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_a_refusal_fails_the_first_write_loudly_without_the_bearer(github: Any, 
         text=True,
     )
     assert done.returncode == 1
-    assert done.stderr == "federated token: GitHub's OIDC token endpoint failed (HTTPError)\n"
+    assert done.stderr == "federated token: GitHub's OIDC token could not be had (HTTPError)\n"
     assert not (tmp_path / "token").exists()
 
 

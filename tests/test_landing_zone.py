@@ -933,3 +933,26 @@ def test_the_password_resource_inputs_in_full() -> None:
         "expiryDays": 365,
         "rotation": "initial",
     }
+
+
+@pytest.mark.parametrize(
+    ("verbs", "actions"),
+    [
+        ([], ["content/read", "metadata/read"]),
+        (["read"], ["content/read", "metadata/read"]),
+        # `docker push` asks which layers exist before it writes: write needs read.
+        (["write"], ["content/read", "content/write", "metadata/read", "metadata/write"]),
+        # Deleting by tag reads the manifest to find its digest first.
+        (["delete"], ["content/delete", "content/read", "metadata/read"]),
+        (
+            ["read", "write", "delete"],
+            ["content/delete", "content/read", "content/write", "metadata/read", "metadata/write"],
+        ),
+    ],
+    ids=["default", "read", "write", "delete", "all"],
+)
+def test_each_verb_gets_the_actions_acr_needs_for_it(verbs: list[str], actions: list[str]) -> None:
+    from acr_cache.tokens import TokenConfig
+
+    token = TokenConfig.model_validate({"repositories": {"team/app": verbs}})
+    assert token.actions() == [f"repositories/team/app/{action}" for action in actions]
