@@ -59,6 +59,8 @@ def _config(suffix: str) -> dict[str, Any]:
             }
         },
         "imports": {"base/busybox:1.36": {"source": "mcr.microsoft.com/azurelinux/busybox:1.36"}},
+        # A token whose password the dynamic provider generates into the vault, signed in by itself.
+        "tokens": {"live-clients": {"repositories": {"library/*": ["read"]}, "expiryDays": 7}},
         "protection": {"protect": False, "locks": False},
     }
 
@@ -128,9 +130,18 @@ def test_deploy_pull_through_idempotent_preview_and_destroy(stack: Any) -> None:
     digest = acr_tag_digest(f"{registry}.azurecr.io", "library/alpine", "3.20", token)
     assert digest and digest.startswith("sha256:")
 
-    # The second preview must change nothing (tokens from azure-native included).
+    # The second preview must change nothing (the imports and passwords hold no per-run token).
     preview = live.preview(expect_no_changes=True, on_output=print)
     assert set(preview.change_summary) <= {"same"}
+    # And the state holds no token: the dynamic resources' inputs and outputs as the engine stored them.
+    state = live.export_stack().deployment["resources"]
+    dynamic = [r for r in state if r["type"].startswith("pulumi-python:dynamic/")]
+    assert dynamic and not any(
+        key in r.get(part, {})
+        for r in dynamic
+        for part in ("inputs", "outputs")
+        for key in ("accessToken", "registryAccessToken")
+    )
 
     live.destroy(on_output=print)
     import subprocess
