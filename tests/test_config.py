@@ -206,7 +206,7 @@ def test_unknown_top_level_key_is_refused_with_the_section_names() -> None:
     assert len(problems) == 1
     assert problems[0].startswith(
         "acr-cache:registy: unknown config key (did you mean `registry`?); the sections are "
-        "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, "
+        "`resourceGroup`, `subscriptionId`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, "
         "`credentialSets`, `cacheRules`, `dockerMirror`, `access`, `imports`, `webhooks`, `purge`, `agentPools`, "
         "`monitoring`, `tokens`, `encryption`, `adoption`, `protection`, `performance` ("
     )
@@ -526,7 +526,7 @@ def test_an_import_target_without_a_tag_is_reported_once_even_under_a_root_wildc
 
 
 SECTIONS_LIST = (
-    "`resourceGroup`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, "
+    "`resourceGroup`, `subscriptionId`, `registry`, `replicas`, `network`, `privateAccess`, `keyVault`, `credentialSets`, "
     "`cacheRules`, `dockerMirror`, `access`, `imports`, `webhooks`, `purge`, `agentPools`, `monitoring`, "
     "`tokens`, `encryption`, `adoption`, `protection`, `performance`"
 )

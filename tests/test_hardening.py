@@ -50,6 +50,7 @@ EXTRA: list[tuple[dict[str, Any], str, str]] = [
         "keeps its own region",
     ),
     (sections(resourceGroup=None), "acr-cache:resourceGroup", "required key is missing"),
+    (sections(subscriptionId="my-subscription"), "acr-cache:subscriptionId", "is not a subscription id"),
     (sections(protection={"protect": "sometimes"}), "acr-cache:protection.protect", "boolean"),
     (sections(protection=["protect"]), "acr-cache:protection", "expected an object"),
     (

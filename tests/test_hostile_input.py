@@ -37,6 +37,7 @@ PRINCIPAL = "11111111-2222-3333-4444-555555555555"
 # target overlaps every wildcard rule, so it has a document of its own below).
 FULL: dict[str, Any] = {
     "resourceGroup": {"name": "rg-acr", "create": True, "location": "westeurope", "tags": {"env": "test"}},
+    "subscriptionId": SUB,
     "registry": {
         "name": "acrcachefull01",
         "location": "westeurope",
@@ -72,6 +73,7 @@ FULL: dict[str, Any] = {
         "dnsZone": {
             "mode": "create",
             "resourceGroup": "rg-dns",
+            "subscriptionId": "44444444-4444-4444-4444-444444444444",
             "vnetLinks": {"hub": VNET, "spoke": {"vnetId": VNET + "2", "registrationEnabled": True}},
         },
     },

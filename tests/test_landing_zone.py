@@ -127,13 +127,31 @@ def test_the_corp_stack_plans_clean() -> None:
     assert registry["identity"]["type"] == "SystemAssigned, UserAssigned"
     assert registry["publicNetworkAccess"] == "Disabled"
     assert ZONE_GROUP not in by_type_ and ZONE not in by_type_
-    (endpoint,) = by_type_[ENDPOINT]
-    assert endpoint["inputs"]["applicationSecurityGroups"] == [
+    hub, spoke = sorted(by_type_[ENDPOINT], key=lambda r: r["name"])
+    assert spoke["inputs"]["applicationSecurityGroups"] == [
         {
             "id": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-spoke-net/providers/"
             "Microsoft.Network/applicationSecurityGroups/asg-registries"
         }
     ]
+    # Each endpoint in its VNet's subscription (application landing zone, connectivity), through a
+    # provider of that subscription; the registry in the shared-services one, by the default provider.
+    assert spoke["id"].startswith(
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-spoke-net/"
+    )
+    assert hub["id"].startswith(
+        "/subscriptions/44444444-4444-4444-4444-444444444444/resourceGroups/rg-connectivity-hub/"
+    )
+    assert spoke["provider"].endswith("::subscription-11111111-1111-1111-1111-111111111111")
+    assert hub["provider"].endswith("::subscription-44444444-4444-4444-4444-444444444444")
+    assert by_type_["azure-native:containerregistry:Registry"][0]["id"].startswith(
+        "/subscriptions/33333333-3333-3333-3333-333333333333/"
+    )
+    assert "provider" not in by_type_["azure-native:containerregistry:Registry"][0]
+    assert set(plan["providers"].values()) == {
+        "11111111-1111-1111-1111-111111111111",
+        "44444444-4444-4444-4444-444444444444",
+    }
     assert plan["outputs"]["registryPrincipalId"]
 
 

@@ -540,7 +540,7 @@ REFUSED = [
             }
         ),
         "acr-cache:privateAccess.dnsZone",
-        "span several subscriptions",
+        "span 2 subscriptions while the stack's own is unknown",
     ),
     (
         sections(privateAccess=endpoints(hub=HUB, clash={"subnetId": subnet("rg-other", "vnet-hub")})),
@@ -668,9 +668,9 @@ ZONE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Netwo
                 **endpoints(hub=HUB, other={"subnetId": subnet("rg-x", "vnet-x", OTHER_SUB)}),
                 "dnsZone": {"mode": "perEndpoint"},
             },
-            "acr-cache:privateAccess.dnsZone: `perEndpoint` zones are created in each endpoint's VNet resource group, "
-            "in the subscription the stack deploys to, and these endpoints' VNets span several subscriptions: use "
-            "`mode: existing` or `mode: create`",
+            "acr-cache:privateAccess.dnsZone: `perEndpoint` zones go into each endpoint VNet's subscription, and these "
+            "endpoints' VNets span 2 subscriptions while the stack's own is unknown: set `acr-cache:subscriptionId` (or "
+            "`azure-native:subscriptionId`) to the subscription the stack deploys to",
         ),
         (
             {"dnsZone": {"mode": "create"}},

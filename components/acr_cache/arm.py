@@ -125,6 +125,16 @@ def id_check(kind: ArmKind) -> Callable[[str], str]:
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 """A GUID as ARM writes subscription, tenant and object ids."""
 
+
+def guid_check(value: str) -> str:
+    """A subscription id, lowercase (ARM compares them without case), or ValueError with the fix."""
+    if not _compiled(GUID).fullmatch(value):
+        raise ValueError(
+            f"'{shown(value)}' is not a subscription id: expected a GUID (`az account show --query id -o tsv`)"
+        )
+    return value.lower()
+
+
 # ARM naming rules (https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules),
 # and ACR's API patterns for registries, credential sets and cache rules.
 RESOURCE_GROUP = NameRule(

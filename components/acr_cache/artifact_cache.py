@@ -566,9 +566,13 @@ class ArtifactCache(pulumi.ComponentResource):
         # register a thousand times) while sets and rules still wait for the registry explicitly.
         after_registry: list[pulumi.Resource] = [registry_resource] if registry_resource is not None else []
         # The subscription is needed only for grants and for sets named on the registry.
+        # A role is assigned by its definition in the subscription of the scope: an existing vault's own.
+        scope_subscription = (
+            vault.subscription if vault is not None and vault.subscription else subscription_id
+        )
         role_definition = (
-            role_definition_id(subscription_id, KEY_VAULT_SECRETS_USER)
-            if subscription_id is not None
+            role_definition_id(scope_subscription, KEY_VAULT_SECRETS_USER)
+            if scope_subscription is not None
             else None
         )
         for set_name in sorted(credential_sets):
@@ -596,6 +600,8 @@ class ArtifactCache(pulumi.ComponentResource):
                         ),
                         opts=pulumi.ResourceOptions(
                             parent=self,
+                            # A child of the vault: in the vault's subscription.
+                            provider=vault.provider,
                             aliases=former(f"{set_name}-{role}"),
                             additional_secret_outputs=["properties"],
                             # azure-native deletes secrets through the vault's data plane

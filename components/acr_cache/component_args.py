@@ -128,7 +128,7 @@ class PrivateEndpointArgs(TypedDict):
     """ARM id of the subnet the endpoint's network interface goes into. The component also takes it as an Output of another resource (a subnet made in the same program) when the DNS links do not have to be named after it: `dnsZone.mode: existing`, or `create` with `vnetLinks`."""
 
     resource_group: NotRequired[str]
-    """Resource group of the endpoint. Default: the registry's resource group."""
+    """Resource group of the endpoint. Default: the registry's resource group, or the subnet's when the subnet is in another subscription than the stack's (Azure puts an endpoint in its VNet's subscription, where the registry's group may not exist)."""
 
     location: NotRequired[str]
     """Region of the endpoint, which Azure requires to be the VNet's region. A subnet id does not reveal that region, so the default is the registry's home region: set it for a VNet elsewhere."""
@@ -163,6 +163,12 @@ class PrivateDnsZoneArgs(TypedDict):
 
     resource_group: NotRequired[str]
     """`create` mode: resource group of the zone. Default: the registry's resource group."""
+
+    subscription_id: NotRequired[str]
+    """`create` mode: subscription of the zone and its VNet links (a connectivity subscription), deployed through a provider of that subscription; `resourceGroup` must be given with it. Default: the stack's subscription."""
+
+    registration_enabled: NotRequired[bool]
+    """`perEndpoint` mode: turn auto-registration on for the VNet link each zone gets, so the VNet's virtual machines register their own records in it. Azure allows it on one zone link per VNet, which `perEndpoint` keeps (one link per VNet)."""
 
     zone_id: NotRequired[str]
     """`existing` mode: ARM id of the `privatelink.azurecr.io` zone (`/subscriptions/.../providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io`)."""

@@ -64,12 +64,16 @@ def section_keys() -> dict[str, str]:
 
 
 def parse_stack_config(
-    values: Mapping[str, Any], secret_keys: Iterable[str] = (), other_keys: Iterable[str] = ()
+    values: Mapping[str, Any],
+    secret_keys: Iterable[str] = (),
+    other_keys: Iterable[str] = (),
+    default_subscription: str | None = None,
 ) -> StackConfig:
     """Validate raw config values (full key -> value as Pulumi passes it) into a StackConfig.
 
     `other_keys` are the stack's keys in other namespaces (only their names are looked at: one in
     a namespace that is a misspelling of ours would otherwise be ignored without a word).
+    `default_subscription` is `azure-native:subscriptionId`, when the stack sets it.
     Raises ConfigError listing every problem. Values of secret keys are never echoed.
     """
     secret = set(secret_keys)
@@ -146,10 +150,24 @@ def parse_stack_config(
         )
         raise ConfigError(problems) from None
     problems.extend(config.cross_section_problems())
+    problems.extend(_subscription_problems(config, default_subscription))
     problems.extend(_secret_key_problems(config, values, secret))
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _subscription_problems(config: StackConfig, default_subscription: str | None) -> list[ConfigProblem]:
+    ours = config.subscription_id
+    if default_subscription and ours and default_subscription.lower() != ours:
+        return [
+            ConfigProblem(
+                f"{NAMESPACE}:subscriptionId",
+                f"is {ours}, but azure-native:subscriptionId is {default_subscription.lower()} and the default "
+                "provider deploys there: remove `acr-cache:subscriptionId`, or make the two equal",
+            )
+        ]
+    return config.placement_problems((default_subscription or "").lower() or ours)
 
 
 def _secret_key_problems(
@@ -268,7 +286,10 @@ def load_stack_config() -> StackConfig:
     ours = {key: runtime_config.get_config(key) for key in keys if key.startswith(f"{NAMESPACE}:")}
     secret = {key for key in ours if runtime_config.is_config_secret(key)}
     secret |= set(runtime_config.get_config_secret_keys_env()) & set(ours)
-    config = parse_stack_config(ours, secret, other_keys=keys - set(ours))
+    default_subscription = runtime_config.get_config("azure-native:subscriptionId")
+    config = parse_stack_config(
+        ours, secret, other_keys=keys - set(ours), default_subscription=default_subscription
+    )
     missing = _OFFLINE_MISSING.get()
     if missing:
         # Offline plan only: make the unset secrets readable as placeholder secrets.

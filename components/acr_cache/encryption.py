@@ -175,8 +175,11 @@ class CustomerManagedKey(pulumi.ComponentResource):
         protect: bool,
         after: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
+        vault_provider: pulumi.ProviderResource | None = None,
+        vault_subscription: str | None = None,
     ) -> None:
-        """`after`: what the key waits for (the vault)."""
+        """`after`: what the key waits for (the vault); `vault_provider`: the provider of the vault's
+        subscription when it is not the stack's (the key is the vault's child)."""
         from pulumi_azure_native import authorization, keyvault, managedidentity
 
         super().__init__("acr-cache:encryption:CustomerManagedKey", name, None, opts)
@@ -231,15 +234,20 @@ class CustomerManagedKey(pulumi.ComponentResource):
                 # Losing the key loses every image: never delete it with the stack (azure-native
                 # would delete it through the vault's data plane).
                 opts=pulumi.ResourceOptions(
-                    parent=self, protect=protect, retain_on_delete=True, depends_on=after
+                    parent=self,
+                    provider=vault_provider,
+                    protect=protect,
+                    retain_on_delete=True,
+                    depends_on=after,
                 ),
             )
             assert principal_id is not None  # EncryptionConfig asks for it with an existing identity
             self.grant = authorization.RoleAssignment(
                 f"{name}-key-reader",
                 scope=pulumi.Output.concat(vault_id, "/keys/", key.name),
+                # The role's definition in the subscription of the scope (the vault's).
                 role_definition_id=role_definition_id(
-                    subscription_id, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
+                    vault_subscription or subscription_id, KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
                 ),
                 principal_id=principal_id,
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,

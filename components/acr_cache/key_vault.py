@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, model_validator
 from acr_cache.arm import KEY_VAULT, VAULT_NAME, id_check, parse_arm_id
 from acr_cache.ip_rules import normalise_ip_rule
 from acr_cache.model import AzureRegion, ConfigModel, ResourceGroupName, Tags, WholeNumber, field_error
+from acr_cache.placement import Placement, subscription_of
 
 VaultName = Annotated[str, AfterValidator(VAULT_NAME.check)]
 VaultId = Annotated[str, AfterValidator(id_check(KEY_VAULT))]
@@ -125,10 +126,20 @@ class CredentialVault(pulumi.ComponentResource):
         home_region: str,
         protect: bool,
         opts: pulumi.ResourceOptions | None = None,
+        placement: Placement | None = None,
     ) -> None:
+        """`placement`: the providers of other subscriptions, for an existing vault in another one."""
         super().__init__("acr-cache:key_vault:CredentialVault", name, None, opts)
         self.vault_name = config.vault_name
+        self.provider: pulumi.ProviderResource | None = None
+        """The provider of the vault's subscription, for what the stack writes into it (secrets,
+        keys: the vault's children); None: the default provider."""
+        self.subscription: str | None = subscription_of(config.existing_id)
+        """An existing vault's subscription (its grants' role definitions name it); None: created."""
         if config.existing_id is not None:
+            self.provider = (placement or Placement(None)).provider(
+                subscription_of(config.existing_id), f"secrets and keys in Key Vault {config.vault_name}"
+            )
             self.vault = None
             self.vault_id = pulumi.Output.from_input(config.existing_id)
             self.name = pulumi.Output.from_input(config.vault_name)

@@ -16,6 +16,7 @@ from acr_cache.arm import (
     PRIVATE_ENDPOINT_NAME,
     SUBNET,
     ArmId,
+    guid_check,
     id_check,
     parse_arm_id,
 )
@@ -35,6 +36,7 @@ from acr_cache.model import (
     collisions,
     field_error,
 )
+from acr_cache.placement import Placement
 from acr_cache.redaction import shown
 
 PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
@@ -91,6 +93,18 @@ class PrivateDnsZoneConfig(ConfigModel):
         default=None,
         description="`create` mode: resource group of the zone. Default: the registry's resource group.",
     )
+    subscription_id: Annotated[str, AfterValidator(guid_check)] | None = Field(
+        default=None,
+        description="`create` mode: subscription of the zone and its VNet links (a connectivity "
+        "subscription), deployed through a provider of that subscription; `resourceGroup` must be "
+        "given with it. Default: the stack's subscription.",
+    )
+    registration_enabled: bool = Field(
+        default=False,
+        description="`perEndpoint` mode: turn auto-registration on for the VNet link each zone gets, so "
+        "the VNet's virtual machines register their own records in it. Azure allows it on one zone "
+        "link per VNet, which `perEndpoint` keeps (one link per VNet).",
+    )
     zone_id: str | None = Field(
         default=None,
         description="`existing` mode: ARM id of the `privatelink.azurecr.io` zone "
@@ -143,6 +157,25 @@ class PrivateDnsZoneConfig(ConfigModel):
                 "resourceGroup",
                 f"`resourceGroup` is only used with `mode: create` (mode is {self.mode.value})",
             )
+        if self.subscription_id is not None:
+            if self.mode is not DnsZoneMode.CREATE:
+                raise field_error(
+                    "subscriptionId",
+                    f"`subscriptionId` is only used with `mode: create` (mode is {self.mode.value}); an "
+                    "existing zone's id says its subscription",
+                )
+            if self.resource_group is None:
+                raise field_error(
+                    "resourceGroup",
+                    "a zone in another subscription needs the resource group it goes into there: set "
+                    "`resourceGroup` with `subscriptionId`",
+                )
+        if self.registration_enabled and self.mode is not DnsZoneMode.PER_ENDPOINT:
+            raise field_error(
+                "registrationEnabled",
+                "`registrationEnabled` is for the links `perEndpoint` makes; with `mode: create`, turn it on per "
+                "link in `vnetLinks` (`{vnetId, registrationEnabled: true}`)",
+            )
         if self.mode is DnsZoneMode.PER_ENDPOINT and self.vnet_links:
             raise field_error(
                 "vnetLinks", "`perEndpoint` mode links each zone to its endpoint's VNet: remove `vnetLinks`"
@@ -167,7 +200,9 @@ class PrivateEndpointConfig(ConfigModel):
     )
     resource_group: ResourceGroupName | None = Field(
         default=None,
-        description="Resource group of the endpoint. Default: the registry's resource group.",
+        description="Resource group of the endpoint. Default: the registry's resource group, or the "
+        "subnet's when the subnet is in another subscription than the stack's (Azure puts an endpoint "
+        "in its VNet's subscription, where the registry's group may not exist).",
     )
     location: AzureRegion | None = Field(
         default=None,
@@ -265,15 +300,6 @@ class PrivateAccessConfig(ConfigModel):
                     "endpoints",
                     f"endpoint key '{shown(key)}' is not valid: use 1-40 lowercase letters, digits and hyphens, "
                     "not starting or ending with a hyphen",
-                )
-        if self.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
-            subscriptions = {e.subnet.subscription for e in self.endpoints.values()}
-            if len(subscriptions) > 1:
-                raise field_error(
-                    "dnsZone",
-                    "`perEndpoint` zones are created in each endpoint's VNet resource group, in the "
-                    "subscription the stack deploys to, and these endpoints' VNets span several "
-                    "subscriptions: use `mode: existing` or `mode: create`",
                 )
         return self
 
@@ -421,6 +447,8 @@ class _Zone(NamedTuple):
     key: str
     resource_group: str
     vnets: dict[str, VnetLinkConfig]
+    subscription: str | None = None
+    """Where the zone and its links go; None: the stack's subscription."""
 
 
 class PrivateAccessArgs(TypedDict):
@@ -458,9 +486,11 @@ class PrivateAccess(pulumi.ComponentResource):
         replicas: Sequence[pulumi.Resource] = (),
         layout: Layout = Layout.COMPONENT,
         adopt: Mapping[str, str] | None = None,
+        placement: Placement | None = None,
     ) -> None:
         """`adopt`: ARM ids of existing endpoints (by key) and their zone groups (`<key>-dns`) to
-        import instead of creating."""
+        import instead of creating. `placement`: the providers of other subscriptions (an endpoint
+        goes into its VNet's subscription; without one, everything goes to the default provider's)."""
         super().__init__("acr-cache:index:PrivateAccess", name, None, layout.options(opts, FORMER_TYPE))
         problems: list[ConfigProblem] = []
         endpoints, subnets = set_aside_outputs(args["endpoints"], "subnet_id", _stand_in_subnet)
@@ -489,6 +519,8 @@ class PrivateAccess(pulumi.ComponentResource):
         ref = registry or RegistryRef.from_id(args["registry_id"])
         registry_id, registry_name, home_region = ref.registry_id, ref.registry_name, args["home_region"]
         self._former = layout.former_children(self, name, FORMER_TYPE, "private")
+        owned = placement is None
+        self._placement = placement or Placement(None)
         zone_ids = self._zones(name, config, ref.resource_group_name, bool(args.get("protect", True)))
         self.zone_ids: dict[str, pulumi.Output[str]] = {
             key: pulumi.Output.from_input(value) for key, value in zone_ids.items()
@@ -499,7 +531,15 @@ class PrivateAccess(pulumi.ComponentResource):
         resource_group_name = ref.resource_group_name
         for key in sorted(config.endpoints):
             endpoint = config.endpoints[key]
-            group = endpoint.resource_group or resource_group_name
+            # Azure puts the endpoint (and its network interface) in its VNet's subscription.
+            subscription = None if key in subnets else endpoint.subnet.subscription
+            provider = self._placement.provider(subscription, f"private endpoint {key}")
+            default_group = (
+                endpoint.subnet.resource_group
+                if self._placement.elsewhere(subscription)
+                else resource_group_name
+            )
+            group = endpoint.resource_group or default_group
             endpoint_name: pulumi.Input[str] = endpoint.name or pulumi.Output.from_input(registry_name).apply(
                 partial(default_endpoint_name, key=key)
             )
@@ -531,6 +571,7 @@ class PrivateAccess(pulumi.ComponentResource):
                 tags=endpoint.tags or None,
                 opts=pulumi.ResourceOptions(
                     parent=self,
+                    provider=provider,
                     # The endpoint's network interface gets one member per region's data endpoint; an
                     # endpoint made while a replica is still provisioning fails (peers' #4040/#4042).
                     depends_on=list(replicas),
@@ -555,13 +596,19 @@ class PrivateAccess(pulumi.ComponentResource):
                     )
                 ],
                 opts=pulumi.ResourceOptions(
-                    parent=self, aliases=self._former(f"{key}-dns"), import_=(adopt or {}).get(f"{key}-dns")
+                    # A child of the endpoint: in the endpoint's subscription.
+                    parent=self,
+                    provider=provider,
+                    aliases=self._former(f"{key}-dns"),
+                    import_=(adopt or {}).get(f"{key}-dns"),
                 ),
             )
         self.private_endpoint_ids = pulumi.Output.all(
             **{key: endpoint.id for key, endpoint in self.private_endpoints.items()}
         ).apply(dict)
         self.dns_zone_ids = pulumi.Output.all(**self.zone_ids).apply(dict)
+        if owned:
+            self._placement.report()
         self.register_outputs(
             {"privateEndpointIds": self.private_endpoint_ids, "dnsZoneIds": self.dns_zone_ids}
         )
@@ -588,29 +635,44 @@ class PrivateAccess(pulumi.ComponentResource):
         zones: list[tuple[_Zone, pulumi.Input[str]]] = []
         if mode is DnsZoneMode.CREATE:
             zones.append(
-                (_Zone("shared", "", config.links()), config.dns_zone.resource_group or resource_group_name)
+                (
+                    _Zone("shared", "", config.links(), config.dns_zone.subscription_id),
+                    config.dns_zone.resource_group or resource_group_name,
+                )
             )
         else:
+            # One zone per VNet resource group, in the VNet's subscription, linked to its VNets.
             by_group: dict[str, _Zone] = {}
+            registration = config.dns_zone.registration_enabled
             for key in sorted(config.endpoints):
                 subnet = config.endpoints[key].subnet
                 zone = by_group.setdefault(
                     subnet.resource_group.lower(),
-                    _Zone(subnet.resource_group.lower(), subnet.resource_group, {}),
+                    _Zone(subnet.resource_group.lower(), subnet.resource_group, {}, subnet.subscription),
                 )
-                zone.vnets.setdefault(subnet.names[0].lower(), VnetLinkConfig(vnet_id=subnet.parent))
+                zone.vnets.setdefault(
+                    subnet.names[0].lower(),
+                    VnetLinkConfig(vnet_id=subnet.parent, registration_enabled=registration),
+                )
             zones.extend((zone, zone.resource_group) for zone in by_group.values())
 
         ids: dict[str, pulumi.Input[str]] = {}
         for zone, group in zones:
             prefix = f"{name}-zone" if zone.key == "shared" else f"{name}-zone-{zone.key}"
+            # The zone's links are its children: in the zone's subscription, whatever the VNet's.
+            provider = self._placement.provider(
+                zone.subscription, f"DNS zone {prefix.removeprefix(f'{name}-')}"
+            )
             resource = privatedns.PrivateZone(
                 prefix,
                 private_zone_name=PRIVATE_DNS_ZONE,
                 resource_group_name=group,
                 location="global",
                 opts=pulumi.ResourceOptions(
-                    parent=self, protect=protect, aliases=self._former(prefix.removeprefix(f"{name}-"))
+                    parent=self,
+                    provider=provider,
+                    protect=protect,
+                    aliases=self._former(prefix.removeprefix(f"{name}-")),
                 ),
             )
             for link_key, link in sorted(zone.vnets.items()):
@@ -624,7 +686,9 @@ class PrivateAccess(pulumi.ComponentResource):
                     registration_enabled=link.registration_enabled,
                     virtual_network=privatedns.SubResourceArgs(id=link.vnet_id),
                     opts=pulumi.ResourceOptions(
-                        parent=self, aliases=self._former(f"zone-{_zone_link_name(zone.key, link_key)}")
+                        parent=self,
+                        provider=provider,
+                        aliases=self._former(f"zone-{_zone_link_name(zone.key, link_key)}"),
                     ),
                 )
             ids[zone.key] = resource.id

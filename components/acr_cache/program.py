@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeAlias, cast
 
 import pulumi
@@ -24,6 +25,7 @@ from acr_cache.image_import import ImageImports, ImageImportsArgs
 from acr_cache.key_vault import CredentialVault
 from acr_cache.monitoring import Alerts, Diagnostics
 from acr_cache.network import RegistryNetwork
+from acr_cache.placement import Placement
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import DeletionLocks
 from acr_cache.purge import PurgePlan, PurgeTasks
@@ -54,6 +56,10 @@ class Deployment:
 
 def build(config: StackConfig) -> Deployment:
     """Register every resource of one environment and export what other stacks need."""
+    default_subscription = pulumi.Config("azure-native").get("subscriptionId")
+    # Resources whose ids name another subscription than the default provider's get a provider of
+    # their own (acr_cache.placement); an unknown default keeps everything on it, as before.
+    placement = Placement(default_subscription or config.subscription_id)
     has_endpoints = bool(config.private_access.endpoints)
     network = config.network.registry_network(has_endpoints)
     rules = config.rules()
@@ -89,7 +95,11 @@ def build(config: StackConfig) -> Deployment:
         or any(rule.registry_credential_set for rule in rules.values())
     )
     client = authorization.get_client_config_output() if needs_client else None
-    key_maker = _KeyMaker(config, client)
+    if config.subscription_id and not default_subscription:
+        # The config says where the default provider deploys; at deployment, check that it does.
+        client = client or authorization.get_client_config_output()
+        client.subscription_id.apply(partial(_check_subscription, config.subscription_id))
+    key_maker = _KeyMaker(config, client, placement)
     core = Registry(
         "acr",
         cast(RegistryArgs, registry_args),
@@ -125,10 +135,11 @@ def build(config: StackConfig) -> Deployment:
             replicas=list(replicas.replications.values()) if replicas else [],
             layout=Layout.STACK,
             adopt=adopted.endpoints if adopted else None,
+            placement=placement,
         )
 
     vault, cache = _artifact_cache(
-        config, rules, core, client, adopted.cache if adopted else None, key_maker.vault
+        config, rules, core, client, adopted.cache if adopted else None, key_maker.vault, placement
     )
     access = None
     if config.access:
@@ -147,7 +158,7 @@ def build(config: StackConfig) -> Deployment:
     tokens = None
     if config.tokens:
         if vault is None:
-            vault = _vault(config, client, core.resource_group_name)
+            vault = _vault(config, client, core.resource_group_name, placement)
         tokens = Tokens(
             "tokens",
             tokens=config.tokens,
@@ -253,6 +264,7 @@ def build(config: StackConfig) -> Deployment:
         pulumi.export("purgeTaskIds", purge.task_ids)
     if tokens is not None:
         pulumi.export("tokenIds", tokens.token_ids)
+    placement.report()
     return Deployment(
         core,
         replicas,
@@ -268,6 +280,15 @@ def build(config: StackConfig) -> Deployment:
         purge,
         tokens,
     )
+
+
+def _check_subscription(configured: str, signed_in: str) -> None:
+    if signed_in and signed_in.lower() != configured:
+        pulumi.log.error(
+            f"acr-cache:subscriptionId is {configured}, but azure-native deploys to subscription {signed_in.lower()} "
+            "(az account show, or ARM_SUBSCRIPTION_ID): set azure-native:subscriptionId to "
+            f"{configured}, or correct acr-cache:subscriptionId; resources were placed for {configured}"
+        )
 
 
 # A string, so that defining it does not load the (large) authorization module; it is loaded
@@ -314,8 +335,8 @@ class _KeyMaker:
     """Makes the customer-managed key's identity, vault, key and grant when the registry asks
     (once its resource group exists), and keeps the vault for the credential sets."""
 
-    def __init__(self, config: StackConfig, client: _Client) -> None:
-        self.config, self.client = config, client
+    def __init__(self, config: StackConfig, client: _Client, placement: Placement) -> None:
+        self.config, self.client, self.placement = config, client, placement
         self.vault: CredentialVault | None = None
         self.key: CustomerManagedKey | None = None
 
@@ -326,7 +347,7 @@ class _KeyMaker:
         after: list[pulumi.Resource] = []
         if config.encryption.key.name is not None:
             assert config.key_vault is not None  # the config refuses a created key without a vault
-            self.vault = _vault(config, self.client, resource_group_name)
+            self.vault = _vault(config, self.client, resource_group_name, self.placement)
             vault_id, vault_name, vault_group = (
                 self.vault.vault_id,
                 self.vault.name,
@@ -344,11 +365,15 @@ class _KeyMaker:
             subscription_id=_client(self.client).subscription_id,
             protect=config.protection.protect,
             after=after,
+            vault_provider=self.vault.provider if self.vault is not None else None,
+            vault_subscription=self.vault.subscription if self.vault is not None else None,
         )
         return self.key.encryption
 
 
-def _vault(config: StackConfig, client: _Client, resource_group_name: pulumi.Input[str]) -> CredentialVault:
+def _vault(
+    config: StackConfig, client: _Client, resource_group_name: pulumi.Input[str], placement: Placement
+) -> CredentialVault:
     assert config.key_vault is not None
     return CredentialVault(
         "vault",
@@ -357,6 +382,7 @@ def _vault(config: StackConfig, client: _Client, resource_group_name: pulumi.Inp
         resource_group_name=resource_group_name,
         home_region=config.registry.location,
         protect=config.protection.protect,
+        placement=placement,
     )
 
 
@@ -367,13 +393,14 @@ def _artifact_cache(
     client: _Client,
     adopt: dict[str, str] | None = None,
     made: CredentialVault | None = None,
+    placement: Placement | None = None,
 ) -> tuple[CredentialVault | None, ArtifactCache | None]:
     """`made`: the vault made already for the registry's key, which the credential sets share."""
     if not rules and not config.credential_sets:
         return made, None
     vault = made
     if vault is None and config.key_vault is not None:
-        vault = _vault(config, client, core.resource_group_name)
+        vault = _vault(config, client, core.resource_group_name, placement or Placement(None))
     keys = [
         key
         for spec in config.credential_sets.values()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import AfterValidator, Discriminator, Field, Tag
 
 from acr_cache.access import GrantConfig, grant_problems
 from acr_cache.adoption import AdoptionConfig, adoption_problems
-from acr_cache.arm import AGENT_POOL_NAME
+from acr_cache.arm import AGENT_POOL_NAME, SUBNET, guid_check, parse_arm_id
 from acr_cache.artifact_cache import (
     CacheRuleConfig,
     CredentialSetConfig,
@@ -50,6 +50,15 @@ class StackConfig(ConfigModel):
 
     resource_group: ResourceGroupConfig = Field(
         description="The resource group that holds the registry (created by the stack, or existing).",
+    )
+    subscription_id: Annotated[str, AfterValidator(guid_check)] | None = Field(
+        default=None,
+        description="The subscription the stack deploys to (the default azure-native provider's), when "
+        "`azure-native:subscriptionId` does not say it (the Azure CLI's or `ARM_SUBSCRIPTION_ID` is "
+        "used then). Knowing it, the stack deploys what lives in another subscription (an endpoint in "
+        "another subscription's VNet, a zone or vault there) through a provider of that subscription, "
+        "and the offline plan shows where everything goes. Must equal `azure-native:subscriptionId` "
+        "when both are set.",
     )
     registry: RegistryConfig = Field(description="The container registry.")
     replicas: dict[ReplicaRegion, ReplicaConfig] = Field(
@@ -228,6 +237,50 @@ class StackConfig(ConfigModel):
             *token_problems(self.tokens, at, self.key_vault is not None),
             *self._mirror_token_problems(at),
         ]
+
+    def placement_problems(
+        self, stack_subscription: str | None, at: str = f"{NAMESPACE}:"
+    ) -> list[ConfigProblem]:
+        """What cannot be placed where its ids say: an agent pool's subnet outside the registry's
+        subscription ("Any Azure resource that you connect to the virtual network must be in the same
+        subscription as the virtual network", MicrosoftDocs/azure-docs articles/virtual-network/
+        manage-virtual-network.md; the pool is the registry's child), and resources of other
+        subscriptions while the stack's own subscription is unknown."""
+        problems = []
+        for name, pool in sorted(self.agent_pools.items()):
+            subnet = parse_arm_id(pool.subnet_id, SUBNET).subscription
+            if stack_subscription is not None and subnet != stack_subscription:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}agentPools.{name}.subnetId",
+                        f"the subnet is in subscription {subnet}, the registry in {stack_subscription}, and Azure "
+                        "connects a resource only to a VNet of its own subscription: use a subnet of the registry's "
+                        "subscription (peered to the network that reaches the registry)",
+                    )
+                )
+        if stack_subscription is None:
+            zone = self.private_access.dns_zone
+            if zone.subscription_id is not None:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}privateAccess.dnsZone.subscriptionId",
+                        "the zone goes into another subscription only when the stack's own is known: set "
+                        f"`{at}subscriptionId` (or `azure-native:subscriptionId`) to the subscription the stack "
+                        "deploys to",
+                    )
+                )
+            spread = {e.subnet.subscription for e in self.private_access.endpoints.values()}
+            if zone.mode.value == "perEndpoint" and len(spread) > 1:
+                problems.append(
+                    ConfigProblem(
+                        f"{at}privateAccess.dnsZone",
+                        "`perEndpoint` zones go into each endpoint VNet's subscription, and these endpoints' "
+                        f"VNets span {len(spread)} subscriptions while the stack's own is unknown: set "
+                        f"`{at}subscriptionId` (or `azure-native:subscriptionId`) to the subscription the stack "
+                        "deploys to",
+                    )
+                )
+        return problems
 
     def _mirror_token_problems(self, at: str) -> list[ConfigProblem]:
         token = self.docker_mirror.token

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from acr_cache.config import offline_placeholders
+from acr_cache.placement import PROVIDER_TYPE, subscription_of
 from acr_cache.plan.runner import PlannedResource, ProgramFailed, ProgramRun, run_program
 from acr_cache.plan.schema import check_resource
 from acr_cache.plan.stackfile import StackFiles
@@ -37,7 +38,9 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON contract of `acr-cache plan --format json`."""
+        providers = provider_subscriptions(self.run.resources)
         return {
+            **({"providers": providers} if providers else {}),
             "project": self.run.project,
             "stack": self.run.stack,
             "resources": [
@@ -64,6 +67,8 @@ def _engine_fields(r: PlannedResource) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if r.arm_id:
         fields["id"] = r.arm_id
+    if r.provider:
+        fields["provider"] = r.provider
     if r.import_id:
         fields["importId"] = r.import_id
     if r.replace_on_changes:
@@ -80,6 +85,18 @@ def _engine_fields(r: PlannedResource) -> dict[str, Any]:
     if digests:
         fields["secretDigests"] = digests
     return fields
+
+
+def provider_subscriptions(resources: list[PlannedResource]) -> dict[str, str]:
+    """The explicit azure-native providers of a run, URN -> the subscription they deploy to."""
+    return {
+        r.urn: str(r.inputs.get("subscriptionId", "")).lower() for r in resources if r.type == PROVIDER_TYPE
+    }
+
+
+def subscription_of_resource(resource: PlannedResource) -> str:
+    """Where a resource lives: the subscription of its id (an extension resource, its scope's)."""
+    return subscription_of(resource.arm_id) or ""
 
 
 def program_from_file(main: Path) -> Callable[[], None]:

@@ -13,6 +13,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from acr_cache.azure_types import ARM_PATHS, EXTENSION_PATHS, URI_EXTENSION_PATHS
+from acr_cache.placement import PROVIDER_TYPE
 
 PLACEHOLDER_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 """Subscription id the mocks use: a real one is only known after `az login`."""
@@ -33,14 +34,30 @@ def principal_id_for(urn_or_name: str) -> str:
 
 
 class AzureMocks(Mocks):
-    """Answers resource registrations and invokes the way Azure would, deterministically."""
+    """Answers resource registrations and invokes the way Azure would, deterministically.
+
+    Resources get ids in the default provider's subscription (the stack's, when its config says it,
+    else a placeholder), or in the subscription of the explicit provider they are registered with.
+    """
+
+    def __init__(self, subscription: str | None = None) -> None:
+        self.subscription = (subscription or PLACEHOLDER_SUBSCRIPTION_ID).lower()
+        self._provider_subscriptions: dict[str, str] = {}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
+        if args.typ == PROVIDER_TYPE:
+            subscription = str(inputs.get("subscriptionId") or self.subscription).lower()
+            provider_id = f"provider-{subscription}"
+            self._provider_subscriptions[provider_id] = subscription
+            return provider_id, inputs
         if not args.custom:
             return "", inputs
         state = dict(inputs)
-        arm_id, name = self._arm_id(args.typ, args.name, inputs, args.resource_id)
+        # A provider reference is `<provider urn>::<provider id>`; none: the default provider.
+        provider_id = (args.provider or "").rpartition("::")[2]
+        subscription = self._provider_subscriptions.get(provider_id, self.subscription)
+        arm_id, name = self._arm_id(args.typ, args.name, inputs, args.resource_id, subscription)
         state["name"] = name
         state["id"] = arm_id
         if args.typ == "azure-native:containerregistry:Registry":
@@ -65,7 +82,7 @@ class AzureMocks(Mocks):
             return {
                 "clientId": PLACEHOLDER_CLIENT_ID,
                 "objectId": PLACEHOLDER_CLIENT_OBJECT_ID,
-                "subscriptionId": PLACEHOLDER_SUBSCRIPTION_ID,
+                "subscriptionId": self.subscription,
                 "tenantId": PLACEHOLDER_TENANT_ID,
             }, []
         if args.token == "azure-native:authorization:getClientToken":
@@ -75,7 +92,7 @@ class AzureMocks(Mocks):
         if args.token == "azure-native:resources:getResourceGroup":
             name = args.args["resourceGroupName"]
             return {
-                "id": f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION_ID}/resourceGroups/{name}",
+                "id": f"/subscriptions/{self.subscription}/resourceGroups/{name}",
                 "name": name,
                 "type": "Microsoft.Resources/resourceGroups",
                 "provisioningState": "Succeeded",
@@ -83,8 +100,10 @@ class AzureMocks(Mocks):
         return dict(args.args), []
 
     @staticmethod
-    def _arm_id(typ: str, logical: str, inputs: dict[str, Any], resource_id: str | None) -> tuple[str, str]:
-        subscription = f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION_ID}"
+    def _arm_id(
+        typ: str, logical: str, inputs: dict[str, Any], resource_id: str | None, subscription_id: str
+    ) -> tuple[str, str]:
+        subscription = f"/subscriptions/{subscription_id}"
         if resource_id:
             return resource_id, resource_id.rstrip("/").rsplit("/", 1)[-1]
         if typ == "azure-native:resources:ResourceGroup":

@@ -16,6 +16,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 
+from acr_cache.placement import stack_subscription
 from acr_cache.plan.mocks import AzureMocks
 from acr_cache.plan.values import from_struct
 
@@ -52,6 +53,8 @@ class PlannedResource:
     """Input properties whose changes the engine ignores (`ignore_changes`)."""
     import_id: str = ""
     """The ARM id of an existing resource the engine imports (adopts) instead of creating one."""
+    provider: str = ""
+    """URN of the explicit provider it is registered with; empty: the package's default provider."""
 
 
 @dataclass
@@ -144,6 +147,8 @@ class RecordingMonitor(MockMonitor):
                 key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items() if deps.urns
             },
             additional_secret_outputs=sorted(request.additionalSecretOutputs),
+            # A reference is `<urn>::<id>`: the URN is what stays the same from run to run.
+            provider=str(request.provider or "").rpartition("::")[0],
         )
         # Registrations arrive on several executor threads: check and record under one lock.
         with self._lock:
@@ -185,7 +190,7 @@ def run_program(
         # A failed registration's future is also reported by asyncio as "never retrieved" when it
         # is collected; the failure itself comes out of run_pulumi_func, so that echo is dropped.
         loop.set_exception_handler(_quiet_unretrieved)
-        mocks = AzureMocks()
+        mocks = AzureMocks(stack_subscription(config))
         monitor = RecordingMonitor(mocks)
         logger = logging.getLogger(f"acr_cache.plan.{id(monitor)}")
         logger.propagate = False

@@ -53,7 +53,29 @@ def render_table(plan: Plan) -> str:
         + (f", {adopted} to adopt" if adopted else "")
     )
     lines.append(f"Schema problems: {len(plan.schema_problems)}")
+    lines += _by_subscription(run.resources)
     return "\n".join(lines) + "\n"
+
+
+def _by_subscription(resources: list[PlannedResource]) -> list[str]:
+    """Where the Azure resources go, per subscription, when they span several."""
+    from acr_cache.plan import provider_subscriptions, subscription_of_resource
+
+    providers = provider_subscriptions(resources)
+    placed: dict[str, list[PlannedResource]] = defaultdict(list)
+    for resource in resources:
+        if resource.custom and resource.type not in ("pulumi:providers:azure-native",):
+            placed[subscription_of_resource(resource) or "?"].append(resource)
+    if len(placed) < 2 and not providers:
+        return []
+    through = {sub: urn.rsplit("::", 1)[-1] for urn, sub in providers.items()}
+    lines = ["", "By subscription:"]
+    for subscription in sorted(placed):
+        how = f"provider {through[subscription]}" if subscription in through else "the default provider"
+        kinds = sorted(r.type.rsplit(":", 1)[-1] for r in placed[subscription])
+        summary = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+        lines.append(f"    {subscription} ({how}): {summary}")
+    return lines
 
 
 def _leaves(value: Any, prefix: str = "") -> list[tuple[str, str]]:

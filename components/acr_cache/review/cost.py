@@ -120,6 +120,12 @@ class Estimate:
         return out
 
 
+def _subscription(resource: dict[str, Any]) -> str:
+    """The subscription of a resource's id (its ARM id in the plan), lowercase; "" when unknown."""
+    parts = str(resource.get("id") or "").split("/")
+    return parts[2].lower() if len(parts) > 2 and parts[1].lower() == "subscriptions" else ""
+
+
 def money(amount: float) -> str:
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
@@ -131,15 +137,21 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
     usage: dict[str, str] = {}
     premium_day = REGISTRY_PER_DAY["Premium"]
 
+    all_resources = list(resources)
+    # A stack whose resources span subscriptions is billed to each: the lines say which.
+    subscriptions = {_subscription(r) for r in all_resources if _subscription(r)}
+    where = ""
+
     def add(item: str, monthly: float) -> None:
+        item = f"{item} · subscription {where}" if len(subscriptions) > 1 and where else item
         line = lines.setdefault(item, CostLine(item, 0, 0.0))
         line.count += 1
         line.monthly += monthly
 
-    all_resources = list(resources)
     for resource in all_resources:
         typ = str(resource.get("type", ""))
         inputs = resource.get("inputs") or {}
+        where = _subscription(resource)
         if typ == "azure-native:containerregistry:Registry":
             sku = str((inputs.get("sku") or {}).get("name", "Premium"))
             day = REGISTRY_PER_DAY.get(sku, premium_day)

@@ -198,6 +198,8 @@ def diff_plans(base: dict[str, Any], head: dict[str, Any]) -> PlanDiff:
             changes[new.urn] = change
         if new.type == TOKEN_PASSWORD:
             notes.extend(_password_notes(change, old, new))
+        if old.doc.get("provider", "") != new.doc.get("provider", ""):
+            notes.append(_provider_note(old, new))
     for urn, old in olds.items():
         if urn in taken:
             continue
@@ -231,6 +233,34 @@ def _label(plan: dict[str, Any]) -> str:
 
 
 TOKEN_PASSWORD = f"{DYNAMIC_PREFIX}acr-cache:TokenPassword"
+
+
+def _provider_note(old: _Resource, new: _Resource) -> str:
+    """A resource registered with another provider: the engine asks the new provider's DiffConfig
+    whether that replaces it (step_generator.go `providerChanged`), and azure-native's never does
+    (provider.go `DiffConfig` answers no changes): the resource is kept, and diffed as usual."""
+
+    def named(doc: dict[str, Any]) -> str:
+        provider = str(doc.get("provider") or "")
+        return f"provider {provider.rsplit('::', 1)[-1]}" if provider else "the default provider"
+
+    where = _segment_of(str(old.doc.get("id") or ""), "subscriptions")
+    to = _segment_of(str(new.doc.get("id") or ""), "subscriptions")
+    text = (
+        f"{new.name} goes from {named(old.doc)} to {named(new.doc)}: azure-native never replaces a resource "
+        "for a provider change, so `pulumi up` keeps it and diffs its inputs as usual"
+    )
+    if where and to and where.lower() != to.lower():
+        text += (
+            f"; it stays in subscription {where} (the new provider deploys to {to}): to move it, remove it "
+            "from the stack in one deploy and add it back in the next"
+        )
+    return text
+
+
+def _segment_of(arm_id: str, kind: str) -> str:
+    match = re.search(rf"/{kind}/([^/]+)", arm_id, re.IGNORECASE)
+    return match.group(1) if match else ""
 
 
 def _password_notes(change: ResourceChange | None, old: _Resource, new: _Resource) -> list[str]:

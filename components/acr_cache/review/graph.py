@@ -74,12 +74,20 @@ def topology(plan: dict[str, Any]) -> Topology:
         by_type[resource["type"].rsplit(":", 1)[-1]].append(resource)
     top = Topology()
     sets = {str(r["inputs"].get("credentialSetName")): r for r in by_type["CredentialSet"]}
+    # With providers of other subscriptions, the network is drawn per subscription.
+    spread = bool(plan.get("providers"))
+
+    def network_group(arm_id: str) -> str:
+        subscription = _segment(arm_id, "subscriptions")
+        return (
+            f"Private network · subscription {subscription}" if spread and subscription else "Private network"
+        )
 
     def upstream_node(host: str) -> str:
         return top.add(_slug("up", host), [host], "upstream", 0, "Upstream registries")
 
-    def vnet_node(vnet: str) -> str:
-        return top.add(_slug("vnet", vnet), [f"VNet {vnet}"], "vnet", 4, "Private network")
+    def vnet_node(vnet: str, vnet_id: str = "") -> str:
+        return top.add(_slug("vnet", vnet), [f"VNet {vnet}"], "vnet", 4, network_group(vnet_id))
 
     def set_node(set_name: str) -> str:
         # A set named on the registry (another stack's) has no login server in this plan.
@@ -187,27 +195,26 @@ def topology(plan: dict[str, Any]) -> Topology:
             ],
             "endpoint",
             3,
-            "Private network",
+            network_group(str(endpoint.get("id") or subnet)),
         )
         top.link(node, registry, "private link")
         if vnet:
-            top.link(vnet_node(vnet), node)
+            top.link(vnet_node(vnet, subnet), node)
     for zone in by_type["PrivateZone"]:
         zone_node = top.add(
             _slug("zone", zone["name"]),
             [str(zone["inputs"].get("privateZoneName")), "private DNS zone"],
             "dns",
             4,
-            "Private network",
+            network_group(str(zone.get("id") or "")),
         )
         for link in by_type["VirtualNetworkLink"]:
             if link["inputs"].get("privateZoneName") == zone["inputs"].get("privateZoneName"):
-                vnet = _segment(
-                    str((link["inputs"].get("virtualNetwork") or {}).get("id", "")), "virtualNetworks"
-                )
+                vnet_id = str((link["inputs"].get("virtualNetwork") or {}).get("id", ""))
+                vnet = _segment(vnet_id, "virtualNetworks")
                 top.link(
                     zone_node,
-                    vnet_node(vnet),
+                    vnet_node(vnet, vnet_id),
                     "linked",
                     True,
                 )
