@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from acr_cache.monitoring import Alerts, AlertsConfig, Diagnostics, DiagnosticsConfig
     from acr_cache.network import RegistryNetwork
     from acr_cache.package import COMPONENTS, PACKAGE, PYTHON_ONLY
+    from acr_cache.placement import Placement
     from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
     from acr_cache.protection import ProtectionConfig
     from acr_cache.purge import AgentPoolConfig, PurgeConfig, PurgePlan, PurgeTasks
@@ -52,6 +53,7 @@ _WHERE = {
     "ImageImportsArgs": "image_import",
     "PACKAGE": "package",
     "PYTHON_ONLY": "package",
+    "Placement": "placement",
     "PrivateAccess": "private_access",
     "PrivateAccessArgs": "private_access",
     "ProtectionConfig": "protection",
@@ -91,6 +93,7 @@ __all__ = [
     "DiagnosticsConfig",
     "ImageImports",
     "ImageImportsArgs",
+    "Placement",
     "PrivateAccess",
     "PrivateAccessArgs",
     "ProtectionConfig",

@@ -7,8 +7,9 @@ Azure puts some resources in the subscription of another resource, whatever the 
   virtual network" (MicrosoftDocs/azure-docs articles/private-link/private-endpoint-overview.md),
   and so its DNS zone group, which is a child of the endpoint;
 - a private DNS zone's virtual network links in the zone's subscription (they are its children),
-  while the linked VNet may be in any subscription of the tenant
-  (articles/dns/private-dns-virtual-network-links.md);
+  while the linked VNet may be in another subscription (Azure PowerShell's
+  New-AzPrivateDnsVirtualNetworkLink takes `-RemoteVirtualNetworkId` for one; a link references
+  its VNet by id);
 - a Key Vault's secrets and keys in the vault's subscription (children of the vault).
 
 The stack's default azure-native provider deploys into one subscription (`azure-native:subscriptionId`,
