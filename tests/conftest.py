@@ -59,6 +59,19 @@ DOCKER_HUB_SET: dict[str, Any] = {
 }
 """A Docker Hub credential set whose secrets exist in the vault already (`credentialSets`)."""
 
+HUB_SET_FROM_CONFIG: dict[str, Any] = {
+    "loginServer": "docker.io",
+    "username": {"configKey": "hubUser"},
+    "password": {"configKey": "hubToken"},
+}
+"""A Docker Hub credential set whose secrets the stack writes from config keys hubUser, hubToken."""
+HUB_LIBRARY_RULE: dict[str, Any] = {
+    "source": "docker.io/library/*",
+    "target": "library/*",
+    "credentialSet": "dockerhub",
+}
+"""Docker Hub's official images through the `dockerhub` set (`cacheRules.dockerhub-library`)."""
+
 
 def sections(**changes: Any) -> dict[str, Any]:
     """A valid config document with sections replaced (None removes one)."""

@@ -19,18 +19,14 @@ from acr_cache.health import Finding, check, read_health
 from azure.core.credentials import AccessToken
 
 from tests.arm_server import VALID_TOKEN, ArmServer, Scenario
-from tests.conftest import ROOT, as_pulumi_config, sections
+from tests.conftest import HUB_LIBRARY_RULE, HUB_SET_FROM_CONFIG, ROOT, as_pulumi_config, sections
 
 SUB = "00000000-0000-0000-0000-000000000000"
 CLI_SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
 """The subscription the fake `az` says is its default."""
 VAULT = {"name": "kv-acrtest01"}
 SETS = {
-    "dockerhub": {
-        "loginServer": "docker.io",
-        "username": {"configKey": "hubUser"},
-        "password": {"configKey": "hubToken"},
-    },
+    "dockerhub": HUB_SET_FROM_CONFIG,
     "ghcrorg": {
         "loginServer": "ghcr.io",
         "username": {"secretName": "ghcr-user"},
@@ -38,11 +34,7 @@ SETS = {
     },
 }
 RULES = {
-    "dockerhub-library": {
-        "source": "docker.io/library/*",
-        "target": "library/*",
-        "credentialSet": "dockerhub",
-    },
+    "dockerhub-library": HUB_LIBRARY_RULE,
     "ghcr-org": {"source": "ghcr.io/org/*", "target": "ghcr/*", "credentialSet": "ghcrorg"},
     "mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"},
 }

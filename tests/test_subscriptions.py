@@ -12,7 +12,7 @@ from acr_cache.plan import Plan
 from acr_cache.plan.runner import ProgramFailed, ProgramRun, run_program
 from acr_cache.program import main
 
-from tests.conftest import as_pulumi_config, sections, stack_plan
+from tests.conftest import HUB_LIBRARY_RULE, HUB_SET_FROM_CONFIG, as_pulumi_config, sections, stack_plan
 
 SHARED = "33333333-3333-3333-3333-333333333333"
 """Shared services: the registry, the stack's own subscription."""
@@ -44,20 +44,8 @@ LANDING_ZONE: dict[str, Any] = sections(
     keyVault={
         "existingId": f"/subscriptions/{SECURITY}/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-shared01"
     },
-    credentialSets={
-        "dockerhub": {
-            "loginServer": "docker.io",
-            "username": {"configKey": "hubUser"},
-            "password": {"configKey": "hubToken"},
-        }
-    },
-    cacheRules={
-        "dockerhub-library": {
-            "source": "docker.io/library/*",
-            "target": "library/*",
-            "credentialSet": "dockerhub",
-        }
-    },
+    credentialSets={"dockerhub": HUB_SET_FROM_CONFIG},
+    cacheRules={"dockerhub-library": HUB_LIBRARY_RULE},
     monitoring={
         "diagnostics": {
             "workspace": {
@@ -273,6 +261,21 @@ def test_azure_natives_subscription_places_things_too() -> None:
             "acr-cache:privateAccess.dnsZone.registrationEnabled: `registrationEnabled` is for the links `perEndpoint` "
             "makes; with `mode: create`, turn it on per link in `vnetLinks` (`{vnetId, registrationEnabled: true}`)",
         ),
+        (
+            {
+                "privateAccess": {
+                    "endpoints": {
+                        "a": {"subnetId": _subnet(SPOKE_SUB, "rg-net", "vnet-a")},
+                        "b": {"subnetId": _subnet(HUB_SUB, "rg-net", "vnet-b")},
+                    },
+                    "dnsZone": {"mode": "perEndpoint"},
+                }
+            },
+            {},
+            "acr-cache:privateAccess.dnsZone: `perEndpoint` makes one zone per VNet resource group, named after it, and "
+            "'rg-net' is a VNet resource group in 2 subscriptions: use `mode: create` (with `subscriptionId` for a "
+            "connectivity subscription) or `mode: existing`",
+        ),
     ],
     ids=[
         "not-a-guid",
@@ -281,6 +284,7 @@ def test_azure_natives_subscription_places_things_too() -> None:
         "agent-pool",
         "zone-group",
         "registration",
+        "per-endpoint-group-twice",
     ],
 )
 def test_what_cannot_be_placed_is_refused_with_the_key_and_the_fix(

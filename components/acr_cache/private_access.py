@@ -348,6 +348,23 @@ class PrivateAccessConfig(ConfigModel):
                 names, "private endpoint name in one resource group", "give one a different `name`"
             )
         if self.dns_zone.mode is DnsZoneMode.PER_ENDPOINT:
+            # One zone per VNet resource group, named after the group: a group name in two
+            # subscriptions would give two zones one resource name.
+            homes: dict[str, set[str]] = {}
+            for endpoint in self.endpoints.values():
+                homes.setdefault(endpoint.subnet.resource_group.lower(), set()).add(
+                    endpoint.subnet.subscription
+                )
+            for group, subscriptions in sorted(homes.items()):
+                if len(subscriptions) > 1:
+                    problems.append(
+                        ConfigProblem(
+                            f"{at}.dnsZone",
+                            f"`perEndpoint` makes one zone per VNet resource group, named after it, and '{shown(group)}' "
+                            f"is a VNet resource group in {len(subscriptions)} subscriptions: use `mode: create` (with "
+                            "`subscriptionId` for a connectivity subscription) or `mode: existing`",
+                        )
+                    )
             links: dict[str, tuple[str, str]] = {}
             for key, endpoint in self.endpoints.items():
                 zone, vnet = endpoint.subnet.resource_group.lower(), endpoint.subnet.names[0].lower()
