@@ -459,10 +459,10 @@ GHCR_IMPORT = {
 def test_the_keys_an_import_reads_must_be_set_and_its_password_secret() -> None:
     document = sections(imports=GHCR_IMPORT)
     assert _secret_problems(document, {}, {}) == [
-        "acr-cache:imports.x/y:1.passwordConfigKey: config key `acr-cache:ghcr-token` is not set: run `pulumi "
-        "config set --secret ghcr-token <value>` (it is never committed in plain text)",
         "acr-cache:imports.x/y:1.usernameConfigKey: config key `acr-cache:ghcr-user` is not set: run `pulumi "
         "config set --secret ghcr-user <value>` (it is never committed in plain text)",
+        "acr-cache:imports.x/y:1.passwordConfigKey: config key `acr-cache:ghcr-token` is not set: run `pulumi "
+        "config set --secret ghcr-token <value>` (it is never committed in plain text)",
     ]
     # A user name may sit in plain text; a password never.
     assert _secret_problems(document, {"ghcr-user": "octocat"}, {"ghcr-token": "t"}) == []
@@ -541,10 +541,11 @@ def test_unknown_config_keys_in_full() -> None:
         f"; the sections are {SECTIONS_LIST} (secrets go in keys of their own, set with `pulumi config set "
         "--secret`, and a credential set names them in `configKey`)"
     )
+    # In the order the file has them.
     assert [str(p) for p in caught.value.problems] == [
+        f"acr-cache:replica: unknown config key (did you mean `replicas`?){tail}",
         f"acr-cache:cache_rules: unknown config key (keys are camelCase: write `cacheRules`){tail}",
         f"acr-cache:colour: unknown config key{tail}",
-        f"acr-cache:replica: unknown config key (did you mean `replicas`?){tail}",
     ]
 
 
@@ -589,6 +590,7 @@ REGISTRY_KEYS = (
     "`name`, `location`, `sku`, `zoneRedundancy`, `untaggedRetention`, `retentionDays`, `softDeleteDays`, "
     "`exportEnabled`, `identity`, `quarantine`, `repositoryPermissions`, `tags`, `aliases`"
 )
+REGISTRY_SHAPE = ", e.g. `registry: {name: contosocache, location: westeurope}`"
 RULE_KEYS = "`source`, `target`, `name`, `credentialSet`, `credentialSetId`, `registryCredentialSet`"
 SOURCE_DESCRIPTION = (
     "Upstream repository with its host, lowercase, no tag or digest: `docker.io/library/nginx`, or a "
@@ -637,11 +639,12 @@ def _all_problems(values: dict[str, Any]) -> list[str]:
             ],
         ),
         # A scalar where a section goes is kept as written and refused as not an object.
-        (_with(registry="hello"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}"]),
-        (_with(registry="[1]"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}"]),
+        # Each with a one-line example of the shape that goes there.
+        (_with(registry="hello"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}{REGISTRY_SHAPE}"]),
+        (_with(registry="[1]"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}{REGISTRY_SHAPE}"]),
         (
             as_pulumi_config(sections(registry={**REGISTRY, "tags": "x"})),
-            ["acr-cache:registry.tags: expected an object (a YAML mapping)"],
+            ["acr-cache:registry.tags: expected an object (a YAML mapping), e.g. `tags: {name: value}`"],
         ),
         # An invalid map key is reported at the key, not at pydantic's `[key]` step below it.
         (
@@ -657,16 +660,17 @@ def _all_problems(values: dict[str, Any]) -> list[str]:
         # The list form of `cacheRules` (a tagged union): the path has no `<list>` step.
         (
             as_pulumi_config(sections(cacheRules=[{"target": "nginx", "bogus": 1}])),
+            # A missing key is reported where its entry begins, before what the entry holds.
             [
-                f"acr-cache:cacheRules[0].bogus: unknown key; allowed keys here are {RULE_KEYS}",
                 f"acr-cache:cacheRules[0].source: required key is missing: {SOURCE_DESCRIPTION}",
+                f"acr-cache:cacheRules[0].bogus: unknown key; allowed keys here are {RULE_KEYS}",
             ],
         ),
         (
             as_pulumi_config(sections(cacheRules={"nginx": {"target": "nginx", "bogus": 1}})),
             [
-                f"acr-cache:cacheRules.nginx.bogus: unknown key; allowed keys here are {RULE_KEYS}",
                 f"acr-cache:cacheRules.nginx.source: required key is missing: {SOURCE_DESCRIPTION}",
+                f"acr-cache:cacheRules.nginx.bogus: unknown key; allowed keys here are {RULE_KEYS}",
             ],
         ),
         # An optional section (`keyVault`) is still known as its model.
@@ -795,14 +799,17 @@ def test_a_key_no_model_describes_is_only_unknown() -> None:
         # A map key that ends like a union's tag is still a key of the path.
         (
             sections(cacheRules={"rule>": {"target": "x"}}),
-            [f"acr-cache:cacheRules.rule>.source: required key is missing: {SOURCE_DESCRIPTION}"],
+            [
+                "acr-cache:cacheRules.rule>: 'rule>' is not a valid rule name: 5-50 letters, digits and hyphens",
+                f"acr-cache:cacheRules.rule>.source: required key is missing: {SOURCE_DESCRIPTION}",
+            ],
         ),
         # Two findings at one key: the credential (once), and the choice it is not.
         (
             sections(registry={**REGISTRY, "sku": GITHUB_TOKEN}),
             [
-                "acr-cache:registry.sku: '[hidden: a GitHub token]' is not one of `Basic`, `Standard`, `Premium`",
                 f"acr-cache:registry.sku: looks like a GitHub token: {CREDENTIAL_TAIL}",
+                "acr-cache:registry.sku: '[hidden: a GitHub token]' is not one of `Basic`, `Standard`, `Premium`",
             ],
         ),
     ],

@@ -273,10 +273,12 @@ def test_the_headline_counts_the_problems() -> None:
     from acr_cache.model import ConfigProblem
 
     one = Error([ConfigProblem("acr-cache:a", "first")])
-    two = Error([ConfigProblem("acr-cache:b", "second"), ConfigProblem("acr-cache:a", "first")])
+    # In the order given (the loader's is the file's), each problem once.
+    b = ConfigProblem("acr-cache:b", "second")
+    two = Error([b, ConfigProblem("acr-cache:a", "first"), b])
     assert str(one) == "invalid stack configuration (1 problem):\n  acr-cache:a: first"
     assert (
-        str(two) == "invalid stack configuration (2 problems):\n  acr-cache:a: first\n  acr-cache:b: second"
+        str(two) == "invalid stack configuration (2 problems):\n  acr-cache:b: second\n  acr-cache:a: first"
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from acr_cache.model import ConfigError, ConfigProblem, closest
-from acr_cache.problems import join_keys, problems_from, spelling
+from acr_cache.problems import join_keys, salvage, spelling
 from acr_cache.redaction import CREDENTIAL_FIX, credential_kind
 from acr_cache.stack import NAMESPACE, StackConfig
 
@@ -138,23 +138,65 @@ def parse_stack_config(
             problems.extend((_scan(values[key], key) or _Scan()).problems)
     try:
         # By alias only: the stack file spells every key in camelCase, as the reference documents.
-        config = StackConfig.model_validate(document, by_alias=True, by_name=False)
+        config: StackConfig | None = _validate(document)
+        rest = None
     except ValidationError as exc:
+        # Every problem of the file in one pass: what failed is set aside and the rest validated
+        # again, so the rules behind a first failure (and those across sections) still speak.
+        rest = salvage(StackConfig, document, exc, f"{NAMESPACE}:", _validate)
+        config = rest.model if isinstance(rest.model, StackConfig) else None
         # A refused section is already reported; its absence from the document is no news. Every
         # credential the model finds (at the field holding it, `registry.tags`), the walk above
         # found first, over the same strings, at its exact key: one finding, reported once, there.
         problems.extend(
             p
-            for p in problems_from(exc, f"{NAMESPACE}:", StackConfig)
+            for p in rest.problems
             if p.key.partition(":")[2] not in refused and not p.message.startswith("looks like")
         )
-        raise ConfigError(problems) from None
-    problems.extend(config.cross_section_problems())
-    problems.extend(_subscription_problems(config, default_subscription))
-    problems.extend(_secret_key_problems(config, values, secret))
-    if problems:
-        raise ConfigError(problems)
+    if config is not None:
+        later = [
+            *config.cross_section_problems(),
+            *_subscription_problems(config, default_subscription),
+            *_secret_key_problems(config, values, secret),
+        ]
+        # Problems of what is left after setting parts aside may be about those parts' stand-ins.
+        problems.extend(p for p in later if rest is None or not rest.mentions(p))
+    if problems or config is None:
+        raise ConfigError(in_file_order(problems, values))
     return config
+
+
+def _validate(document: dict[str, Any]) -> StackConfig:
+    return StackConfig.model_validate(document, by_alias=True, by_name=False)
+
+
+def in_file_order(problems: list[ConfigProblem], values: Mapping[str, Any]) -> list[ConfigProblem]:
+    """The problems in the order their keys appear in the stack config (Pulumi hands the values over
+    in the file's order to the offline plan; the engine may sort the top-level keys), each key's own
+    problems in the order they were found."""
+    places: dict[str, int] = {}
+    stack: list[tuple[str, Any, int]] = [(key, _decoded(value), 0) for key, value in reversed(values.items())]
+    while stack:
+        where, node, depth = stack.pop()
+        places.setdefault(where, len(places))
+        if depth >= MAX_DEPTH:
+            continue
+        if isinstance(node, dict):
+            stack.extend((f"{where}.{key}", item, depth + 1) for key, item in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((f"{where}[{index}]", item, depth + 1) for index, item in reversed(list(enumerate(node))))
+
+    def place(problem: ConfigProblem) -> int:
+        key = problem.key
+        while key:
+            if key in places:
+                return places[key]
+            cut = max(key.rfind("."), key.rfind("["))
+            key = key[:cut] if cut > 0 else ""
+        return len(places)  # a key the file does not have (a namespace of its own)
+
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=place)
 
 
 def _subscription_problems(config: StackConfig, default_subscription: str | None) -> list[ConfigProblem]:
@@ -282,13 +324,14 @@ def load_stack_config() -> StackConfig:
     # the runtime keeps in its config map (engine) or in PULUMI_CONFIG (environment).
     from pulumi.runtime import config as runtime_config
 
-    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    # In the order they were handed over (the file's, for the offline plan), for problems in file order.
+    keys = list(dict.fromkeys([*runtime_config.CONFIG.get(), *runtime_config.get_config_env()]))
     ours = {key: runtime_config.get_config(key) for key in keys if key.startswith(f"{NAMESPACE}:")}
     secret = {key for key in ours if runtime_config.is_config_secret(key)}
     secret |= set(runtime_config.get_config_secret_keys_env()) & set(ours)
     default_subscription = runtime_config.get_config("azure-native:subscriptionId")
     config = parse_stack_config(
-        ours, secret, other_keys=keys - set(ours), default_subscription=default_subscription
+        ours, secret, other_keys=[key for key in keys if key not in ours], default_subscription=default_subscription
     )
     missing = _OFFLINE_MISSING.get()
     if missing:
@@ -302,6 +345,14 @@ def load_stack_config() -> StackConfig:
 
 MAX_DEPTH = 32
 """The deepest nesting of lists and maps a section may have (the deepest key path has 6 levels)."""
+
+
+def _decoded(raw: Any) -> Any:
+    """The value, or None when it nests too deep to decode (reported on its own)."""
+    try:
+        return _decode(raw)
+    except RecursionError:
+        return None
 
 
 def _decode(raw: Any) -> Any:

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
@@ -52,6 +60,12 @@ class ConfigModel(BaseModel):
         frozen=True,
         validate_default=True,  # mutation: equivalent (a net for a wrong default: every default is valid)
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_defaults(cls, data: Any) -> Any:
+        # `westus3:` with nothing after it is YAML's null: the entry with its defaults, as `{}` is.
+        return {} if data is None else data
 
     @field_validator("*", mode="after")
     @classmethod
@@ -304,7 +318,8 @@ class ConfigError(pulumi.RunError):
     """The stack config is invalid. A RunError, so `pulumi up` prints the message, no traceback."""
 
     def __init__(self, problems: Iterable[ConfigProblem]) -> None:
-        self.problems = sorted(set(problems), key=lambda p: (p.key, p.message))
+        # In the order found (the stack config puts them in file order), each problem once.
+        self.problems = list(dict.fromkeys(problems))
         count = len(self.problems)
         self.headline = f"invalid stack configuration ({count} problem{'s' * (count != 1)}):"
         lines = "\n".join(f"  {p}" for p in self.problems)

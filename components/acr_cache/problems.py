@@ -7,17 +7,21 @@ errors here, each against its own root model.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import yaml
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from acr_cache.model import ConfigProblem, did_you_mean
+from acr_cache.model import ConfigProblem, closest, did_you_mean
 from acr_cache.redaction import shown
 
 
@@ -72,10 +76,78 @@ def _message(error: ErrorDetails, loc: list[int | str], root: type[BaseModel]) -
             return f"'{shown(written)}' is not one of {join_keys(choices)}{did_you_mean(written, choices)}"
     if kind in ("model_type", "dict_type"):
         model = _model_at(loc, root)
+        shape = f", e.g. {example}" if (example := shape_example(loc, root)) else ""
         if model is not None:
-            return f"expected an object with the keys {join_keys(_aliases(model))}"
-        return "expected an object (a YAML mapping)"
+            return f"expected an object with the keys {join_keys(_aliases(model))}{shape}"
+        return f"expected an object (a YAML mapping){shape}"
+    if kind in ("list_type", "tuple_type", "set_type"):
+        shape = f", e.g. {example}" if (example := shape_example(loc, root)) else ""
+        return f"expected a list (a YAML sequence){shape}"
     return error["msg"]
+
+
+def shape_example(loc: list[int | str], root: type[BaseModel]) -> str:
+    """A one-line YAML example of the value the location takes (`replicas: {westus3: {}}`), from the
+    fields' examples and types; empty when there is nothing to show."""
+    steps = [p for p in loc if not (isinstance(p, str) and p.startswith("<") and p.endswith(">"))]
+    if not steps or not isinstance(steps[-1], str):
+        return ""
+    container = _model_at(loc[:-1], root)
+    annotation: Any = None
+    examples: list[Any] = []
+    if container is not None:
+        info = next((i for n, i in container.model_fields.items() if steps[-1] in (n, i.alias)), None)
+        if info is not None:
+            annotation, examples = info.annotation, list(info.examples or [])
+    if annotation is None:
+        annotation = _model_at(loc, root)
+    value = examples[0] if examples else _example(annotation, 0)
+    if value is None:
+        return ""
+    text = yaml.safe_dump({steps[-1]: value}, default_flow_style=True, sort_keys=False, width=10_000)
+    return f"`{text.strip().removeprefix('{').removesuffix('}')}`"
+
+
+def _example(annotation: Any, depth: int) -> Any:
+    """An example value of a type: a model's required fields (or its first), a map's or list's one
+    entry, an enum's first value."""
+    if depth > 4:
+        return None
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _example(get_args(annotation)[0], depth)
+    if origin in (Union, UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        return _example(options[0], depth) if options else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        fields = [(n, i) for n, i in annotation.model_fields.items() if i.is_required()]
+        fields = fields or list(annotation.model_fields.items())[:1]
+        shown_fields = {}
+        for name, info in fields:
+            value = info.examples[0] if info.examples else _example(info.annotation, depth + 1)
+            shown_fields[info.alias or name] = value if value is not None else "..."
+        return shown_fields
+    if origin is dict:
+        key, value = get_args(annotation)
+        return {_key_example(key): _example(value, depth + 1) or {}}
+    if origin in (list, tuple, set, frozenset):
+        args = get_args(annotation)
+        item = _example(args[0], depth + 1) if args else None
+        return [item if item is not None else "..."]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return next(iter(annotation)).value
+    if annotation is bool:
+        return True
+    if annotation in (int, float):
+        return 1
+    if annotation is str:
+        return "value"
+    return None
+
+
+def _key_example(annotation: Any) -> str:
+    # A region-keyed map shows a region; other maps a name.
+    return "westus3" if "region" in repr(annotation).lower() else "name"
 
 
 def _aliases(model: type[BaseModel]) -> list[str]:
@@ -144,3 +216,133 @@ def spelling(written: str, choices: list[str]) -> str:
 
 def join_keys(names: Iterable[str]) -> str:
     return ", ".join(f"`{n}`" for n in names)
+
+
+def _steps(error: ErrorDetails) -> list[tuple[int | str, list[int | str]]]:
+    """The error's location as steps into the document, each with the location that leads to it
+    (for `_model_at`, which reads union tags): no tags, no map-key markers, and a field error's field
+    at its end."""
+    loc = list(error["loc"])
+    if error["type"] == "acr_cache_field":
+        loc.append(error["ctx"]["field"])
+    return [
+        (part, loc[:index])
+        for index, part in enumerate(loc)
+        if part != "[key]" and not (isinstance(part, str) and part.startswith("<") and part.endswith(">"))
+    ]
+
+
+@dataclass
+class Salvage:
+    """What is left of a document once every part an error is about has been set aside.
+
+    The models stop at their first problem (a field fails, a model rule raises once), and the rules
+    that need two sections run only on a valid whole. Setting aside what failed and validating
+    again finds every problem of the file in one pass: a map entry or an optional key that fails is
+    left out (its default applies), a required key takes its field's first example as a stand-in.
+    Problems found after that are kept unless they speak of what was set aside (`mentions`).
+    """
+
+    model: BaseModel | None
+    """The root model built from what is left, or None when a required part could not be set aside."""
+    problems: list[ConfigProblem] = field(default_factory=list)
+    set_aside: set[str] = field(default_factory=set)
+    """Map keys and field names left out, and the stand-ins put in."""
+
+    def mentions(self, problem: ConfigProblem) -> bool:
+        """Whether a problem found on what is left may be about something set aside."""
+        return any(
+            f"'{name}'" in problem.message
+            or f"`{name}`" in problem.message
+            or f"`{name}:" in problem.message
+            or f".{name}." in f"{problem.key}."
+            for name in self.set_aside
+        )
+
+
+def salvage(
+    root: type[BaseModel],
+    document: dict[str, Any],
+    exc: ValidationError,
+    prefix: str,
+    validate: Callable[[dict[str, Any]], BaseModel],
+    rounds: int = 64,
+) -> Salvage:
+    """Every validation problem of `document` (the first round's `exc` and those behind it), and
+    the root model of what remains. The document is not changed."""
+    work = copy.deepcopy(document)
+    found = Salvage(None, problems_from(exc, prefix, root))
+    errors = exc.errors(include_input=False)
+    text = json.dumps(document, default=str)
+    for _ in range(rounds):
+        if not _set_aside(root, work, errors, found, text):
+            return found
+        try:
+            found.model = validate(work)
+            return found
+        except ValidationError as again:
+            errors = again.errors(include_input=False)
+            later = problems_from(again, prefix, root)
+            found.problems.extend(p for p in later if not found.mentions(p) and p not in found.problems)
+    return found
+
+
+def _set_aside(
+    root: type[BaseModel], work: dict[str, Any], errors: list[ErrorDetails], found: Salvage, text: str
+) -> bool:
+    """Leave out (or stand in for) what each error is about; False when one cannot be."""
+    removals: dict[tuple[int, int | str], tuple[dict[Any, Any] | list[Any], int | str]] = {}
+    for error in errors:
+        located = _steps(error)
+        steps = [step for step, _ in located]
+        nodes: list[Any] = [work]
+        for step in steps:
+            node = nodes[-1]
+            if isinstance(node, dict) and step in node:
+                nodes.append(node[step])
+            elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+                nodes.append(node[step])
+            else:
+                break
+        placed = False
+        for depth in range(len(steps), 0, -1):
+            if depth - 1 >= len(nodes):
+                continue
+            container, step = nodes[depth - 1], steps[depth - 1]
+            if not isinstance(container, dict | list):
+                continue
+            model = _model_at(located[depth - 1][1], root)
+            info = None
+            if model is not None:
+                info = next((i for n, i in model.model_fields.items() if step in (n, i.alias)), None)
+            present = step in container if isinstance(container, dict) else isinstance(step, int)
+            if present and (model is None or info is None or not info.is_required()):
+                # An entry of a map or list, an optional key (its default applies), an unknown key.
+                removals[(id(container), step)] = (container, step)
+                found.set_aside.add(str(step))
+                if model is not None and info is None and (meant := closest(str(step), _aliases(model))):
+                    # A misspelt key: what its model says of the key meant (`name` unset) is no news.
+                    found.set_aside.add(meant)
+                placed = True
+                break
+            examples = [e for e in (info.examples or []) if isinstance(e, str)]
+            if depth == len(steps) and isinstance(container, dict) and examples:
+                # A required key: the first example the document does not use stands in for it.
+                stand_in = next((e for e in examples if e not in text), examples[0])
+                if container.get(step) == stand_in:
+                    return False  # the stand-in itself fails: a rule across its model's fields
+                container[step] = stand_in
+                found.set_aside.add(stand_in)
+                placed = True
+                break
+        if not placed:
+            return False
+    # Lists lose entries from the end first, so the indexes of the others still hold.
+    for container, step in sorted(
+        removals.values(), key=lambda item: item[1] if isinstance(item[1], int) else 0, reverse=True
+    ):
+        if isinstance(container, dict):
+            container.pop(step, None)
+        elif isinstance(step, int) and step < len(container):
+            del container[step]
+    return True

@@ -55,6 +55,7 @@ class ResourceGroupConfig(ConfigModel):
     """Where the registry lives: a resource group the stack creates, or an existing one."""
 
     name: ResourceGroupName = Field(
+        examples=["rg-acr-cache", "rg-registry"],
         description="Name of the resource group (1-90 letters, digits, `_ - . ( )`, not ending in `.`).",
     )
     create: bool = Field(
@@ -120,11 +121,13 @@ class RegistryConfig(ConfigModel):
     """The container registry itself."""
 
     name: str = Field(
+        examples=["contosocache", "examplecache"],
         description="Registry name: 5-50 letters and digits, no hyphens. It becomes "
         "`<name>.azurecr.io` and must be unique across all of Azure, not only your subscription "
         "(check with `az acr check-name -n <name>`).",
     )
     location: AzureRegion = Field(
+        examples=["westeurope", "eastus2", "swedencentral"],
         description="Home region of the registry, e.g. `westeurope`. It cannot change after creation.",
     )
     sku: Sku = Field(

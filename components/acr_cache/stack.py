@@ -18,7 +18,9 @@ from acr_cache.arm import AGENT_POOL_NAME, SUBNET, guid_check, parse_arm_id
 from acr_cache.artifact_cache import (
     CacheRuleConfig,
     CredentialSetConfig,
+    CredentialSetName,
     DockerMirrorConfig,
+    RuleName,
     credential_set_problems,
     rule_map_problems,
     rule_set_problems,
@@ -81,13 +83,13 @@ class StackConfig(ConfigModel):
         description="The Key Vault that holds the credential sets' secrets (created, or existing). "
         "Required when `credentialSets` is set.",
     )
-    credential_sets: dict[str, CredentialSetConfig] = Field(
+    credential_sets: dict[CredentialSetName, CredentialSetConfig] = Field(
         default_factory=dict,
         description="Upstream credentials by set name (5-50 of `[a-zA-Z0-9-]`). Each set gets a "
         "system-assigned identity with Key Vault Secrets User on its two secrets only.",
     )
     cache_rules: Annotated[
-        Annotated[dict[str, CacheRuleConfig], Tag("<map>")] | Annotated[list[CacheRuleConfig], Tag("<list>")],
+        Annotated[dict[RuleName, CacheRuleConfig], Tag("<map>")] | Annotated[list[CacheRuleConfig], Tag("<list>")],
         # Pick the shape by the input's type, so errors come from that shape only.
         Discriminator(lambda value: "<list>" if isinstance(value, list) else "<map>"),
     ] = Field(
