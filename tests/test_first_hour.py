@@ -161,3 +161,92 @@ def test_the_cli_reports_all_three_and_exits_2(tmp_path: Path) -> None:
     code, out, err = cli("plan", "--config", str(tmp_path / "Pulumi.staging.yaml"), "--cwd", str(ROOT))
     assert code == 2 and out == ""
     assert "invalid stack configuration (3 problems)" in err and "Traceback" not in err
+
+
+# --- The stack file's JSON Schema, as editors and check-jsonschema read it --------------------------
+
+SCHEMA = ROOT / "schemas" / "stack.schema.json"
+
+
+def schema_check(*files: Path) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--schemafile", str(SCHEMA), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_every_shipped_stack_names_the_schema_and_passes_it() -> None:
+    stacks = sorted(ROOT.glob("Pulumi.*.yaml"))
+    assert {p.name for p in stacks} >= {"Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.corp.yaml"}
+    for stack in stacks:
+        assert stack.read_text(encoding="utf-8").splitlines()[0] == (
+            "# yaml-language-server: $schema=./schemas/stack.schema.json"
+        )
+    code, output = schema_check(*stacks)
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        ("  acr-cache:registry: {name: acrstaging01, location: westeurope, colour: red}\n", "'colour' was unexpected"),
+        ("  acr-cache:registry: {name: acr_staging, location: westeurope}\n", "does not match"),
+        ("  acr-cache:registry: {name: acrstaging01, location: westeurope, sku: Premum}\n", "is not one of"),
+        ("  acr-cache:registry: {name: acrstaging01, location: West Europe}\n", "does not match"),
+        ("  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:replicas: [westus3]\n", "is not of type"),
+        ("  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:cacheRules: {Bad_Name: {source: mcr.microsoft.com/dotnet/*}}\n", "does not match"),
+        ("  acr-cache:registry: {name: acrstaging01}\n", "'location' is a required property"),
+        ("  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:replicas: {West Europe: {}}\n", "does not match"),
+    ],
+    ids=["unknown-key", "registry-name", "enum", "region", "list-for-map", "rule-name", "required", "region-key"],
+)
+def test_the_schema_refuses_what_the_loader_refuses(tmp_path: Path, body: str, complaint: str) -> None:
+    stack = tmp_path / "Pulumi.staging.yaml"
+    stack.write_text("config:\n  acr-cache:resourceGroup: {name: rg-acr}\n" + body, encoding="utf-8")
+    code, output = schema_check(stack)
+    assert code == 1 and complaint in output, output
+
+
+def test_the_schema_takes_secure_values_empty_entries_and_other_namespaces(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.staging.yaml"
+    stack.write_text(
+        "environment:\n  - acr-cache/staging\n"
+        "config:\n"
+        "  azure-native:location: westeurope\n"
+        "  acr-cache:resourceGroup: {name: rg-acr}\n"
+        "  acr-cache:registry: {name: acrstaging01, location: westeurope}\n"
+        "  acr-cache:replicas:\n    westus3:\n"
+        "  acr-cache:dockerhub-user: octocat\n"
+        "  acr-cache:dockerhub-token:\n    secure: AAABAPlaceholderCipherText==\n",
+        encoding="utf-8",
+    )
+    code, output = schema_check(stack)
+    assert code == 0, output
+    # A section is never a secret value.
+    stack.write_text(
+        "config:\n  acr-cache:resourceGroup: {name: rg-acr}\n"
+        "  acr-cache:registry:\n    secure: AAABAPlaceholderCipherText==\n",
+        encoding="utf-8",
+    )
+    assert schema_check(stack)[0] == 1
+
+
+def test_the_schema_describes_every_section_with_camel_case_keys() -> None:
+    import json
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    sections = schema["properties"]["config"]["properties"]
+    assert "acr-cache:cacheRules" in sections and "acr-cache:privateAccess" in sections
+    assert all(body.get("description") for body in sections.values())
+    registry = schema["$defs"]["RegistryConfig"]
+    assert registry["additionalProperties"] is False and "zoneRedundancy" in registry["properties"]
+    assert registry["properties"]["sku"] == {"$ref": "#/$defs/Sku", "default": "Premium", **{
+        k: v for k, v in registry["properties"]["sku"].items() if k not in ("$ref", "default")
+    }}
+    assert schema["$defs"]["Sku"]["enum"] == ["Basic", "Standard", "Premium"]

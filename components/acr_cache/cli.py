@@ -461,8 +461,14 @@ def _schema(output: Path, check: bool) -> int:
     from acr_cache import __version__
     from acr_cache.package import package_schema
 
+    from acr_cache.stack_schema import SCHEMA_PATH, stack_schema_text
+
     text = json.dumps(package_schema(__version__), indent=2, sort_keys=True) + "\n"
-    return _write_generated({args_file: source, output: text}, check, "acr-cache schema")
+    # The stack file's schema sits beside the components' one, in the project (its modeline's path).
+    stack_file_schema = output.parent.parent / SCHEMA_PATH
+    return _write_generated(
+        {args_file: source, output: text, stack_file_schema: stack_schema_text()}, check, "acr-cache schema"
+    )
 
 
 def _docs(output: Path, check: bool) -> int:

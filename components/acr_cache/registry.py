@@ -122,6 +122,7 @@ class RegistryConfig(ConfigModel):
 
     name: str = Field(
         examples=["contosocache", "examplecache"],
+        json_schema_extra={"pattern": f"^{_REGISTRY_NAME.pattern}$"},
         description="Registry name: 5-50 letters and digits, no hyphens. It becomes "
         "`<name>.azurecr.io` and must be unique across all of Azure, not only your subscription "
         "(check with `az acr check-name -n <name>`).",
