@@ -640,8 +640,14 @@ def _all_problems(values: dict[str, Any]) -> list[str]:
         ),
         # A scalar where a section goes is kept as written and refused as not an object.
         # Each with a one-line example of the shape that goes there.
-        (_with(registry="hello"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}{REGISTRY_SHAPE}"]),
-        (_with(registry="[1]"), [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}{REGISTRY_SHAPE}"]),
+        (
+            _with(registry="hello"),
+            [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}{REGISTRY_SHAPE}"],
+        ),
+        (
+            _with(registry="[1]"),
+            [f"acr-cache:registry: expected an object with the keys {REGISTRY_KEYS}{REGISTRY_SHAPE}"],
+        ),
         (
             as_pulumi_config(sections(registry={**REGISTRY, "tags": "x"})),
             ["acr-cache:registry.tags: expected an object (a YAML mapping), e.g. `tags: {name: value}`"],

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-
 from acr_cache.cli import main
 from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
+
 from tests.conftest import ROOT
 
 THREE_PROBLEMS = """\
@@ -58,9 +58,10 @@ def test_three_problems_in_one_pass_in_file_order() -> None:
 
 
 def test_the_order_is_the_files_not_the_alphabets() -> None:
-    reordered = THREE_PROBLEMS.replace(
-        "  acr-cache:replicas:\n    - northeurope\n", ""
-    ) + "  acr-cache:replicas:\n    - northeurope\n"
+    reordered = (
+        THREE_PROBLEMS.replace("  acr-cache:replicas:\n    - northeurope\n", "")
+        + "  acr-cache:replicas:\n    - northeurope\n"
+    )
     keys = [p.partition(":")[2].partition(":")[0] for p in problems_of(reordered)]
     assert keys == ["registry.name", "cacheRules.Dotnet_Images", "replicas"]
 
@@ -121,9 +122,10 @@ def test_an_empty_entry_takes_its_defaults(empty: str) -> None:
     text = text.replace("    - northeurope\n", f"    {empty}\n")
     values = yaml.safe_load(text)["config"]
     config = parse_stack_config(values)
-    assert config.replicas["westus3"] == parse_stack_config(
-        {**values, "acr-cache:replicas": {"westus3": {}}}
-    ).replicas["westus3"]
+    assert (
+        config.replicas["westus3"]
+        == parse_stack_config({**values, "acr-cache:replicas": {"westus3": {}}}).replicas["westus3"]
+    )
     assert config.replicas["westus3"].model_dump() == type(config.replicas["westus3"])().model_dump()
 
 
@@ -195,16 +197,37 @@ def test_every_shipped_stack_names_the_schema_and_passes_it() -> None:
 @pytest.mark.parametrize(
     ("body", "complaint"),
     [
-        ("  acr-cache:registry: {name: acrstaging01, location: westeurope, colour: red}\n", "'colour' was unexpected"),
+        (
+            "  acr-cache:registry: {name: acrstaging01, location: westeurope, colour: red}\n",
+            "'colour' was unexpected",
+        ),
         ("  acr-cache:registry: {name: acr_staging, location: westeurope}\n", "does not match"),
         ("  acr-cache:registry: {name: acrstaging01, location: westeurope, sku: Premum}\n", "is not one of"),
         ("  acr-cache:registry: {name: acrstaging01, location: West Europe}\n", "does not match"),
-        ("  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:replicas: [westus3]\n", "is not of type"),
-        ("  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:cacheRules: {Bad_Name: {source: mcr.microsoft.com/dotnet/*}}\n", "does not match"),
+        (
+            "  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:replicas: [westus3]\n",
+            "is not of type",
+        ),
+        (
+            "  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:cacheRules: {Bad_Name: {source: mcr.microsoft.com/dotnet/*}}\n",
+            "does not match",
+        ),
         ("  acr-cache:registry: {name: acrstaging01}\n", "'location' is a required property"),
-        ("  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:replicas: {West Europe: {}}\n", "does not match"),
+        (
+            "  acr-cache:registry: {name: acrstaging01, location: westeurope}\n  acr-cache:replicas: {West Europe: {}}\n",
+            "does not match",
+        ),
     ],
-    ids=["unknown-key", "registry-name", "enum", "region", "list-for-map", "rule-name", "required", "region-key"],
+    ids=[
+        "unknown-key",
+        "registry-name",
+        "enum",
+        "region",
+        "list-for-map",
+        "rule-name",
+        "required",
+        "region-key",
+    ],
 )
 def test_the_schema_refuses_what_the_loader_refuses(tmp_path: Path, body: str, complaint: str) -> None:
     stack = tmp_path / "Pulumi.staging.yaml"
@@ -246,7 +269,9 @@ def test_the_schema_describes_every_section_with_camel_case_keys() -> None:
     assert all(body.get("description") for body in sections.values())
     registry = schema["$defs"]["RegistryConfig"]
     assert registry["additionalProperties"] is False and "zoneRedundancy" in registry["properties"]
-    assert registry["properties"]["sku"] == {"$ref": "#/$defs/Sku", "default": "Premium", **{
-        k: v for k, v in registry["properties"]["sku"].items() if k not in ("$ref", "default")
-    }}
+    assert registry["properties"]["sku"] == {
+        "$ref": "#/$defs/Sku",
+        "default": "Premium",
+        **{k: v for k, v in registry["properties"]["sku"].items() if k not in ("$ref", "default")},
+    }
     assert schema["$defs"]["Sku"]["enum"] == ["Basic", "Standard", "Premium"]

@@ -460,7 +460,6 @@ def _schema(output: Path, check: bool) -> int:
         ).returncode
     from acr_cache import __version__
     from acr_cache.package import package_schema
-
     from acr_cache.stack_schema import SCHEMA_PATH, stack_schema_text
 
     text = json.dumps(package_schema(__version__), indent=2, sort_keys=True) + "\n"

@@ -175,7 +175,7 @@ def in_file_order(problems: list[ConfigProblem], values: Mapping[str, Any]) -> l
     in the file's order to the offline plan; the engine may sort the top-level keys), each key's own
     problems in the order they were found."""
     places: dict[str, int] = {}
-    stack: list[tuple[str, Any, int]] = [(key, _decoded(value), 0) for key, value in reversed(values.items())]
+    stack: list[tuple[str, Any, int]] = [(key, _decoded(value), 0) for key, value in reversed(list(values.items()))]
     while stack:
         where, node, depth = stack.pop()
         places.setdefault(where, len(places))
@@ -184,7 +184,9 @@ def in_file_order(problems: list[ConfigProblem], values: Mapping[str, Any]) -> l
         if isinstance(node, dict):
             stack.extend((f"{where}.{key}", item, depth + 1) for key, item in reversed(node.items()))
         elif isinstance(node, list):
-            stack.extend((f"{where}[{index}]", item, depth + 1) for index, item in reversed(list(enumerate(node))))
+            stack.extend(
+                (f"{where}[{index}]", item, depth + 1) for index, item in reversed(list(enumerate(node)))
+            )
 
     def place(problem: ConfigProblem) -> int:
         key = problem.key
@@ -331,7 +333,10 @@ def load_stack_config() -> StackConfig:
     secret |= set(runtime_config.get_config_secret_keys_env()) & set(ours)
     default_subscription = runtime_config.get_config("azure-native:subscriptionId")
     config = parse_stack_config(
-        ours, secret, other_keys=[key for key in keys if key not in ours], default_subscription=default_subscription
+        ours,
+        secret,
+        other_keys=[key for key in keys if key not in ours],
+        default_subscription=default_subscription,
     )
     missing = _OFFLINE_MISSING.get()
     if missing:

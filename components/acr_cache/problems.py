@@ -298,12 +298,12 @@ def _set_aside(
         nodes: list[Any] = [work]
         for step in steps:
             node = nodes[-1]
-            if isinstance(node, dict) and step in node:
-                nodes.append(node[step])
-            elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-                nodes.append(node[step])
-            else:
+            inside = (isinstance(node, dict) and step in node) or (
+                isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+            )
+            if not inside:
                 break
+            nodes.append(node[step])
         placed = False
         for depth in range(len(steps), 0, -1):
             if depth - 1 >= len(nodes):
@@ -325,7 +325,7 @@ def _set_aside(
                     found.set_aside.add(meant)
                 placed = True
                 break
-            examples = [e for e in (info.examples or []) if isinstance(e, str)]
+            examples = [e for e in ((info.examples if info else None) or []) if isinstance(e, str)]
             if depth == len(steps) and isinstance(container, dict) and examples:
                 # A required key: the first example the document does not use stands in for it.
                 stand_in = next((e for e in examples if e not in text), examples[0])

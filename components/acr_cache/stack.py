@@ -89,7 +89,8 @@ class StackConfig(ConfigModel):
         "system-assigned identity with Key Vault Secrets User on its two secrets only.",
     )
     cache_rules: Annotated[
-        Annotated[dict[RuleName, CacheRuleConfig], Tag("<map>")] | Annotated[list[CacheRuleConfig], Tag("<list>")],
+        Annotated[dict[RuleName, CacheRuleConfig], Tag("<map>")]
+        | Annotated[list[CacheRuleConfig], Tag("<list>")],
         # Pick the shape by the input's type, so errors come from that shape only.
         Discriminator(lambda value: "<list>" if isinstance(value, list) else "<map>"),
     ] = Field(
