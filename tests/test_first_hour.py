@@ -275,3 +275,159 @@ def test_the_schema_describes_every_section_with_camel_case_keys() -> None:
         **{k: v for k, v in registry["properties"]["sku"].items() if k not in ("$ref", "default")},
     }
     assert schema["$defs"]["Sku"]["enum"] == ["Basic", "Standard", "Premium"]
+
+
+# --- acr-cache init --------------------------------------------------------------------------------
+
+SUBNET = (
+    "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-net/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-pe"
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project (program, Pulumi.yaml, the stack file's schema) as a new user has it."""
+    import shutil
+
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],
+        ["--replica", "northeurope", "--replica", "swedencentral"],
+        [
+            "--access",
+            "restricted",
+            "--ip-rule",
+            "203.0.113.0/24",
+            "--upstream",
+            "ghcr.io",
+            "--credentials",
+            "ghcr.io",
+        ],
+        [
+            "--access",
+            "private",
+            "--subnet-id",
+            SUBNET,
+            "--upstream",
+            "registry.k8s.io",
+            "--upstream",
+            "quay.io",
+        ],
+        ["--upstream", "mcr.microsoft.com"],
+    ],
+    ids=["defaults", "replicas", "restricted", "private", "anonymous-only"],
+)
+def test_init_writes_a_stack_that_plans_clean(project: Path, flags: list[str]) -> None:
+    import json
+
+    code, out, err = cli("init", "staging", "--yes", "--cwd", str(project), *flags)
+    assert code == 0, err
+    stack = project / "Pulumi.staging.yaml"
+    assert f"wrote {stack}" in out and "acr-cache plan staging" in out
+    text = stack.read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=./schemas/stack.schema.json\n")
+    assert schema_check(stack) == (0, "ok -- validation done\n")
+    code, out, err = cli("plan", "staging", "--cwd", str(project), "--format", "json")
+    # Exit 0: no config problem, no schema problem (exit 1), no mandatory policy violation (exit 3).
+    assert code == 0 and "schema problem" not in err, err
+    plan = json.loads(out)
+    assert plan["stack"] == "staging"
+    types = {r["type"] for r in plan["resources"]}
+    assert "azure-native:containerregistry:Registry" in types
+    assert ("azure-native:network:PrivateEndpoint" in types) == ("private" in flags)
+    # A credential set for Docker Hub (the default upstreams) or an upstream asked to use one.
+    needs_set = "--upstream" not in flags or "--credentials" in flags
+    assert ("azure-native:containerregistry:CredentialSet" in types) == needs_set
+    if "--credentials" in flags:
+        assert "pulumi config set --secret ghcrToken" in text
+    assert "warning" not in err
+
+
+def test_init_asks_at_a_terminal(project: Path) -> None:
+    from acr_cache.stack_init import Answers, ask, stack_file
+
+    replies = iter(
+        ["acrteam01", "swedencentral", "norwayeast", "docker.io,ghcr.io", "-", "restricted", "198.51.100.7"]
+    )
+    asked: list[str] = []
+
+    def read(prompt: str) -> str:
+        asked.append(prompt)
+        return next(replies)
+
+    text = stack_file(ask(Answers("team"), read))
+    config = yaml.safe_load(text)["config"]
+    assert config["acr-cache:registry"] == {
+        "name": "acrteam01",
+        "location": "swedencentral",
+        "sku": "Premium",
+    }
+    assert config["acr-cache:replicas"] == {"norwayeast": {}}
+    assert config["acr-cache:network"] == {"publicAccess": "Restricted", "ipRules": ["198.51.100.7"]}
+    assert set(config["acr-cache:cacheRules"]) == {"dockerhub-library", "ghcr-images"}
+    assert "credentialSet" not in config["acr-cache:cacheRules"]["ghcr-images"]
+    assert len(asked) == 7 and asked[0].startswith("Registry name (unique across Azure) [acrcacheteam]")
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (
+            ["--region", "West Europe"],
+            "error: --region: acr-cache:registry.location: 'West Europe' is not an Azure region name",
+        ),
+        (
+            ["--replica", "westeurop"],
+            "error: --replica: acr-cache:replicas.westeurop: 'westeurop' is not an Azure region",
+        ),
+        (["--upstream", "docker.hub"], "error: --upstream docker.hub: not an upstream `init` knows"),
+        (["--access", "restricted"], "error: --access restricted: give the addresses"),
+        (["--access", "private"], "error: --access private: give the subnet"),
+        (
+            ["--access", "private", "--subnet-id", "/subscriptions/x/vnet"],
+            "error: --subnet-id: acr-cache:privateAccess",
+        ),
+        (
+            ["--credentials", "mcr.microsoft.com"],
+            "error: --credentials mcr.microsoft.com: Microsoft Artifact Registry serves",
+        ),
+        (
+            ["--registry-name", "acr-team"],
+            "error: --registry-name: acr-cache:registry.name: 'acr-team' is not a valid",
+        ),
+    ],
+    ids=[
+        "region",
+        "replica",
+        "upstream",
+        "restricted-no-rules",
+        "private-no-subnet",
+        "bad-subnet",
+        "anonymous-creds",
+        "name",
+    ],
+)
+def test_init_refuses_bad_answers_by_flag_and_writes_nothing(
+    project: Path, flags: list[str], said: str
+) -> None:
+    code, out, err = cli("init", "staging", "--yes", "--cwd", str(project), *flags)
+    assert code == 2 and out == "" and said in err, err
+    assert not (project / "Pulumi.staging.yaml").exists() and "Traceback" not in err
+
+
+def test_init_keeps_an_existing_stack_file(project: Path) -> None:
+    (project / "Pulumi.staging.yaml").write_text("config: {}\n", encoding="utf-8")
+    code, _, err = cli("init", "staging", "--yes", "--cwd", str(project))
+    assert code == 2 and "exists: pick another stack name, or pass --force" in err
+    assert (project / "Pulumi.staging.yaml").read_text(encoding="utf-8") == "config: {}\n"
+    assert cli("init", "staging", "--yes", "--force", "--cwd", str(project))[0] == 0
+    assert cli("init", "Bad/Name/x/y", "--yes", "--cwd", str(project))[0] == 2

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import yaml
+
 if TYPE_CHECKING:
     from acr_cache.config import ConfigError
     from acr_cache.plan import Plan
@@ -129,7 +131,57 @@ def main(argv: list[str] | None = None) -> int:
     schema.add_argument("--output", type=Path, default=Path("components/schema.json"))
     schema.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
 
+    init = commands.add_parser(
+        "init",
+        help="write a commented Pulumi.STACK.yaml that plans clean, from a few answers",
+        description="Write Pulumi.STACK.yaml for a new stack: a Premium registry in a region, replicas, a "
+        "cache rule per upstream (with a Key Vault-backed credential set where the upstream needs one), and "
+        "public, restricted (IP rules) or private (endpoint) access. At a terminal it asks; flags answer "
+        "ahead (--yes asks nothing). The file is checked as `acr-cache plan` checks it before it is written.",
+        epilog="exit codes:\n  0  written (the next steps are printed)\n"
+        "  2  bad answers or flags (each names its flag and the fix), or the file exists (use --force)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("stack", help="stack name: writes Pulumi.STACK.yaml in the project directory")
+    init.add_argument("--region", help="home region of the registry (default: westeurope)")
+    init.add_argument(
+        "--replica", action="append", default=[], metavar="REGION", help="a replica region (repeat it)"
+    )
+    init.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="an upstream to cache, e.g. docker.io, mcr.microsoft.com, ghcr.io, quay.io, registry.k8s.io "
+        "(repeat it; default: docker.io and mcr.microsoft.com)",
+    )
+    init.add_argument(
+        "--credentials",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="an upstream whose credentials are optional that should use some (Docker Hub always does)",
+    )
+    init.add_argument(
+        "--access", choices=("public", "restricted", "private"), help="how clients reach it (default: public)"
+    )
+    init.add_argument(
+        "--ip-rule", action="append", default=[], metavar="CIDR", help="with restricted: an allowed range"
+    )
+    init.add_argument("--subnet-id", help="with private: the ARM id of the private endpoint's subnet")
+    init.add_argument(
+        "--subscription-id",
+        help="the subscription the stack deploys to (default: the subnet's, with private)",
+    )
+    init.add_argument("--registry-name", help="registry name (default: acrcache<stack>)")
+    init.add_argument("--resource-group", help="resource group name (default: rg-acr-cache-<stack>)")
+    init.add_argument("--yes", action="store_true", help="ask nothing: take the flags and the defaults")
+    init.add_argument("--force", action="store_true", help="overwrite an existing Pulumi.STACK.yaml")
+    init.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+
     args = parser.parse_args(argv)
+    if args.command == "init":
+        return _init(args)
     if args.command == "docs":
         return _docs(args.output, args.check)
     if args.command == "schema":
@@ -406,6 +458,65 @@ def _health(args: argparse.Namespace) -> int:
         return failed(EXIT_UNREADABLE, message)
     print(render(findings, args.format))
     return EXIT_OK if all(f.fine for f in findings) else 1
+
+
+def _init(args: argparse.Namespace) -> int:
+    from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
+    from acr_cache.plan.stackfile import stack_name_problem
+    from acr_cache.stack_init import Access, Answers, InitError, ask, flag_of, stack_file
+
+    cwd = args.cwd or Path.cwd()
+    problem = stack_name_problem(args.stack)
+    if problem:
+        _say("error", f"stack name '{args.stack}': {problem}")
+        return EXIT_CONFIG
+    target = cwd / f"Pulumi.{args.stack}.yaml"
+    if target.exists() and not args.force:
+        _say("error", f"{target} exists: pick another stack name, or pass --force to overwrite it")
+        return EXIT_CONFIG
+    answers = Answers(
+        args.stack,
+        replicas=list(args.replica),
+        credentials=list(args.credentials),
+        ip_rules=list(args.ip_rule),
+        subnet_id=args.subnet_id,
+        registry_name=args.registry_name,
+        resource_group=args.resource_group,
+        subscription_id=args.subscription_id,
+    )
+    answers.region = args.region or answers.region
+    answers.upstreams = list(args.upstream) or answers.upstreams
+    answers.access = Access(args.access) if args.access else answers.access
+    try:
+        if not args.yes and sys.stdin.isatty():
+            answers = ask(answers, input)
+        text = stack_file(answers)
+        with offline_placeholders():
+            parse_stack_config(yaml.safe_load(text)["config"])
+    except InitError as exc:
+        for line in exc.problems:
+            _say("error", line)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        for found in exc.problems:
+            flag = flag_of(found.key)
+            _say("error", f"{flag}: {found}" if flag else str(found))
+        print("nothing was written: change the flags above and run again", file=sys.stderr)
+        return EXIT_CONFIG
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    secrets = [
+        line.strip().removeprefix("#").strip() for line in text.splitlines() if "config set --secret" in line
+    ]
+    steps = [
+        f"check the registry name is free: az acr check-name -n {answers.registry()}",
+        f"plan it offline: acr-cache plan {args.stack}",
+        f"create the Pulumi stack: pulumi stack init {args.stack}",
+        *[s for s in secrets if s.startswith("pulumi ")],
+        "preview and deploy: pulumi preview, then pulumi up (docs/first-deploy.md)",
+    ]
+    print("next:\n" + "\n".join(f"  {number}. {step}" for number, step in enumerate(steps, 1)))
+    return EXIT_OK
 
 
 def _cli_subscription() -> str | None:

@@ -175,7 +175,9 @@ def in_file_order(problems: list[ConfigProblem], values: Mapping[str, Any]) -> l
     in the file's order to the offline plan; the engine may sort the top-level keys), each key's own
     problems in the order they were found."""
     places: dict[str, int] = {}
-    stack: list[tuple[str, Any, int]] = [(key, _decoded(value), 0) for key, value in reversed(list(values.items()))]
+    stack: list[tuple[str, Any, int]] = [
+        (key, _decoded(value), 0) for key, value in reversed(list(values.items()))
+    ]
     while stack:
         where, node, depth = stack.pop()
         places.setdefault(where, len(places))
