@@ -664,7 +664,7 @@ def test_unset_secret_key_is_refused_with_the_command_to_set_it() -> None:
     problems = problems_of(cache(), secrets={"dockerHubUsername": USER})
     assert problems == [
         "acr-cache:credentialSets.dockerhub.password.configKey: config key `acr-cache:dockerHubToken` is not "
-        "set: run `pulumi config set --secret dockerHubToken <value>` (it is never committed in plain text)"
+        "set: run `pulumi config set --secret dockerHubToken <value>` (it is never committed in plain text), or set it in the stack's Pulumi ESC environment under `values.pulumiConfig`"
     ]
 
 

@@ -460,15 +460,15 @@ def test_the_keys_an_import_reads_must_be_set_and_its_password_secret() -> None:
     document = sections(imports=GHCR_IMPORT)
     assert _secret_problems(document, {}, {}) == [
         "acr-cache:imports.x/y:1.usernameConfigKey: config key `acr-cache:ghcr-user` is not set: run `pulumi "
-        "config set --secret ghcr-user <value>` (it is never committed in plain text)",
+        "config set --secret ghcr-user <value>` (it is never committed in plain text), or set it in the stack's Pulumi ESC environment under `values.pulumiConfig`",
         "acr-cache:imports.x/y:1.passwordConfigKey: config key `acr-cache:ghcr-token` is not set: run `pulumi "
-        "config set --secret ghcr-token <value>` (it is never committed in plain text)",
+        "config set --secret ghcr-token <value>` (it is never committed in plain text), or set it in the stack's Pulumi ESC environment under `values.pulumiConfig`",
     ]
     # A user name may sit in plain text; a password never.
     assert _secret_problems(document, {"ghcr-user": "octocat"}, {"ghcr-token": "t"}) == []
     assert _secret_problems(document, {"ghcr-user": "octocat", "ghcr-token": "t"}, {}) == [
         "acr-cache:ghcr-token: holds a password or token in plain text: remove it from the stack file and set it "
-        "with `pulumi config set --secret ghcr-token <value>`"
+        "with `pulumi config set --secret ghcr-token <value>` (from Pulumi ESC: wrap it in `fn::secret`)"
     ]
 
 
@@ -488,7 +488,7 @@ def test_a_key_one_set_reads_as_user_name_and_another_as_password_must_be_secret
     assert _secret_problems(document, {}, {**secrets, "shared": "s"}) == []
     assert _secret_problems(document, {"shared": "s"}, secrets) == [
         "acr-cache:shared: holds a password or token in plain text: remove it from the stack file and set it with "
-        "`pulumi config set --secret shared <value>`"
+        "`pulumi config set --secret shared <value>` (from Pulumi ESC: wrap it in `fn::secret`)"
     ]
 
 
@@ -509,7 +509,7 @@ def test_an_unset_user_name_key_is_named_at_its_own_path() -> None:
     document = HUB_READING_CONFIG_KEYS
     assert _secret_problems(document, {}, {"hub-token": "t"}) == [
         "acr-cache:credentialSets.dockerhub.username.configKey: config key `acr-cache:hub-user` is not set: run "
-        "`pulumi config set --secret hub-user <value>` (it is never committed in plain text)"
+        "`pulumi config set --secret hub-user <value>` (it is never committed in plain text), or set it in the stack's Pulumi ESC environment under `values.pulumiConfig`"
     ]
 
 

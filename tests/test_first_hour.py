@@ -431,3 +431,69 @@ def test_init_keeps_an_existing_stack_file(project: Path) -> None:
     assert (project / "Pulumi.staging.yaml").read_text(encoding="utf-8") == "config: {}\n"
     assert cli("init", "staging", "--yes", "--force", "--cwd", str(project))[0] == 0
     assert cli("init", "Bad/Name/x/y", "--yes", "--cwd", str(project))[0] == 2
+
+
+# --- Pulumi ESC --------------------------------------------------------------------------------------
+
+
+def esc_stack(project: Path, environment: str) -> Path:
+    code, _, err = cli("init", "staging", "--yes", "--cwd", str(project))
+    assert code == 0, err
+    stack = project / "Pulumi.staging.yaml"
+    stack.write_text(environment + stack.read_text(encoding="utf-8"), encoding="utf-8")
+    return stack
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ("environment:\n  - acr-cache/staging\n", "acr-cache/staging"),
+        (
+            "environment:\n  imports:\n    - shared/dockerhub\n  values:\n    pulumiConfig:\n"
+            "      acr-cache:dockerhubUsername: octocat\n",
+            "shared/dockerhub",
+        ),
+    ],
+    ids=["imports", "inline-definition"],
+)
+def test_a_stack_with_esc_plans_with_placeholders_and_says_so(
+    project: Path, environment: str, named: str
+) -> None:
+    stack = esc_stack(project, environment)
+    assert schema_check(stack)[0] == 0
+    code, _, err = cli("plan", "staging", "--cwd", str(project))
+    assert code == 0, err
+    assert f"the stack imports Pulumi ESC environments ({named})" in err
+    assert "must set them under `values.pulumiConfig`" in err
+    assert "acr-cache:dockerhubToken, acr-cache:dockerhubUsername" in err
+    # ESC provides them: no advice to set them with the CLI.
+    assert "pulumi config set" not in err
+
+
+def test_without_esc_the_plan_says_to_set_the_secrets(project: Path) -> None:
+    esc_stack(project, "")
+    code, _, err = cli("plan", "staging", "--cwd", str(project))
+    assert code == 0 and "set them with `pulumi config set --secret <key> <value>`" in err
+    assert "ESC" not in err
+
+
+# --- The command line ------------------------------------------------------------------------------
+
+
+def test_plan_takes_a_stack_files_path(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    esc_stack(project, "")
+    monkeypatch.chdir(project)
+    for given in (str(project / "Pulumi.staging.yaml"), "./Pulumi.staging.yaml", "Pulumi.staging.yaml"):
+        code, out, err = cli("plan", given)
+        assert code == 0, err
+        assert "acr-registry" in out
+
+
+def test_an_unknown_stack_lists_the_stacks_there(project: Path) -> None:
+    code, out, err = cli("plan", "stagin", "--cwd", str(project))
+    assert code == 2 and "there is no stack here yet" in err and "acr-cache init stagin" in err
+    esc_stack(project, "")
+    (project / "Pulumi.prod.yaml").write_text("config: {}\n", encoding="utf-8")
+    code, out, err = cli("plan", "stagin", "--cwd", str(project))
+    assert code == 2 and out == ""
+    assert "the stacks here are prod, staging" in err

@@ -164,9 +164,9 @@ REFUSED_IN_FULL = [
     pytest.param(
         sections(monitoring={"alerts": AG}),
         [
-            "acr-cache:monitoring.alerts.cachePullFailures: this alert reads the registry's logs in Log Analytics: set `diagnostics.workspace` in this section, or `enabled: false`",
-            "acr-cache:monitoring.alerts.failedLogins: this alert reads the registry's logs in Log Analytics: set `diagnostics.workspace` in this section, or `enabled: false`",
             "acr-cache:monitoring.alerts.failedPulls: this alert reads the registry's logs in Log Analytics: set `diagnostics.workspace` in this section, or `enabled: false`",
+            "acr-cache:monitoring.alerts.failedLogins: this alert reads the registry's logs in Log Analytics: set `diagnostics.workspace` in this section, or `enabled: false`",
+            "acr-cache:monitoring.alerts.cachePullFailures: this alert reads the registry's logs in Log Analytics: set `diagnostics.workspace` in this section, or `enabled: false`",
         ],
         id="log-alerts-need-workspace",
     ),
@@ -345,11 +345,11 @@ def test_the_alert_webhook_url_is_a_set_secret_https_url() -> None:
     at = "acr-cache:monitoring.alerts.actionGroup.webhookUrlConfigKey"
     assert _alert_url_problems(None) == [
         f"{at}: config key `acr-cache:alertUrl` is not set: run `pulumi config set --secret alertUrl <value>` "
-        "(it is never committed in plain text)"
+        "(it is never committed in plain text), or set it in the stack's Pulumi ESC environment under `values.pulumiConfig`"
     ]
     assert _alert_url_problems("https://chat.example.com/h", secret=False) == [
         "acr-cache:alertUrl: holds a password or token in plain text: remove it from the stack file and set it "
-        "with `pulumi config set --secret alertUrl <value>`"
+        "with `pulumi config set --secret alertUrl <value>` (from Pulumi ESC: wrap it in `fn::secret`)"
     ]
     assert _alert_url_problems("http://chat.example.com/h") == [
         f"{at}: config key `acr-cache:alertUrl` must hold an https:// URL: over http the notifications, and any "
@@ -375,10 +375,10 @@ def test_a_webhook_url_must_be_https_and_its_headers_secret() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(values, ["acr-cache:hookUrl"])
     assert [str(p) for p in caught.value.problems] == [
-        "acr-cache:hookToken: holds a password or token in plain text: remove it from the stack file and set it "
-        "with `pulumi config set --secret hookToken <value>`",
         "acr-cache:webhooks.releasehook.serviceUriConfigKey: config key `acr-cache:hookUrl` must hold an https:// "
         "URL: over http the notifications, and any token in the URL or headers, travel in the clear",
+        "acr-cache:hookToken: holds a password or token in plain text: remove it from the stack file and set it "
+        "with `pulumi config set --secret hookToken <value>` (from Pulumi ESC: wrap it in `fn::secret`)",
     ]
 
 
@@ -922,10 +922,10 @@ def test_unset_webhook_keys_are_named_at_their_own_paths() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(as_pulumi_config(document))
     assert [str(p) for p in caught.value.problems] == [
-        "acr-cache:webhooks.releasehook.customHeaderConfigKeys.Authorization: config key `acr-cache:hookToken` is "
-        "not set: run `pulumi config set --secret hookToken <value>` (it is never committed in plain text)",
         "acr-cache:webhooks.releasehook.serviceUriConfigKey: config key `acr-cache:hookUrl` is not set: run "
-        "`pulumi config set --secret hookUrl <value>` (it is never committed in plain text)",
+        "`pulumi config set --secret hookUrl <value>` (it is never committed in plain text), or set it in the stack's Pulumi ESC environment under `values.pulumiConfig`",
+        "acr-cache:webhooks.releasehook.customHeaderConfigKeys.Authorization: config key `acr-cache:hookToken` is "
+        "not set: run `pulumi config set --secret hookToken <value>` (it is never committed in plain text), or set it in the stack's Pulumi ESC environment under `values.pulumiConfig`",
     ]
 
 

@@ -231,7 +231,8 @@ def _secret_key_problems(
                 ConfigProblem(
                     path,
                     f"config key `{full}` is not set: run `pulumi config set --secret {key} <value>` "
-                    "(it is never committed in plain text)",
+                    "(it is never committed in plain text), or set it in the stack's Pulumi ESC environment "
+                    "under `values.pulumiConfig`",
                 )
             )
         elif must_be_secret and full not in secret:
@@ -240,7 +241,7 @@ def _secret_key_problems(
                 ConfigProblem(
                     full,
                     f"holds a password or token in plain text: remove it from the stack file and set it "
-                    f"with `pulumi config set --secret {key} <value>`",
+                    f"with `pulumi config set --secret {key} <value>` (from Pulumi ESC: wrap it in `fn::secret`)",
                 )
             )
     for key, path in sorted(config.url_config_keys().items()):

@@ -248,10 +248,13 @@ class Salvage:
     problems: list[ConfigProblem] = field(default_factory=list)
     set_aside: set[str] = field(default_factory=set)
     """Map keys and field names left out, and the stand-ins put in."""
+    emptied: set[str] = field(default_factory=set)
+    """Key paths of the lists, maps and objects something was left out of (a list left short of its
+    minimum is no news)."""
 
     def mentions(self, problem: ConfigProblem) -> bool:
         """Whether a problem found on what is left may be about something set aside."""
-        return any(
+        return problem.key in self.emptied or any(
             f"'{name}'" in problem.message
             or f"`{name}`" in problem.message
             or f"`{name}:" in problem.message
@@ -275,7 +278,7 @@ def salvage(
     errors = exc.errors(include_input=False)
     text = json.dumps(document, default=str)
     for _ in range(rounds):
-        if not _set_aside(root, work, errors, found, text):
+        if not _set_aside(root, work, errors, found, text, prefix):
             return found
         try:
             found.model = validate(work)
@@ -288,7 +291,12 @@ def salvage(
 
 
 def _set_aside(
-    root: type[BaseModel], work: dict[str, Any], errors: list[ErrorDetails], found: Salvage, text: str
+    root: type[BaseModel],
+    work: dict[str, Any],
+    errors: list[ErrorDetails],
+    found: Salvage,
+    text: str,
+    prefix: str,
 ) -> bool:
     """Leave out (or stand in for) what each error is about; False when one cannot be."""
     removals: dict[tuple[int, int | str], tuple[dict[Any, Any] | list[Any], int | str]] = {}
@@ -320,6 +328,7 @@ def _set_aside(
                 # An entry of a map or list, an optional key (its default applies), an unknown key.
                 removals[(id(container), step)] = (container, step)
                 found.set_aside.add(str(step))
+                found.emptied.add(_key_path(list(located[depth - 1][1]), prefix))
                 if model is not None and info is None and (meant := closest(str(step), _aliases(model))):
                     # A misspelt key: what its model says of the key meant (`name` unset) is no news.
                     found.set_aside.add(meant)

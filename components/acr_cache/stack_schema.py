@@ -96,10 +96,19 @@ def stack_schema() -> dict[str, Any]:
                 "additionalProperties": False,
             },
             "environment": {
-                "description": "Pulumi ESC environments the stack imports; their `values.pulumiConfig` "
-                "become config keys (README: Secrets from Pulumi ESC).",
-                "type": "array",
-                "items": {"type": "string"},
+                "description": "Pulumi ESC environments the stack imports (a list of names, or a definition "
+                "with `imports` and `values`); their `values.pulumiConfig` become config keys (README: "
+                "Secrets from Pulumi ESC).",
+                "oneOf": [
+                    {"type": "array", "items": {"type": "string"}},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "imports": {"type": "array", "items": {"type": "string"}},
+                            "values": {"type": "object"},
+                        },
+                    },
+                ],
             },
             "secretsprovider": {"type": "string", "description": "Pulumi's secrets provider."},
             "encryptedkey": {"type": "string", "description": "Pulumi's encrypted data key."},

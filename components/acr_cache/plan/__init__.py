@@ -265,6 +265,16 @@ def make_plan(files: StackFiles) -> Plan:
             "retained on delete (removing them from the config or `pulumi destroy` leaves them in "
             "Azure, since azure-native deletes them through the vault's data plane): " + ", ".join(retained)
         )
+    from_esc = sorted(set(unset)) if files.environments or files.esc_keys else []
+    unset = [key for key in unset if key not in from_esc]
+    if from_esc:
+        # Not `pulumi config set`: the stack takes its secrets from ESC, which says what is there.
+        imported = ", ".join(files.environments) or "the inline one"
+        plan.notes.append(
+            f"these keys are not in the stack file; the ESC environments ({imported}) must set them under "
+            "`values.pulumiConfig` (secrets as `fn::secret`), or `pulumi up` stops at them; they were planned "
+            f"with placeholder secrets: {', '.join(from_esc)}"
+        )
     if unset:
         plan.notes.append(
             "these secret keys are not set (set them with `pulumi config set --secret <key> <value>` "

@@ -45,10 +45,18 @@ class StackFiles:
     secret_keys: list[str]
     placeholder_keys: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    environments: list[str] = field(default_factory=list)
+    """The Pulumi ESC environments the stack imports (`environment:`), which the plan cannot open."""
+    esc_keys: list[str] = field(default_factory=list)
+    """Config keys an inline `environment:` definition sets under `values.pulumiConfig`."""
 
 
 def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> StackFiles:
-    """Resolve `acr-cache plan STACK` (Pulumi.STACK.yaml in cwd) or `--config PATH/Pulumi.NAME.yaml`."""
+    """Resolve `acr-cache plan STACK` (Pulumi.STACK.yaml in cwd), `acr-cache plan PATH/Pulumi.NAME.yaml`
+    or `--config PATH/Pulumi.NAME.yaml`."""
+    if config_path is None and stack is not None and (stack.endswith((".yaml", ".yml")) or "/" in stack):
+        # A file where a stack name goes: what a shell's completion writes.
+        stack, config_path = None, Path(stack)
     if config_path is not None:
         stack_file = config_path
         if stack_file.is_dir():
@@ -89,9 +97,11 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
         raise StackFileError(f"{project_file}: the program `{main}` does not exist")
 
     if not stack_file.is_file():
+        stacks = existing_stacks(project_dir)
+        known = f"the stacks here are {', '.join(stacks)}" if stacks else "there is no stack here yet"
         raise StackFileError(
-            f"{stack_file} does not exist: name an existing stack (Pulumi.<stack>.yaml in {project_dir}) "
-            "or pass --config PATH"
+            f"{stack_file} does not exist: {known} (Pulumi.<stack>.yaml in {project_dir}); name one of them, "
+            f"pass a stack file's path, or write a new one with `acr-cache init {stack_name}`"
         )
     stack_doc = _read_yaml(stack_file)
     raw_config = stack_doc.get("config") or {}
@@ -99,10 +109,12 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
         raise StackFileError(f"{stack_file}: `config` must be a mapping of keys to values")
 
     files = StackFiles(project, project_dir, main, stack_name, {}, [])
-    if stack_doc.get("environment"):
+    files.environments, files.esc_keys = _environments(stack_doc.get("environment"), project)
+    if files.environments or files.esc_keys:
         files.notes.append(
-            "the stack imports Pulumi ESC environments, which cannot be opened offline; "
-            "only the values in the file are planned"
+            f"the stack imports Pulumi ESC environments ({', '.join(files.environments) or 'inline'}), which "
+            "cannot be opened offline: only the values in this file are planned, and keys ESC provides "
+            "under `values.pulumiConfig` are planned as placeholders"
         )
     problems = []
     for key, value in raw_config.items():
@@ -132,6 +144,32 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
     files.secret_keys.sort()
     files.placeholder_keys.sort()
     return files
+
+
+def existing_stacks(project_dir: Path) -> list[str]:
+    """The stacks whose files are in the project directory, by name."""
+    names = {
+        path.name[len("Pulumi.") :].rsplit(".", 1)[0]
+        for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml")
+        for path in project_dir.glob(pattern)
+    }
+    return sorted(name for name in names if name and stack_name_problem(name) is None)
+
+
+def _environments(value: object, project: str) -> tuple[list[str], list[str]]:
+    """The ESC environments a stack file's `environment:` imports, and the config keys an inline
+    definition sets (`values.pulumiConfig`): Pulumi takes a list of names, or a definition with
+    `imports` and `values` (pulumi/pulumi sdk/go/common/workspace/project.go, `Environment`)."""
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, str)], []
+    if not isinstance(value, dict):
+        return [], []
+    imports = value.get("imports")
+    names = [str(v) for v in imports if isinstance(v, str)] if isinstance(imports, list) else []
+    values = value.get("values")
+    config = values.get("pulumiConfig") if isinstance(values, dict) else None
+    keys = [str(k) if ":" in str(k) else f"{project}:{k}" for k in config] if isinstance(config, dict) else []
+    return names, keys
 
 
 def stack_name_problem(name: str) -> str | None:
