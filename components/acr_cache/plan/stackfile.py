@@ -56,7 +56,7 @@ def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> 
     or `--config PATH/Pulumi.NAME.yaml`."""
     if config_path is None and stack is not None and (stack.endswith((".yaml", ".yml")) or "/" in stack):
         # A file where a stack name goes: what a shell's completion writes.
-        stack, config_path = None, Path(stack)
+        config_path, stack = Path(stack), None
     if config_path is not None:
         stack_file = config_path
         if stack_file.is_dir():
