@@ -497,3 +497,65 @@ def test_an_unknown_stack_lists_the_stacks_there(project: Path) -> None:
     code, out, err = cli("plan", "stagin", "--cwd", str(project))
     assert code == 2 and out == ""
     assert "the stacks here are prod, staging" in err
+
+
+def test_version_names_the_sdks() -> None:
+    with pytest.raises(SystemExit) as done:
+        cli("--version")
+    assert done.value.code == 0
+
+
+def test_every_command_describes_itself_its_options_and_its_exit_codes() -> None:
+    import argparse
+
+    from acr_cache.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == {"plan", "health", "diff", "cost", "graph", "docs", "schema", "init"}
+    for name, command in commands.choices.items():
+        assert command.description, name
+        assert (command.epilog or "").startswith("exit codes"), name
+        for action in command._actions:
+            if not isinstance(action, argparse._HelpAction):
+                assert action.help, f"{name} {action.dest}"
+        text = command.format_help()
+        assert "  0  " in text and "  2  " in text, name
+    assert parser.format_usage().startswith("usage: acr-cache [-h] [--version] COMMAND")
+
+
+def test_the_docs_run_the_command_one_way() -> None:
+    import re
+
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert ".venv/bin/acr-cache" not in text, page.name
+        assert not re.search(r"python3? -m acr_cache", text), page.name
+        # dev.py plans the dev stack on a fresh machine (the README's first command); after it, the
+        # command is `acr-cache`.
+        assert not re.search(
+            r"dev\\.py (plan|run) (?!dev\\b)",
+            text.replace("dev.py run acr-cache health prod --format json", ""),
+        ), page.name
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert ". .venv/bin/activate" in readme and readme.index("acr-cache init") < readme.index(
+        "### The offline plan"
+    )
+
+
+def test_the_readme_pins_only_refs_that_exist() -> None:
+    import re
+    import subprocess
+
+    tags = set(
+        subprocess.run(
+            ["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.split()
+    )
+    for text in (
+        (ROOT / "README.md").read_text(encoding="utf-8"),
+        (ROOT / "examples/consumer/pyproject.toml").read_text(encoding="utf-8"),
+    ):
+        for ref in re.findall(r"acr-cache(?:\.git|/components)@([^\s\"`]+)", text):
+            assert ref == "<commit-sha>" or ref in tags, ref

@@ -1,4 +1,4 @@
-"""`acr-cache`: a stack's offline plan, diff, cost and picture; live credential health; generated docs.
+"""`acr-cache`: a new stack's file; a stack's offline plan, diff, cost and picture; live credential health; generated docs.
 
 Exit status: 0 success; 1 schema problems (or a failing program), or for `health` a credential set or
 cache rule that is not healthy; 2 bad config or bad invocation; 3 a mandatory policy violation; 4
@@ -30,18 +30,61 @@ EXIT_UNREADABLE = 4
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="acr-cache", description=__doc__.splitlines()[0] if __doc__ else "")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        return _init(args)
+    if args.command == "docs":
+        return _docs(args.output, args.check)
+    if args.command == "schema":
+        return _schema(args.output, args.check)
+    if args.command == "diff":
+        return _diff(args)
+    if args.command in ("cost", "graph"):
+        if sum(map(bool, (args.stack, args.config, args.plan))) > 1:
+            parser.error("give one of a stack name, --config or --plan")
+        return _cost(args) if args.command == "cost" else _graph(args)
+    if args.stack and args.config:
+        parser.error("give a stack name or --config, not both")
+    if args.command == "health":
+        return _health(args)
+    return _plan(args.stack, args.config, args.format, args.cwd or Path.cwd(), args.debug, args.policy_config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: each subcommand with its description, its options' help and its exit codes."""
+    parser = argparse.ArgumentParser(
+        prog="acr-cache",
+        description=__doc__.splitlines()[0] if __doc__ else "",
+        epilog="Each command's --help says what it does, its options and its exit codes.",
+    )
+    parser.add_argument("--version", action="version", version=_version(), help="show the versions and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
 
     plan = commands.add_parser(
         "plan",
         help="show what `pulumi preview` would create, offline",
         description="Run the stack's program on the real Pulumi SDK under Azure-like mocks: "
-        "no Pulumi CLI, no Azure login, no network.",
+        "no Pulumi CLI, no Azure login, no network. Every config problem of the stack file is "
+        "reported at once, in file order, with its key path and the fix; every resource's inputs are "
+        "checked against the installed azure-native schema; the security policies run as the policy "
+        "pack does.",
+        epilog="exit codes:\n  0  planned: no schema problem, no mandatory policy violation\n"
+        "  1  schema problems, or the program failed\n"
+        "  2  bad config or invocation (each problem with its key path and fix)\n"
+        "  3  a mandatory policy violation",
+        formatter_class=raw,
     )
-    plan.add_argument("stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory")
+    plan.add_argument(
+        "stack",
+        nargs="?",
+        help="stack name (reads Pulumi.STACK.yaml in the project directory) or a stack file's path",
+    )
     plan.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml (stack = NAME)")
-    plan.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    plan.add_argument(
+        "--format", choices=("table", "json"), default="table", help="a readable tree (default), or JSON"
+    )
     plan.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
     plan.add_argument(
         "--policy-config",
@@ -65,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     health.add_argument(
-        "stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory"
+        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
     )
     health.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
     health.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
@@ -80,7 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Azure Resource Manager endpoint (default: the cloud of azure-native:environment or ARM_ENVIRONMENT)",
     )
-    health.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    health.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="a table (default), or JSON for a pipeline",
+    )
 
     diff = commands.add_parser(
         "diff",
@@ -89,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         "revision (--base) with the working tree: create, update, replace, delete per resource, with the "
         "changed inputs, what is blocked (protect, locks), what loses data, and the monthly cost delta. "
         "Exit 0 no changes, 2 changes, 1 error.",
+        epilog="exit codes (as terraform plan -detailed-exitcode):\n  0  no changes\n  1  an error (either "
+        "side could not be planned or read, bad invocation)\n  2  changes",
+        formatter_class=raw,
     )
     diff.add_argument(
         "plans", nargs="*", metavar="PLAN", help="BASE.json HEAD.json, or STACK with --base REV"
@@ -96,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--base", metavar="REV", help="git revision of the base (with a stack name)")
     diff.add_argument("--config", type=Path, help="a stack config file instead of a stack name (with --base)")
     diff.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
-    diff.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    diff.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="a table (default), JSON, or markdown for a pull request comment",
+    )
     diff.add_argument("--graph", action="store_true", help="markdown: add the head's topology (Mermaid)")
 
     def usage_error(message: str) -> NoReturn:
@@ -106,30 +162,90 @@ def main(argv: list[str] | None = None) -> int:
 
     diff.error = usage_error  # type: ignore[method-assign]
 
-    cost = commands.add_parser("cost", help="monthly cost estimate of a stack's plan, offline")
-    cost.add_argument("stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory")
+    stack_exits = (
+        "exit codes:\n  0  done\n  1  the plan could not be made (schema problems, a failing program) or "
+        "read\n  2  bad config or invocation"
+    )
+    cost = commands.add_parser(
+        "cost",
+        help="monthly cost estimate of a stack's plan, offline",
+        description="Estimate a stack's monthly cost from Azure's list prices: the registry tier, replicas, "
+        "storage, private endpoints, DNS zones, Key Vault operations, logs; per subscription.",
+        epilog=stack_exits,
+        formatter_class=raw,
+    )
+    cost.add_argument(
+        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
+    )
     cost.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
     cost.add_argument("--plan", type=Path, help="a JSON plan instead of a stack")
     cost.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
-    cost.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    cost.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="output format (default: table)",
+    )
 
-    graph = commands.add_parser("graph", help="draw a stack's topology from its plan (Mermaid or SVG)")
+    graph = commands.add_parser(
+        "graph",
+        help="draw a stack's topology from its plan (Mermaid or SVG)",
+        description="Draw what a stack deploys: the registry with its access (public, restricted with its IP "
+        "rules, private), replicas, endpoints and their VNets, DNS zones (created or existing), the vault, "
+        "credential sets and rules, grants, per subscription.",
+        epilog=stack_exits,
+        formatter_class=raw,
+    )
     graph.add_argument(
-        "stack", nargs="?", help="stack name: reads Pulumi.STACK.yaml in the current directory"
+        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
     )
     graph.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
     graph.add_argument("--plan", type=Path, help="a JSON plan instead of a stack")
     graph.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
-    graph.add_argument("--format", choices=("mermaid", "svg"), default="mermaid")
+    graph.add_argument(
+        "--format",
+        choices=("mermaid", "svg"),
+        default="mermaid",
+        help="Mermaid text (default) or an SVG picture",
+    )
     graph.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
-    docs = commands.add_parser("docs", help="write the config reference generated from the model")
-    docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
+    generated = (
+        "exit codes:\n  0  written (or, with --check, up to date)\n  1  --check: a file is stale\n"
+        "  2  bad invocation"
+    )
+    docs = commands.add_parser(
+        "docs",
+        help="write the config reference generated from the model",
+        description="Write docs/configuration.md from the config models' descriptions, the controls table "
+        "of docs/security.md, and each shipped stack's picture and cost (run in the project directory).",
+        epilog=generated,
+        formatter_class=raw,
+    )
+    docs.add_argument(
+        "--output",
+        type=Path,
+        default=Path("docs/configuration.md"),
+        help="the reference's path (default: %(default)s)",
+    )
     docs.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
 
-    schema = commands.add_parser("schema", help="write the component package schema (components/schema.json)")
-    schema.add_argument("--output", type=Path, default=Path("components/schema.json"))
-    schema.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
+    schema = commands.add_parser(
+        "schema",
+        help="write the component package schema and the stack file's JSON Schema",
+        description="Write the components' argument types (from the config models), the component package "
+        "schema (components/schema.json) and the stack file's JSON Schema (schemas/stack.schema.json), "
+        "which stack files name for editors.",
+        epilog=generated,
+        formatter_class=raw,
+    )
+    schema.add_argument(
+        "--output",
+        type=Path,
+        default=Path("components/schema.json"),
+        help="the package schema's path (default: %(default)s)",
+    )
+    schema.add_argument("--check", action="store_true", help="fail (exit 1) if a file is stale")
 
     init = commands.add_parser(
         "init",
@@ -179,24 +295,20 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--force", action="store_true", help="overwrite an existing Pulumi.STACK.yaml")
     init.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
 
-    args = parser.parse_args(argv)
-    if args.command == "init":
-        return _init(args)
-    if args.command == "docs":
-        return _docs(args.output, args.check)
-    if args.command == "schema":
-        return _schema(args.output, args.check)
-    if args.command == "diff":
-        return _diff(args)
-    if args.command in ("cost", "graph"):
-        if sum(map(bool, (args.stack, args.config, args.plan))) > 1:
-            parser.error("give one of a stack name, --config or --plan")
-        return _cost(args) if args.command == "cost" else _graph(args)
-    if args.stack and args.config:
-        parser.error("give a stack name or --config, not both")
-    if args.command == "health":
-        return _health(args)
-    return _plan(args.stack, args.config, args.format, args.cwd or Path.cwd(), args.debug, args.policy_config)
+    return parser
+
+
+def _version() -> str:
+    """acr-cache's version and the SDK versions its plans are made with."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"acr-cache {of('acr-cache')} (pulumi {of('pulumi')}, pulumi-azure-native {of('pulumi-azure-native')})"
 
 
 def _plan(
