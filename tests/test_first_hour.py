@@ -559,3 +559,83 @@ def test_the_readme_pins_only_refs_that_exist() -> None:
     ):
         for ref in re.findall(r"acr-cache(?:\.git|/components)@([^\s\"`]+)", text):
             assert ref == "<commit-sha>" or ref in tags, ref
+
+
+# --- The picture -----------------------------------------------------------------------------------
+
+
+def picture_of(project: Path, *flags: str, change: str = "") -> tuple[str, str]:
+    from acr_cache.review.graph import mermaid, svg
+
+    code, _, err = cli("init", "pic", "--yes", "--force", "--cwd", str(project), *flags)
+    assert code == 0, err
+    stack = project / "Pulumi.pic.yaml"
+    if change:
+        stack.write_text(stack.read_text(encoding="utf-8") + change, encoding="utf-8")
+    code, out, err = cli("plan", "pic", "--cwd", str(project), "--format", "json")
+    assert code == 0, err
+    import json
+
+    plan = json.loads(out)
+    return mermaid(plan), svg(plan)
+
+
+def test_a_restricted_registry_is_drawn_restricted_with_its_ip_rules(project: Path) -> None:
+    text, picture = picture_of(
+        project, "--access", "restricted", "--ip-rule", "203.0.113.0/24", "--ip-rule", "198.51.100.7"
+    )
+    assert "public access Restricted (2 IP rules)<br/>203.0.113.0/24<br/>198.51.100.7" in text
+    assert "Enabled" not in text
+    # The SVG wraps what is wider than its box, and cuts nothing.
+    assert ">public access Restricted (2 IP</text>" in picture and ">rules)</text>" in picture
+    assert ">198.51.100.7</text>" in picture
+
+
+def test_many_ip_rules_are_counted_past_eight(project: Path) -> None:
+    rules = [arg for n in range(12) for arg in ("--ip-rule", f"203.0.113.{n}")]
+    text, _ = picture_of(project, "--access", "restricted", *rules)
+    assert "public access Restricted (12 IP rules)" in text and "203.0.113.7<br/>and 4 more" in text
+    assert "203.0.113.8" not in text
+
+
+def test_public_and_private_registries_say_so(project: Path) -> None:
+    text, _ = picture_of(project)
+    assert "public access Open" in text
+    text, _ = picture_of(project, "--access", "private", "--subnet-id", SUBNET)
+    assert "public access Disabled<br/>private endpoints only" in text
+
+
+def test_an_existing_zone_is_drawn_with_its_records(project: Path) -> None:
+    zone = (
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-dns-hub/providers/"
+        "Microsoft.Network/privateDnsZones/privatelink.azurecr.io"
+    )
+    text, picture = picture_of(project, "--access", "private", "--subnet-id", SUBNET)
+    assert "existing private DNS zone" not in text
+    stack = project / "Pulumi.pic.yaml"
+    body = stack.read_text(encoding="utf-8")
+    start = body.index("    dnsZone:")
+    end = body.index("    endpoints:")
+    stack.write_text(
+        body[:start] + f"    dnsZone:\n      mode: existing\n      zoneId: {zone}\n" + body[end:],
+        encoding="utf-8",
+    )
+    code, out, err = cli("graph", "pic", "--cwd", str(project))
+    assert code == 0, err
+    assert "privatelink.azurecr.io<br/>existing private DNS zone<br/>in rg-dns-hub" in out
+    assert "-.->|A records| pe_" in out
+
+
+def test_no_name_is_cut_short_in_the_svg(project: Path) -> None:
+    from acr_cache.review.graph import _wrapped
+
+    long_vault = "a-key-vault-with-a-long-name-x"
+    name = "acrcachewithaverylongregistrynamethatgoesonandon01"
+    _, picture = picture_of(project, "--registry-name", name, "--region", "germanywestcentral")
+    assert "…" not in picture
+    assert f">{name[:36]}" in picture or name in picture.replace("</text>", "")
+    # Lines are broken, never shortened: joined again they give the whole text.
+    for text in (name, f"Key Vault {long_vault}", "private endpoint spoke-aks-northeurope-weu-01"):
+        parts = _wrapped(text)
+        assert all(len(p) <= 36 for p in parts)
+        assert "".join(parts).replace(" ", "") == text.replace(" ", "")

@@ -101,13 +101,8 @@ def topology(plan: dict[str, Any]) -> Topology:
         name = str(reg.get("registryName", "registry"))
         home = str(reg.get("location", "?"))
         sku = str((reg.get("sku") or {}).get("name", ""))
-        network = str(reg.get("publicNetworkAccess", ""))
         registry = top.add(
-            "registry",
-            [name, f"{sku} · home {home}", f"public access {network}"],
-            "registry",
-            2,
-            f"Region {home}",
+            "registry", [name, f"{sku} · home {home}", *_access_lines(reg)], "registry", 2, f"Region {home}"
         )
     else:
         # A consumer stack: the registry is another stack's; its name is in the inputs.
@@ -219,6 +214,31 @@ def topology(plan: dict[str, Any]) -> Topology:
                     True,
                 )
 
+    # A zone the stack does not create (a hub's, `dnsZone.mode: existing`): the endpoints' zone
+    # groups write their records into it.
+    created = {str(zone.get("id") or "").lower() for zone in by_type["PrivateZone"]}
+    for group in sorted(by_type["PrivateDnsZoneGroup"], key=lambda r: r["name"]):
+        for config in group["inputs"].get("privateDnsZoneConfigs") or []:
+            zone_id = str(config.get("privateDnsZoneId") or "")
+            if not zone_id or zone_id.lower() in created:
+                continue
+            zone_name = _segment(zone_id, "privateDnsZones") or zone_id.rsplit("/", 1)[-1]
+            group_name = (
+                zone_id.split("/resourceGroups/", 1)[-1].split("/", 1)[0]
+                if "/resourceGroups/" in zone_id
+                else ""
+            )
+            zone_node = top.add(
+                _slug("zone", zone_id),
+                [zone_name, "existing private DNS zone", f"in {group_name}" if group_name else ""],
+                "dns",
+                4,
+                network_group(zone_id),
+            )
+            endpoint = str(group["inputs"].get("privateEndpointName") or "")
+            for pe in by_type["PrivateEndpoint"]:
+                if str(pe["inputs"].get("privateEndpointName")) == endpoint:
+                    top.link(zone_node, _slug("pe", pe["name"]), "A records", True)
     if by_type["PrivateEndpoint"] and not by_type["PrivateZone"] and not by_type["PrivateDnsZoneGroup"]:
         policy = top.add(
             "dns_policy",
@@ -384,7 +404,7 @@ def svg(plan: dict[str, Any]) -> str:
     positions: dict[str, tuple[float, float, float]] = {}  # x, y, height
 
     def box_height(node: Node) -> float:
-        return 12 + LINE_HEIGHT * len([line for line in node.label if line])
+        return 12 + LINE_HEIGHT * len(_box_lines(node))
 
     spans = {column: sum(box_height(n) + GAP for n in nodes) for column, nodes in columns.items()}
     tallest = max(spans.values(), default=0.0)
@@ -440,14 +460,49 @@ def svg(plan: dict[str, Any]) -> str:
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{box:.0f}" rx="6" '
             f'fill="{FILL.get(node.kind, "#f5f5f5")}" stroke="#444"{stroke}/>'
         )
-        for index, line in enumerate(text for text in node.label if text):
-            weight = ' font-weight="bold"' if index == 0 else ""
+        for index, (line, first) in enumerate(_box_lines(node)):
+            weight = ' font-weight="bold"' if first else ""
             out.append(
-                f'<text x="{x + 8:.0f}" y="{y + 18 + index * LINE_HEIGHT:.0f}"{weight}>{html.escape(_fit(line))}</text>'
+                f'<text x="{x + 8:.0f}" y="{y + 18 + index * LINE_HEIGHT:.0f}"{weight}>{html.escape(line)}</text>'
             )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
-def _fit(text: str, limit: int = 36) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _box_lines(node: Node) -> list[tuple[str, bool]]:
+    """The lines of a node's SVG box, wrapped to its width; True on those of its first label line."""
+    labels = [text for text in node.label if text]
+    return [(part, index == 0) for index, text in enumerate(labels) for part in _wrapped(text)]
+
+
+def _access_lines(registry: dict[str, Any]) -> list[str]:
+    """How the registry's public endpoint answers, as the firewall decides it: Open, Restricted to its
+    IP rules (each one listed: they are what a reviewer checks), or Disabled (private endpoints only)."""
+    if str(registry.get("publicNetworkAccess", "")) == "Disabled":
+        return ["public access Disabled", "private endpoints only"]
+    rules = registry.get("networkRuleSet") or {}
+    if str(rules.get("defaultAction", "Allow")) == "Deny":
+        allowed = [str(rule.get("iPAddressOrRange")) for rule in rules.get("ipRules") or []]
+        if not allowed:
+            return ["public access Restricted", "no IP rule: trusted services only"]
+        shown = allowed[:MAX_IP_LINES] if len(allowed) > MAX_IP_LINES + 1 else allowed
+        more = [f"and {len(allowed) - len(shown)} more"] if len(shown) < len(allowed) else []
+        rule_word = "IP rule" if len(allowed) == 1 else "IP rules"
+        return [f"public access Restricted ({len(allowed)} {rule_word})", *shown, *more]
+    return ["public access Open"]
+
+
+MAX_IP_LINES = 8
+"""IP rules listed on the registry's box; beyond that, their count."""
+
+
+def _wrapped(text: str, limit: int = 36) -> list[str]:
+    """A label line in lines of at most `limit` characters, broken after `/`, `-`, `.` or a space where
+    it can be: an SVG box never cuts a name short."""
+    lines: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind(c, 0, limit) for c in " /-.·")
+        cut = cut + 1 if cut > limit // 3 else limit
+        lines.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*lines, text] if text or not lines else lines
