@@ -235,9 +235,9 @@ def topology(plan: dict[str, Any]) -> Topology:
                 4,
                 network_group(zone_id),
             )
-            endpoint = str(group["inputs"].get("privateEndpointName") or "")
+            endpoint_name = str(group["inputs"].get("privateEndpointName") or "")
             for pe in by_type["PrivateEndpoint"]:
-                if str(pe["inputs"].get("privateEndpointName")) == endpoint:
+                if str(pe["inputs"].get("privateEndpointName")) == endpoint_name:
                     top.link(zone_node, _slug("pe", pe["name"]), "A records", True)
     if by_type["PrivateEndpoint"] and not by_type["PrivateZone"] and not by_type["PrivateDnsZoneGroup"]:
         policy = top.add(
