@@ -639,3 +639,174 @@ def test_no_name_is_cut_short_in_the_svg(project: Path) -> None:
         parts = _wrapped(text)
         assert all(len(p) <= 36 for p in parts)
         assert "".join(parts).replace(" ", "") == text.replace(" ", "")
+
+
+# --- The reuse API ---------------------------------------------------------------------------------
+
+REGISTRY_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+    "Microsoft.ContainerRegistry/registries/acrplatform01"
+)
+
+
+def test_type_hints_resolve_on_every_args_type() -> None:
+    import importlib
+    import typing
+
+    checked = 0
+    for module in (
+        "component_args",
+        "access",
+        "artifact_cache",
+        "image_import",
+        "private_access",
+        "registry",
+        "replication",
+    ):
+        loaded = importlib.import_module(f"acr_cache.{module}")
+        for name, value in vars(loaded).items():
+            if isinstance(value, type) and name.endswith("Args") and value.__module__ == loaded.__name__:
+                hints = typing.get_type_hints(value)
+                assert hints, name
+                checked += 1
+    assert checked >= 20
+    from acr_cache import ArtifactCacheArgs
+
+    registry_id = typing.get_type_hints(ArtifactCacheArgs)["registry_id"]
+    import pulumi
+
+    assert pulumi.Output[str] in typing.get_args(registry_id)
+
+
+def component_failure(build: Any) -> ConfigError:
+    from acr_cache.plan.runner import ProgramFailed, run_program
+
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(build, project="team", stack="t", config={})
+    assert isinstance(caught.value.cause, ConfigError)
+    assert [r for r in caught.value.resources if r.custom] == []
+    return caught.value.cause
+
+
+def test_a_bad_argument_is_named_as_python_writes_it() -> None:
+    from acr_cache import ArtifactCache
+
+    error = component_failure(
+        lambda: ArtifactCache(
+            "team-b",
+            {
+                "registry_id": REGISTRY_ID,
+                "cache_rules": {
+                    "team-b-redis": {
+                        "source": "docker.io/library/redis",
+                        "target": "team-b/redis",
+                        "credential_set": "dockerhub",
+                    },
+                    "team-b-nginx": {"source": "docker.io/library/nginx", "target": "team-b/nginx"},
+                },
+            },
+        )
+    )
+    assert error.headline == "invalid arguments to ArtifactCache('team-b') (2 problems):"
+    assert [str(p) for p in error.problems] == [
+        "ArtifactCache('team-b').args.cache_rules[\"team-b-nginx\"].credential_set: Docker Hub only serves "
+        "authenticated pulls to the cache (Azure refuses it: EnforceDockerAuthentication): add `credential_set` "
+        "naming a set whose loginServer is docker.io",
+        "ArtifactCache('team-b').args.cache_rules[\"team-b-redis\"].credential_set: no credential set 'dockerhub' "
+        "in args.credential_sets (defined: none): define it there, or name a set that already exists on the "
+        "registry (another stack's) with `registry_credential_set` instead",
+    ]
+    assert "stack config" not in str(error) and "stack config" not in error.fix
+    assert (
+        error.fix == "fix the arguments above where the program creates ArtifactCache('team-b') and run again"
+    )
+
+
+def test_a_map_key_with_dots_is_one_key_in_the_path() -> None:
+    from acr_cache.component_args import ImageArgs  # noqa: F401 (the entry type the walk reads)
+    from acr_cache.component_base import args_path
+    from acr_cache.image_import import ImageImportsArgs
+
+    assert (
+        args_path("args.images.base/alpine:3.20.source", ImageImportsArgs)
+        == 'args.images["base/alpine:3.20"].source'
+    )
+    assert args_path("args.images.base/alpine:3.20", ImageImportsArgs) == 'args.images["base/alpine:3.20"]'
+    assert args_path("args.registry_id", ImageImportsArgs) == "args.registry_id"
+
+
+def test_the_cli_says_to_fix_the_program_for_a_component(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "consumer"
+    shutil.copytree(ROOT / "examples" / "consumer", project)
+    main_file = project / "__main__.py"
+    main_file.write_text(
+        main_file.read_text(encoding="utf-8").replace(
+            '"registry_credential_set": "dockerhub"', '"credential_set": "dockerhub"', 1
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = cli("plan", "team-a", "--cwd", str(project))
+    assert code == 2, err
+    assert "error: invalid arguments to ArtifactCache('team-a') (1 problem):" in err
+    assert 'args.cache_rules["team-a-postgres"].credential_set' in err
+    assert (
+        "nothing was planned: fix the arguments above where the program creates ArtifactCache('team-a')"
+        in err
+    )
+    assert "stack config" not in err
+
+
+def test_children_are_not_named_twice_and_keep_their_resources() -> None:
+    from acr_cache import Access, ArtifactCache
+    from acr_cache.plan.runner import run_program
+
+    def build() -> None:
+        ArtifactCache(
+            "team-b",
+            {
+                "registry_id": REGISTRY_ID,
+                "cache_rules": {
+                    "team-b-otel": {"source": "ghcr.io/open-telemetry/*", "target": "team-b/otel/*"},
+                    "quay-tools": {"source": "quay.io/tools/*", "target": "team-b/tools/*"},
+                },
+            },
+        )
+        Access(
+            "team-b",
+            {
+                "registry_id": REGISTRY_ID,
+                "grants": {
+                    "team-b-aks": {
+                        "principal_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                        "principal_type": "ServicePrincipal",
+                    }
+                },
+            },
+        )
+
+    run = run_program(build, project="team", stack="t", config={})
+    named = {r.name: r for r in run.resources if r.custom}
+    assert set(named) == {"team-b-otel", "team-b-quay-tools", "team-b-aks"}
+    # The name the resource had before keeps it: an alias spec with that name only, which the engine
+    # completes with the resource's own type and parent (pkg/resource/deploy/step_generator.go,
+    # `generateAliases`), i.e. the URN the doubled name had.
+    for resource, former in (
+        (named["team-b-otel"], "team-b-team-b-otel"),
+        (named["team-b-aks"], "team-b-team-b-aks"),
+    ):
+        specs = [spec for spec in resource.alias_specs if spec["name"]]
+        assert (former, "", "") in [(spec["name"], spec["type"], spec["parentUrn"]) for spec in specs]
+        assert resource.urn.rsplit("::", 1)[0] + f"::{former}" == resource.urn.replace(resource.name, former)
+    assert "team-b-team-b-quay-tools" not in [spec["name"] for spec in named["team-b-quay-tools"].alias_specs]
+
+
+def test_a_shortened_name_never_takes_another_keys_name() -> None:
+    from acr_cache.component_base import ChildNames
+
+    names = ChildNames("team-b", ["team-b-redis", "redis", "team-b-otel"])
+    assert names["redis"] == "team-b-redis"
+    assert names["team-b-redis"] == "team-b-team-b-redis"
+    assert names["team-b-otel"] == "team-b-otel"
+    assert names.aliases("redis") is None and names.aliases("team-b-redis") is None

@@ -723,7 +723,7 @@ def test_an_import_used_directly_has_safe_defaults_and_no_token_input() -> None:
         (
             {"base/alpine": {"source": "docker.io/library/alpine:3.20"}},
             {},
-            "ImageImports('i').args.images.base/alpine: 'base/alpine' must be `repository:tag`, e.g. "
+            "ImageImports('i').args.images[\"base/alpine\"]: 'base/alpine' must be `repository:tag`, e.g. "
             "'base/alpine:3.20'",
         ),
         (
@@ -735,7 +735,7 @@ def test_an_import_used_directly_has_safe_defaults_and_no_token_input() -> None:
                 }
             },
             {"ghcr-token": "tok"},
-            "ImageImports('i').args.images.x/y:1.username_config_key: no value 'ghcr-user' in args.secrets",
+            "ImageImports('i').args.images[\"x/y:1\"].username_config_key: no value 'ghcr-user' in args.secrets",
         ),
     ],
 )

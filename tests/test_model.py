@@ -261,7 +261,7 @@ def test_a_component_refuses_a_credential_in_its_arguments_too() -> None:
     with pytest.raises(ProgramFailed) as caught:
         run_program(program, project="t", stack="t", config={})
     assert str(caught.value.cause) == (
-        "invalid stack configuration (1 problem):\n"
+        "invalid arguments to Registry('r') (1 problem):\n"
         "  Registry('r').args.registry.tags: looks like a GitHub token: this value is not secret and would be "
         "stored in plain text: put the credential in a key of its own with `pulumi config set --secret <name> "
         "<value>` and refer to it (`configKey`, `passwordConfigKey`), or, if it is not a credential, change it"

@@ -285,7 +285,7 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
         ),
         (
             lambda: Replicas("x", {"registry_id": PLATFORM, "replicas": {"North Europe": {}}}),
-            "Replicas('x').args.replicas.North Europe: 'North Europe' is not an Azure region name",
+            "Replicas('x').args.replicas[\"North Europe\"]: 'North Europe' is not an Azure region name",
         ),
         (
             lambda: ArtifactCache(
@@ -295,7 +295,7 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
                     "cache_rules": {"dh-nginx": {"source": "docker.io/library/nginx", "target": "n"}},
                 },
             ),
-            "ArtifactCache('c').args.cache_rules.dh-nginx.credentialSet: Docker Hub only serves authenticated pulls",
+            "ArtifactCache('c').args.cache_rules[\"dh-nginx\"].credential_set: Docker Hub only serves authenticated pulls",
         ),
         (
             lambda: Access(
@@ -311,13 +311,13 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
                     },
                 },
             ),
-            "Access('a').args.grants.ops.role: Owner on the registry",
+            "Access('a').args.grants[\"ops\"].role: Owner on the registry",
         ),
         (
             lambda: ImageImports(
                 "i", {"registry_id": PLATFORM, "images": {"x/y:1": {"source": "docker.io/library/y"}}}
             ),
-            "ImageImports('i').args.images.x/y:1.source",
+            "ImageImports('i').args.images[\"x/y:1\"].source",
         ),
         (
             lambda: ImageImports(
@@ -334,7 +334,7 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
                     "secrets": {"ghcr-user": "octocat"},
                 },
             ),
-            "ImageImports('i').args.images.x/y:1.password_config_key: no value 'ghcr-token' in args.secrets",
+            "ImageImports('i').args.images[\"x/y:1\"].password_config_key: no value 'ghcr-token' in args.secrets",
         ),
         (
             lambda: PrivateAccess(
@@ -346,7 +346,7 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
                     "region_count": 4,
                 },
             ),
-            "PrivateAccess('p').args.endpoints.hub.subnetPrefixLength: a /29 subnet has 3 usable addresses",
+            "PrivateAccess('p').args.endpoints[\"hub\"].subnet_prefix_length: a /29 subnet has 3 usable addresses",
         ),
         (
             lambda: PrivateAccess(
@@ -357,7 +357,7 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
                     "endpoints": {"hub": {"subnet_id": "pe"}},
                 },
             ),
-            "PrivateAccess('p').args.endpoints.hub.subnet_id: 'pe' is not the ARM id of a subnet",
+            "PrivateAccess('p').args.endpoints[\"hub\"].subnet_id: 'pe' is not the ARM id of a subnet",
         ),
         (
             lambda: ArtifactCache(
@@ -380,7 +380,7 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
                     "secrets": {"u": "someone"},
                 },
             ),
-            "ArtifactCache('c').args.credential_sets.dockerhub.password.config_key: no value 'p' in args.secrets",
+            "ArtifactCache('c').args.credential_sets[\"dockerhub\"].password.config_key: no value 'p' in args.secrets",
         ),
     ],
 )
@@ -531,7 +531,7 @@ def test_private_access_takes_a_subnet_from_another_resource_where_no_link_is_na
     # Links derived from the subnet's VNet would need its name now: refused, naming the fix.
     with pytest.raises(ProgramFailed) as caught:
         run_program(lambda: program({}), project="p", stack="s", config={})
-    assert "args.endpoints.hub.subnet_id: a subnet id known only at deployment" in str(caught.value.cause)
+    assert 'args.endpoints["hub"].subnet_id: a subnet id known only at deployment' in str(caught.value.cause)
 
     def given(subnet_id: str) -> None:
         PrivateAccess(
@@ -546,7 +546,7 @@ def test_private_access_takes_a_subnet_from_another_resource_where_no_link_is_na
 
     # Known only at deployment, and checked then: a VNet's id where the subnet's belongs fails
     # the deployment with the key; a subnet's id reaches the endpoint.
-    with pytest.raises(ProgramFailed, match=r"args.endpoints.hub.subnet_id: .*subnet"):
+    with pytest.raises(ProgramFailed, match=r"args\.endpoints\[\"hub\"\]\.subnet_id: .*subnet"):
         run_program(lambda: given(vnet_id), project="p", stack="s", config={}, preview=False)
     run = run_program(
         lambda: given(f"{vnet_id}/subnets/pe"), project="p", stack="s", config={}, preview=False
@@ -571,7 +571,7 @@ def test_access_still_finds_a_principal_granted_twice_beside_one_given_as_an_out
     with pytest.raises(ProgramFailed) as caught:
         run_program(program, project="p", stack="s", config={})
     assert (
-        "Access('team').args.grants.two: grants AcrPull to the same principal as args.grants.one: remove one "
+        "Access('team').args.grants[\"two\"]: grants AcrPull to the same principal as args.grants.one: remove one "
         "of them"
     ) in str(caught.value.cause)
 
@@ -726,12 +726,12 @@ def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
                     "gh-app": {"source": "ghcr.io/org/app", "target": "app", "credential_set": "github"}
                 },
             },
-            "ArtifactCache('c').args.cache_rules.gh-app.credentialSet: no credential set 'github' in "
+            "ArtifactCache('c').args.cache_rules[\"gh-app\"].credential_set: no credential set 'github' in "
             "args.credential_sets (defined: none)",
         ),
         (
             {"cache_rules": {"ab": {"source": "mcr.microsoft.com/a", "target": "a"}}},
-            "ArtifactCache('c').args.cache_rules.ab: 'ab' is not a valid rule name: 5-50 letters, digits and hyphens",
+            "ArtifactCache('c').args.cache_rules[\"ab\"]: 'ab' is not a valid rule name: 5-50 letters, digits and hyphens",
         ),
         (
             {
@@ -751,12 +751,12 @@ def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
                 "key_vault": {"name": "kv-team01", "location": "westeurope"},
                 "secrets": {"u": "someone", "p": "dckr_pat_000000000000000000000000000"},
             },
-            "ArtifactCache('c').args.credential_sets.dockerhub2.password.secretName: the vault secret 'p' is already "
-            "used by dockerhub.password: give each written secret its own `secretName`",
+            "ArtifactCache('c').args.credential_sets[\"dockerhub2\"].password.secret_name: the vault secret 'p' is already "
+            "used by dockerhub.password: give each written secret its own `secret_name`",
         ),
         (
             {"cache_rules": {}, "credential_sets": {"dockerhub": {"login_server": "mcr.microsoft.com"}}},
-            "ArtifactCache('c').args.credential_sets.dockerhub.",
+            "ArtifactCache('c').args.credential_sets[\"dockerhub\"]",
         ),
         (
             {"cache_rules": {}, "key_vault": {"name": "x"}},
@@ -769,7 +769,7 @@ def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
                 "key_vault": {"name": "kv-team01", "location": "westeurope"},
                 "secrets": {"p": "dckr_pat_000000000000000000000000000"},
             },
-            "ArtifactCache('c').args.credential_sets.dockerhub.username.config_key: no value 'u' in args.secrets",
+            "ArtifactCache('c').args.credential_sets[\"dockerhub\"].username.config_key: no value 'u' in args.secrets",
         ),
     ],
 )
@@ -887,7 +887,7 @@ def test_private_access_as_a_library_counts_one_region_unless_told() -> None:
     with pytest.raises(ProgramFailed) as caught:
         run_program(lambda: program(region_count=2), project="t", stack="t", config={})
     assert (
-        "PrivateAccess('p').args.endpoints.e0.subnetPrefixLength: a /28 subnet has 11 usable addresses"
+        "PrivateAccess('p').args.endpoints[\"e0\"].subnet_prefix_length: a /28 subnet has 11 usable addresses"
         in str(caught.value.cause)
     )
 
@@ -959,7 +959,7 @@ def test_a_registry_whose_endpoints_come_from_elsewhere_closes_its_public_endpoi
     assert any(r.type == "azure-native:containerregistry:Registry" for r in run.resources)
     with pytest.raises(ProgramFailed) as caught:
         run_program(lambda: exports_off(), project="t", stack="t", config={})
-    assert "Registry('r').args.registry.exportEnabled: Azure only allows disabling exports" in str(
+    assert "Registry('r').args.registry.export_enabled: Azure only allows disabling exports" in str(
         caught.value
     )
 
@@ -980,6 +980,6 @@ def test_registry_cross_section_refusals_name_the_argument() -> None:
             config={},
         )
     assert (
-        "Registry('r').args.network.ipRules: an IP firewall needs the Premium tier (sku is Standard): set "
-        "`args.registry.sku: Premium` or remove `ipRules`"
+        "Registry('r').args.network.ip_rules: an IP firewall needs the Premium tier (sku is Standard): set "
+        "`args.registry.sku: Premium` or remove `ip_rules`"
     ) in str(caught.value.cause)

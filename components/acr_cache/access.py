@@ -1,5 +1,6 @@
 """Who may pull from and push to the registry: role assignments at registry scope."""
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -12,9 +13,10 @@ from pulumi_azure_native import authorization
 from pydantic import Field, field_validator
 
 from acr_cache.arm import GUID
-from acr_cache.component_args import GrantArgs
+from acr_cache.component_args import GrantArgs, Input
 from acr_cache.component_base import (
     PACKAGE,
+    ChildNames,
     Layout,
     RegistryRef,
     component_error,
@@ -123,7 +125,7 @@ def assignment_name(registry_key: str, principal_id: str, role: str) -> str:
 class AccessArgs(TypedDict):
     """Arguments of Access."""
 
-    registry_id: pulumi.Input[str]
+    registry_id: Input[str]
     """ARM id of the registry."""
     grants: dict[str, GrantArgs]
     """Grants by name."""
@@ -151,9 +153,10 @@ class Access(pulumi.ComponentResource):
         # Two grants of one principal are only visible among the ids known now.
         problems += grant_problems({k: g for k, g in grants.items() if k not in principals}, "args.grants")
         if problems:
-            raise component_error("Access", name, problems)
+            raise component_error("Access", name, problems, AccessArgs)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         former = layout.former_children(self, name, FORMER_TYPE, "access")
+        children = ChildNames(name, grants)
         self.assignments: dict[str, authorization.RoleAssignment] = {}
         """Role assignments by grant key (what the deletion lock waits for)."""
         for key in sorted(grants):
@@ -162,10 +165,10 @@ class Access(pulumi.ComponentResource):
             principal: pulumi.Input[str] = grant.principal_id
             if key in principals:
                 principal = principals[key].apply(
-                    partial(_known_principal, f"args.grants.{key}.principal_id")
+                    partial(_known_principal, f"args.grants[{json.dumps(key)}].principal_id")
                 )
             self.assignments[key] = authorization.RoleAssignment(
-                f"{name}-{key}",
+                children[key],
                 scope=ref.registry_id,
                 role_assignment_name=pulumi.Output.all(ref.registry_name, principal).apply(
                     partial(_assignment_name_of, role=grant.role)
@@ -174,7 +177,7 @@ class Access(pulumi.ComponentResource):
                 principal_id=principal,
                 principal_type=authorization.PrincipalType(grant.principal_type.value),
                 description=pulumi.Output.concat(grant.role, " on ", ref.registry_name, " for ", key),
-                opts=pulumi.ResourceOptions(parent=self, aliases=former(key)),
+                opts=pulumi.ResourceOptions(parent=self, aliases=children.aliases(key, "", former(key))),
             )
         self.assignment_ids = pulumi.Output.all(**{k: a.id for k, a in self.assignments.items()}).apply(dict)
         self.register_outputs({"assignmentIds": self.assignment_ids})

@@ -18,8 +18,15 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 
 from acr_cache.arm import CACHE_RULE_NAME, CREDENTIAL_SET, CREDENTIAL_SET_NAME, SECRET_NAME, id_check
 from acr_cache.azure_types import refused_in_place
-from acr_cache.component_args import CacheRuleArgs, CredentialSetArgs, KeyVaultArgs
-from acr_cache.component_base import Layout, RegistryRef, component_error, validated, validated_entries
+from acr_cache.component_args import CacheRuleArgs, CredentialSetArgs, Input, KeyVaultArgs
+from acr_cache.component_base import (
+    ChildNames,
+    Layout,
+    RegistryRef,
+    component_error,
+    validated,
+    validated_entries,
+)
 from acr_cache.key_vault import CredentialVault, KeyVaultConfig
 from acr_cache.model import FREE_TEXT, ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
@@ -316,7 +323,9 @@ def rule_set_problems(
                 problems.append(
                     ConfigProblem(
                         _field(path, "credentialSet"),
-                        f"no credential set '{shown(rule.credential_set)}' in {sets_path} (defined: {known})",
+                        f"no credential set '{shown(rule.credential_set)}' in {sets_path} (defined: {known}): "
+                        "define it there, or name a set that already exists on the registry (another stack's) "
+                        "with `registryCredentialSet` instead",
                     )
                 )
             elif spec.login_server != rule.host:
@@ -430,7 +439,7 @@ def assignment_name(registry_name: str, set_name: str, secret_name: str) -> str:
 class ArtifactCacheArgs(TypedDict):
     """Arguments of ArtifactCache."""
 
-    registry_id: pulumi.Input[str]
+    registry_id: Input[str]
     """ARM id of the registry (any tier)."""
     cache_rules: dict[str, CacheRuleArgs]
     """Cache rules by name (5-50 of [a-zA-Z0-9-])."""
@@ -438,7 +447,7 @@ class ArtifactCacheArgs(TypedDict):
     """Credential sets by name."""
     key_vault: NotRequired[KeyVaultArgs]
     """The vault for the sets' secrets (required with credential_sets)."""
-    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    secrets: NotRequired[dict[str, Input[str]]]
     """Secret values by the `config_key` names the credential sets use."""
     protect: NotRequired[bool]
     """Protect a created vault (default true)."""
@@ -507,7 +516,7 @@ class ArtifactCache(pulumi.ComponentResource):
                         )
                     )
         if problems:
-            raise component_error("ArtifactCache", name, problems)
+            raise component_error("ArtifactCache", name, problems, ArtifactCacheArgs)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         # Asked once, and only when needed: the tenant of a vault the component creates, or the
         # subscription of a registry given without one.
@@ -555,6 +564,7 @@ class ArtifactCache(pulumi.ComponentResource):
             subscription_id = login().subscription_id
 
         former = layout.former_children(self, name, FORMER_TYPE, "cache")
+        children = ChildNames(name, [*credential_sets, *rules])
 
         self.credential_sets: dict[str, containerregistry.CredentialSet] = {}
         set_ids: dict[str, pulumi.Output[str]] = {}
@@ -590,7 +600,7 @@ class ArtifactCache(pulumi.ComponentResource):
                 secret_names[role] = secret_name
                 if value is not None:
                     written[role] = keyvault.Secret(
-                        f"{name}-{set_name}-{role}",
+                        f"{children[set_name]}-{role}",
                         resource_group_name=vault.resource_group_name,
                         # The vault's own output: the secret waits for the vault to exist.
                         vault_name=vault.name,
@@ -602,7 +612,7 @@ class ArtifactCache(pulumi.ComponentResource):
                             parent=self,
                             # A child of the vault: in the vault's subscription.
                             provider=vault.provider,
-                            aliases=former(f"{set_name}-{role}"),
+                            aliases=children.aliases(set_name, f"-{role}", former(f"{set_name}-{role}")),
                             additional_secret_outputs=["properties"],
                             # azure-native deletes secrets through the vault's data plane
                             # (custom_keyvault.go), which a vault firewall on Deny or without
@@ -613,7 +623,7 @@ class ArtifactCache(pulumi.ComponentResource):
                         ),
                     )
             credential_set = containerregistry.CredentialSet(
-                f"{name}-{set_name}",
+                children[set_name],
                 resource_group_name=resource_group_name,
                 registry_name=registry_name,
                 credential_set_name=set_name,
@@ -632,7 +642,7 @@ class ArtifactCache(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     depends_on=[*after_registry, *written.values()],
-                    aliases=former(set_name),
+                    aliases=children.aliases(set_name, "", former(set_name)),
                     # Azure keeps a set's login server for life; the same name is deleted first.
                     replace_on_changes=refused_in_place(CREDENTIAL_SET_TYPE),
                     delete_before_replace=True,
@@ -644,7 +654,7 @@ class ArtifactCache(pulumi.ComponentResource):
             )
             grants[set_name] = [
                 authorization.RoleAssignment(
-                    f"{name}-{set_name}-{role}-reader",
+                    f"{children[set_name]}-{role}-reader",
                     # The narrowest scope Azure allows: the one secret, not the vault.
                     scope=vault.secret_id(secret_names[role]),
                     role_assignment_name=pulumi.Output.from_input(registry_key).apply(
@@ -662,7 +672,9 @@ class ArtifactCache(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         depends_on=[written[role]] if role in written else [],
-                        aliases=former(f"{set_name}-{role}-reader"),
+                        aliases=children.aliases(
+                            set_name, f"-{role}-reader", former(f"{set_name}-{role}-reader")
+                        ),
                     ),
                 )
                 for role in ("username", "password")
@@ -694,7 +706,7 @@ class ArtifactCache(pulumi.ComponentResource):
                 # An unhealthy set makes the first pulls fail: create the rule once the grants exist.
                 waits = grants[rule.credential_set]
             self.cache_rules[rule_name] = containerregistry.CacheRule(
-                f"{name}-{rule_name}",
+                children[rule_name],
                 resource_group_name=resource_group_name,
                 registry_name=registry_name,
                 cache_rule_name=rule_name,
@@ -704,7 +716,7 @@ class ArtifactCache(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     depends_on=[*after_registry, *waits],
-                    aliases=former(rule_name),
+                    aliases=children.aliases(rule_name, "", former(rule_name)),
                     # Azure keeps a rule's source and target for life; the same name is deleted first.
                     replace_on_changes=CACHE_RULE_REPLACES,
                     delete_before_replace=True,

@@ -391,9 +391,7 @@ def _planned(files: StackFiles, debug: bool | None = None) -> Plan:
     except ProgramFailed as failed:
         if isinstance(failed.cause, ConfigError):
             _say_config_error(failed.cause)
-            print(
-                "nothing was planned: fix the keys above in the stack config and run again", file=sys.stderr
-            )
+            print(f"nothing was planned: {failed.cause.fix}", file=sys.stderr)
             raise _Failed(EXIT_CONFIG) from None
         if debug:
             raise failed.cause from None

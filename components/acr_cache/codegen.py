@@ -54,9 +54,16 @@ No `from __future__ import annotations`: Pulumi's schema analyzer reads these an
 objects, not strings.
 """
 
-from typing import NotRequired, TypedDict
+from collections.abc import Awaitable
+from typing import NotRequired, TypedDict, TypeVar, Union
 
 import pulumi
+
+T = TypeVar("T")
+Input = Union[T, Awaitable[T], pulumi.Output[T]]  # noqa: UP007 (a `|` union cannot be subscripted)
+"""`pulumi.Input` without its string forward reference to `Output[T]`, which typing.get_type_hints
+cannot resolve outside Pulumi's module: the args types are read by IDEs, dataclass tools and
+Pulumi's component analyzer, which takes either form."""
 '''
 
 
@@ -71,7 +78,7 @@ def component_args_source() -> str:
                 continue
             kind = _python_type(info.annotation, names)
             if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("outputOk"):
-                kind = f"pulumi.Input[{kind}]"
+                kind = f"Input[{kind}]"
             annotation = kind if info.is_required() else f"NotRequired[{kind}]"
             parts.append(f"\n    {field}: {annotation}\n{_docstring(info.description or '')}")
     return "".join(parts).rstrip() + "\n"

@@ -5,9 +5,16 @@ No `from __future__ import annotations`: Pulumi's schema analyzer reads these an
 objects, not strings.
 """
 
-from typing import NotRequired, TypedDict
+from collections.abc import Awaitable
+from typing import NotRequired, TypedDict, TypeVar, Union
 
 import pulumi
+
+T = TypeVar("T")
+Input = Union[T, Awaitable[T], pulumi.Output[T]]  # noqa: UP007 (a `|` union cannot be subscripted)
+"""`pulumi.Input` without its string forward reference to `Output[T]`, which typing.get_type_hints
+cannot resolve outside Pulumi's module: the args types are read by IDEs, dataclass tools and
+Pulumi's component analyzer, which takes either form."""
 
 
 class ResourceGroupArgs(TypedDict):
@@ -124,7 +131,7 @@ class VnetLinkArgs(TypedDict):
 class PrivateEndpointArgs(TypedDict):
     """An entry of `privateAccess.endpoints`: One private endpoint of the registry. Its key in `endpoints` is its stable identity."""
 
-    subnet_id: pulumi.Input[str]
+    subnet_id: Input[str]
     """ARM id of the subnet the endpoint's network interface goes into. The component also takes it as an Output of another resource (a subnet made in the same program) when the DNS links do not have to be named after it: `dnsZone.mode: existing`, or `create` with `vnetLinks`."""
 
     resource_group: NotRequired[str]
@@ -256,7 +263,7 @@ class CacheRuleArgs(TypedDict):
 class GrantArgs(TypedDict):
     """An entry of `access`: One principal's access. Its key in `acr-cache:access` names the grant (lowercase, hyphens)."""
 
-    principal_id: pulumi.Input[str]
+    principal_id: Input[str]
     """Object id (GUID) of the principal: an AKS kubelet identity (`az aks show --query identityProfile.kubeletidentity.objectId`), a Container App's identity, a CI service principal's object id, a user or a group. The components also take it as an Output of another resource (an identity created in the same program)."""
 
     principal_type: str

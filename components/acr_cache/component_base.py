@@ -7,13 +7,17 @@ analyzer reads their annotations as objects, not strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import pulumi
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel, to_snake
 
 from acr_cache.arm import REGISTRY, parse_arm_id
 from acr_cache.model import ConfigError, ConfigProblem
@@ -132,5 +136,155 @@ def set_aside_outputs(
     return plain, deferred
 
 
-def component_error(component: str, name: str, problems: list[ConfigProblem]) -> ConfigError:
-    return ConfigError(ConfigProblem(f"{component}('{shown(name)}').{p.key}", p.message) for p in problems)
+class ChildNames:
+    """The names of a component's children by key: `<name>-<key>`, or the key alone when it already
+    begins with the component's name (`team-b` with the rule `team-b-redis` makes `team-b-redis`, not
+    `team-b-team-b-redis`), unless another key's child has that name. A child whose name this
+    shortened keeps its resource through an alias to the former name."""
+
+    def __init__(self, name: str, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        doubled = {key: f"{name}-{key}" for key in keys}
+        taken = set(doubled.values())
+        self._doubled = doubled
+        self._names = {
+            key: key if key.startswith(f"{name}-") and key not in taken else doubled[key] for key in keys
+        }
+
+    def __getitem__(self, key: str) -> str:
+        return self._names[key]
+
+    def aliases(
+        self, key: str, suffix: str = "", former: list[pulumi.Alias] | None = None
+    ) -> list[pulumi.Alias] | None:
+        """`former` (another layout's aliases) and, when the name was shortened, the doubled name."""
+        shortened = self._names[key] != self._doubled[key]
+        found = [
+            *(former or []),
+            *([pulumi.Alias(name=f"{self._doubled[key]}{suffix}")] if shortened else []),
+        ]
+        return found or None
+
+
+def component_error(
+    component: str, name: str, problems: list[ConfigProblem], args_type: type | None = None
+) -> ConfigError:
+    """The problems of a component's arguments, in the language of its arguments: the path as Python
+    writes it (`args.cache_rules["x"].credential_set`) and snake_case names in the messages, which
+    the rules shared with the stack config write in its camelCase."""
+    where = f"{component}('{shown(name)}')"
+    words = _argument_names(args_type) if args_type is not None else {}
+    return ConfigError(
+        (
+            ConfigProblem(
+                f"{where}.{args_path(p.key, args_type) if args_type is not None else p.key}",
+                _in_words(p.message, words),
+            )
+            for p in problems
+        ),
+        subject=f"arguments to {where}",
+        fix=f"fix the arguments above where the program creates {where} and run again",
+    )
+
+
+def _fields(annotation: Any) -> dict[str, Any] | None:
+    """The fields of a TypedDict (through Input[...] and Optional), or None for another type."""
+    annotation = _plain(annotation)
+    if isinstance(annotation, type) and is_typeddict(annotation):
+        return get_type_hints(annotation)
+    return None
+
+
+def _plain(annotation: Any) -> Any:
+    # Input[X] and X | None: the X (the first member that is neither awaitable, an Output nor None).
+    if get_origin(annotation) in (Union, UnionType):
+        members = [
+            a
+            for a in get_args(annotation)
+            if a is not type(None)
+            and get_origin(a) not in (Awaitable, pulumi.Output)
+            and a is not pulumi.Output
+        ]
+        return members[0] if members else annotation
+    return annotation
+
+
+def args_path(key: str, args_type: type) -> str:
+    """A problem's key (`args.cache_rules.x.credentialSet`) as the argument Python writes
+    (`args.cache_rules["x"].credential_set`), found by walking the args' types."""
+    if not key.startswith("args."):
+        return key
+    rest, out, annotation = key[len("args.") :], "args", _plain(args_type)
+    while rest:
+        fields = _fields(annotation)
+        origin = get_origin(annotation)
+        if fields is not None:
+            found = re.match(r"[A-Za-z_][A-Za-z0-9_]*", rest)
+            if not found:
+                break
+            written = found.group(0)
+            snake = written if written in fields else to_snake(written)
+            if snake not in fields:
+                break
+            out += f".{snake}"
+            annotation = fields[snake]
+            rest = rest[len(written) :].removeprefix(".")
+        elif origin in (dict, Mapping):
+            value = _plain(get_args(annotation)[1])
+            below = _fields(value) or {}
+            names = {*below, *(to_camel(n) for n in below)}
+            # The map key is the longest part that ends where the path ends or a field of the entry begins.
+            cut = next(
+                (
+                    i
+                    for i in reversed(range(len(rest)))
+                    if rest[i] in ".[" and _leading_name(rest[i + 1 :]) in names
+                ),
+                len(rest),
+            )
+            out += f"[{json.dumps(rest[:cut])}]"
+            annotation, rest = value, rest[cut:].removeprefix(".")
+        elif origin in (list, tuple) and (found := re.match(r"\[(\d+)\]\.?", rest)):
+            out += f"[{found.group(1)}]"
+            annotation, rest = _plain(get_args(annotation)[0]), rest[found.end() :]
+        else:
+            break
+    return f"{out}.{rest}" if rest else out
+
+
+def _leading_name(text: str) -> str:
+    found = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text)
+    return found.group(0) if found else ""
+
+
+def _argument_names(args_type: type) -> dict[str, str]:
+    """camelCase -> snake_case for every argument below the args type."""
+    names: dict[str, str] = {}
+    seen: set[Any] = set()
+    stack = [args_type]
+    while stack:
+        annotation = _plain(stack.pop())
+        if annotation in seen:
+            continue
+        seen.add(annotation)
+        fields = _fields(annotation)
+        if fields is not None:
+            for field_name, field_type in fields.items():
+                if to_camel(field_name) != field_name:
+                    names[to_camel(field_name)] = field_name
+                stack.append(field_type)
+        else:
+            stack.extend(get_args(annotation))
+    return names
+
+
+def _in_words(message: str, names: dict[str, str]) -> str:
+    """The message with the stack config's camelCase keys (`credentialSet`, `credentialSet:`) written as
+    the arguments' snake_case names."""
+    if not names:
+        return message
+    return re.sub(
+        r"`([A-Za-z][A-Za-z0-9]*)(?=[`:])",
+        lambda found: f"`{names.get(found.group(1), found.group(1))}",
+        message,
+    )

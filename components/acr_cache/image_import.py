@@ -28,7 +28,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 from pydantic import Field, model_validator
 
 from acr_cache.azure_login import REGISTRY_SCOPE, LoginError, SignedInProvider, error_text
-from acr_cache.component_args import ImageArgs
+from acr_cache.component_args import ImageArgs, Input
 from acr_cache.component_base import Layout, RegistryRef, component_error, validated_entries
 from acr_cache.model import ConfigModel, ConfigProblem, collisions, field_error
 from acr_cache.redaction import shown
@@ -409,11 +409,11 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
 class ImageImportsArgs(TypedDict):
     """Arguments of ImageImports."""
 
-    registry_id: pulumi.Input[str]
+    registry_id: Input[str]
     """ARM id of the registry."""
     images: dict[str, ImageArgs]
     """Images by target repository:tag."""
-    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    secrets: NotRequired[dict[str, Input[str]]]
     """Secret values by the config key names the images use."""
 
 
@@ -457,7 +457,7 @@ class ImageImports(pulumi.ComponentResource):
             if username in secrets and password in secrets:
                 credentials[target] = (secrets[username], secrets[password])
         if problems:
-            raise component_error("ImageImports", name, problems)
+            raise component_error("ImageImports", name, problems, ImageImportsArgs)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         former = layout.former_children(self, name, FORMER_TYPE, "imports")
         self.imports: dict[str, ImageImport] = {}

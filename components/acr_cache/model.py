@@ -317,11 +317,18 @@ class ConfigProblem:
 class ConfigError(pulumi.RunError):
     """The stack config is invalid. A RunError, so `pulumi up` prints the message, no traceback."""
 
-    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+    def __init__(
+        self,
+        problems: Iterable[ConfigProblem],
+        subject: str = "stack configuration",
+        fix: str = "fix the keys above in the stack config and run again",
+    ) -> None:
         # In the order found (the stack config puts them in file order), each problem once.
         self.problems = list(dict.fromkeys(problems))
         count = len(self.problems)
-        self.headline = f"invalid stack configuration ({count} problem{'s' * (count != 1)}):"
+        self.headline = f"invalid {subject} ({count} problem{'s' * (count != 1)}):"
+        self.fix = fix
+        """What to do, once the problems are read (a component's say: the arguments in the program)."""
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{self.headline}\n{lines}")
 

@@ -1,5 +1,6 @@
 """Private endpoints and the `privatelink.azurecr.io` DNS zone that resolves them."""
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -21,8 +22,15 @@ from acr_cache.arm import (
     parse_arm_id,
 )
 from acr_cache.arm import PRIVATE_DNS_ZONE as ZONE_ID
-from acr_cache.component_args import PrivateDnsZoneArgs, PrivateEndpointArgs
-from acr_cache.component_base import Layout, RegistryRef, component_error, set_aside_outputs, validated
+from acr_cache.component_args import Input, PrivateDnsZoneArgs, PrivateEndpointArgs
+from acr_cache.component_base import (
+    ChildNames,
+    Layout,
+    RegistryRef,
+    component_error,
+    set_aside_outputs,
+    validated,
+)
 from acr_cache.model import (
     OUTPUT_OK,
     AzureRegion,
@@ -471,7 +479,7 @@ class _Zone(NamedTuple):
 class PrivateAccessArgs(TypedDict):
     """Arguments of PrivateAccess."""
 
-    registry_id: pulumi.Input[str]
+    registry_id: Input[str]
     """ARM id of the registry (Premium)."""
     home_region: str
     """The registry's home region: the default location of endpoints."""
@@ -532,10 +540,11 @@ class PrivateAccess(pulumi.ComponentResource):
                     for key in sorted(subnets)
                 ]
         if problems or config is None:
-            raise component_error("PrivateAccess", name, problems)
+            raise component_error("PrivateAccess", name, problems, PrivateAccessArgs)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         registry_id, registry_name, home_region = ref.registry_id, ref.registry_name, args["home_region"]
         self._former = layout.former_children(self, name, FORMER_TYPE, "private")
+        children = ChildNames(name, config.endpoints)
         owned = placement is None
         self._placement = placement or Placement(None)
         zone_ids = self._zones(name, config, ref.resource_group_name, bool(args.get("protect", True)))
@@ -561,14 +570,16 @@ class PrivateAccess(pulumi.ComponentResource):
                 partial(default_endpoint_name, key=key)
             )
             resource = network.PrivateEndpoint(
-                f"{name}-{key}",
+                children[key],
                 private_endpoint_name=endpoint_name,
                 resource_group_name=group,
                 location=endpoint.location or home_region,
                 # A reference by id only: SubnetArgs would add its own network-policy defaults to
                 # the body, which belong to the subnet (and its owner), not to the endpoint.
                 subnet={
-                    "id": subnets[key].apply(partial(_known_subnet, f"args.endpoints.{key}.subnet_id"))
+                    "id": subnets[key].apply(
+                        partial(_known_subnet, f"args.endpoints[{json.dumps(key)}].subnet_id")
+                    )
                     if key in subnets
                     else endpoint.subnet_id
                 },
@@ -592,7 +603,7 @@ class PrivateAccess(pulumi.ComponentResource):
                     # The endpoint's network interface gets one member per region's data endpoint; an
                     # endpoint made while a replica is still provisioning fails (peers' #4040/#4042).
                     depends_on=list(replicas),
-                    aliases=self._former(key),
+                    aliases=children.aliases(key, "", self._former(key)),
                     import_=(adopt or {}).get(key),
                 ),
             )
@@ -601,7 +612,7 @@ class PrivateAccess(pulumi.ComponentResource):
                 continue  # the landing zone's policy writes the records
             zone_key = self._zone_key(config, endpoint)
             network.PrivateDnsZoneGroup(
-                f"{name}-{key}-dns",
+                f"{children[key]}-dns",
                 private_endpoint_name=resource.name,
                 resource_group_name=group,
                 private_dns_zone_group_name="default",
@@ -616,7 +627,7 @@ class PrivateAccess(pulumi.ComponentResource):
                     # A child of the endpoint: in the endpoint's subscription.
                     parent=self,
                     provider=provider,
-                    aliases=self._former(f"{key}-dns"),
+                    aliases=children.aliases(key, "-dns", self._former(f"{key}-dns")),
                     import_=(adopt or {}).get(f"{key}-dns"),
                 ),
             )

@@ -377,7 +377,7 @@ class Registry(pulumi.ComponentResource):
         if registry is not None and network_config is not None:
             problems += network_problems(registry, network_config, endpoints, "args.")
         if problems or resource_group is None or registry is None or network_config is None:
-            raise component_error("Registry", name, problems)
+            raise component_error("Registry", name, problems, RegistryArgs)
         network = network_config.registry_network(endpoints)
         protect = bool(args.get("protect", True))
         former = layout.former_children(self, name, FORMER_TYPE, "core")

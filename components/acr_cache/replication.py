@@ -7,7 +7,7 @@ import pulumi
 from pulumi_azure_native import containerregistry
 from pydantic import AfterValidator, BaseModel, Field
 
-from acr_cache.component_args import ReplicaArgs
+from acr_cache.component_args import Input, ReplicaArgs
 from acr_cache.component_base import PACKAGE, Layout, RegistryRef, component_error, validated
 from acr_cache.model import AzureRegion, ConfigModel, ConfigProblem, Tags
 
@@ -42,7 +42,7 @@ class ReplicaConfig(ConfigModel):
 class ReplicasArgs(TypedDict):
     """Arguments of Replicas."""
 
-    registry_id: pulumi.Input[str]
+    registry_id: Input[str]
     """ARM id of the registry (Premium)."""
     replicas: dict[str, ReplicaArgs]
     """Replicas by Azure region; the home region is not listed."""
@@ -74,7 +74,7 @@ class Replicas(pulumi.ComponentResource):
         problems: list[ConfigProblem] = []
         parsed = validated(_ReplicaMap, {"replicas": args["replicas"]}, "args", problems)
         if parsed is None:
-            raise component_error("Replicas", name, problems)
+            raise component_error("Replicas", name, problems, ReplicasArgs)
         ref = registry or RegistryRef.from_id(args["registry_id"])
         former = layout.former_children(self, name, FORMER_TYPE, "replicas")
         self.replications: dict[str, containerregistry.Replication] = {}

@@ -1,7 +1,8 @@
 """A team stack that reuses the platform's registry: its own cache rules and its own pull grant.
 
 The platform stack (this repository's Pulumi.prod.yaml) exports registryId; this program takes it
-from a StackReference (`teamCache:platformStack`) or, offline and in tests, from `registryId`.
+from a StackReference (`team-cache:platformStack`) or, offline and in tests, from
+`team-cache:registryId`; the pull grant goes to `team-cache:aksKubeletObjectId`.
 """
 
 import pulumi
