@@ -610,7 +610,7 @@ def test_an_existing_zone_is_drawn_with_its_records(project: Path) -> None:
         "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-dns-hub/providers/"
         "Microsoft.Network/privateDnsZones/privatelink.azurecr.io"
     )
-    text, picture = picture_of(project, "--access", "private", "--subnet-id", SUBNET)
+    text, _ = picture_of(project, "--access", "private", "--subnet-id", SUBNET)
     assert "existing private DNS zone" not in text
     stack = project / "Pulumi.pic.yaml"
     body = stack.read_text(encoding="utf-8")
