@@ -193,7 +193,7 @@ REFUSED = [
     (
         sections(access={"ops": {"principalId": PULLER, "principalType": "User", "role": "Reader"}}),
         "acr-cache:access.ops.role",
-        "use `AcrPull` or `AcrPush`",
+        "is not a registry role here: use one of `AcrPull`, `AcrPush`, `AcrDelete`",
     ),
     (
         sections(access={"AKS_1": {"principalId": PULLER, "principalType": "User"}}),

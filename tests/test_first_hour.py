@@ -810,3 +810,89 @@ def test_a_shortened_name_never_takes_another_keys_name() -> None:
     assert names["team-b-redis"] == "team-b-team-b-redis"
     assert names["team-b-otel"] == "team-b-otel"
     assert names.aliases("redis") is None and names.aliases("team-b-redis") is None
+
+
+# --- Roles -------------------------------------------------------------------------------------------
+
+BUILT_IN = __import__("json").loads(
+    (ROOT / "tests" / "data" / "builtin_container_roles.json").read_text(encoding="utf-8")
+)["roles"]
+PULLER = "0c2f4b9a-7d3e-4e1f-8a6b-5c9d0e1f2a33"
+
+
+def test_every_role_id_is_azures() -> None:
+    from acr_cache import roles
+
+    for name, role_id in {**roles.REGISTRY_ROLES, **roles.REPOSITORY_ROLES}.items():
+        assert BUILT_IN[name] == role_id, name
+    assert (
+        BUILT_IN["Owner"],
+        BUILT_IN["Contributor"],
+        BUILT_IN["User Access Administrator"],
+    ) == (roles.OWNER, roles.CONTRIBUTOR, roles.USER_ACCESS_ADMINISTRATOR)
+
+
+@pytest.mark.parametrize(
+    "role",
+    ["AcrPull", "AcrPush", "AcrDelete", "AcrImageSigner", "AcrQuarantineReader", "AcrQuarantineWriter"],
+)
+def test_a_grant_takes_every_registry_role_by_name(role: str) -> None:
+    from tests.conftest import one, run_stack, sections
+
+    run = run_stack(
+        sections(access={"team": {"principalId": PULLER, "principalType": "Group", "role": role}})
+    )
+    grant = one(run, "azure-native:authorization:RoleAssignment")
+    assert grant.inputs["roleDefinitionId"].endswith(
+        f"/providers/Microsoft.Authorization/roleDefinitions/{BUILT_IN[role]}"
+    )
+    assert grant.inputs["principalType"] == "Group" and grant.inputs["scope"].endswith(
+        "/registries/acrcachetest01"
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "said"),
+    [
+        ("Owner", "Owner on the registry can delete it"),
+        ("contributor", "Contributor on the registry can delete it"),
+        ("User Access Administrator", "User Access Administrator on the registry can delete it"),
+        ("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "User Access Administrator on the registry"),
+        ("Container Registry Repository Reader", "is honoured only by a registry in ACR's ABAC mode"),
+        ("container registry repository writer", "Container Registry Repository Writer is honoured only"),
+        ("AcrPul", "is not a registry role here (did you mean `AcrPull`?)"),
+        (
+            "Reader",
+            "use one of `AcrPull`, `AcrPush`, `AcrDelete`, `AcrImageSigner`, `AcrQuarantineReader`, `AcrQuarantineWriter`",
+        ),
+    ],
+)
+def test_broad_roles_and_repository_roles_are_refused_with_the_fix(role: str, said: str) -> None:
+    from tests.conftest import as_pulumi_config, sections
+
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(
+            as_pulumi_config(
+                sections(access={"ops": {"principalId": PULLER, "principalType": "User", "role": role}})
+            )
+        )
+    [problem] = caught.value.problems
+    assert problem.key == "acr-cache:access.ops.role" and said in problem.message
+
+
+def test_the_policy_pack_refuses_user_access_administrator_too() -> None:
+    from acr_cache.policy import PolicyConfig, evaluate
+    from acr_cache.policy.controls import Res
+
+    scope = REGISTRY_ID
+    for role, refused in ((BUILT_IN["User Access Administrator"], True), (BUILT_IN["AcrDelete"], False)):
+        assignment = Res(
+            "urn:pulumi:t::p::azure-native:authorization:RoleAssignment::ops",
+            "azure-native:authorization:RoleAssignment",
+            {
+                "scope": scope,
+                "roleDefinitionId": f"/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/{role}",
+            },
+        )
+        report = evaluate([assignment], PolicyConfig())
+        assert any(v.policy == "no-owner-contributor-on-registry" for v in report.mandatory) == refused

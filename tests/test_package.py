@@ -496,7 +496,7 @@ def test_access_takes_a_principal_id_from_another_resource_and_checks_it_when_kn
     assert identity.urn in assignment.depends_on
     # Known only at deployment, and checked then: not a GUID fails the deployment with the key.
     with pytest.raises(
-        ProgramFailed, match=r"args.grants.kubelet.principal_id: 'not-a-guid' is not an object id"
+        ProgramFailed, match=r"args\.grants\[\"kubelet\"\]\.principal_id: 'not-a-guid' is not an object id"
     ):
         run_program(lambda: program("not-a-guid"), project="p", stack="s", config={}, preview=False)
 

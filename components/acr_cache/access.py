@@ -23,12 +23,12 @@ from acr_cache.component_base import (
     set_aside_outputs,
     validated_entries,
 )
-from acr_cache.model import OUTPUT_OK, ConfigModel, ConfigProblem
+from acr_cache.model import OUTPUT_OK, ConfigModel, ConfigProblem, did_you_mean
 from acr_cache.redaction import shown
-from acr_cache.roles import BROAD_ROLES, REGISTRY_ROLES, role_definition_id
+from acr_cache.roles import BROAD_ROLES, REGISTRY_ROLES, REPOSITORY_ROLES, role_definition_id
 
 ROLE_IDS = REGISTRY_ROLES
-"""The least-privilege data roles of a registry (AcrPush includes pull)."""
+"""The registry roles a grant may name (none broader than the registry's content)."""
 _GUID = re.compile(GUID)
 _GRANT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _ASSIGNMENT_NAMESPACE = uuid.UUID("5d0c7a43-2f0f-4f8e-9e43-31a4d6f8b2c7")
@@ -58,8 +58,13 @@ class GrantConfig(ConfigModel):
     )
     role: str = Field(
         default="AcrPull",
-        description="`AcrPull` (pull only) or `AcrPush` (push and pull). Owner and Contributor are "
-        "refused: they can also delete the registry and change its network rules.",
+        description="A built-in registry role by name: `AcrPull` (pull only), `AcrPush` (push and pull), "
+        "`AcrDelete` (delete content), `AcrImageSigner` (content trust, which Azure retires on "
+        "2028-03-31), `AcrQuarantineReader` or `AcrQuarantineWriter` (quarantined images). Owner, "
+        "Contributor and User Access Administrator are refused: they can also delete the registry, "
+        "change its network rules or grant anything. The repository roles (`Container Registry "
+        "Repository ...`) need a registry in ABAC mode, which the deployed API cannot set.",
+        json_schema_extra={"enum": list(REGISTRY_ROLES)},
     )
 
     @field_validator("principal_id")
@@ -81,8 +86,19 @@ class GrantConfig(ConfigModel):
                 f"{broad} on the registry can delete it and open its firewall: grant `AcrPull` to "
                 "workloads that pull and `AcrPush` to CI that publishes"
             )
+        repository = next((name for name in REPOSITORY_ROLES if name.lower() == value.lower()), None)
+        if repository:
+            raise ValueError(
+                f"{repository} is honoured only by a registry in ACR's ABAC mode (\"RBAC Registry + ABAC "
+                'Repository Permissions"), which the registry API 2025-11-01 sets and azure-native 3.x, '
+                "deploying 2023-01-01-preview, cannot: grant `AcrPull` or `AcrPush` on the registry, or a "
+                "scope-map token (`acr-cache:tokens`) for single repositories"
+            )
         if value not in ROLE_IDS:
-            raise ValueError(f"'{shown(value)}' is not a registry role here: use `AcrPull` or `AcrPush`")
+            known = ", ".join(f"`{name}`" for name in ROLE_IDS)
+            raise ValueError(
+                f"'{shown(value)}' is not a registry role here{did_you_mean(value, ROLE_IDS)}: use one of {known}"
+            )
         return value
 
 

@@ -270,7 +270,7 @@ class GrantArgs(TypedDict):
     """`ServicePrincipal` (managed identities included), `User` or `Group`."""
 
     role: NotRequired[str]
-    """`AcrPull` (pull only) or `AcrPush` (push and pull). Owner and Contributor are refused: they can also delete the registry and change its network rules."""
+    """A built-in registry role by name: `AcrPull` (pull only), `AcrPush` (push and pull), `AcrDelete` (delete content), `AcrImageSigner` (content trust, which Azure retires on 2028-03-31), `AcrQuarantineReader` or `AcrQuarantineWriter` (quarantined images). Owner, Contributor and User Access Administrator are refused: they can also delete the registry, change its network rules or grant anything. The repository roles (`Container Registry Repository ...`) need a registry in ABAC mode, which the deployed API cannot set."""
 
 
 class ImageArgs(TypedDict):

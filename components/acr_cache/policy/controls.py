@@ -15,7 +15,7 @@ from typing import Any
 
 from acr_cache.plan.values import Secret, Unknown
 from acr_cache.redaction import credential_kind
-from acr_cache.roles import CONTRIBUTOR, KEY_VAULT_SECRETS_USER, OWNER
+from acr_cache.roles import CONTRIBUTOR, KEY_VAULT_SECRETS_USER, OWNER, USER_ACCESS_ADMINISTRATOR
 
 REGISTRY = "azure-native:containerregistry:Registry"
 REPLICATION = "azure-native:containerregistry:Replication"
@@ -283,9 +283,12 @@ def _broad_roles(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
     scope = str(get(res.props, "scope", "") or "")
     role = str(get(res.props, "roleDefinitionId", "") or "").lower()
     if "/providers/microsoft.containerregistry/registries/" in scope.lower() and role.endswith(
-        (OWNER, CONTRIBUTOR)
+        (OWNER, CONTRIBUTOR, USER_ACCESS_ADMINISTRATOR)
     ):
-        yield "Owner or Contributor on a registry can delete it and open its firewall: grant AcrPull or AcrPush"
+        yield (
+            "Owner, Contributor or User Access Administrator on a registry can delete it, open its firewall "
+            "or grant anything: grant AcrPull or AcrPush (or another registry role)"
+        )
 
 
 # Inputs that hold credentials, by resource type, as wire paths.
