@@ -889,6 +889,7 @@ def test_the_policy_pack_refuses_user_access_administrator_too() -> None:
         assignment = Res(
             "urn:pulumi:t::p::azure-native:authorization:RoleAssignment::ops",
             "azure-native:authorization:RoleAssignment",
+            "ops",
             {
                 "scope": scope,
                 "roleDefinitionId": f"/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/{role}",
@@ -896,3 +897,93 @@ def test_the_policy_pack_refuses_user_access_administrator_too() -> None:
         )
         report = evaluate([assignment], PolicyConfig())
         assert any(v.policy == "no-owner-contributor-on-registry" for v in report.mandatory) == refused
+
+
+# --- Smaller holes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schedule", "said"),
+    [
+        ("0 25 * * *", "hour 25 is out of range (hours go 0-23)"),
+        ("61 * * * *", "minute 61 is out of range (minutes go 0-59)"),
+        ("0 0 0 * *", "day 0 is out of range (days go 1-31)"),
+        ("0 0 * 13 *", "month 13 is out of range (months go 1-12)"),
+        ("0 0 * * 7", "weekday 7 is out of range (weekdays go 0-6)"),
+        ("*/0 * * * *", "a step is at least 1"),
+        ("0 5-2 * * *", "the hour range 5-2 runs backwards"),
+        ("every day", "is not a cron schedule: five fields"),
+    ],
+)
+def test_a_purge_schedule_must_be_a_valid_cron_expression(schedule: str, said: str) -> None:
+    from tests.conftest import HUB_LIBRARY_RULE, HUB_SET_FROM_CONFIG, as_pulumi_config, sections
+
+    document = sections(
+        keyVault={"name": "kv-acrtest01"},
+        credentialSets={"dockerhub": HUB_SET_FROM_CONFIG},
+        cacheRules={"dockerhub-library": HUB_LIBRARY_RULE},
+        purge={"dockerhub-library": {"schedule": schedule}},
+    )
+    with offline_placeholders(), pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    [problem] = caught.value.problems
+    assert problem.key == "acr-cache:purge.dockerhub-library.schedule" and said in problem.message
+
+
+@pytest.mark.parametrize(
+    "schedule", ["0 3 * * *", "*/15 * * * *", "0 0 * * 1-5", "30 2 1,15 * *", "0 */6 * * 0"]
+)
+def test_valid_cron_schedules_pass(schedule: str) -> None:
+    from acr_cache.purge import PurgeConfig
+
+    assert PurgeConfig(schedule=schedule).schedule == schedule
+
+
+def test_policy_messages_name_the_real_key(project: Path) -> None:
+    import json
+
+    from acr_cache.plan import make_plan
+    from acr_cache.plan.stackfile import load_stack_files
+    from acr_cache.policy import PolicyConfig, evaluate, from_planned
+
+    code, _, err = cli("init", "staging", "--yes", "--cwd", str(project), "--replica", "westus3")
+    assert code == 0, err
+    stack = project / "Pulumi.staging.yaml"
+    text = stack.read_text(encoding="utf-8").replace(
+        "    westus3: {}\n", "    westus3:\n      zoneRedundancy: false\n"
+    )
+    stack.write_text(text, encoding="utf-8")
+    plan = make_plan(load_stack_files("staging", None, project))
+    report = evaluate(from_planned(plan.run.resources), PolicyConfig())
+    zone = [str(v) for v in report.violations if v.policy == "acr-zone-redundant"]
+    assert (
+        len(zone) == 1
+        and "fix: `acr-cache:replicas.westus3.zoneRedundancy: true` (it replaces the replica)" in zone[0]
+    )
+    assert "<region>" not in zone[0]
+    assert json.dumps([str(v) for v in report.violations]).count("<") == 0
+
+
+def test_policy_fixes_name_the_rule_and_the_grant() -> None:
+    from acr_cache.policy import PolicyConfig, evaluate
+    from acr_cache.policy.controls import Res
+
+    rule = Res(
+        "urn:pulumi:t::p::azure-native:containerregistry:CacheRule::cache-hub",
+        "azure-native:containerregistry:CacheRule",
+        "cache-hub",
+        {"cacheRuleName": "hub-nginx", "sourceRepository": "docker.io/library/nginx"},
+    )
+    grant = Res(
+        "urn:pulumi:t::p::azure-native:authorization:RoleAssignment::access-ops",
+        "azure-native:authorization:RoleAssignment",
+        "access-ops",
+        {
+            "scope": REGISTRY_ID,
+            "roleDefinitionId": f"/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/{BUILT_IN['Owner']}",
+            "description": "Owner on acrplatform01 for ops-team",
+        },
+    )
+    said = " ".join(str(v) for v in evaluate([rule, grant], PolicyConfig()).violations)
+    assert "fix: `acr-cache:cacheRules.hub-nginx.credentialSet` naming a set" in said
+    assert "fix: `acr-cache:access.ops-team.role: AcrPull`" in said

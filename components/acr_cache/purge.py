@@ -23,6 +23,7 @@ from acr_cache.redaction import shown
 # Five cron fields (minute hour day month weekday), each a number, range, step, list or `*`.
 _CRON_FIELD = r"(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?)*"
 _CRON = re.compile(rf"{_CRON_FIELD}( {_CRON_FIELD}){{4}}")
+_CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
 TASK_TIMEOUT_SECONDS = 3600
 
 
@@ -89,6 +90,23 @@ class PurgeConfig(ConfigModel):
                 f"'{shown(value)}' is not a cron schedule: five fields, minute hour day month weekday, "
                 "e.g. '0 3 * * *' (every day at 03:00 UTC)"
             )
+        # ACR's timer triggers take standard five-field cron (NCronTab): each number within its field.
+        for text, (what, low, high) in zip(value.split(" "), _CRON_RANGES, strict=True):
+            for number in map(int, re.findall(r"\d+", text)):
+                step = re.search(rf"/0*{number}\b", text) is not None
+                if (step and number == 0) or (not step and not low <= number <= high):
+                    raise ValueError(
+                        f"'{shown(value)}' is not a valid cron schedule: {what} {number} is out of range "
+                        f"({what}s go {low}-{high}{', and a step is at least 1' if step else ''}), e.g. '0 3 * * *' "
+                        "(every day at 03:00 UTC)"
+                    )
+            for part in text.split(","):
+                bounds = re.fullmatch(r"(\d+)-(\d+)(/\d+)?", part)
+                if bounds and int(bounds.group(1)) > int(bounds.group(2)):
+                    raise ValueError(
+                        f"'{shown(value)}' is not a valid cron schedule: the {what} range {bounds.group(1)}-"
+                        f"{bounds.group(2)} runs backwards: write the smaller number first"
+                    )
         return value
 
 

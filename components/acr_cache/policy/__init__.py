@@ -172,7 +172,7 @@ def evaluate(resources: list[Res], config: PolicyConfig | None = None) -> Report
                     )
                     continue
                 report.violations.extend(
-                    Violation(control.name, level, res.urn, m, control.remedy()) for m in messages
+                    Violation(control.name, level, res.urn, m, control.remedy(res)) for m in messages
                 )
         if control.stack_check is not None:
             try:

@@ -92,14 +92,19 @@ class Control:
     """Config properties: name -> (type, default, description)."""
     config_fix: str = ""
     """The acr-cache stack config that satisfies it, as the violation tells the user."""
+    fix_for: Callable[[Res], str] | None = None
+    """The same for one resource, with its own key (`replicas.westus3.zoneRedundancy`), where the
+    resource says which entry of the config made it."""
 
     @property
     def relaxable(self) -> bool:
         return not self.relax.startswith("Not relaxable")
 
-    def remedy(self) -> str:
-        """What a violation adds to its message: the config key that fixes it, and the override."""
-        parts = [f"fix: {self.config_fix}"] if self.config_fix else []
+    def remedy(self, res: Res | None = None) -> str:
+        """What a violation adds to its message: the config key that fixes it (the resource's own
+        key when it is known), and the override."""
+        fix = self.fix_for(res) if self.fix_for is not None and res is not None else self.config_fix
+        parts = [f"fix: {fix}"] if fix else []
         if self.relaxable:
             parts.append(
                 f'or relax: `{{"{self.name}": "advisory"}}` in the policy pack config '
@@ -163,6 +168,12 @@ def _premium_private_link(resources: list[Res], _: Mapping[str, Any]) -> Iterabl
         for urn in sorted(targets & set(registries)):
             if get(registries[urn].props, "sku.name") != "Premium":
                 yield endpoint.urn, "private endpoints need a Premium registry"
+
+
+def _grant_key(res: Res) -> str:
+    # acr-cache describes each assignment as "<role> on <registry> for <grant>".
+    description = str(get(res.props, "description", "") or "")
+    return description.rsplit(" for ", 1)[1] if " for " in description else "<grant>"
 
 
 def _zone_redundancy(res: Res, _: Mapping[str, Any]) -> Iterable[str]:
@@ -416,6 +427,12 @@ CONTROLS: tuple[Control, ...] = (
         types=(REGISTRY, REPLICATION),
         check=_zone_redundancy,
         config_fix="`acr-cache:registry.zoneRedundancy: true` and `acr-cache:replicas.<region>.zoneRedundancy: true` (both replace the resource)",
+        fix_for=lambda res: (
+            "`acr-cache:registry.zoneRedundancy: true` (it replaces the registry)"
+            if res.type == REGISTRY
+            else f"`acr-cache:replicas.{get(res.props, 'location', '<region>')}.zoneRedundancy: true` (it replaces "
+            "the replica)"
+        ),
     ),
     Control(
         "acr-untagged-retention",
@@ -495,6 +512,10 @@ CONTROLS: tuple[Control, ...] = (
         types=(CACHE_RULE,),
         check=_docker_hub_credentials,
         config_fix="`acr-cache:cacheRules.<rule>.credentialSet` naming a set whose `loginServer` is docker.io",
+        fix_for=lambda res: (
+            f"`acr-cache:cacheRules.{get(res.props, 'cacheRuleName', '<rule>')}.credentialSet` naming a set whose "
+            "`loginServer` is docker.io"
+        ),
     ),
     Control(
         "no-owner-contributor-on-registry",
@@ -507,6 +528,7 @@ CONTROLS: tuple[Control, ...] = (
         types=(ROLE_ASSIGNMENT,),
         check=_broad_roles,
         config_fix="`acr-cache:access.<grant>.role: AcrPull` (or `AcrPush`)",
+        fix_for=lambda res: f"`acr-cache:access.{_grant_key(res)}.role: AcrPull` (or `AcrPush`)",
     ),
     Control(
         "no-plaintext-secrets",

@@ -89,7 +89,7 @@ def _policy(control: Control) -> ResourceValidationPolicy | StackValidationPolic
             urn=args.urn, type=args.resource_type, name=args.name, props=args.props, secrets_known=False
         )
         for message in check(res, _options(control, args.get_config())):
-            report_violation(f"{message}; {control.remedy()}", None)
+            report_violation(f"{message}; {control.remedy(res)}", None)
 
     return ResourceValidationPolicy(
         name=control.name,
