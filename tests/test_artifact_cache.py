@@ -785,12 +785,14 @@ REASON = "daemons cannot sign in"  # 22 characters: a reason of 20 or more is ac
                 }
             ),
             "acr-cache:cacheRules.r-ghcr.credentialSet: no credential set 'github' in acr-cache:credentialSets "
-            "(defined: none)",
+            "(defined: none)"
+            ": define it there, or name a set that already exists on the registry (another stack's) with `registryCredentialSet` instead",
         ),
         (
             cache({"r-ghcr": {"source": "ghcr.io/org/app", "target": "app", "credentialSet": "github"}}),
             "acr-cache:cacheRules.r-ghcr.credentialSet: no credential set 'github' in acr-cache:credentialSets "
-            "(defined: `dockerhub`)",
+            "(defined: `dockerhub`)"
+            ": define it there, or name a set that already exists on the registry (another stack's) with `registryCredentialSet` instead",
         ),
         (
             cache(
@@ -798,7 +800,8 @@ REASON = "daemons cannot sign in"  # 22 characters: a reason of 20 or more is ac
                 credentialSets={"dockerhub": DOCKERHUB, "quayio": {**DOCKERHUB, "loginServer": "quay.io"}},
             ),
             "acr-cache:cacheRules.r-ghcr.credentialSet: no credential set 'github' in acr-cache:credentialSets "
-            "(defined: `dockerhub`, `quayio`)",
+            "(defined: `dockerhub`, `quayio`)"
+            ": define it there, or name a set that already exists on the registry (another stack's) with `registryCredentialSet` instead",
         ),
         (
             cache({"r-ghcr": {"source": "ghcr.io/org/app", "target": "app", "credentialSet": "dockerhub"}}),

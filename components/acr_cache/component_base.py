@@ -219,7 +219,7 @@ def args_path(key: str, args_type: type) -> str:
         fields = _fields(annotation)
         origin = get_origin(annotation)
         if fields is not None:
-            found = re.match(r"[A-Za-z_][A-Za-z0-9_]*", rest)
+            found = re.search(r"\A[A-Za-z_][A-Za-z0-9_]*", rest)
             if not found:
                 break
             written = found.group(0)
@@ -244,7 +244,7 @@ def args_path(key: str, args_type: type) -> str:
             )
             out += f"[{json.dumps(rest[:cut])}]"
             annotation, rest = value, rest[cut:].removeprefix(".")
-        elif origin in (list, tuple) and (found := re.match(r"\[(\d+)\]\.?", rest)):
+        elif origin in (list, tuple) and (found := re.search(r"\A\[(\d+)\]\.?", rest)):
             out += f"[{found.group(1)}]"
             annotation, rest = _plain(get_args(annotation)[0]), rest[found.end() :]
         else:
@@ -253,7 +253,7 @@ def args_path(key: str, args_type: type) -> str:
 
 
 def _leading_name(text: str) -> str:
-    found = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text)
+    found = re.search(r"\A[A-Za-z_][A-Za-z0-9_]*", text)
     return found.group(0) if found else ""
 
 

@@ -162,7 +162,7 @@ def stack_file(answers: Answers) -> str:
 
     subscription = answers.subscription_id
     if subscription is None and answers.subnet_id:
-        found = re.match(r"/subscriptions/([^/]+)/", answers.subnet_id, re.IGNORECASE)
+        found = re.search(r"\A/subscriptions/([^/]+)/", answers.subnet_id, re.IGNORECASE)
         subscription = found.group(1) if found else None
     if subscription:
         lines.append(

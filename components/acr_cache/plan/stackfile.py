@@ -54,8 +54,13 @@ class StackFiles:
 def load_stack_files(stack: str | None, config_path: Path | None, cwd: Path) -> StackFiles:
     """Resolve `acr-cache plan STACK` (Pulumi.STACK.yaml in cwd), `acr-cache plan PATH/Pulumi.NAME.yaml`
     or `--config PATH/Pulumi.NAME.yaml`."""
-    if config_path is None and stack is not None and (stack.endswith((".yaml", ".yml")) or "/" in stack):
-        # A file where a stack name goes: what a shell's completion writes.
+    if (
+        config_path is None
+        and stack is not None
+        and (stack.endswith((".yaml", ".yml")) or Path(stack).is_file())
+    ):
+        # A file where a stack name goes: what a shell's completion writes (`org/dev` stays a name,
+        # as Pulumi's fully qualified stack names have slashes).
         config_path, stack = Path(stack), None
     if config_path is not None:
         stack_file = config_path
