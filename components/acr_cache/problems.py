@@ -331,7 +331,7 @@ def _set_aside(
                 found.emptied.add(_key_path(list(located[depth - 1][1]), prefix))
                 if isinstance(container, list) and depth >= 2 and isinstance(steps[depth - 2], str):
                     # A list left shorter: what its model says of the list (`userAssignedIds`) is no news.
-                    found.set_aside.add(steps[depth - 2])
+                    found.set_aside.add(str(steps[depth - 2]))
                 if model is not None and info is None and (meant := closest(str(step), _aliases(model))):
                     # A misspelt key: what its model says of the key meant (`name` unset) is no news.
                     found.set_aside.add(meant)
