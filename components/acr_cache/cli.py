@@ -214,38 +214,33 @@ def build_parser() -> argparse.ArgumentParser:
         "exit codes:\n  0  written (or, with --check, up to date)\n  1  --check: a file is stale\n"
         "  2  bad invocation"
     )
-    docs = commands.add_parser(
-        "docs",
-        help="write the config reference generated from the model",
-        description="Write docs/configuration.md from the config models' descriptions, the controls table "
-        "of docs/security.md, and each shipped stack's picture and cost (run in the project directory).",
-        epilog=generated,
-        formatter_class=raw,
-    )
-    docs.add_argument(
-        "--output",
-        type=Path,
-        default=Path("docs/configuration.md"),
-        help="the reference's path (default: %(default)s)",
-    )
-    docs.add_argument("--check", action="store_true", help="fail (exit 1) if the file is stale")
 
-    schema = commands.add_parser(
+    def generator(name: str, summary: str, description: str, output: str, what: str) -> None:
+        command = commands.add_parser(
+            name, help=summary, description=description, epilog=generated, formatter_class=raw
+        )
+        command.add_argument(
+            "--output", type=Path, default=Path(output), help=f"{what}'s path (default: %(default)s)"
+        )
+        command.add_argument("--check", action="store_true", help="fail (exit 1) if a file is stale")
+
+    generator(
+        "docs",
+        "write the config reference generated from the model",
+        "Write docs/configuration.md from the config models' descriptions, the controls table of "
+        "docs/security.md, and each shipped stack's picture and cost (run in the project directory).",
+        "docs/configuration.md",
+        "the reference",
+    )
+    generator(
         "schema",
-        help="write the component package schema and the stack file's JSON Schema",
-        description="Write the components' argument types (from the config models), the component package "
-        "schema (components/schema.json) and the stack file's JSON Schema (schemas/stack.schema.json), "
-        "which stack files name for editors.",
-        epilog=generated,
-        formatter_class=raw,
+        "write the component package schema and the stack file's JSON Schema",
+        "Write the components' argument types (from the config models), the component package schema "
+        "(components/schema.json) and the stack file's JSON Schema (schemas/stack.schema.json), which "
+        "stack files name for editors.",
+        "components/schema.json",
+        "the package schema",
     )
-    schema.add_argument(
-        "--output",
-        type=Path,
-        default=Path("components/schema.json"),
-        help="the package schema's path (default: %(default)s)",
-    )
-    schema.add_argument("--check", action="store_true", help="fail (exit 1) if a file is stale")
 
     init = commands.add_parser(
         "init",

@@ -118,24 +118,26 @@ class Answers:
                     f"--credentials {upstream}: {_TITLE[upstream]} serves anonymous pulls only and ACR refuses "
                     "a credential set for it: remove it"
                 )
-        if self.access is Access.RESTRICTED and not self.ip_rules:
-            problems.append(
-                "--access restricted: give the addresses that may reach the registry with --ip-rule CIDR "
-                "(repeat it), e.g. --ip-rule 203.0.113.0/24"
-            )
-        if self.access is not Access.RESTRICTED and self.ip_rules:
-            problems.append(
-                f"--ip-rule: IP rules apply to --access restricted only (not {self.access.value})"
-            )
-        if self.access is Access.PRIVATE and not self.subnet_id:
-            problems.append(
-                "--access private: give the subnet of the private endpoint with --subnet-id "
-                "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
-            )
-        if self.access is not Access.PRIVATE and self.subnet_id:
-            problems.append(
-                f"--subnet-id: a private endpoint goes with --access private (not {self.access.value})"
-            )
+        # Each access mode and the answer only it takes.
+        needs: dict[Access, tuple[str, object, str]] = {
+            Access.RESTRICTED: (
+                "--ip-rule",
+                self.ip_rules,
+                "give the addresses that may reach the registry with --ip-rule CIDR (repeat it), "
+                "e.g. --ip-rule 203.0.113.0/24",
+            ),
+            Access.PRIVATE: (
+                "--subnet-id",
+                self.subnet_id,
+                "give the subnet of the private endpoint with --subnet-id /subscriptions/<id>/resourceGroups/"
+                "<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+            ),
+        }
+        for mode, (flag, given, ask) in needs.items():
+            if self.access is mode and not given:
+                problems.append(f"--access {mode.value}: {ask}")
+            if self.access is not mode and given:
+                problems.append(f"{flag}: goes with --access {mode.value} only (not {self.access.value})")
         if problems:
             raise InitError(*problems)
 
