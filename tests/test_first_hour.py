@@ -512,7 +512,17 @@ def test_every_command_describes_itself_its_options_and_its_exit_codes() -> None
 
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"plan", "health", "diff", "cost", "graph", "docs", "schema", "init"}
+    assert set(commands.choices) == {
+        "plan",
+        "health",
+        "diff",
+        "cost",
+        "graph",
+        "docs",
+        "schema",
+        "init",
+        "clients",
+    }
     for name, command in commands.choices.items():
         assert command.description, name
         assert (command.epilog or "").startswith("exit codes"), name

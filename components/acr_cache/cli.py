@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(args)
+    if args.command == "clients":
+        if args.stack and args.config:
+            parser.error("give a stack name or --config, not both")
+        return _clients(args)
     if args.command == "docs":
         return _docs(args.output, args.check)
     if args.command == "schema":
@@ -240,6 +244,42 @@ def build_parser() -> argparse.ArgumentParser:
         "stack files name for editors.",
         "components/schema.json",
         "the package schema",
+    )
+
+    clients = commands.add_parser(
+        "clients",
+        help="what clusters and CI pull through the cache: references, Kyverno, containerd, Docker",
+        description="From the stack's cache rules, offline: the cache reference of each image as people "
+        "write it (--resolve, normalised as Docker does), a Kyverno ClusterPolicy that rewrites pods' images, "
+        "containerd's hosts.toml per upstream host, or Docker Engine's daemon.json for mirror mode. Without "
+        "--resolve, the table lists what each rule rewrites. docs/clients.md explains each.",
+        epilog="exit codes:\n  0  done\n  2  bad config or invocation, a malformed image reference, or a format "
+        "the stack cannot serve (a mirror without anonymous pull or a token)",
+        formatter_class=raw,
+    )
+    clients.add_argument(
+        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
+    )
+    clients.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
+    clients.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    clients.add_argument(
+        "--resolve",
+        nargs="+",
+        metavar="IMAGE",
+        default=[],
+        help="image references to resolve (nginx:1.27, ghcr.io/org/app@sha256:...)",
+    )
+    clients.add_argument(
+        "--format",
+        choices=("table", "json", "kyverno", "containerd", "docker"),
+        default="table",
+        help="table (default) or json for --resolve; kyverno, containerd or docker for the client configuration",
+    )
+    clients.add_argument(
+        "--token", help="containerd: sign in to the mirror as this token of acr-cache:tokens"
+    )
+    clients.add_argument(
+        "--output", type=Path, help="containerd: write DIR/<host>/hosts.toml instead of stdout"
     )
 
     init = commands.add_parser(
@@ -621,6 +661,69 @@ def _init(args: argparse.Namespace) -> int:
         "preview and deploy: pulumi preview, then pulumi up (docs/first-deploy.md)",
     ]
     print("next:\n" + "\n".join(f"  {number}. {step}" for number, step in enumerate(steps, 1)))
+    return EXIT_OK
+
+
+def _clients(args: argparse.Namespace) -> int:
+    from acr_cache import clients
+    from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
+    from acr_cache.plan.stackfile import StackFileError, load_stack_files
+
+    try:
+        files = load_stack_files(args.stack, args.config, args.cwd or Path.cwd())
+        with offline_placeholders():
+            config = parse_stack_config(files.config, files.secret_keys)
+    except StackFileError as exc:
+        for problem in exc.problems:
+            _say("error", problem)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        _say_config_error(exc)
+        return EXIT_CONFIG
+    cache = clients.Cache.of(files.stack, config)
+    try:
+        if args.format in ("table", "json"):
+            if not args.resolve:
+                if args.format == "json":
+                    sys.stdout.write(
+                        json.dumps(clients.rewrite_rules(cache), indent=1, sort_keys=True) + "\n"
+                    )
+                else:
+                    rewrites = clients.rewrite_rules(cache)
+                    width = max((len(k) for k in rewrites), default=6)
+                    sys.stdout.write(f"{'SOURCE':<{width}}  CACHE\n")
+                    sys.stdout.writelines(f"{k:<{width}}  {v}\n" for k, v in sorted(rewrites.items()))
+                return EXIT_OK
+            resolved = cache.resolve(args.resolve)
+            sys.stdout.write(clients.as_json(resolved) if args.format == "json" else clients.table(resolved))
+        elif args.resolve:
+            _say("error", f"--resolve goes with --format table or json, not {args.format}")
+            return EXIT_CONFIG
+        elif args.format == "kyverno":
+            sys.stdout.write(clients.kyverno_yaml(cache))
+        elif args.format == "containerd":
+            files_out = clients.containerd_hosts(cache, args.token)
+            for mirror in files_out:
+                if args.output:
+                    target = args.output / mirror.path.removeprefix("/etc/containerd/certs.d/")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(mirror.text, encoding="utf-8")
+                    print(f"wrote {target}", file=sys.stderr)
+                else:
+                    sys.stdout.write(f"# --- {mirror.path}\n{mirror.text}")
+                if mirror.unserved:
+                    _say(
+                        "note",
+                        f"{mirror.path}: rules {', '.join(mirror.unserved)} rename repositories; clients pull their cache references",
+                    )
+        else:
+            sys.stdout.write(clients.docker_daemon(cache))
+    except clients.ReferenceError as exc:
+        _say("error", str(exc))
+        return EXIT_CONFIG
+    except clients.ClientsError as exc:
+        _say("error", str(exc))
+        return EXIT_CONFIG
     return EXIT_OK
 
 
