@@ -494,3 +494,31 @@ def test_the_stack_exports_the_rewrite_map_clients_use() -> None:
     ref = str(parse_reference("registry.k8s.io/ingress-nginx/controller:v1.11.2"))
     prefix = max((p for p in rewrites if ref.startswith(p)), key=len)
     assert rewrites[prefix] + ref[len(prefix) :] == shipped("prod").resolve([ref])[0].cache
+
+
+def test_corp_mirrors_sign_in_with_its_token_and_say_what_it_cannot_read() -> None:
+    files = containerd_hosts(shipped("corp"), "factory-floor")
+    assert [f.path for f in files] == [
+        "/etc/containerd/certs.d/docker.io/hosts.toml",
+        "/etc/containerd/certs.d/mcr.microsoft.com/hosts.toml",
+    ]
+    for mirror in files:
+        parsed = tomllib.loads(mirror.text)
+        assert parsed["host"]["https://acrcachecorp01.azurecr.io"]["header"]["authorization"].startswith(
+            "Basic "
+        )
+        # The token reads library/nginx and dotnet/runtime only, not every repository of library/* and dotnet/*.
+        assert mirror.unreadable == ["dockerhub-library"] if "docker.io" in mirror.path else ["mcr-dotnet"]
+    code, _, err = cli(
+        "clients", "corp", "--cwd", str(ROOT), "--format", "containerd", "--token", "factory-floor"
+    )
+    assert code == 0 and "token factory-floor does not read everything rules dockerhub-library cache" in err
+
+
+def test_a_token_reading_the_whole_target_covers_the_rule() -> None:
+    cache = cache_of(
+        cacheRules={"ghcr-all": {"source": "ghcr.io/*", "target": "ghcr/*"}},
+        tokens={"mirror-pull": {"repositories": {"ghcr/*": ["read"]}}},
+    )
+    [ghcr] = containerd_hosts(cache, "mirror-pull")
+    assert ghcr.unreadable == [] and "does not read" not in ghcr.text

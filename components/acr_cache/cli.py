@@ -711,6 +711,11 @@ def _clients(args: argparse.Namespace) -> int:
                     print(f"wrote {target}", file=sys.stderr)
                 else:
                     sys.stdout.write(f"# --- {mirror.path}\n{mirror.text}")
+                if mirror.unreadable:
+                    _say(
+                        "note",
+                        f"{mirror.path}: token {args.token} does not read everything rules {', '.join(mirror.unreadable)} cache",
+                    )
                 if mirror.unserved:
                     _say(
                         "note",

@@ -255,6 +255,8 @@ class MirrorFile:
     text: str
     unserved: list[str]
     """Rules of this upstream whose repositories a mirror cannot reach (they rename them)."""
+    unreadable: list[str] = field(default_factory=list)
+    """Rules whose repositories the mirror's token may not read (its pulls fall back upstream)."""
 
 
 def _authentication(cache: Cache, token: str | None) -> tuple[str, list[str]]:
@@ -319,6 +321,16 @@ def containerd_hosts(cache: Cache, token: str | None = None) -> list[MirrorFile]
                 text.append(f'  [host."{url}".header]')
                 text.append('    authorization = "Basic <base64 of token:password>"')
             text.append("")
+        unreadable = (
+            sorted(m.rule for m in rules if not _token_reads(cache.tokens[token], m))
+            if token is not None
+            else []
+        )
+        if unreadable:
+            text.append(
+                f"# Token {token} does not read everything these rules cache (give it `read` on their targets in "
+                f"acr-cache:tokens, or pulls it may not read fall back upstream): {', '.join(unreadable)}"
+            )
         if unserved:
             text.append(
                 f"# Not through the mirror (these rules rename repositories; pull their cache references): "
@@ -326,12 +338,31 @@ def containerd_hosts(cache: Cache, token: str | None = None) -> list[MirrorFile]
             )
         files.append(
             MirrorFile(
-                f"/etc/containerd/certs.d/{host}/hosts.toml", "\n".join(text).rstrip() + "\n", unserved
+                f"/etc/containerd/certs.d/{host}/hosts.toml",
+                "\n".join(text).rstrip() + "\n",
+                unserved,
+                unreadable,
             )
         )
     if not files:
         raise ClientsError("no cache rule of this stack can be served through a node-level mirror")
     return files
+
+
+def _token_reads(token: Any, mapping: Mapping) -> bool:
+    """Whether a token's scope map reads every repository a rule caches (a `prefix/*` entry covers
+    the repositories below it, as ACR's scope maps do)."""
+    target = mapping.target
+    # Every action a scope map grants includes read (write and delete carry it, acr_cache.tokens).
+    for repository in token.repositories:
+        if repository == target:
+            return True
+        if is_wildcard(repository):
+            prefix = wildcard_prefix(repository)
+            covered = wildcard_prefix(target) if is_wildcard(target) else target
+            if not prefix or covered == prefix or covered.startswith(f"{prefix}/"):
+                return True
+    return False
 
 
 def docker_daemon(cache: Cache) -> str:
