@@ -111,11 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         'With --format json, errors are JSON on stdout too: {"error", "problems", "exitCode"}.',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    health.add_argument(
-        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
-    )
-    health.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
-    health.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    _stack_arguments(health)
     health.add_argument(
         "--subscription",
         default=None,
@@ -178,12 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=stack_exits,
         formatter_class=raw,
     )
-    cost.add_argument(
-        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
-    )
-    cost.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
+    _stack_arguments(cost)
     cost.add_argument("--plan", type=Path, help="a JSON plan instead of a stack")
-    cost.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
     cost.add_argument(
         "--format",
         choices=("table", "json", "markdown"),
@@ -200,12 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=stack_exits,
         formatter_class=raw,
     )
-    graph.add_argument(
-        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
-    )
-    graph.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
+    _stack_arguments(graph)
     graph.add_argument("--plan", type=Path, help="a JSON plan instead of a stack")
-    graph.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
     graph.add_argument(
         "--format",
         choices=("mermaid", "svg"),
@@ -257,11 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the stack cannot serve (a mirror without anonymous pull or a token)",
         formatter_class=raw,
     )
-    clients.add_argument(
-        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
-    )
-    clients.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
-    clients.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
+    _stack_arguments(clients)
     clients.add_argument(
         "--resolve",
         nargs="+",
@@ -331,6 +315,15 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
 
     return parser
+
+
+def _stack_arguments(command: argparse.ArgumentParser) -> None:
+    """The stack a command reads: a name, a file's path, or --config; and the project directory."""
+    command.add_argument(
+        "stack", nargs="?", help="stack name (Pulumi.STACK.yaml in the project directory) or path"
+    )
+    command.add_argument("--config", type=Path, help="a stack config file, PATH/Pulumi.NAME.yaml")
+    command.add_argument("--cwd", type=Path, default=None, help="project directory (default: current)")
 
 
 def _version() -> str:
