@@ -179,7 +179,18 @@ def marked_count(module: str, work: Path) -> int:
     """How many mutants the lines marked equivalent would have given."""
     tree = ast.parse((package(work) / source_file(module)).read_text(encoding="utf-8"))
     skipped = _marked_nodes(tree, marked_lines(module, work), _innermost_statements(tree))
-    return sum(1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set()))
+    indexes = _index_constants(tree)
+    return sum(1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set(), indexes))
+
+
+def _index_constants(tree: ast.AST) -> set[int]:
+    return {
+        id(node.slice)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and type(node.slice.value) is int
+    }
 
 
 def mutants(module: str, work: Path) -> Iterator[Mutant]:
@@ -206,10 +217,11 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
     points = [node for node in ast.walk(tree)]
     statement_of = _innermost_statements(tree)
     skipped = _marked_nodes(tree, marked, statement_of)
+    indexes = _index_constants(tree)
     for index, node in enumerate(points):
         if id(node) in skipped:
             continue
-        for change, apply in _changes(node, docstrings):
+        for change, apply in _changes(node, docstrings, indexes):
             mutated = copy.deepcopy(tree)
             target = [n for n in ast.walk(mutated)][index]
             if apply(target):
@@ -250,7 +262,11 @@ def _message_strings(tree: ast.AST) -> set[int]:
 Change = Callable[[ast.AST], bool]
 
 
-def _changes(node: ast.AST, docstrings: set[int]) -> Iterator[tuple[str, Change]]:
+def _changes(
+    node: ast.AST, docstrings: set[int], indexes: frozenset[int] | set[int] = frozenset()
+) -> Iterator[tuple[str, Change]]:
+    """Every change the tool makes to one node: `indexes` are the ids of integer constants that index
+    a subscript (`x[0]`), whose change to -1 is the index operator's."""
     if isinstance(node, ast.Compare):
         for position, op in enumerate(node.ops):
             if type(op) in _FLIPS:
@@ -293,20 +309,74 @@ def _changes(node: ast.AST, docstrings: set[int]) -> Iterator[tuple[str, Change]
             yield f"{value} -> {not value}", _set_constant(not value)
         elif isinstance(value, int) and not isinstance(value, bool):
             yield f"{value} -> {value + 1}", _set_constant(value + 1)
+            if not (value == 0 and id(node) in indexes):  # `x[0]` -> `x[-1]` is the index change
+                yield f"{value} -> {value - 1}", _set_constant(value - 1)
         elif isinstance(value, str) and value:
             yield "string emptied", _set_constant("")
-    elif isinstance(node, ast.Raise):
+    elif isinstance(node, ast.Subscript) and id(node.slice) in indexes and _is_zero(node.slice):
 
-        def remove(n: ast.AST) -> bool:
-            # The statement becomes `pass` in place (its parent's list keeps its position).
-            assert isinstance(n, ast.Raise)
-            n.__class__ = ast.Pass  # type: ignore[assignment]
-            for field in ("exc", "cause"):
-                if hasattr(n, field):
-                    delattr(n, field)
+        def last(n: ast.AST) -> bool:
+            assert isinstance(n, ast.Subscript)
+            n.slice = ast.Constant(value=-1)
             return True
 
-        yield "raise removed", remove
+        yield "index 0 -> -1", last
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call | ast.Await):
+        # A call made for what it does (`response.raise_for_status()`, `found.add(name)`).
+        yield "call removed", _to_pass
+    elif isinstance(node, ast.IfExp):
+
+        def negate_inline(n: ast.AST) -> bool:
+            assert isinstance(n, ast.IfExp)
+            n.test = ast.UnaryOp(op=ast.Not(), operand=n.test)
+            return True
+
+        yield "conditional expression negated", negate_inline
+    elif isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        swapped = _ARITHMETIC[type(node.op)]
+
+        def swap_arithmetic(n: ast.AST, swapped: type = swapped) -> bool:
+            assert isinstance(n, ast.BinOp)
+            n.op = swapped()
+            return True
+
+        yield f"{type(node.op).__name__} -> {swapped.__name__}", swap_arithmetic
+    elif isinstance(node, ast.AugAssign) and type(node.op) in _ARITHMETIC:
+        swapped = _ARITHMETIC[type(node.op)]
+
+        def swap_augmented(n: ast.AST, swapped: type = swapped) -> bool:
+            assert isinstance(n, ast.AugAssign)
+            n.op = swapped()
+            return True
+
+        yield f"augmented {type(node.op).__name__} -> {swapped.__name__}", swap_augmented
+    elif isinstance(node, ast.Break | ast.Continue):
+        other_jump = ast.Continue if isinstance(node, ast.Break) else ast.Break
+
+        def jump(n: ast.AST, other_jump: type = other_jump) -> bool:
+            n.__class__ = other_jump
+            return True
+
+        yield f"{type(node).__name__.lower()} -> {other_jump.__name__.lower()}", jump
+    elif isinstance(node, ast.For | ast.AsyncFor):
+
+        def zero_iterations(n: ast.AST) -> bool:
+            assert isinstance(n, ast.For | ast.AsyncFor)
+            n.iter = ast.List(elts=[], ctx=ast.Load())
+            return True
+
+        yield "loop runs zero times", zero_iterations
+    elif isinstance(node, ast.ExceptHandler) and node.type is not None:
+
+        def catch_nothing(n: ast.AST) -> bool:
+            # `except ():` is valid and matches no exception: the handler never runs.
+            assert isinstance(n, ast.ExceptHandler)
+            n.type = ast.Tuple(elts=[], ctx=ast.Load())
+            return True
+
+        yield "handler catches nothing", catch_nothing
+    elif isinstance(node, ast.Raise):
+        yield "raise removed", _to_pass
     elif (
         isinstance(node, ast.Return)
         and node.value is not None
@@ -319,6 +389,48 @@ def _changes(node: ast.AST, docstrings: set[int]) -> Iterator[tuple[str, Change]
             return True
 
         yield "returns None", none
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        for position, decorator in enumerate(node.decorator_list):
+            name = ast.unparse(decorator).split("(", 1)[0]
+
+            def undecorate(n: ast.AST, position: int = position) -> bool:
+                assert isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                del n.decorator_list[position]
+                return True
+
+            yield f"decorator {name} removed", undecorate
+    if isinstance(node, ast.Lambda) and not (isinstance(node.body, ast.Constant) and node.body.value is None):
+
+        def lambda_none(n: ast.AST) -> bool:
+            assert isinstance(n, ast.Lambda)
+            n.body = ast.Constant(value=None)
+            return True
+
+        yield "lambda returns None", lambda_none
+
+
+# Arithmetic swapped both ways, as mutmut and cosmic-ray do (`a + b` -> `a - b`, `a * b` -> `a / b`).
+_ARITHMETIC: dict[type, type] = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+}
+
+
+def _is_zero(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value == 0
+
+
+def _to_pass(n: ast.AST) -> bool:
+    """The statement becomes `pass` in place (its parent's list keeps its position)."""
+    for field in list(n._fields):
+        if hasattr(n, field):
+            delattr(n, field)
+    n.__class__ = ast.Pass
+    return True
 
 
 def _set_constant(value: bool | int | str) -> Change:

@@ -1,0 +1,132 @@
+"""The mutation tool's own operators (bench/mutate.py): each change it makes, on a small module, as
+the mutated source reads; and the equivalence marker that keeps a line's mutants out of the run."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from tests.conftest import ROOT
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("acr_mutate", ROOT / "bench" / "mutate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["acr_mutate"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+MUTATE = _tool()
+
+SOURCE = '''\
+"""A module."""
+import functools
+
+
+@functools.cache
+def check(response, found, name, items, n):
+    response.raise_for_status()
+    found.add(name)
+    first = items[0]
+    label = "one" if n == 1 else "many"
+    total = n + 2
+    total -= 1
+    for item in items:
+        if item:
+            break
+        continue
+    try:
+        total = total * 3
+    except ValueError:
+        total = 0
+    pick = lambda x: x[1]
+    return first, label, total, pick
+'''
+
+
+def mutated(tmp_path: Path, source: str = SOURCE) -> dict[str, list[str]]:
+    """change -> the unparsed sources of its mutants, for a module `sample` in a work tree."""
+    package = tmp_path / "components" / "acr_cache"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "sample.py").write_text(source, encoding="utf-8")
+    found: dict[str, list[str]] = {}
+    for mutant in MUTATE.mutants("sample", tmp_path):
+        found.setdefault(mutant.change, []).append(mutant.source)
+    return found
+
+
+def body_line(source: str, start: str) -> str:
+    return next(line.strip() for line in source.splitlines() if line.strip().startswith(start))
+
+
+def test_a_call_statement_is_removed(tmp_path: Path) -> None:
+    sources = mutated(tmp_path)["call removed"]
+    assert len(sources) == 2
+    assert any("raise_for_status" not in s for s in sources)
+    assert any("found.add" not in s and "raise_for_status" in s for s in sources)
+
+
+def test_an_inline_condition_is_negated(tmp_path: Path) -> None:
+    [source] = mutated(tmp_path)["conditional expression negated"]
+    assert body_line(source, "label =") == "label = 'one' if not n == 1 else 'many'"
+
+
+def test_numbers_move_both_ways_and_index_zero_becomes_the_last(tmp_path: Path) -> None:
+    found = mutated(tmp_path)
+    assert any(body_line(s, "total = n") == "total = n + 1" for s in found["2 -> 1"])
+    assert any(body_line(s, "total = n") == "total = n + 3" for s in found["2 -> 3"])
+    [last] = found["index 0 -> -1"]
+    assert body_line(last, "first =") == "first = items[-1]"
+    # `items[0]` -> `items[-1]` is the index change, not also a number change.
+    assert all(body_line(s, "first =") != "first = items[-1]" for s in found.get("0 -> -1", []))
+    # Other indexes move as numbers.
+    assert any("x[0]" in s for s in found["1 -> 0"])
+
+
+def test_arithmetic_loops_jumps_and_handlers(tmp_path: Path) -> None:
+    found = mutated(tmp_path)
+    assert any(body_line(s, "total = n") == "total = n - 2" for s in found["Add -> Sub"])
+    assert body_line(found["augmented Sub -> Add"][0], "total +=") == "total += 1"
+    assert any(body_line(s, "total = total") == "total = total / 3" for s in found["Mult -> Div"])
+    assert "for item in []:" in found["loop runs zero times"][0]
+    assert any("continue" in s and "break" not in s for s in found["break -> continue"])
+    assert any(s.count("break") == 2 for s in found["continue -> break"])
+    assert "except ():" in found["handler catches nothing"][0]
+    assert "@functools.cache" not in found["decorator functools.cache removed"][0]
+    assert "pick = lambda x: None" in found["lambda returns None"][0]
+
+
+def test_the_earlier_operators_stay(tmp_path: Path) -> None:
+    found = mutated(tmp_path)
+    for change in ("Eq -> NotEq", "condition negated", "returns None", "string emptied"):
+        assert change in found, change
+
+
+def test_an_equivalence_mark_keeps_a_lines_mutants_out(tmp_path: Path) -> None:
+    marked = SOURCE.replace(
+        "    found.add(name)\n", "    found.add(name)  # mutation: equivalent (a cache)\n"
+    )
+    found = mutated(tmp_path, marked)
+    assert len(found["call removed"]) == 1
+    assert MUTATE.marked_count("sample", tmp_path) == 1
+
+
+def test_every_mutant_of_a_real_module_parses() -> None:
+    # What the tool writes must be Python the forkserver can import (or it is "not viable").
+    changes = set()
+    for mutant in MUTATE.mutants("token_password", ROOT):
+        ast.parse(mutant.source)
+        changes.add(mutant.change)
+    assert {
+        "call removed",
+        "raise removed",
+        "index 0 -> -1",
+        "handler catches nothing",
+        "conditional expression negated",
+        "lambda returns None",
+    } <= changes
