@@ -68,6 +68,9 @@ class Scenario:
     """What `generateCredentials` answers as password1 (a value only Azure and the vault should hold)."""
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Key Vault secrets written through ARM (`PUT .../vaults/<v>/secrets/<name>`), by path."""
+    refuse_secret_with: tuple[int, str, str] | None = None
+    """(status, ARM error code, message) with which a secret write is refused (a vault the deployer
+    may not write)."""
     token_lifetime: float = 3600
     """Seconds an access token this server issues as Entra ID stays valid."""
     client_secret: str = CLIENT_SECRET
@@ -78,6 +81,11 @@ class Scenario:
     """The job's bearer token GitHub Actions' ID token endpoint (`/github/token`) accepts."""
     github_requests: list[str] = field(default_factory=list)
     """The query of every request to GitHub's ID token endpoint."""
+    identity_header: str = ""
+    """The secret a managed identity endpoint (`IDENTITY_ENDPOINT`, as App Service and Azure Arc give
+    it) expects in `X-IDENTITY-HEADER`; empty: no such endpoint."""
+    identity_requests: list[dict[str, str]] = field(default_factory=list)
+    """The query of every request to the managed identity endpoint (`/msi/token`)."""
     sign_ins: list[dict[str, Any]] = field(default_factory=list)
     """Every request to the Entra endpoints (token requests with their form, minus secrets)."""
     issued: dict[str, float] = field(default_factory=dict)
@@ -276,6 +284,10 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
                 return
             path = self.path.split("?")[0]
             if "/providers/Microsoft.KeyVault/vaults/" in path and "/secrets/" in path:
+                if scenario.refuse_secret_with is not None:
+                    status, code, message = scenario.refuse_secret_with
+                    self._send(status, {"error": {"code": code, "message": message}})
+                    return
                 scenario.secrets[path] = body
                 self._send(
                     200,
@@ -302,6 +314,28 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self._entra(b""):
+                return
+            if self.path.startswith("/msi/token") and scenario.identity_header:
+                # A managed identity endpoint: the identity (`client_id`, or the system one) asks for
+                # a token for `resource` with the host's secret header.
+                query = dict(urllib.parse.parse_qsl(self.path.partition("?")[2]))
+                scenario.identity_requests.append(query)
+                if self.headers.get("X-IDENTITY-HEADER") != scenario.identity_header:
+                    self._send(401, {"error": "invalid_request"})
+                    return
+                token = f"msi-{len(scenario.issued) + 1}"
+                scenario.issued[token] = time.time() + scenario.token_lifetime
+                scenario.issued_scopes[token] = query.get("resource", "")
+                expires = int(time.time() + scenario.token_lifetime)
+                self._send(
+                    200,
+                    {
+                        "access_token": token,
+                        "expires_on": str(expires),
+                        "resource": query.get("resource", ""),
+                        "token_type": "Bearer",
+                    },
+                )
                 return
             if self.path.startswith("/github/token"):
                 # GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL: the job's bearer token in, an OIDC token out.

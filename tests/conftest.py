@@ -142,3 +142,19 @@ def refusal_ids(cases: list[tuple[Any, str, str]]) -> list[str]:
         ids.append(f"{key.partition(':')[2]} {words}")
     # Two cases can refuse the same key the same way: number the repeats.
     return [f"{i} #{ids[:n].count(i) + 1}" if ids.count(i) > 1 else i for n, i in enumerate(ids)]
+
+
+@pytest.fixture
+def loopback_entra(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Point azure-identity at the loopback server as Entra ID (AZURE_AUTHORITY_HOST, trusted
+    through REQUESTS_CA_BUNDLE) and clear every login setting of this machine."""
+    from acr_cache.azure_login import SETTINGS
+
+    for variable in [*SETTINGS.values(), "AZURE_ENVIRONMENT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"]:
+        monkeypatch.delenv(variable, raising=False)
+
+    def trust(server: Any) -> None:
+        monkeypatch.setenv("AZURE_AUTHORITY_HOST", server.endpoint)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_path))
+
+    return trust

@@ -152,6 +152,24 @@ def test_missing_sets_and_rules_and_a_failed_rule() -> None:
     ]
 
 
+def test_a_rule_behind_a_missing_set_is_reported_through_the_set_not_by_its_own_state() -> None:
+    # The rule itself says Succeeded, but its set is gone from the registry: its pulls fail.
+    scenario = Scenario(
+        credential_sets={"dockerhub": live_set("Healthy")},
+        cache_rules={name: live_rule() for name in RULES},
+    )
+    findings = {(f.kind, f.name): f for f in _check(scenario)}
+    assert findings[("credential set", "ghcrorg")].state == "Missing"
+    assert findings[("cache rule", "ghcr-org")] == Finding(
+        "cache rule",
+        "ghcr-org",
+        "Unhealthy",
+        "its credential set ghcrorg is not healthy: pulls through ghcr/* fail",
+        "fix credential set ghcrorg (above)",
+    )
+    assert findings[("cache rule", "dockerhub-library")].state == "Succeeded"
+
+
 def test_a_set_whose_secrets_live_in_the_vault_is_rotated_there() -> None:
     live = SimpleNamespace(
         name="ghcrorg",
@@ -388,6 +406,45 @@ def test_in_github_actions_the_command_signs_in_with_oidc_as_azure_native_does(
     assert exchange["granted"] and exchange["form"]["client_assertion_type"].endswith("jwt-bearer")
     assert scenario.github_requests == ["api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange"]
     assert set(scenario.used_tokens) <= set(scenario.issued) and FEDERATED_TOKEN not in scenario.used_tokens
+    # The app signed in as is ARM_CLIENT_ID, with GitHub's token as its assertion (the server grants
+    # only that assertion), in ARM_TENANT_ID.
+    assert exchange["form"]["client_id"] == "66666666-7777-8888-9999-000000000000"
+    assert exchange["path"].startswith("/11111111-2222-3333-4444-555555555555/")
+
+
+@pytest.mark.parametrize("client", ["77777777-8888-9999-aaaa-bbbbbbbbbbbb", ""])
+def test_with_a_managed_identity_the_command_asks_for_the_configured_one(
+    signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], client: str
+) -> None:
+    """ARM_USE_MSI with ARM_CLIENT_ID signs in as that user-assigned identity, without it as the
+    system-assigned one; through the host's identity endpoint, as on App Service, Azure Arc or a VM."""
+    scenario = Scenario(
+        credential_sets={name: live_set("Healthy") for name in SETS},
+        cache_rules={name: live_rule() for name in RULES},
+        identity_header="host-secret",
+    )
+    with ArmServer(scenario) as server:
+        settings = {
+            "ARM_USE_MSI": "true",
+            "ARM_CLIENT_ID": client,
+            "ARM_SUBSCRIPTION_ID": SUB,
+            "IDENTITY_ENDPOINT": f"{server.endpoint}/msi/token",
+            "IDENTITY_HEADER": "host-secret",
+            "REQUESTS_CA_BUNDLE": str(server.cert_path),
+        }
+        for key, value in settings.items():
+            if value:
+                monkeypatch.setenv(key, value)
+            else:
+                monkeypatch.delenv(key, raising=False)
+        endpoint = server.endpoint
+        code = main(["health", "t", "--cwd", str(signed_in), "--arm-endpoint", endpoint])
+    assert code == 0, capsys.readouterr().err
+    [asked] = scenario.identity_requests
+    assert asked.get("client_id", "") == client
+    # Health asks for the audience of the endpoint it reads (test_the_sign_in_asks_for_the_endpoints_own_audience).
+    assert asked["resource"] == endpoint
+    assert scenario.used_tokens and set(scenario.used_tokens) <= set(scenario.issued)
 
 
 NOW = __import__("datetime").datetime(2026, 12, 5, tzinfo=__import__("datetime").UTC)

@@ -225,22 +225,6 @@ TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT = "66666666-7777-8888-9999-000000000000"
 
 
-@pytest.fixture
-def loopback_entra(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Point azure-identity at the loopback server as Entra ID (AZURE_AUTHORITY_HOST, trusted
-    through REQUESTS_CA_BUNDLE) and clear every login setting of this machine."""
-    from acr_cache.azure_login import SETTINGS
-
-    for variable in [*SETTINGS.values(), "AZURE_ENVIRONMENT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"]:
-        monkeypatch.delenv(variable, raising=False)
-
-    def trust(server: ArmServer) -> None:
-        monkeypatch.setenv("AZURE_AUTHORITY_HOST", server.endpoint)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_path))
-
-    return trust
-
-
 def stack_config(**overrides: str) -> dict[str, str]:
     """azure-native's login as stack config, with keys as the engine sends a dynamic provider."""
     config = {

@@ -589,6 +589,51 @@ def test_the_password_goes_from_azure_into_the_vault_and_nowhere_else() -> None:
     assert result.id == f"{TOKEN_ID}/passwords"
 
 
+def test_a_refused_secret_write_fails_the_password_and_says_which_token() -> None:
+    from acr_cache.token_password import PasswordFailed
+
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario(refuse_secret_with=(403, "AuthorizationFailed", "no secrets/write on the vault"))
+    with ArmServer(scenario) as server, pytest.raises(PasswordFailed) as failed:
+        _password_provider(server).create(_password_props(server))
+    # Azure generated a password, but it never reached the vault: the resource must not say it did.
+    assert scenario.secrets == {}
+    message = str(failed.value)
+    assert message.startswith(f"token {TOKEN_ID}: the password could not be generated and stored")
+    assert "AuthorizationFailed" in message and "GENERATED-password-value" not in message
+
+
+def test_the_password_provider_signs_in_as_it_does_under_the_engine(loopback_entra: Any) -> None:
+    """No injected credential: the engine's Configure hands over azure-native's stack config, and the
+    provider signs in to the loopback Entra ID with it, asks for the ARM scope and uses that token."""
+    import datetime
+
+    from acr_cache.token_password import TokenPasswordProvider
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    from tests.arm_server import ArmServer, Scenario
+    from tests.test_image_import import CLIENT, stack_config
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        loopback_entra(server)
+        provider = TokenPasswordProvider(
+            client_options={"connection_verify": str(server.cert_path)},
+            identity_options={"disable_instance_discovery": True},
+            now=lambda: datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.UTC),
+        )
+        provider.configure(ConfigureRequest(Config(stack_config(), "acr-cache")))
+        outs = provider.create(_password_props(server)).outs
+    [sign_in] = [s for s in scenario.sign_ins if s.get("form", {}).get("grant_type") == "client_credentials"]
+    assert sign_in["form"]["client_id"] == CLIENT
+    # The public cloud's ARM audience, as azure-native asks for it, whatever endpoint ARM is reached at.
+    assert sign_in["form"]["scope"] == "https://management.azure.com/.default"
+    issued = set(scenario.issued)
+    assert scenario.used_tokens and set(scenario.used_tokens) <= issued
+    assert (outs["username"], outs["expiresOn"]) == ("edge-devices", "2026-12-27T12:00:00+00:00")
+
+
 def test_a_new_rotation_generates_again_and_nothing_else_does() -> None:
     from tests.arm_server import ArmServer, Scenario
 
