@@ -4,9 +4,11 @@
     python3 dev.py mutate [MODULE ...] [--jobs 2] [--limit N] [--json FILE]
 
 For each module (default: every module in MODULES) it makes one small change at a time in the
-source: a flipped comparison, `and`/`or` swapped, a condition negated, a boolean or number
-changed, a string emptied, a `raise` removed (a check that no longer refuses), a returned value
-replaced by None. Decorated functions (pydantic validators, properties) are mutated like any other:
+source: a flipped comparison, `and`/`or` swapped, a condition (statement or inline) negated, a
+boolean flipped, a number moved up or down, an index 0 made -1, a string emptied, a `raise` or a
+call statement removed, a returned value (or a lambda's) replaced by None, arithmetic swapped,
+`break`/`continue` swapped, a loop run zero times, a handler catching nothing, a decorator removed
+(docs/mutation.md lists them, with the survey of mutmut and cosmic-ray behind the newer ones). Decorated functions (pydantic validators, properties) are mutated like any other:
 the change is made in the module's text, not in imported objects.
 
 The run works on a copy of the working tree, so editing while it runs changes nothing. One traced
