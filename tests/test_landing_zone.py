@@ -604,29 +604,44 @@ def test_a_refused_secret_write_fails_the_password_and_says_which_token() -> Non
     assert "AuthorizationFailed" in message and "GENERATED-password-value" not in message
 
 
-def test_the_password_provider_signs_in_as_it_does_under_the_engine(loopback_entra: Any) -> None:
-    """No injected credential: the engine's Configure hands over azure-native's stack config, and the
-    provider signs in to the loopback Entra ID with it, asks for the ARM scope and uses that token."""
+@pytest.mark.parametrize("source", ["stack config", "ARM_* variables"])
+def test_the_password_provider_signs_in_as_it_does_under_the_engine(
+    loopback_entra: Any, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """No injected credential: the engine's Configure hands over azure-native's stack config (or the
+    ARM_* variables of the engine's environment hold the login), and the provider signs in to the
+    loopback Entra ID with it, asks for the ARM scope and uses that token."""
     import datetime
 
     from acr_cache.token_password import TokenPasswordProvider
     from pulumi.dynamic import Config, ConfigureRequest
 
-    from tests.arm_server import ArmServer, Scenario
-    from tests.test_image_import import CLIENT, stack_config
+    from tests.arm_server import CLIENT_SECRET, ArmServer, Scenario
+    from tests.test_image_import import CLIENT, SUB, TENANT, stack_config
 
     scenario = Scenario()
     with ArmServer(scenario) as server:
         loopback_entra(server)
+        config = stack_config()
+        if source == "ARM_* variables":
+            config = {"acr-cache:registry": "{}"}
+            for key, value in {
+                "ARM_CLIENT_ID": CLIENT,
+                "ARM_CLIENT_SECRET": CLIENT_SECRET,
+                "ARM_TENANT_ID": TENANT,
+                "ARM_SUBSCRIPTION_ID": SUB,
+            }.items():
+                monkeypatch.setenv(key, value)
         provider = TokenPasswordProvider(
             client_options={"connection_verify": str(server.cert_path)},
             identity_options={"disable_instance_discovery": True},
             now=lambda: datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.UTC),
         )
-        provider.configure(ConfigureRequest(Config(stack_config(), "acr-cache")))
+        provider.configure(ConfigureRequest(Config(config, "acr-cache")))
         outs = provider.create(_password_props(server)).outs
     [sign_in] = [s for s in scenario.sign_ins if s.get("form", {}).get("grant_type") == "client_credentials"]
-    assert sign_in["form"]["client_id"] == CLIENT
+    assert sign_in["form"]["client_id"] == CLIENT and sign_in["granted"]
+    assert sign_in["path"] == f"/{TENANT}/oauth2/v2.0/token"
     # The public cloud's ARM audience, as azure-native asks for it, whatever endpoint ARM is reached at.
     assert sign_in["form"]["scope"] == "https://management.azure.com/.default"
     issued = set(scenario.issued)
