@@ -66,6 +66,8 @@ class Scenario:
     """False: the registry's child listings answer 404 ResourceNotFound, as ARM does."""
     generated_password: str = "GENERATED-password-value"
     """What `generateCredentials` answers as password1 (a value only Azure and the vault should hold)."""
+    generate_nothing: bool = False
+    """`generateCredentials` answers without any password."""
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Key Vault secrets written through ARM (`PUT .../vaults/<v>/secrets/<name>`), by path."""
     refuse_secret_with: tuple[int, str, str] | None = None
@@ -264,7 +266,9 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
                     "value": scenario.generated_password,
                     "expiry": body.get("expiry"),
                 }
-                self._send(200, {"username": username, "passwords": [password]})
+                # An answer without the password asked for (Azure's own bug, or another slot).
+                passwords = [] if scenario.generate_nothing else [password]
+                self._send(200, {"username": username, "passwords": passwords})
                 return
             target = (body or {}).get("targetTags", [""])[0]
             if (body or {}).get("mode") == "NoForce" and target in scenario.existing_tags:

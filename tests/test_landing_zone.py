@@ -649,6 +649,74 @@ def test_the_password_provider_signs_in_as_it_does_under_the_engine(
     assert (outs["username"], outs["expiresOn"]) == ("edge-devices", "2026-12-27T12:00:00+00:00")
 
 
+def test_an_answer_without_the_password_fails_and_writes_nothing() -> None:
+    from acr_cache.token_password import PasswordFailed
+
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario(generate_nothing=True)
+    with (
+        ArmServer(scenario) as server,
+        pytest.raises(PasswordFailed, match=r"\(Azure returned no password1\)"),
+    ):
+        _password_provider(server).create(_password_props(server))
+    assert scenario.secrets == {}
+
+
+def test_an_endpoint_written_with_its_trailing_slash_reaches_the_same_secret() -> None:
+    # Clouds name ARM with a trailing slash (https://management.azure.com/): the secret's URL has one.
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        _password_provider(server).create(_password_props(server, armEndpoint=f"{server.endpoint}/"))
+    assert list(scenario.secrets) == [f"{TOKEN_VAULT}/secrets/acr-token-edge-devices"]
+
+
+def test_a_token_an_older_version_kept_in_the_inputs_never_reaches_the_outputs() -> None:
+    from tests.arm_server import ArmServer, Scenario
+
+    scenario = Scenario()
+    with ArmServer(scenario) as server:
+        provider = _password_provider(server)
+        old = {**_password_props(server), "accessToken": "eyJ-an-old-arm-token"}
+        created = provider.create(old).outs
+        updated = provider.update("id", created, {**old, "rotation": "2027-q1"}).outs
+    assert "accessToken" not in created and "accessToken" not in updated
+    assert "eyJ-an-old-arm-token" not in repr(created) + repr(updated)
+
+
+def test_the_resource_exposes_its_username_expiry_and_slot() -> None:
+    from acr_cache.plan.runner import run_program
+    from acr_cache.token_password import TokenPassword
+
+    made: list[TokenPassword] = []
+
+    def program() -> None:
+        made.append(
+            TokenPassword(
+                "edge-devices-password",
+                subscription_id=SUB,
+                resource_group_name="rg-acr-test",
+                registry_name="acrtest01",
+                token_id=TOKEN_ID,
+                vault_id=TOKEN_VAULT,
+                secret_name="acr-token-edge-devices",
+                expiry_days=30,
+                rotation="initial",
+            )
+        )
+
+    import pulumi
+
+    run = run_program(program, project="t", stack="t", config={})
+    assert [r.name for r in run.resources if r.name == "edge-devices-password"]
+    # The outputs are declared as inputs of None (the provider fills them), which is what makes the
+    # SDK give the resource `.username` and friends at all.
+    for output in ("username", "expiresOn", "passwordName"):
+        assert isinstance(getattr(made[0], output), pulumi.Output), output
+
+
 def test_a_new_rotation_generates_again_and_nothing_else_does() -> None:
     from tests.arm_server import ArmServer, Scenario
 
