@@ -810,10 +810,14 @@ def test_tokens_get_a_scope_map_and_a_password_in_the_vault() -> None:
     ]
     token = one(run, "azure-native:containerregistry:Token")
     assert token.inputs["status"] == "enabled" and "credentials" not in token.inputs
-    password = one(run, "pulumi-python:dynamic/acr-cache:TokenPassword").inputs
+    record = one(run, "pulumi-python:dynamic/acr-cache:TokenPassword")
+    password = record.inputs
     assert password["secretName"] == "acr-token-edge-devices" and password["expiryDays"] == 90
     assert "accessToken" not in password
     assert run.outputs["tokenIds"] == {"edge-devices": f"{REGISTRY_ID}/tokens/edge-devices"}
+    # The password is written into the vault the stack creates: it waits for the vault to exist.
+    vault = one(run, "azure-native:keyvault:Vault")
+    assert vault.urn in record.depends_on
 
 
 @pytest.mark.parametrize(
