@@ -170,6 +170,20 @@ def test_a_rule_behind_a_missing_set_is_reported_through_the_set_not_by_its_own_
     assert findings[("cache rule", "dockerhub-library")].state == "Succeeded"
 
 
+def test_a_set_is_judged_by_its_primary_credential() -> None:
+    # A set may carry a secondary credential beside Credential1 (the one the stack writes): the
+    # health of the set is its primary's.
+    primary = live_set("Unhealthy", "UnauthorizedAccess", "The upstream refused the credentials.")
+    secondary = {**live_set("Healthy")["authCredentials"][0], "name": "Credential2"}
+    primary["authCredentials"].append(secondary)
+    scenario = Scenario(
+        credential_sets={"dockerhub": primary, "ghcrorg": live_set("Healthy")},
+        cache_rules={name: live_rule() for name in RULES},
+    )
+    findings = {(f.kind, f.name): f for f in _check(scenario)}
+    assert findings[("credential set", "dockerhub")].state == "Unhealthy"
+
+
 def test_a_set_whose_secrets_live_in_the_vault_is_rotated_there() -> None:
     live = SimpleNamespace(
         name="ghcrorg",
@@ -504,6 +518,62 @@ def test_each_tokens_newest_password_is_judged_by_its_expiry() -> None:
     assert [f.fine for f in findings.values()] == [False, True, False, False, False]
 
 
+def test_the_edges_of_a_tokens_judgement() -> None:
+    """Where the states meet (30 days, 0 days), which password is the newest (by creation, not by
+    expiry), and the shapes the SDK may hand over (no password, no slot name, a naive datetime)."""
+    import datetime
+
+    names = (
+        "thirty-and-a-half",
+        "half-a-day",
+        "half-a-day-ago",
+        "rotated-short",
+        "no-password",
+        "unnamed",
+        "naive",
+    )
+    tokens = {name: {"repositories": {"library/nginx": []}} for name in names}
+    config = parse_stack_config(as_pulumi_config(sections(keyVault=VAULT, tokens=tokens)))
+
+    def password(slot: str | None, created: float, expires: float, aware: bool = True) -> SimpleNamespace:
+        expiry = NOW + datetime.timedelta(days=expires)
+        return SimpleNamespace(
+            name=slot,
+            creation_time=NOW - datetime.timedelta(days=created),
+            expiry=expiry if aware else expiry.replace(tzinfo=None),
+        )
+
+    def token(name: str, *passwords: SimpleNamespace) -> SimpleNamespace:
+        return SimpleNamespace(name=name, credentials=SimpleNamespace(passwords=list(passwords)))
+
+    live = [
+        token("thirty-and-a-half", password("password1", 1, 30.5)),
+        token("half-a-day", password("password1", 1, 0.5)),
+        token("half-a-day-ago", password("password1", 100, -0.5)),
+        # The newer password (password2, made yesterday) expires sooner than the older one: it is the
+        # one the secret holds, so it is the one judged.
+        token("rotated-short", password("password1", 200, 160), password("password2", 1, 20)),
+        token(
+            "no-password",
+        ),
+        token("unnamed", password(None, 1, 100)),
+        token("naive", password("password1", 1, 100, aware=False)),
+    ]
+    found = {f.name: f for f in read_health(config, [], [], live, now=NOW) if f.kind == "token password"}
+    assert (found["thirty-and-a-half"].state, found["half-a-day"].state) == ("Valid", "Expiring")
+    assert found["half-a-day-ago"].state == "Expired"
+    assert (found["rotated-short"].state, found["rotated-short"].detail) == (
+        "Expiring",
+        "password2 expires 2026-12-25, in 20 days",
+    )
+    assert (found["no-password"].state, found["no-password"].detail) == ("Missing", "has no password")
+    assert found["unnamed"].detail == "password expires 2027-03-15, in 100 days"
+    assert (found["naive"].state, found["naive"].detail) == (
+        "Valid",
+        "password1 expires 2027-03-15, in 100 days",
+    )
+
+
 def test_the_command_reads_the_tokens_and_exits_1_on_an_expiring_password(
     signed_in: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -620,13 +690,15 @@ def test_the_sign_in_asks_for_the_endpoints_own_audience() -> None:
             self.scopes.append(scopes)
             return super().get_token(*scopes, **kwargs)
 
-    credential = Recording()
-    with ArmServer(Scenario(credential_sets={n: live_set("Healthy") for n in SETS})) as server:
-        check(
-            CONFIG,
-            SUB,
-            credential,
-            arm_endpoint=server.endpoint,
-            client_options={"connection_verify": str(server.cert_path)},
-        )
-    assert credential.scopes[0] == (f"{server.endpoint}/.default",)
+    for written in ("", "/"):
+        # Clouds write ARM's endpoint with a trailing slash (https://management.azure.com/).
+        credential = Recording()
+        with ArmServer(Scenario(credential_sets={n: live_set("Healthy") for n in SETS})) as server:
+            check(
+                CONFIG,
+                SUB,
+                credential,
+                arm_endpoint=server.endpoint + written,
+                client_options={"connection_verify": str(server.cert_path)},
+            )
+        assert credential.scopes[0] == (f"{server.endpoint}/.default",)
