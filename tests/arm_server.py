@@ -145,6 +145,8 @@ def _handler(scenario: Scenario) -> type[BaseHTTPRequestHandler]:
                     "query": query,
                     "headers": dict(self.headers),
                     "body": body,
+                    # As sent: http.server folds a leading `//` in `path` (CPython gh-87389), ARM may not.
+                    "target": self.requestline.split(" ")[1] if " " in self.requestline else "",
                 }
             )
 

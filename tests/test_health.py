@@ -566,7 +566,9 @@ def test_the_edges_of_a_tokens_judgement() -> None:
         "Expiring",
         "password2 expires 2026-12-25, in 20 days",
     )
-    assert (found["no-password"].state, found["no-password"].detail) == ("Missing", "has no password")
+    assert found["no-password"] == Finding(
+        "token password", "no-password", "Missing", "has no password", "run `pulumi up` to create it"
+    )
     assert found["unnamed"].detail == "password expires 2027-03-15, in 100 days"
     assert (found["naive"].state, found["naive"].detail) == (
         "Valid",

@@ -671,6 +671,8 @@ def test_an_endpoint_written_with_its_trailing_slash_reaches_the_same_secret() -
     with ArmServer(scenario) as server:
         _password_provider(server).create(_password_props(server, armEndpoint=f"{server.endpoint}/"))
     assert list(scenario.secrets) == [f"{TOKEN_VAULT}/secrets/acr-token-edge-devices"]
+    [put] = [r for r in scenario.requests if r["method"] == "PUT"]
+    assert put["target"].startswith(f"{TOKEN_VAULT}/secrets/"), put["target"]
 
 
 def test_a_token_an_older_version_kept_in_the_inputs_never_reaches_the_outputs() -> None:
@@ -704,13 +706,16 @@ def test_the_resource_exposes_its_username_expiry_and_slot() -> None:
                 secret_name="acr-token-edge-devices",
                 expiry_days=30,
                 rotation="initial",
+                arm_endpoint="https://arm.example.test",
             )
         )
 
     import pulumi
 
     run = run_program(program, project="t", stack="t", config={})
-    assert [r.name for r in run.resources if r.name == "edge-devices-password"]
+    [record] = [r for r in run.resources if r.name == "edge-devices-password"]
+    # What the provider reads (tests point it at a loopback ARM this way).
+    assert record.inputs["armEndpoint"] == "https://arm.example.test"
     # The outputs are declared as inputs of None (the provider fills them), which is what makes the
     # SDK give the resource `.username` and friends at all.
     for output in ("username", "expiresOn", "passwordName"):

@@ -179,7 +179,10 @@ class Tokens(pulumi.ComponentResource):
                 secret_name=secret_name_of(key, token),
                 expiry_days=token.expiry_days,
                 rotation=token.rotation,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after or [])),
+                # The vault id is the vault's output already (a dependency); `after` says it outright.
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=list(after or [])
+                ),  # mutation: equivalent
             )
         self.token_ids = pulumi.Output.all(**{k: t.id for k, t in self.tokens.items()}).apply(dict)
         self.register_outputs({"tokenIds": self.token_ids})
