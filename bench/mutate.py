@@ -102,6 +102,9 @@ class Mutant:
     outcome: str = ""
     tests: int = 0
     """How many tests run the changed lines (0: none, so nothing can catch it)."""
+    cached: bool = False
+    """In a function whose results are cached (`functools.cache`): its lines run once per process,
+    in whichever test calls it first, so the line map names too few tests for it."""
 
 
 _FLIPS: dict[type, type] = {
@@ -185,6 +188,20 @@ def marked_count(module: str, work: Path) -> int:
     return sum(1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set(), indexes))
 
 
+_CACHING = {"cache", "lru_cache", "cached_property"}
+
+
+def _cached_spans(tree: ast.AST) -> list[tuple[int, int]]:
+    """The lines of functions whose results are cached (`@functools.cache`, `@lru_cache(...)`)."""
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names = {ast.unparse(d).split("(", 1)[0].rsplit(".", 1)[-1] for d in node.decorator_list}
+            if names & _CACHING:
+                spans.append((node.lineno, node.end_lineno or node.lineno))
+    return spans
+
+
 def _index_constants(tree: ast.AST) -> set[int]:
     return {
         id(node.slice)
@@ -220,6 +237,7 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
     statement_of = _innermost_statements(tree)
     skipped = _marked_nodes(tree, marked, statement_of)
     indexes = _index_constants(tree)
+    cached = _cached_spans(tree)
     for index, node in enumerate(points):
         if id(node) in skipped:
             continue
@@ -232,7 +250,17 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
                 end = getattr(node, "end_lineno", None) or line
                 holder = statement_of.get(id(node))
                 statement = (holder.lineno, holder.end_lineno or holder.lineno) if holder else (line, end)
-                yield Mutant(module, line, end, change, ast.unparse(mutated), kind=kind, statement=statement)
+                in_cache = any(start <= line <= stop for start, stop in cached)
+                yield Mutant(
+                    module,
+                    line,
+                    end,
+                    change,
+                    ast.unparse(mutated),
+                    kind=kind,
+                    statement=statement,
+                    cached=in_cache,
+                )
 
 
 # Calls whose string arguments are what a person reads (a refusal, a description), not what Azure
@@ -487,6 +515,12 @@ def tests_for(mutant: Mutant, linemap: dict[str, Any]) -> tuple[list[str], int]:
     module: those mutants run the whole suite, the tests that run the module's lines first.
     """
     lines: dict[str, list[str]] = linemap["lines"].get(mutant.module, {})
+    if mutant.cached:
+        # A cached function's lines ran in one test per process: any test that calls it can catch
+        # the change, so the whole suite runs, the module's users first.
+        users = {test for tests in lines.values() for test in tests if test}
+        others = [test for test in linemap["durations"] if test not in users]
+        return [*sorted(users), *others], len(users)
     chosen: set[str] = set()
     span = range(mutant.line, mutant.end_line + 1)
     if not any(str(line) in lines for line in span):

@@ -130,3 +130,24 @@ def test_every_mutant_of_a_real_module_parses() -> None:
         "conditional expression negated",
         "lambda returns None",
     } <= changes
+
+
+def test_a_change_in_a_cached_function_runs_every_test(tmp_path: Path) -> None:
+    # Its lines run in whichever test calls it first; the others read the cache and the line map
+    # never names them (review.diff's `_defaults` looked uncaught this way).
+    found = list(MUTATE.mutants("sample", _work(tmp_path)))
+    inside = [m for m in found if m.cached]
+    assert inside and all(m.line >= 6 for m in inside)
+    linemap = {
+        "lines": {"sample": {"9": ["tests/test_a.py::first"]}},
+        "durations": {"tests/test_a.py::first": 0.1, "tests/test_b.py::second": 0.2},
+    }
+    tests, first = MUTATE.tests_for(inside[0], linemap)
+    assert tests == ["tests/test_a.py::first", "tests/test_b.py::second"] and first == 1
+
+
+def _work(tmp_path: Path) -> Path:
+    package = tmp_path / "components" / "acr_cache"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "sample.py").write_text(SOURCE, encoding="utf-8")
+    return tmp_path
