@@ -318,13 +318,7 @@ def _changes(
 
         yield f"{type(node.op).__name__} -> {other.__name__}", swap
     elif isinstance(node, ast.If | ast.While):
-
-        def negate(n: ast.AST) -> bool:
-            assert isinstance(n, ast.If | ast.While)
-            n.test = ast.UnaryOp(op=ast.Not(), operand=n.test)
-            return True
-
-        yield "condition negated", negate
+        yield "condition negated", _negate_test
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
 
         def drop_not(n: ast.AST) -> bool:
@@ -355,31 +349,17 @@ def _changes(
         # A call made for what it does (`response.raise_for_status()`, `found.add(name)`).
         yield "call removed", _to_pass
     elif isinstance(node, ast.IfExp):
-
-        def negate_inline(n: ast.AST) -> bool:
-            assert isinstance(n, ast.IfExp)
-            n.test = ast.UnaryOp(op=ast.Not(), operand=n.test)
-            return True
-
-        yield "conditional expression negated", negate_inline
-    elif isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        yield "conditional expression negated", _negate_test
+    elif isinstance(node, ast.BinOp | ast.AugAssign) and type(node.op) in _ARITHMETIC:
         swapped = _ARITHMETIC[type(node.op)]
+        augmented = "augmented " if isinstance(node, ast.AugAssign) else ""
 
         def swap_arithmetic(n: ast.AST, swapped: type = swapped) -> bool:
-            assert isinstance(n, ast.BinOp)
+            assert isinstance(n, ast.BinOp | ast.AugAssign)
             n.op = swapped()
             return True
 
-        yield f"{type(node.op).__name__} -> {swapped.__name__}", swap_arithmetic
-    elif isinstance(node, ast.AugAssign) and type(node.op) in _ARITHMETIC:
-        swapped = _ARITHMETIC[type(node.op)]
-
-        def swap_augmented(n: ast.AST, swapped: type = swapped) -> bool:
-            assert isinstance(n, ast.AugAssign)
-            n.op = swapped()
-            return True
-
-        yield f"augmented {type(node.op).__name__} -> {swapped.__name__}", swap_augmented
+        yield f"{augmented}{type(node.op).__name__} -> {swapped.__name__}", swap_arithmetic
     elif isinstance(node, ast.Break | ast.Continue):
         other_jump = ast.Continue if isinstance(node, ast.Break) else ast.Break
 
@@ -448,6 +428,13 @@ _ARITHMETIC: dict[type, type] = {
     ast.FloorDiv: ast.Mult,
     ast.Mod: ast.FloorDiv,
 }
+
+
+def _negate_test(n: ast.AST) -> bool:
+    """`if c`, `while c` and `x if c else y` with `not c`."""
+    assert isinstance(n, ast.If | ast.While | ast.IfExp)
+    n.test = ast.UnaryOp(op=ast.Not(), operand=n.test)
+    return True
 
 
 def _is_zero(node: ast.AST) -> bool:
