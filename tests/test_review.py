@@ -190,6 +190,9 @@ def test_an_unprotected_registry_under_locks_is_replaced_until_the_chain_stops(
     assert grant.blocked == ["locked by locks-vault (CanNotDelete): Azure refuses with ScopeLocked"]
     lock = next(c for c in diff.changes if c.name == "locks-registry")
     assert (lock.action, lock.follows, lock.blocked) == ("replace", "acr-registry", [])
+    # The JSON a pipeline reads names what each member follows.
+    assert lock.to_json()["follows"] == "acr-registry"
+    assert "follows" not in next(c for c in diff.changes if c.name == "acr-registry").to_json()
 
 
 def test_a_tag_is_an_update_in_place(base: dict[str, Any], tmp_path: Path) -> None:
@@ -1393,8 +1396,10 @@ def test_updates_azure_refuses_say_so_and_what_to_do(
         assert "WILL FAIL: " + reason in render_table(
             diff_plans(plan(resource(typ, "x", old)), plan(resource(typ, "x", new)))
         )
+        # The JSON a pipeline reads says it too.
+        assert change.to_json()["fails"] == [reason]
     else:
-        assert change.fails == []
+        assert change.fails == [] and "fails" not in change.to_json()
 
 
 def test_a_long_value_shows_the_part_that_changed() -> None:
