@@ -1290,6 +1290,11 @@ def test_azure_natives_own_diff_rules() -> None:
     # Keyed by `name` (x-ms-identifiers): a reordering is no change, an element is compared by key.
     reordered = resource(set_type, "s", {"credentialSetName": "s", "authCredentials": creds[::-1]})
     assert diff_plans(plan(old), plan(reordered)).changes == []
+    # An element added under a new key is an addition at its place, and never a replacement.
+    single = resource(set_type, "s", {"credentialSetName": "s", "authCredentials": creds[:1]})
+    (added,) = diff_plans(plan(single), plan(old)).changes
+    assert added.action == "update"
+    assert [(p.path, p.old, p.new) for p in added.properties] == [("authCredentials[1]", None, creds[1])]
     changed = resource(
         set_type,
         "s",
