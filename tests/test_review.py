@@ -1362,6 +1362,8 @@ def test_an_array_element_added_or_removed_never_replaces(monkeypatch: pytest.Mo
             {"location": "northeurope"},
             "location",
         ),
+        # A property the state never held (a program before it was set) is no refused change.
+        ("azure-native:containerregistry:Webhook", {}, {"location": "northeurope"}, ""),
         ("azure-native:monitor:ScheduledQueryRule", {"scopes": ["/a"]}, {"scopes": ["/b"]}, "scopes"),
         ("azure-native:containerregistry:Registry", {}, {"encryption": {"status": "enabled"}}, "encryption"),
         (

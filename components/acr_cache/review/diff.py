@@ -293,7 +293,8 @@ def _compare(old: _Resource, new: _Resource) -> ResourceChange | None:
     old_inputs = {k: v for k, v in old.inputs.items() if k != "__provider"}
     new_inputs = {k: v for k, v in new.inputs.items() if k != "__provider"}
     keyed = keyed_arrays(new.type)
-    defaults = _defaults(new.type) if new.type.startswith("azure-native:") else {}
+    # Other types (dynamic, components) have no Args class: `_defaults` gives {} for them too.
+    defaults = _defaults(new.type) if new.type.startswith("azure-native:") else {}  # mutation: equivalent
     changed = [
         p
         for p in _changed(old_inputs, new_inputs, "", old.digests, new.digests, keyed)
@@ -353,7 +354,7 @@ def _path_parts(path: str) -> list[str]:
 
 
 @functools.cache
-def _defaults(typ: str) -> dict[str, Any]:
+def _defaults(typ: str) -> dict[str, Any]:  # mutation: equivalent (without the cache: the same, slower)
     """Top-level inputs with a default value, by wire name, as the SDK's Args class fills them in
     (the spec's defaults, which azure-native's metadata carries too)."""
     from pulumi import _types as pulumi_types
