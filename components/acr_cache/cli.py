@@ -601,7 +601,7 @@ def _health(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from acr_cache.config import ConfigError, offline_placeholders, parse_stack_config
     from acr_cache.plan.stackfile import stack_name_problem
-    from acr_cache.stack_init import Access, Answers, InitError, ask, flag_of, stack_file
+    from acr_cache.stack_init import Access, Answers, InitError, ask, flag_of, secret_commands, stack_file
 
     cwd = args.cwd or Path.cwd()
     problem = stack_name_problem(args.stack)
@@ -643,14 +643,11 @@ def _init(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     target.write_text(text, encoding="utf-8")
     print(f"wrote {target}")
-    secrets = [
-        line.strip().removeprefix("#").strip() for line in text.splitlines() if "config set --secret" in line
-    ]
     steps = [
         f"check the registry name is free: az acr check-name -n {answers.registry()}",
         f"plan it offline: acr-cache plan {args.stack}",
         f"create the Pulumi stack: pulumi stack init {args.stack}",
-        *[s for s in secrets if s.startswith("pulumi ")],
+        *secret_commands(answers),
         "preview and deploy: pulumi preview, then pulumi up (docs/first-deploy.md)",
     ]
     print("next:\n" + "\n".join(f"  {number}. {step}" for number, step in enumerate(steps, 1)))

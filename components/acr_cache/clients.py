@@ -12,13 +12,12 @@ from typing import Any
 import yaml
 
 from acr_cache.references import (
-    ImageRef,
     Mapping,
     ReferenceError,
     Resolution,
-    mappings,
     parse_reference,
     resolve,
+    rewrite_map,
 )
 from acr_cache.stack import StackConfig
 from acr_cache.tokens import secret_name_of
@@ -50,11 +49,10 @@ class Cache:
 
     @staticmethod
     def of(stack: str, config: StackConfig) -> Cache:
-        rules = [(name, rule.source, rule.target) for _, name, rule in config.rule_entries()]
         return Cache(
             stack,
-            f"{config.registry.name.lower()}.azurecr.io",
-            mappings(rules),
+            config.registry.login_server,
+            config.pull_mappings(),
             config.docker_mirror.anonymous_pull,
             dict(config.tokens),
             config.key_vault.vault_name if config.key_vault is not None else None,
@@ -62,9 +60,8 @@ class Cache:
 
     def resolve(self, images: list[str]) -> list[Resolution]:
         """Each image's cache reference; ReferenceError names the first malformed one."""
-        parsed: list[tuple[str, ImageRef]] = []
-        for image in images:
-            parsed.append((image, parse_reference(image)))
+        # All parsed first: a malformed one is refused before anything is printed.
+        parsed = [(image, parse_reference(image)) for image in images]
         return [resolve(ref, self.rules, self.login_server, written) for written, ref in parsed]
 
 
@@ -96,7 +93,7 @@ def kyverno_policy(cache: Cache) -> dict[str, Any]:
     first, as `acr-cache clients --resolve` decides.
     """
     ordered = sorted(
-        cache.rules, key=lambda m: (m.wildcard, -len(wildcard_prefix(m.source)) if m.wildcard else 0, m.rule)
+        cache.rules, key=lambda m: (m.wildcard, -len(m.source_path) if m.wildcard else 0, m.rule)
     )
     rules = []
     for kind in CONTAINER_LISTS:
@@ -104,8 +101,7 @@ def kyverno_policy(cache: Cache) -> dict[str, Any]:
         entries = []
         for mapping in ordered:
             registry = list(DOCKER_HUB_REGISTRIES) if mapping.host == DOCKER_HUB else [mapping.host]
-            source = wildcard_prefix(mapping.source) if mapping.wildcard else mapping.source
-            target = wildcard_prefix(mapping.target) if mapping.wildcard else mapping.target
+            source, target = mapping.source_path, mapping.target_path
             path = f"{{{{ {info}.path }}}}"
             if mapping.wildcard:
                 path_tests = [{"key": path, "operator": "Equals", "value": f"{source}/*" if source else "*"}]
@@ -212,14 +208,13 @@ def _not_this_wildcards(mapping: Mapping, rules: list[Mapping]) -> list[str]:
     """Source paths (patterns) below a wildcard rule's prefix that it must not rewrite: those of the
     same upstream's static rules and longer wildcards (they come first), and those whose target path
     a static rule holds for another source (ACR serves that path by the static rule)."""
-    prefix = wildcard_prefix(mapping.source)
-    target = wildcard_prefix(mapping.target)
+    prefix, target = mapping.source_path, mapping.target_path
     found = []
     for other in rules:
         if other is mapping:
             continue
         if other.host == mapping.host:
-            path = wildcard_prefix(other.source) if other.wildcard else other.source
+            path = other.source_path
             inside = not prefix or path.startswith(f"{prefix}/")
             if inside and (not other.wildcard or len(path) > len(prefix)):
                 found.append(f"{path}/*" if other.wildcard else path)
@@ -238,8 +233,7 @@ def _mirror_prefix(mapping: Mapping) -> str | None:
     """What the mirror puts before every repository of the rule's upstream so that it lands where the
     rule caches it (`ghcr.io/*` -> `ghcr/*` needs `ghcr/`), or None when no prefix does it (the
     rule renames the repository)."""
-    source = wildcard_prefix(mapping.source) if mapping.wildcard else mapping.source
-    target = wildcard_prefix(mapping.target) if mapping.wildcard else mapping.target
+    source, target = mapping.source_path, mapping.target_path
     if not source:
         return f"{target}/" if target else ""
     if target == source:
@@ -352,14 +346,13 @@ def containerd_hosts(cache: Cache, token: str | None = None) -> list[MirrorFile]
 def _token_reads(token: Any, mapping: Mapping) -> bool:
     """Whether a token's scope map reads every repository a rule caches (a `prefix/*` entry covers
     the repositories below it, as ACR's scope maps do)."""
-    target = mapping.target
+    covered = mapping.target_path
     # Every action a scope map grants includes read (write and delete carry it, acr_cache.tokens).
     for repository in token.repositories:
-        if repository == target:
+        if repository == mapping.target:
             return True
         if is_wildcard(repository):
             prefix = wildcard_prefix(repository)
-            covered = wildcard_prefix(target) if is_wildcard(target) else target
             if not prefix or covered == prefix or covered.startswith(f"{prefix}/"):
                 return True
     return False
@@ -381,8 +374,6 @@ def docker_daemon(cache: Cache) -> str:
 
 def rewrite_rules(cache: Cache) -> dict[str, str]:
     """The rewrite map a stack exports (`pullRewrites`)."""
-    from acr_cache.references import rewrite_map
-
     return rewrite_map(cache.rules, cache.login_server)
 
 
@@ -393,7 +384,6 @@ __all__ = [
     "as_json",
     "containerd_hosts",
     "docker_daemon",
-    "is_wildcard",
     "kyverno_policy",
     "kyverno_yaml",
     "table",

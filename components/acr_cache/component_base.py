@@ -140,7 +140,10 @@ class ChildNames:
     """The names of a component's children by key: `<name>-<key>`, or the key alone when it already
     begins with the component's name (`team-b` with the rule `team-b-redis` makes `team-b-redis`, not
     `team-b-team-b-redis`), unless another key's child has that name. A child whose name this
-    shortened keeps its resource through an alias to the former name."""
+    shortened keeps its resource through an alias to the former name: an alias with a name only,
+    which the engine completes with the resource's own type and parent (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go `collapseAliasToUrn`), so the old URN is found and the
+    resource is taken over, not replaced."""
 
     def __init__(self, name: str, keys: Iterable[str]) -> None:
         keys = list(keys)
@@ -219,10 +222,9 @@ def args_path(key: str, args_type: type) -> str:
         fields = _fields(annotation)
         origin = get_origin(annotation)
         if fields is not None:
-            found = re.search(r"\A[A-Za-z_][A-Za-z0-9_]*", rest)
-            if not found:
+            written = _leading_name(rest)
+            if not written:
                 break
-            written = found.group(0)
             snake = written if written in fields else to_snake(written)
             if snake not in fields:
                 break

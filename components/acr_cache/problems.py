@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
@@ -45,12 +45,20 @@ def _key_path(loc: list[int | str], prefix: str) -> str:
         return prefix[:-1] if prefix.endswith(".") else f"{prefix}<root>"
     path = f"{prefix}{loc[0]}"
     for part in loc[1:]:
-        if part == "[key]" or (isinstance(part, str) and part.startswith("<") and part.endswith(">")):
-            # Pydantic marks an invalid map key with a "[key]" step after the key itself, and the
-            # branch of a tagged union (`<map>`, `<list>`) with the tag: neither is a config key.
+        if _marker(part):
             continue
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
+
+
+def _marker(part: int | str) -> bool:
+    """Pydantic marks an invalid map key with a `[key]` step after the key itself, and the branch of
+    a tagged union (`<map>`, `<list>`) with the tag: neither is a step into the document."""
+    return part == "[key]" or _tag(part)
+
+
+def _tag(part: int | str) -> TypeGuard[str]:
+    return isinstance(part, str) and part.startswith("<") and part.endswith(">")
 
 
 def _message(error: ErrorDetails, loc: list[int | str], root: type[BaseModel]) -> str:
@@ -89,7 +97,7 @@ def _message(error: ErrorDetails, loc: list[int | str], root: type[BaseModel]) -
 def shape_example(loc: list[int | str], root: type[BaseModel]) -> str:
     """A one-line YAML example of the value the location takes (`replicas: {westus3: {}}`), from the
     fields' examples and types; empty when there is nothing to show."""
-    steps = [p for p in loc if not (isinstance(p, str) and p.startswith("<") and p.endswith(">"))]
+    steps = [p for p in loc if not _tag(p)]
     if not steps or not isinstance(steps[-1], str):
         return ""
     container = _model_at(loc[:-1], root)
@@ -168,7 +176,7 @@ def _model_at(loc: list[int | str], root: type[BaseModel]) -> type[BaseModel] | 
     annotation: Any = root
     for part in loc:
         model = _first_model(annotation)
-        if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
+        if _tag(part):
             # The branch of a tagged union (`cacheRules` as a `<map>` or a `<list>`).
             annotation = _tagged_branch(annotation, part)
         elif isinstance(part, str) and model is not None:
@@ -225,11 +233,7 @@ def _steps(error: ErrorDetails) -> list[tuple[int | str, list[int | str]]]:
     loc = list(error["loc"])
     if error["type"] == "acr_cache_field":
         loc.append(error["ctx"]["field"])
-    return [
-        (part, loc[:index])
-        for index, part in enumerate(loc)
-        if part != "[key]" and not (isinstance(part, str) and part.startswith("<") and part.endswith(">"))
-    ]
+    return [(part, loc[:index]) for index, part in enumerate(loc) if not _marker(part)]
 
 
 @dataclass

@@ -29,7 +29,7 @@ from acr_cache.placement import Placement
 from acr_cache.private_access import PrivateAccess, PrivateAccessArgs
 from acr_cache.protection import DeletionLocks
 from acr_cache.purge import PurgePlan, PurgeTasks
-from acr_cache.references import mappings, rewrite_map
+from acr_cache.references import rewrite_map
 from acr_cache.registry import Registry, RegistryArgs
 from acr_cache.replication import Replicas, ReplicasArgs
 from acr_cache.tokens import Tokens
@@ -253,10 +253,11 @@ def build(config: StackConfig) -> Deployment:
             pulumi.export("pullReferences", cache.pull_references)
             # Source prefix -> cache prefix, for other stacks (an AKS stack's admission policy, a CI
             # template) to read through a StackReference: acr-cache clients writes the same map.
-            served = mappings((name, rule.source, rule.target) for _, name, rule in config.rule_entries())
             pulumi.export(
                 "pullRewrites",
-                pulumi.Output.from_input(core.login_server).apply(partial(rewrite_map, served)),
+                pulumi.Output.from_input(core.login_server).apply(
+                    partial(rewrite_map, config.pull_mappings())
+                ),
             )
     if vault is not None:
         pulumi.export("keyVaultId", vault.vault_id)

@@ -130,19 +130,23 @@ class Mapping:
         return is_wildcard(self.source)
 
     @property
+    def source_path(self) -> str:
+        """The repository a static rule serves, or a wildcard rule's prefix (`library`, `` for `*`)."""
+        return wildcard_prefix(self.source) if self.wildcard else self.source
+
+    @property
+    def target_path(self) -> str:
+        """The same for the target in the registry."""
+        return wildcard_prefix(self.target) if self.wildcard else self.target
+
+    @property
     def source_prefix(self) -> str:
         """`docker.io/library/` for a wildcard rule, the whole `host/repository` for a static one."""
-        if self.wildcard:
-            prefix = wildcard_prefix(self.source)
-            return f"{self.host}/{prefix}/" if prefix else f"{self.host}/"
-        return f"{self.host}/{self.source}"
+        return _prefix(self.host, self.source_path, self.wildcard)
 
     def cache_prefix(self, login_server: str) -> str:
         """Where `source_prefix` lands in the registry."""
-        if self.wildcard:
-            prefix = wildcard_prefix(self.target)
-            return f"{login_server}/{prefix}/" if prefix else f"{login_server}/"
-        return f"{login_server}/{self.target}"
+        return _prefix(login_server, self.target_path, self.wildcard)
 
     def serves(self, ref: ImageRef) -> str | None:
         """The repository in the registry this rule serves the reference from, or None."""
@@ -150,12 +154,17 @@ class Mapping:
             return None
         if not self.wildcard:
             return self.target if ref.repository == self.source else None
-        prefix = wildcard_prefix(self.source)
+        prefix = self.source_path
         if prefix and not ref.repository.startswith(f"{prefix}/"):
             return None
         rest = ref.repository[len(prefix) + 1 :] if prefix else ref.repository
-        target = wildcard_prefix(self.target)
-        return f"{target}/{rest}" if target else rest
+        return f"{self.target_path}/{rest}" if self.target_path else rest
+
+
+def _prefix(host: str, path: str, wildcard: bool) -> str:
+    if not wildcard:
+        return f"{host}/{path}"
+    return f"{host}/{path}/" if path else f"{host}/"
 
 
 def mappings(rules: Iterable[tuple[str, str, str]]) -> list[Mapping]:
@@ -183,7 +192,7 @@ def resolve(ref: ImageRef, rules: list[Mapping], login_server: str, written: str
     static = [m for m in rules if not m.wildcard and m.serves(ref) is not None]
     wildcards = sorted(
         (m for m in rules if m.wildcard and m.serves(ref) is not None),
-        key=lambda m: len(wildcard_prefix(m.source)),
+        key=lambda m: len(m.source_path),
         reverse=True,
     )
     for rule in [*static, *wildcards]:

@@ -36,6 +36,7 @@ from acr_cache.private_access import PrivateAccessConfig
 from acr_cache.protection import ProtectionConfig
 from acr_cache.purge import AgentPoolConfig, PurgeConfig, task_name
 from acr_cache.redaction import shown
+from acr_cache.references import Mapping, mappings
 from acr_cache.registry import RegistryConfig, ResourceGroupConfig, Sku, network_problems
 from acr_cache.replication import ReplicaConfig, ReplicaRegion
 from acr_cache.tokens import TokenConfig, token_problems
@@ -174,6 +175,11 @@ class StackConfig(ConfigModel):
         if self.docker_mirror.enabled:
             entries.append((f"{at}dockerMirror", self.docker_mirror.rule_name, self.docker_mirror.rule()))
         return entries
+
+    def pull_mappings(self) -> list[Mapping]:
+        """Every cache rule as clients see it (what it serves and where): `acr-cache clients` and the
+        `pullRewrites` output read the same."""
+        return mappings((name, rule.source, rule.target) for _, name, rule in self.rule_entries())
 
     def rules(self) -> dict[str, CacheRuleConfig]:
         """Every cache rule by its name (names are unique once the config is valid)."""

@@ -39,6 +39,19 @@ class Preset(NamedTuple):
     slug: str
     """Names the credential set and its config keys."""
 
+    @property
+    def credential_set(self) -> str:
+        """The set's name (5-50 characters, as ACR requires)."""
+        return self.slug if len(self.slug) >= 5 else f"{self.slug}-credentials"
+
+    def secret_commands(self) -> list[str]:
+        """How a user sets the two config keys the set reads."""
+        title = _TITLE[self.source.partition("/")[0]]
+        return [
+            f"pulumi config set --secret {self.slug}Username <{title} user>",
+            f"pulumi config set --secret {self.slug}Token <{title} access token, read-only>",
+        ]
+
 
 # One rule per upstream, under a path of its own so upstreams never overlap. Docker Hub's is its
 # official images (`docker.io/library/nginx` -> `library/nginx`), the way people write them.
@@ -210,32 +223,26 @@ def stack_file(answers: Answers) -> str:
             {"name": answers.vault()},
             "The upstream credentials live here (the stack creates the vault, RBAC, purge protection on).",
         )
-        sets = {}
-        commands = []
-        for upstream in secured:
-            slug = PRESETS[upstream].slug
-            sets[slug if len(slug) >= 5 else f"{slug}-credentials"] = {
+        sets = {
+            PRESETS[upstream].credential_set: {
                 "loginServer": upstream,
-                "username": {"configKey": f"{slug}Username"},
-                "password": {"configKey": f"{slug}Token"},
+                "username": {"configKey": f"{PRESETS[upstream].slug}Username"},
+                "password": {"configKey": f"{PRESETS[upstream].slug}Token"},
             }
-            commands += [
-                f"pulumi config set --secret {slug}Username <{_TITLE[upstream]} user>",
-                f"pulumi config set --secret {slug}Token <{_TITLE[upstream]} access token, read-only>",
-            ]
+            for upstream in secured
+        }
         section(
             "credentialSets",
             sets,
             "Set the credentials once per stack, never commit them (or take them from Pulumi ESC, README):",
-            *(f"  {c}" for c in commands),
+            *(f"  {c}" for c in secret_commands(answers)),
         )
     rules: dict[str, dict[str, str]] = {}
     for upstream in answers.upstreams:
         preset = PRESETS[upstream]
         rule = {"source": preset.source, "target": preset.target}
         if answers.needs_credentials(upstream):
-            slug = preset.slug
-            rule["credentialSet"] = slug if len(slug) >= 5 else f"{slug}-credentials"
+            rule["credentialSet"] = preset.credential_set
         rules[preset.rule] = rule
     if rules:
         example = PRESETS[answers.upstreams[0]]
@@ -246,6 +253,16 @@ def stack_file(answers: Answers) -> str:
             f"Pull through the cache: docker pull {name.lower()}.azurecr.io/{pulled}:<tag>",
         )
     return "\n".join(lines) + "\n"
+
+
+def secret_commands(answers: Answers) -> list[str]:
+    """The `pulumi config set --secret` commands for the credentials the answers need."""
+    return [
+        command
+        for upstream in answers.upstreams
+        if answers.needs_credentials(upstream)
+        for command in PRESETS[upstream].secret_commands()
+    ]
 
 
 def _key(name: str) -> str:
