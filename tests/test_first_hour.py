@@ -4,6 +4,7 @@ entries meaning defaults, shape examples, the stack file's JSON Schema, `acr-cac
 from __future__ import annotations
 
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -500,9 +501,13 @@ def test_an_unknown_stack_lists_the_stacks_there(project: Path) -> None:
 
 
 def test_version_names_the_sdks() -> None:
-    with pytest.raises(SystemExit) as done:
-        cli("--version")
+    out = io.StringIO()
+    with redirect_stdout(out), pytest.raises(SystemExit) as done:
+        main(["--version"])
     assert done.value.code == 0
+    assert re.fullmatch(
+        r"acr-cache \S+ \(pulumi 3\.\d+\.\d+, pulumi-azure-native 3\.\d+\.\d+\)\n", out.getvalue()
+    ), out.getvalue()
 
 
 def test_every_command_describes_itself_its_options_and_its_exit_codes() -> None:
@@ -801,7 +806,7 @@ def test_children_are_not_named_twice_and_keep_their_resources() -> None:
     assert set(named) == {"team-b-otel", "team-b-quay-tools", "team-b-aks"}
     # The name the resource had before keeps it: an alias spec with that name only, which the engine
     # completes with the resource's own type and parent (pkg/resource/deploy/step_generator.go,
-    # `generateAliases`), i.e. the URN the doubled name had.
+    # `collapseAliasToUrn`, called by `generateAliases`), i.e. the URN the doubled name had.
     for resource, former in (
         (named["team-b-otel"], "team-b-team-b-otel"),
         (named["team-b-aks"], "team-b-team-b-aks"),
