@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 NOT_VIABLE = 99
@@ -52,6 +53,9 @@ def child(request: dict[str, object]) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.chdir(str(request["cwd"]))
+    # The child ends with os._exit, so nothing it leaves in the temporary directory (the suite's
+    # per-process caches) is removed by it: it writes into the mutant's own, which the tool removes.
+    tempfile.tempdir = os.path.dirname(str(request["log"]))
     sys.path.insert(0, str(request["path"]))
     sys.path.insert(0, str(request["cwd"]))  # `python -m pytest` puts the directory first: tests.engine
     os.environ["PYTHONPATH"] = str(request["path"])

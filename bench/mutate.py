@@ -687,7 +687,69 @@ def run_all(
 
 
 def source_sha(module: str, work: Path) -> str:
-    return hashlib.sha256((package(work) / source_file(module)).read_bytes()).hexdigest()[:16]
+    """The module's source without its equivalence marks: marking a line after a run leaves the
+    other mutants as they were (a mark is a trailing comment, so no line moves), and `--again`
+    keeps their results instead of running the module whole."""
+    text = (package(work) / source_file(module)).read_text(encoding="utf-8")
+    unmarked = "".join(
+        line.split(EQUIVALENT, 1)[0].rstrip() + "\n" if EQUIVALENT in line else line
+        for line in text.splitlines(keepends=True)
+    )
+    return hashlib.sha256(unmarked.encode()).hexdigest()[:16]
+
+
+# The operator behind each change the tool makes (`Mutant.change` -> operator), for the per-operator
+# counts of the report. Those after the blank line came with issue #31.
+_OPERATORS: list[tuple[str, str]] = [
+    (r"(Eq|NotEq|Lt|LtE|Gt|GtE|In|NotIn|Is|IsNot) -> ", "comparison flipped"),
+    (r"(And|Or) -> ", "and/or swapped"),
+    (r"condition negated$", "condition negated"),
+    (r"`not` removed$", "`not` removed"),
+    (r"(True|False) -> ", "boolean flipped"),
+    (r"string emptied$", "string emptied"),
+    (r"raise removed$", "raise removed"),
+    (r"returns None$", "returns None"),
+    (r"(-?\d+) -> (-?\d+)$", "number"),  # split into n+1 and n-1 below
+    (r"call removed$", "call removed"),
+    (r"conditional expression negated$", "inline condition negated"),
+    (r"index 0 -> -1$", "index 0 -> -1"),
+    (r"(augmented )?(Add|Sub|Mult|Div|FloorDiv|Mod) -> ", "arithmetic swapped"),
+    (r"(break|continue) -> ", "break/continue swapped"),
+    (r"loop runs zero times$", "loop runs zero times"),
+    (r"handler catches nothing$", "handler catches nothing"),
+    (r"decorator .* removed$", "decorator removed"),
+    (r"lambda returns None$", "lambda returns None"),
+]
+NEW_OPERATORS = frozenset(
+    {
+        "number n-1",
+        "call removed",
+        "inline condition negated",
+        "index 0 -> -1",
+        "arithmetic swapped",
+        "break/continue swapped",
+        "loop runs zero times",
+        "handler catches nothing",
+        "decorator removed",
+        "lambda returns None",
+    }
+)
+"""The operators issue #31 added; the others are the tool's first set."""
+
+
+OPERATOR_SET = "issue-31"
+"""Written into each module's report: the operators it was measured with."""
+
+
+def operator_of(change: str) -> str:
+    for pattern, name in _OPERATORS:
+        found = re.match(pattern, change)
+        if found is None:
+            continue
+        if name == "number":
+            return "number n+1" if int(found.group(2)) > int(found.group(1)) else "number n-1"
+        return name
+    raise ValueError(f"no operator makes the change {change!r}")
 
 
 def _killed_behaviour(entry: dict[str, Any]) -> int:
@@ -720,15 +782,24 @@ def _measure(
         sha = source_sha(module, work)
         before = earlier.get(module)
         carried = {"killed": 0, "killedBehaviour": 0, "notViable": 0}
-        if before is not None and before.get("sourceSha") == sha and not (args.limit or args.sample):
+        # Reports written before marks were left out of the hash hold the file's own hash.
+        raw = hashlib.sha256((package(work) / source_file(module)).read_bytes()).hexdigest()[:16]
+        unchanged = before is not None and before.get("sourceSha") in (sha, raw)
+        if before is not None and unchanged and not (args.limit or args.sample):
             # The module is as it was: what was killed stays killed (tests were only added), so only
             # the survivors (by line and change) run again.
             wanted = Counter((s["line"], s["change"]) for s in before["survivors"])
-            found = [m for m in found if wanted[(m.line, m.change)] > 0]
+            # A report from before issue #31's operators never made their mutants: they all run.
+            older = before.get("operators") != OPERATOR_SET
+            found = [
+                m
+                for m in found
+                if wanted[(m.line, m.change)] > 0 or (older and operator_of(m.change) in NEW_OPERATORS)
+            ]
             # A line and change can name several mutants (two strings on one line), of which only
             # the survivors' number survived: the others were killed then and run again now, so
             # they leave the carried count (killed or not, they are counted by this run).
-            again = Counter((m.line, m.change, m.kind) for m in found)
+            again = Counter((m.line, m.change, m.kind) for m in found if wanted[(m.line, m.change)] > 0)
             before_kinds = Counter((s["line"], s["change"], s["kind"]) for s in before["survivors"])
             extra = {kind: 0 for kind in ("behaviour", "message")}
             for (line, change, kind), count in again.items():
@@ -786,6 +857,8 @@ def _measure(
             "score": round(score, 3),
             "sample": args.sample or None,
             "behaviourScore": round(behaviour_score, 3),
+            "operators": OPERATOR_SET,
+            "survivedByOperator": dict(sorted(Counter(operator_of(m.change) for m in survivors).items())),
             "survivors": [{k: v for k, v in asdict(m).items() if k != "source"} for m in survivors],
         }
         if args.json:  # after each module: a long run that stops keeps what it measured

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import gc
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # tool's jobs) must never see each other's files. Hypothesis keeps no example database here.
 settings.register_profile("acr-cache", database=None)
 settings.load_profile("acr-cache")
-set_hypothesis_home_dir(tempfile.mkdtemp(prefix="acr-cache-hypothesis-"))  # its caches, per process
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="acr-cache-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)  # its caches, per process
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
 
 VALID: dict[str, Any] = {
     "resourceGroup": {"name": "rg-acr-test", "create": True},

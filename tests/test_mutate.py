@@ -151,3 +151,28 @@ def _work(tmp_path: Path) -> Path:
     package.mkdir(parents=True, exist_ok=True)
     (package / "sample.py").write_text(SOURCE, encoding="utf-8")
     return tmp_path
+
+
+def test_every_change_names_its_operator(tmp_path: Path) -> None:
+    # The report counts survivors per operator; a change no operator claims would be a crash there.
+    operators = {MUTATE.operator_of(change) for change in mutated(tmp_path)}
+    assert {"call removed", "number n+1", "number n-1", "index 0 -> -1", "arithmetic swapped"} <= operators
+    assert MUTATE.operator_of("2 -> 3") == "number n+1" and MUTATE.operator_of("-1 -> -2") == "number n-1"
+    assert MUTATE.operator_of("IsNot -> Is") == "comparison flipped"
+    assert MUTATE.operator_of("augmented Sub -> Add") == "arithmetic swapped"
+    assert MUTATE.operator_of("decorator functools.cache removed") in MUTATE.NEW_OPERATORS
+    assert MUTATE.operator_of("string emptied") not in MUTATE.NEW_OPERATORS
+
+
+def test_a_mark_added_later_keeps_the_source_hash(tmp_path: Path) -> None:
+    # `--again` reruns only survivors of a module whose source is unchanged: marking a line
+    # equivalent must not count as a change, any other edit must.
+    work = _work(tmp_path)
+    before = MUTATE.source_sha("sample", work)
+    path = work / "components" / "acr_cache" / "sample.py"
+    path.write_text(
+        SOURCE.replace("    found.add(name)\n", "    found.add(name)  # mutation: equivalent (why)\n")
+    )
+    assert MUTATE.source_sha("sample", work) == before
+    path.write_text(SOURCE.replace("found.add(name)", "found.discard(name)"))
+    assert MUTATE.source_sha("sample", work) != before
