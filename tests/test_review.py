@@ -299,17 +299,31 @@ def test_a_path_parameter_or_location_replaces_and_azure_native_deletes_first() 
     (change,) = renamed.changes
     assert change.action == "replace" and change.delete_before_replace
     assert change.properties[0].replaces.startswith("part of the resource's ARM path")
-    vault = "azure-native:keyvault:Vault"
+    # A workspace's location is create-only (common-types v2 TrackedResource); a vault's is not marked
+    # (VaultCreateOrUpdateParameters.location), so azure-native sends the move as an update Azure refuses.
+    workspace = "azure-native:operationalinsights:Workspace"
+    where = {"workspaceName": "logs", "resourceGroupName": "rg"}
     moved = diff_plans(
+        plan(resource(workspace, "w", {**where, "location": "westeurope"})),
+        plan(resource(workspace, "w", {**where, "location": "northeurope"})),
+    )
+    assert moved.changes[0].action == "replace" and moved.changes[0].delete_before_replace
+    assert moved.changes[0].properties[0].replaces.startswith("force-new in azure-native (")
+    vault = "azure-native:keyvault:Vault"
+    (refused,) = diff_plans(
         plan(resource(vault, "v", {"vaultName": "kv", "resourceGroupName": "rg", "location": "westeurope"})),
         plan(resource(vault, "v", {"vaultName": "kv", "resourceGroupName": "rg", "location": "northeurope"})),
+    ).changes
+    assert refused.action == "update" and refused.properties[0].replaces == ""
+    (why,) = refused.fails
+    assert (
+        why.startswith("location: ")
+        and "VaultCreateOrUpdateParameters.location has no x-ms-mutability" in why
     )
-    assert moved.changes[0].action == "replace"
-    assert moved.changes[0].properties[0].replaces.startswith("force-new in azure-native (")
     # azure-native compares locations without case and spaces.
     same = diff_plans(
-        plan(resource(vault, "v", {"vaultName": "kv", "location": "West Europe"})),
-        plan(resource(vault, "v", {"vaultName": "kv", "location": "westeurope"})),
+        plan(resource(workspace, "w", {**where, "location": "West Europe"})),
+        plan(resource(workspace, "w", {**where, "location": "westeurope"})),
     )
     assert same.changes == []
 
@@ -1454,3 +1468,24 @@ def test_the_force_new_table_covers_every_type_of_the_shipped_stacks(directory: 
         assert entry["apiVersion"] in entry["spec"]
         for path, why in entry["forceNew"].items():
             assert why, (typ, path)
+
+
+def test_every_force_new_entry_says_what_was_read() -> None:
+    # The table is held to its sources: each entry names the definitions read for it; the one spec
+    # file absent from the copy searched is named where it applies.
+    from acr_cache.azure_types import force_new_table
+
+    not_read = {}
+    for typ, entry in force_new_table()["types"].items():
+        assert entry.get("read") or entry.get("notRead"), typ
+        location = entry.get("location")
+        if location is not None:
+            assert location["read"] is True and location["source"], typ
+            assert bool(location["forceNew"]) == ("location" in entry["forceNew"]), typ
+        if "notRead" in entry:
+            not_read[typ] = entry["notRead"]
+    assert sorted(not_read) == [
+        "azure-native:network:PrivateDnsZoneGroup",
+        "azure-native:network:PrivateEndpoint",
+    ]
+    assert all(why.startswith("privateEndpoint.json 2024-05-01") for why in not_read.values())

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Check components/acr_cache/data/force_new.json against a checkout of the REST specs and
 azure-native's replacement.go, by azure-native's generator rules (provider/pkg/gen/properties.go
-`forceNew`): a property of the PUT body (the `properties` bag flattened into it, and one level into
-referenced object types and array items) marked `x-ms-mutability` with `create` and without
-`update` is force-new, and so is one listed for the type in `forceNewMap`.
+`forceNew`): a property of the PUT body (the `properties` bag flattened into it) marked
+`x-ms-mutability` with `create` and without `update` is force-new, and so is one listed for the
+type in `forceNewMap`. A create-only property of a referenced object type is not: the generator
+marks it `ForceNewInferredFromReferencedTypes` (its `isType` case), and the provider's diff
+(provider/pkg/provider/diff.go `findForceNew`, one level into object and array types) replaces
+only on `ForceNew`.
 
     python3 tools/force_new.py --specs ~/src/azure-rest-api-specs --replacement replacement.go
 
@@ -83,27 +86,14 @@ def body_schema(spec: Spec, arm_path: str) -> tuple[dict[str, Any], Path]:
 
 
 def derive(spec: Spec, arm_path: str) -> set[str]:
-    """Force-new paths of the PUT body by the x-ms-mutability rule (top level and one level down)."""
+    """Force-new properties of the PUT body by the x-ms-mutability rule (top level, flattened bags
+    included; a referenced type's own create-only properties do not replace the resource)."""
     schema, where = body_schema(spec, arm_path)
     found = set()
     for name, (prop, at) in spec.properties(schema, where).items():
         own = prop if "x-ms-mutability" in prop else spec.resolve(prop, at)[0]
         if create_only(own):
             found.add(name)
-            continue
-        resolved, inner_at = spec.resolve(prop, at)
-        items = resolved.get("items")
-        if items is not None:
-            nested, base = spec.properties(items, inner_at), f"{name}[]."
-        elif "properties" in resolved or "allOf" in resolved:
-            nested, base = spec.properties(resolved, inner_at), f"{name}."
-        else:
-            continue
-        found |= {
-            base + key
-            for key, (sub, sub_at) in nested.items()
-            if create_only(sub if "x-ms-mutability" in sub else spec.resolve(sub, sub_at)[0])
-        }
     return found
 
 

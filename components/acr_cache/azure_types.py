@@ -227,6 +227,15 @@ REFUSED_UPDATES: dict[str, tuple[RefusedUpdate, ...]] = {
     ),
     "azure-native:keyvault:Vault": (
         RefusedUpdate(
+            "location",
+            "change",
+            "a vault cannot move: give it a new name in the new region (the old name stays taken "
+            "while the old vault is soft-deleted) and point the credential sets at the new vault",
+            _MOVE.format(
+                what="keyvault.json 2024-11-01 VaultCreateOrUpdateParameters.location has no x-ms-mutability"
+            ),
+        ),
+        RefusedUpdate(
             "properties.softDeleteRetentionInDays",
             "change",
             "keep the retention the vault was created with (remove the change)",
