@@ -641,7 +641,16 @@ def main() -> int:
         default=None,
         help="an earlier --json report: of a module unchanged since, only its survivors run again",
     )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        default=None,
+        help="print the per-module and per-operator tables of a --json report and run nothing",
+    )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))), end="")
+        return 0
     python = sys.executable
     unknown = [module for module in args.modules if module not in MODULES]
     if unknown:
@@ -765,6 +774,84 @@ def _killed_behaviour(entry: dict[str, Any]) -> int:
     return candidates[-1] if candidates else int(entry["killed"])
 
 
+def _summary(entry: dict[str, Any]) -> dict[str, Any]:
+    """An earlier report's figures for a module, with its survivors counted per operator."""
+    return {
+        "score": entry["score"],
+        "killed": int(entry["killed"]),
+        "survived": int(entry["survived"]),
+        "survivedByOperator": dict(
+            sorted(Counter(operator_of(s["change"]) for s in entry["survivors"]).items())
+        ),
+    }
+
+
+def _history(before: dict[str, Any] | None, now: dict[str, Any]) -> dict[str, Any]:
+    """What a module's entry keeps of earlier runs: `before`, its figures with the first operator set
+    (the last report made without issue #31's operators), and `firstRun`, its first run with them
+    (before the tests that closed what they found)."""
+    if before is None:
+        return {"firstRun": now}
+    if before.get("operators") != OPERATOR_SET:
+        return {"before": _summary(before), "firstRun": now}
+    kept = {key: before[key] for key in ("before", "firstRun") if key in before}
+    return {"firstRun": now, **kept}
+
+
+def _figure(summary: dict[str, Any] | None) -> str:
+    if not summary:
+        return "not run"
+    return f"{summary['score']:.1%} ({summary['killed']}/{summary['survived']})"
+
+
+def _by_operator(counts: dict[str, int]) -> str:
+    return ", ".join(
+        f"{name} {count}" for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The per-module table (score as killed/survived: with the first operator set, with issue #31's
+    on their first run, now) and the survivors per operator before and now, for docs/mutation.md."""
+    lines = [
+        "| Module | First operators | New operators, first run | Now | Marked equivalent | Survivors now, by operator |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    totals: dict[str, Counter[str]] = {"before": Counter(), "firstRun": Counter(), "now": Counter()}
+    killed = survived = 0
+    for module in MODULES:
+        entry = report.get(module)
+        if entry is None or entry.get("operators") != OPERATOR_SET:
+            lines.append(f"| `{module}` | {_figure(entry and _summary(entry))} | not run | not run | | |")
+            continue
+        now = _summary(entry)
+        killed, survived = killed + now["killed"], survived + now["survived"]
+        for key, summary in (
+            ("before", entry.get("before")),
+            ("firstRun", entry.get("firstRun")),
+            ("now", now),
+        ):
+            totals[key].update((summary or {}).get("survivedByOperator", {}))
+        lines.append(
+            f"| `{module}` | {_figure(entry.get('before'))} | {_figure(entry.get('firstRun'))} | "
+            f"{_figure(now)} | {entry['markedEquivalent']} | {_by_operator(now['survivedByOperator']) or 'none'} |"
+        )
+    total = f"{killed / (killed + survived):.1%}" if killed + survived else "n/a"
+    lines += [
+        "",
+        f"Over the modules measured with them: {killed} killed, {survived} survived, {total}.",
+        "",
+        "| Operator | Survivors, first operators | Survivors, first run with the new ones | Survivors now |",
+        "|---|---:|---:|---:|",
+    ]
+    names = sorted({name for _, name in _OPERATORS if name != "number"} | {"number n+1", "number n-1"})
+    for name in names:
+        counts = [totals[key][name] for key in ("before", "firstRun", "now")]
+        new = " (new)" if name in NEW_OPERATORS else ""
+        lines.append(f"| {name}{new} | {counts[0]} | {counts[1]} | {counts[2]} |")
+    return "\n".join(lines) + "\n"
+
+
 def _measure(
     args: argparse.Namespace, linemap: dict[str, Any], servers: queue.Queue[ForkServer], work: Path
 ) -> int:
@@ -847,7 +934,14 @@ def _measure(
                 f"({mutant.kind}; {reach})",
                 flush=True,
             )
+        now = {
+            "score": round(score, 3),
+            "killed": killed,
+            "survived": len(survivors),
+            "survivedByOperator": dict(sorted(Counter(operator_of(m.change) for m in survivors).items())),
+        }
         report[module] = {
+            **_history(before, now),
             "sourceSha": sha,
             "killed": killed,
             "killedBehaviour": killed_behaviour,
@@ -858,7 +952,7 @@ def _measure(
             "sample": args.sample or None,
             "behaviourScore": round(behaviour_score, 3),
             "operators": OPERATOR_SET,
-            "survivedByOperator": dict(sorted(Counter(operator_of(m.change) for m in survivors).items())),
+            "survivedByOperator": now["survivedByOperator"],
             "survivors": [{k: v for k, v in asdict(m).items() if k != "source"} for m in survivors],
         }
         if args.json:  # after each module: a long run that stops keeps what it measured

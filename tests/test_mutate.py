@@ -176,3 +176,25 @@ def test_a_mark_added_later_keeps_the_source_hash(tmp_path: Path) -> None:
     assert MUTATE.source_sha("sample", work) == before
     path.write_text(SOURCE.replace("found.add(name)", "found.discard(name)"))
     assert MUTATE.source_sha("sample", work) != before
+
+
+def test_the_report_keeps_the_first_figures_and_renders_them() -> None:
+    # A module's entry keeps its figures with the first operator set (`before`) and its first run with
+    # the new operators (`firstRun`) across later runs; --markdown renders both beside the current one.
+    survivor = {"line": 3, "change": "call removed", "kind": "behaviour"}
+    older = {"score": 0.9, "killed": 9, "survived": 1, "survivors": [{**survivor, "change": "Eq -> NotEq"}]}
+    first = {"score": 0.5, "killed": 1, "survived": 1, "survivedByOperator": {"call removed": 1}}
+    kept = MUTATE._history(older, first)
+    assert kept["before"]["survivedByOperator"] == {"comparison flipped": 1} and kept["firstRun"] == first
+    later = {"score": 1.0, "killed": 2, "survived": 0, "survivedByOperator": {}}
+    entry = {**kept, "operators": MUTATE.OPERATOR_SET}
+    assert MUTATE._history(entry, later) == kept
+    report = {
+        "roles": {**entry, "markedEquivalent": 1, **later, "survivors": []},
+        "access": {**older, "markedEquivalent": 0},
+    }
+    table = MUTATE.markdown(report)
+    assert "| `roles` | 90.0% (9/1) | 50.0% (1/1) | 100.0% (2/0) | 1 | none |" in table
+    assert "| `access` | 90.0% (9/1) | not run | not run | | |" in table
+    assert "| call removed (new) | 0 | 1 | 0 |" in table
+    assert "| comparison flipped | 1 | 0 | 0 |" in table
