@@ -794,8 +794,9 @@ def _history(before: dict[str, Any] | None, now: dict[str, Any]) -> dict[str, An
         return {"firstRun": now}
     if before.get("operators") != OPERATOR_SET:
         return {"before": _summary(before), "firstRun": now}
-    kept = {key: before[key] for key in ("before", "firstRun") if key in before}
-    return {"firstRun": now, **kept}
+    kept: dict[str, Any] = {"firstRun": now}
+    kept.update((key, before[key]) for key in ("before", "firstRun") if key in before)
+    return kept
 
 
 def _figure(summary: dict[str, Any] | None) -> str:
