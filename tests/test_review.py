@@ -364,6 +364,9 @@ def test_an_alias_keeps_the_resource() -> None:
     )
     (change,) = diff_plans(plan(old), plan(tagged)).changes
     assert (change.action, change.old_urn) == ("update", old["urn"])
+    # A base resource claimed by an alias is passed over, and the ones after it are still looked at.
+    gone = resource(RULE, "gone", {**RULE_INPUTS, "cacheRuleName": "g"})
+    assert actions(diff_plans(plan(old, gone), plan(new))) == [("delete", "CacheRule", "gone")]
 
 
 def test_ignore_changes_and_unknowns_are_not_changes() -> None:
@@ -762,6 +765,10 @@ def test_token_password_and_unknown_dynamic_types_follow_their_provider() -> Non
         diff_plans(plan(old), plan(resource(typ, "p", {**inputs, "accessToken": "other"}, id="p"))).changes
         == []
     )
+    # A state from before expiryDays was an input: setting it says nothing (no password changes).
+    unset = resource(typ, "p", {k: v for k, v in inputs.items() if k != "expiryDays"}, id="p")
+    first = diff_plans(plan(unset), plan(old))
+    assert first.changes == [] and first.notes == []
     other = "pulumi-python:dynamic/someone:Else"
     (change,) = diff_plans(
         plan(resource(other, "e", {"a": 1}, id="e")), plan(resource(other, "e", {"a": 2}, id="e"))
@@ -1404,12 +1411,35 @@ def test_an_array_element_added_or_removed_never_replaces(monkeypatch: pytest.Mo
             {"properties": {"softDeleteRetentionInDays": 7}},
             "properties.softDeleteRetentionInDays",
         ),
+        # Purge protection refused only when a true value goes: unset to false, false to true are fine.
+        (
+            "azure-native:keyvault:Vault",
+            {"properties": {}},
+            {"properties": {"enablePurgeProtection": False}},
+            "",
+        ),
+        (
+            "azure-native:keyvault:Vault",
+            {"properties": {"enablePurgeProtection": False}},
+            {"properties": {"enablePurgeProtection": True}},
+            "",
+        ),
+        # A refused path under ignoreChanges is not sent, so nothing fails.
+        (
+            "azure-native:containerregistry:Webhook",
+            {"location": "westeurope", "status": "enabled"},
+            {"location": "northeurope", "status": "disabled", "__ignore": ["location"]},
+            "",
+        ),
     ],
 )
 def test_updates_azure_refuses_say_so_and_what_to_do(
     typ: str, old: dict[str, Any], new: dict[str, Any], fails: str
 ) -> None:
-    (change,) = diff_plans(plan(resource(typ, "x", old)), plan(resource(typ, "x", new))).changes
+    ignored = new.pop("__ignore", [])
+    (change,) = diff_plans(
+        plan(resource(typ, "x", old)), plan(resource(typ, "x", new, ignoreChanges=ignored))
+    ).changes
     assert change.action == "update"
     if fails:
         (reason,) = change.fails
@@ -1489,3 +1519,88 @@ def test_every_force_new_entry_says_what_was_read() -> None:
         "azure-native:network:PrivateEndpoint",
     ]
     assert all(why.startswith("privateEndpoint.json 2024-05-01") for why in not_read.values())
+
+
+FAKE_ARGS = """
+import pulumi
+
+
+@pulumi.input_type
+class FakeArgs:
+    def __init__(__self__, *, first_thing=None, odd=None, last_one=None):
+        if first_thing is None:
+            first_thing = 'a'
+        if odd is None:
+            odd = pulumi.Output.from_input(1)
+        if last_one is None:
+            last_one = 3
+        pulumi.set(__self__, "first_thing", first_thing)
+        pulumi.set(__self__, "odd", odd)
+        pulumi.set(__self__, "last_one", last_one)
+
+    @property
+    @pulumi.getter(name="firstThing")
+    def first_thing(self):
+        return pulumi.get(self, "first_thing")
+
+    @property
+    @pulumi.getter
+    def odd(self):
+        return pulumi.get(self, "odd")
+
+    @property
+    @pulumi.getter(name="lastOne")
+    def last_one(self):
+        return pulumi.get(self, "last_one")
+"""
+
+
+def test_defaults_come_from_the_args_class_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The SDK classes in use default only literals; another SDK version may not. A default that is
+    # not a literal is passed over and the ones after it still count; a class without readable
+    # source, or a type without an Args class, has none.
+    import importlib.util
+    import sys
+
+    from acr_cache.plan import schema
+    from acr_cache.review import diff as review_diff
+
+    (tmp_path / "fake_args.py").write_text(FAKE_ARGS, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("fake_args", tmp_path / "fake_args.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "fake_args", module)
+    spec.loader.exec_module(module)
+    hidden: dict[str, Any] = {}
+    exec(FAKE_ARGS.replace("FakeArgs", "HiddenArgs"), hidden)  # no file behind it: no source
+    classes = {"azure-native:fake:Thing": module.FakeArgs, "azure-native:fake:Hidden": hidden["HiddenArgs"]}
+    monkeypatch.setattr(schema, "resource_args_class", classes.get)
+    assert review_diff._defaults("azure-native:fake:Thing") == {"firstThing": "a", "lastOne": 3}
+    assert review_diff._defaults("azure-native:fake:Hidden") == {}
+    assert review_diff._defaults("azure-native:fake:None") == {}
+
+
+def test_a_provider_change_is_named_only_when_it_changes() -> None:
+    where = "/subscriptions/1111/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr"
+    provider = "urn:pulumi:s::p::pulumi:providers:azure-native::spoke"
+    held = resource(RULE, "r", RULE_INPUTS, id=f"{where}/cacheRules/r", provider=provider)
+    assert diff_plans(plan(held), plan(held)).notes == []
+    # A head id without a subscription (not known offline) names no move between subscriptions.
+    moved = {**held, "provider": provider.replace("spoke", "hub"), "id": ""}
+    (note,) = diff_plans(plan(held), plan(moved)).notes
+    assert note == (
+        "r goes from provider spoke to provider hub: azure-native never replaces a resource for a "
+        "provider change, so `pulumi up` keeps it and diffs its inputs as usual"
+    )
+
+
+def test_a_replace_key_the_state_never_held_replaces() -> None:
+    # diff.go calculateObjectDiff: an added property that is a replace key is ADD_REPLACE.
+    typ = "azure-native:operationalinsights:Workspace"
+    where = {"workspaceName": "logs", "resourceGroupName": "rg"}
+    (change,) = diff_plans(
+        plan(resource(typ, "w", where)), plan(resource(typ, "w", {**where, "location": "westeurope"}))
+    ).changes
+    assert change.action == "replace" and change.properties[0].replaces.startswith(
+        "force-new in azure-native"
+    )

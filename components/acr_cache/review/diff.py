@@ -242,7 +242,7 @@ def _provider_note(old: _Resource, new: _Resource) -> str:
 
     def named(doc: dict[str, Any]) -> str:
         provider = str(doc.get("provider") or "")
-        return f"provider {provider.rsplit('::', 1)[-1]}" if provider else "the default provider"
+        return f"provider {provider.rpartition('::')[2]}" if provider else "the default provider"
 
     where = _segment_of(str(old.doc.get("id") or ""), "subscriptions")
     to = _segment_of(str(new.doc.get("id") or ""), "subscriptions")
@@ -267,11 +267,8 @@ def _password_notes(change: ResourceChange | None, old: _Resource, new: _Resourc
     """A token password's rotation is named on its change; a new `expiryDays` alone changes no
     password (its provider's diff), which a note says rather than leaving it silent."""
     secret = new.inputs.get("secretName")
-    if (
-        change is not None
-        and change.action == "update"
-        and old.inputs.get("rotation") != new.inputs.get("rotation")
-    ):
+    # The provider's diff updates on a new `rotation` only (anything else replaces or changes nothing).
+    if change is not None and change.action == "update":
         change.warnings.append(
             f"rotates: Azure generates the token's other password (password2 after password1, and back) into "
             f"a new version of secret {secret}; the password clients hold stays valid until the next "
@@ -342,11 +339,10 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     """Whether an ignoreChanges pattern covers the path: a parent or the path itself, an index
     matching its own index or `[*]` (the engine's property paths)."""
     parts = _path_parts(path)
-    for pattern in patterns:
-        wanted = _path_parts(pattern)
-        if len(wanted) <= len(parts) and all(w in (p, "[*]") for w, p in zip(wanted, parts, strict=False)):
-            return True
-    return False
+    return any(
+        len(wanted) <= len(parts) and all(w in (p, "[*]") for w, p in zip(wanted, parts, strict=False))
+        for wanted in map(_path_parts, patterns)
+    )
 
 
 def _path_parts(path: str) -> list[str]:
