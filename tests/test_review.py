@@ -857,6 +857,18 @@ def test_how_far_a_delete_first_replacement_reaches() -> None:
         ("replace", "Registry", "reg"),
         ("replace", "Webhook", "h"),
     ]
+    # Members are taken in dependency order, not URN order: the lock sorts before the rule it locks.
+    lock = resource(
+        "azure-native:authorization:ManagementLockByScope",
+        "l",
+        {"lockName": "l", "scope": "x"},
+        propertyDependencies={"scope": [rule["urn"]]},
+    )
+    assert actions(diff_plans(plan(lock, rule, registry), plan(lock, rule, moved))) == [
+        ("replace", "ManagementLockByScope", "l"),
+        ("replace", "CacheRule", "r"),
+        ("replace", "Registry", "reg"),
+    ]
     # Not through an input that updates in place, nor into a created or a component resource.
     soft = resource(
         RULE, "r", RULE_INPUTS, propertyDependencies={"credentialSetResourceId": [registry["urn"]]}

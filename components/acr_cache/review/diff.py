@@ -662,7 +662,10 @@ def _dependency_order(resources: dict[str, _Resource]) -> dict[str, int]:
             return
         visiting.add(urn)
         res = resources[urn]
-        for before in [res.parent or "", *(res.doc.get("dependsOn") or [])]:
+        # The engine's dependencies of a resource: its parent, `dependsOn`, and what its inputs come
+        # from (the SDK lists those in both; a plan written by hand may give only the latter).
+        through_inputs = (u for urns in (res.doc.get("propertyDependencies") or {}).values() for u in urns)
+        for before in [res.parent or "", *(res.doc.get("dependsOn") or []), *through_inputs]:
             visit(before)
         visiting.discard(urn)
         order[urn] = len(order)
