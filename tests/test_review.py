@@ -911,6 +911,15 @@ def test_how_far_a_delete_first_replacement_reaches() -> None:
             "does not recreate them"
         )
     )
+    # Past five, the rest are counted (the warning stays one line).
+    rules = [
+        resource(RULE, f"r{n}", {**RULE_INPUTS, "cacheRuleName": f"r{n}"}, id=f"{SCOPE}/cacheRules/r{n}")
+        for n in range(7)
+    ]
+    many = diff_plans(plan(held, *rules), plan({**moved, "id": SCOPE}, *rules))
+    assert many.changes[0].warnings[-1].startswith(
+        "Azure deletes 7 resource(s) below it with it (r0, r1, r2, r3, r4 and 2 more), which the state keeps"
+    )
     # A dynamic dependent is judged by its provider's diff with that input unknown.
     typ = "pulumi-python:dynamic/acr-cache:ImageImport"
     imported = resource(typ, "i", {"registryName": "a", "target": "x:1"}, propertyDependencies=deps)
@@ -948,6 +957,8 @@ def test_which_locks_refuse_what() -> None:
         return [c.name for c in diff_plans(plan(*base), plan(*head)).changes if c.blocked]
 
     assert blocked([lock(SCOPE), rule("r")], [lock(SCOPE)]) == ["r"]
+    # A lock the head drops too is deleted at the end, after what it guards: the delete goes through.
+    assert blocked([lock(SCOPE), rule("r")], []) == []
     assert blocked([lock(SCOPE + "/"), rule("r")], [lock(SCOPE + "/")]) == ["r"]
     assert blocked([lock(SCOPE, "ReadOnly"), rule("r")], [lock(SCOPE, "ReadOnly")]) == []
     assert blocked([lock(SCOPE), rule("r", SCOPE + "b")], [lock(SCOPE)]) == []
