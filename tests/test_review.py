@@ -917,8 +917,12 @@ def test_how_far_a_delete_first_replacement_reaches() -> None:
         for n in range(7)
     ]
     many = diff_plans(plan(held, *rules), plan({**moved, "id": SCOPE}, *rules))
-    assert many.changes[0].warnings[-1].startswith(
-        "Azure deletes 7 resource(s) below it with it (r0, r1, r2, r3, r4 and 2 more), which the state keeps"
+    assert (
+        many.changes[0]
+        .warnings[-1]
+        .startswith(
+            "Azure deletes 7 resource(s) below it with it (r0, r1, r2, r3, r4 and 2 more), which the state keeps"
+        )
     )
     # A dynamic dependent is judged by its provider's diff with that input unknown.
     typ = "pulumi-python:dynamic/acr-cache:ImageImport"
@@ -1627,3 +1631,83 @@ def test_a_replace_key_the_state_never_held_replaces() -> None:
     assert change.action == "replace" and change.properties[0].replaces.startswith(
         "force-new in azure-native"
     )
+
+
+def test_chains_among_several_replacements_renames_drops_and_locks() -> None:
+    lock_type = "azure-native:authorization:ManagementLockByScope"
+
+    def registry(name: str, location: str = "westeurope", **extra: Any) -> dict[str, Any]:
+        return resource(REGISTRY, name, {"registryName": name, "location": location}, **extra)
+
+    def rule(name: str, of: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return resource(
+            RULE,
+            name,
+            {**RULE_INPUTS, "cacheRuleName": name},
+            propertyDependencies={"registryName": [of["urn"]]},
+            **extra,
+        )
+
+    def moved(res: dict[str, Any]) -> dict[str, Any]:
+        return {**res, "inputs": {**res["inputs"], "location": "northeurope"}}
+
+    a, b = registry("a"), registry("b")
+    rule_a, rule_b = rule("ra", a), rule("rb", b)
+    renamed_a = {**rule_a, "inputs": {**rule_a["inputs"], "cacheRuleName": "ra2"}}
+    # A root that is a member of an earlier chain is passed over; the next chain is still built.
+    diff = diff_plans(plan(a, rule_a, b, rule_b), plan(moved(a), renamed_a, moved(b), rule_b))
+    follows = {c.name: c.follows for c in diff.changes}
+    assert follows == {"ra": "a", "a": "", "rb": "b", "b": ""}
+    # A member renamed with an alias is its old self in the chain; a member the head drops stays a delete.
+    aliased = {
+        **rule("ra-new", a),
+        "inputs": rule_a["inputs"],
+        "aliases": {"urns": [rule_a["urn"]], "specs": []},
+    }
+    (member,) = [c for c in diff_plans(plan(a, rule_a), plan(moved(a), aliased)).changes if c.follows]
+    assert (member.action, member.name, member.old_urn) == ("replace", "ra-new", rule_a["urn"])
+    assert "oldUrn" not in next(c for c in diff.changes if c.name == "rb").to_json()
+    (dropped,) = [c for c in diff_plans(plan(a, rule_a), plan(moved(a))).changes if c.follows]
+    assert (dropped.action, dropped.delete_before_replace) == ("delete", True)
+    # A lock in the chain is no obstacle, and the next lock is still looked at.
+    held = {**a, "id": SCOPE}
+    chained = resource(
+        lock_type,
+        "own",
+        {"scope": SCOPE, "level": "CanNotDelete"},
+        id=f"{SCOPE}/providers/Microsoft.Authorization/locks/own",
+        propertyDependencies={"scope": [a["urn"]]},
+    )
+    group = "/subscriptions/0/resourceGroups/rg"
+    other = resource(
+        lock_type, "group", {"scope": group, "level": "CanNotDelete"}, id=f"{group}/providers/Microsoft.Authorization/locks/g"
+    )
+    (root,) = [
+        c
+        for c in diff_plans(plan(held, chained, other), plan(moved(held), chained, other)).changes
+        if not c.follows
+    ]
+    assert root.blocked == ["locked by group (CanNotDelete): Azure refuses with ScopeLocked"]
+    # A plan written by hand with a dependency cycle is diffed, not looped over.
+    loop_a = {**registry("x"), "propertyDependencies": {"registryName": [f"{STACK}{REGISTRY}::y"]}}
+    loop_b = {**registry("y"), "propertyDependencies": {"registryName": [loop_a["urn"]]}}
+    assert {c.name for c in diff_plans(plan(loop_a, loop_b), plan(moved(loop_a), loop_b)).changes} == {
+        "x",
+        "y",
+    }
+
+
+def test_what_azure_deletes_with_a_replacement_is_looked_for_past_other_changes() -> None:
+    held = resource(REGISTRY, "reg", {"registryName": "a", "location": "westeurope"}, id=SCOPE)
+    moved = {**held, "inputs": {**held["inputs"], "location": "northeurope"}}
+    child = resource(RULE, "r", RULE_INPUTS, id=f"{SCOPE}/cacheRules/r")
+    scope_map = "azure-native:containerregistry:ScopeMap"
+    first = resource(scope_map, "m", {"scopeMapName": "m", "actions": ["a/content/read"]})
+    edited = {**first, "inputs": {**first["inputs"], "actions": ["b/content/read"]}}
+    diff = diff_plans(plan(first, held, child), plan(edited, moved, child))
+    registry = next(c for c in diff.changes if c.name == "reg")
+    assert registry.warnings[-1].startswith("Azure deletes 1 resource(s) below it with it (r)")
+    # A registry kept in Azure on delete takes nothing with it.
+    kept = {**held, "retainOnDelete": True}
+    diff = diff_plans(plan(kept, child), plan({**moved, "retainOnDelete": True}, child))
+    assert not any("Azure deletes" in w for c in diff.changes for w in c.warnings)

@@ -13,7 +13,7 @@ import functools
 import inspect
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -443,7 +443,9 @@ def _classify(change: ResourceChange, new: _Resource, old: _Resource) -> bool:
 
 
 def _top(path: str) -> str:
-    return path.split(".")[0].split("[")[0]
+    # The dynamic providers here replace on top-level strings only: no path under one has a dot or
+    # a bracket, so which part is kept cannot be told apart.
+    return path.split(".")[0].split("[")[0]  # mutation: equivalent
 
 
 def _dynamic_diff(
@@ -537,7 +539,9 @@ def _keyed_changes(
     keyed: dict[str, tuple[str, ...]],
 ) -> list[PropertyChange]:
     def key(item: dict[str, Any]) -> str:
-        return json.dumps([item.get(k) for k in sorted(identity)], sort_keys=True)
+        # Identities here are strings (authCredentials by name); sort_keys keeps one that holds an
+        # object (a vault's accessPolicies by permissions) the same whatever its key order.
+        return json.dumps([item.get(k) for k in sorted(identity)], sort_keys=True)  # mutation: equivalent
 
     before = {key(item): (index, item) for index, item in enumerate(old)}
     found: list[PropertyChange] = []
@@ -585,10 +589,9 @@ def _chains(
     order = _dependency_order(olds)
     dependents: dict[str, set[str]] = {}
     for res in olds.values():
-        # The state's dependencies: explicit ones and those through inputs (the SDK sends both).
-        sources = set(res.doc.get("dependsOn") or [])
-        sources.update(u for urns in (res.doc.get("propertyDependencies") or {}).values() for u in urns)
-        for source in sources:
+        # Only a dependency through an input can put a resource in a chain (the engine sets that
+        # input unknown and asks the provider): `dependsOn` alone never does.
+        for source in {u for urns in _input_sources(res) for u in urns}:
             dependents.setdefault(source, set()).add(res.urn)
     by_base: dict[str, _Chain] = {}
     roots = [
@@ -596,8 +599,8 @@ def _chains(
         for change in changes.values()
         if change.action == "replace" and change.delete_before_replace
     ]
-    for root in sorted(roots, key=order.get):  # type: ignore[arg-type]
-        if root in by_base or root not in olds:
+    for root in sorted(roots, key=order.__getitem__):
+        if root in by_base:  # a member of an earlier chain: replaced with it
             continue
         chain = _Chain(root, olds[root].name)
         replaced = {root}
@@ -608,48 +611,49 @@ def _chains(
                 if urn not in reach:
                     reach.add(urn)
                     frontier.append(urn)
-        for urn in sorted(reach, key=lambda u: order.get(u, 0)):
-            keys = _replaced_through(olds[urn], replaced)
-            if keys:
+        for urn in sorted(reach, key=order.__getitem__):
+            if _replaced_through(olds[urn], replaced):
                 replaced.add(urn)
                 chain.members.append(urn)
         for urn in chain.urns:
             by_base.setdefault(urn, chain)
         for urn in chain.members:
             res = olds[urn]
-            head = taken.get(urn)
-            current = changes.get(head) if head else changes.get(urn)
+            head = taken.get(urn) or urn
+            current = changes.get(head)
             if current is None:
-                current = ResourceChange("replace", head or urn, res.type, res.name)
-                if head and head != urn:
-                    current.old_urn = urn
-                changes[head or urn] = current
-            if current.action != "delete":
+                # Named as the head names it (a URN ends with the name): an alias may have renamed it.
+                current = changes[head] = ResourceChange("replace", head, res.type, head.rpartition("::")[2])
+                current.old_urn = urn if head != urn else ""
+            elif current.action != "delete":  # a member the head drops is deleted, not recreated
                 current.action = "replace"
             current.delete_before_replace = True
             current.follows = chain.name
     return by_base
 
 
-def _replaced_through(res: _Resource, replaced: set[str]) -> list[str]:
-    """The inputs of a resource that come from a replaced one and make its provider replace it."""
-    if not res.custom:
-        return []
+def _input_sources(res: _Resource) -> Iterator[list[str]]:
+    """The URNs each input of a resource comes from (its `propertyDependencies`)."""
+    yield from (res.doc.get("propertyDependencies") or {}).values()
+
+
+def _replaced_through(res: _Resource, replaced: set[str]) -> bool:
+    """Whether an input of the resource comes from a replaced one and makes its provider replace it."""
     hit = sorted(
         prop
         for prop, sources in (res.doc.get("propertyDependencies") or {}).items()
         if prop in res.inputs and any(source in replaced for source in sources)
     )
-    if not hit:
-        return []
+    if not (res.custom and hit):
+        return False
     if res.type.startswith(DYNAMIC_PREFIX):
         from pulumi.runtime.rpc import UNKNOWN  # what a Python dynamic provider sees of an unknown
 
         verdict = _dynamic_diff(res.type, res.inputs, {**res.inputs, **dict.fromkeys(hit, UNKNOWN)})
-        return [prop for prop in hit if verdict is not None and prop in verdict[1]]
+        return verdict is not None and any(prop in verdict[1] for prop in hit)
     keys = provider_replace_keys(res.type)
     # An unknown top-level value replaces only where that very property is a replace key (diff.go).
-    return [prop for prop in hit if prop in keys]
+    return any(prop in keys for prop in hit)
 
 
 def _dependency_order(resources: dict[str, _Resource]) -> dict[str, int]:
@@ -661,11 +665,8 @@ def _dependency_order(resources: dict[str, _Resource]) -> dict[str, int]:
         if urn in order or urn in visiting or urn not in resources:
             return
         visiting.add(urn)
-        res = resources[urn]
-        # The engine's dependencies of a resource: its parent, `dependsOn`, and what its inputs come
-        # from (the SDK lists those in both; a plan written by hand may give only the latter).
-        through_inputs = (u for urns in (res.doc.get("propertyDependencies") or {}).values() for u in urns)
-        for before in [res.parent or "", *(res.doc.get("dependsOn") or []), *through_inputs]:
+        # A chain grows through inputs only, so the order that matters is theirs.
+        for before in (u for urns in _input_sources(resources[urn]) for u in urns):
             visit(before)
         visiting.discard(urn)
         order[urn] = len(order)
@@ -765,7 +766,7 @@ def _warn(
                 continue
             change.blocked.append(f"locked by {lock.name} (CanNotDelete): Azure refuses with ScopeLocked")
     if change.type in DATA_LOSS and not retained:
-        change.warnings.insert(0, f"DATA LOSS: {verb} it loses {DATA_LOSS[change.type]}")
+        change.warnings = [f"DATA LOSS: {verb} it loses {DATA_LOSS[change.type]}", *change.warnings]
     if retained and change.action == "delete":
         change.warnings.append("retained on delete: it stays in Azure and only leaves the stack")
 
