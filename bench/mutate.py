@@ -84,6 +84,9 @@ MODULES = [
     "review.cost",
     "review.graph",
     "review.matching",
+    "azure_login",
+    "references",
+    "clients",
 ]
 
 
