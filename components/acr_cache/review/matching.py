@@ -7,6 +7,7 @@ created) and by the tests that hold the program's URNs to the engine's rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
@@ -33,9 +34,10 @@ def _collapse(
 ) -> str:
     """pkg/resource/deploy/step_generator.go `collapseAliasToUrn`."""
     # An alias's own parent, if it names one, as the old URN when that parent was itself aliased.
+    # (A parent that is the stack qualifies nothing: `create_urn` leaves it out, as CreateURN does.)
     written = spec.get("parentUrn") or ""
     alias_parent = matched.get(written, written) if written else parent or ""
-    if spec.get("noParent") or (alias_parent and alias_parent.split("::")[2] == ROOT_STACK_TYPE):
+    if spec.get("noParent"):
         alias_parent = ""
     return create_urn(
         spec.get("stack") or stack,
@@ -52,7 +54,7 @@ def _inherited(
     """step_generator.go `inheritedChildAlias`: the child's name keeps its parent-name prefix."""
     alias_name = child_name
     if child_name.startswith(parent_name):
-        alias_name = parent_alias.rsplit("::", 1)[1] + child_name[len(parent_name) :]
+        alias_name = parent_alias.rpartition("::")[2] + child_name[len(parent_name) :]
     parent_qualified = parent_alias.split("::")[2]
     return f"urn:pulumi:{stack}::{project}::{parent_qualified}${child_type}::{alias_name}"
 
@@ -66,26 +68,35 @@ def take_over(resources: list[Any], old_urns: list[str], stack: str, project: st
     taken: dict[str, str] = {}
     by_urn = {r.urn: r for r in resources}
 
-    def depth(res: Any) -> int:
-        return 0 if res.parent not in by_urn else 1 + depth(by_urn[res.parent])
+    def ancestors(res: Any) -> Iterator[Any]:
+        while res.parent in by_urn:
+            res = by_urn[res.parent]
+            yield res
 
     # The engine sees a parent's registration before its children's (they wait for its URN); the
     # recorder may list them as their responses complete.
-    for res in sorted(resources, key=depth):
+    for res in sorted(resources, key=lambda r: len(list(ancestors(r)))):
         parent = res.parent
-        candidates = list(res.alias_urns)
-        candidates += [
-            _collapse(stack, project, res.name, res.type, parent, s, matched) for s in res.alias_specs
+        own = [
+            *res.alias_urns,
+            *(_collapse(stack, project, res.name, res.type, parent, s, matched) for s in res.alias_specs),
         ]
+        candidates = list(own)
         if parent and parent in matched:
-            parent_name = parent.rsplit("::", 1)[1]
+            parent_name = parent.rpartition("::")[2]
             candidates.append(_inherited(stack, project, res.type, res.name, parent_name, matched[parent]))
-            for alias in list(candidates[: len(res.alias_urns) + len(res.alias_specs)]):
-                alias_type = alias.split("::")[2].rsplit("$", 1)[-1]
-                alias_name = alias.rsplit("::", 1)[1]
-                candidates.append(
-                    _inherited(stack, project, alias_type, alias_name, parent_name, matched[parent])
+            # Each of its own aliases under the parent's old URN too.
+            candidates += [
+                _inherited(
+                    stack,
+                    project,
+                    alias.split("::")[2].rpartition("$")[2],
+                    alias.rpartition("::")[2],
+                    parent_name,
+                    matched[parent],
                 )
+                for alias in own
+            ]
         for urn in [res.urn, *candidates]:
             if urn in olds:
                 if urn in taken:
