@@ -403,8 +403,12 @@ def _changes(
 
         yield "returns None", none
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        for position, decorator in enumerate(node.decorator_list):
-            name = ast.unparse(decorator).split("(", 1)[0]
+        names = [ast.unparse(d).split("(", 1)[0] for d in node.decorator_list]
+        for position, name in enumerate(names):
+            if name == "classmethod" and any(other.endswith("_validator") for other in names):
+                # pydantic makes a field or model validator a classmethod itself (its docs: the
+                # `@classmethod` is optional), so taking it away changes nothing.
+                continue
 
             def undecorate(n: ast.AST, position: int = position) -> bool:
                 assert isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)

@@ -198,3 +198,24 @@ def test_the_report_keeps_the_first_figures_and_renders_them() -> None:
     assert "| `access` | 90.0% (9/1) | not run | not run | | |" in table
     assert "| call removed (new) | 0 | 1 | 0 |" in table
     assert "| comparison flipped | 1 | 0 | 0 |" in table
+
+
+def test_a_validators_classmethod_is_not_taken_away(tmp_path: Path) -> None:
+    # pydantic turns a field or model validator into a classmethod itself; a plain classmethod's
+    # decorator is still removed.
+    source = (
+        "from pydantic import field_validator\n\n\n"
+        "class A:\n"
+        "    @field_validator('x')\n"
+        "    @classmethod\n"
+        "    def _x(cls, value):\n"
+        "        return value\n\n"
+        "    @classmethod\n"
+        "    def make(cls):\n"
+        "        return cls()\n"
+    )
+    found = mutated(tmp_path, source)
+    assert len(found["decorator classmethod removed"]) == 1
+    assert "def make(cls)" in found["decorator classmethod removed"][0]
+    assert "@classmethod\n    def make" not in found["decorator classmethod removed"][0]
+    assert len(found["decorator field_validator removed"]) == 1

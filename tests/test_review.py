@@ -1680,7 +1680,10 @@ def test_chains_among_several_replacements_renames_drops_and_locks() -> None:
     )
     group = "/subscriptions/0/resourceGroups/rg"
     other = resource(
-        lock_type, "group", {"scope": group, "level": "CanNotDelete"}, id=f"{group}/providers/Microsoft.Authorization/locks/g"
+        lock_type,
+        "group",
+        {"scope": group, "level": "CanNotDelete"},
+        id=f"{group}/providers/Microsoft.Authorization/locks/g",
     )
     (root,) = [
         c
