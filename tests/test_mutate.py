@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -219,3 +220,12 @@ def test_a_validators_classmethod_is_not_taken_away(tmp_path: Path) -> None:
     assert "def make(cls)" in found["decorator classmethod removed"][0]
     assert "@classmethod\n    def make" not in found["decorator classmethod removed"][0]
     assert len(found["decorator field_validator removed"]) == 1
+
+
+def test_the_mutation_page_shows_the_report() -> None:
+    # docs/mutation.md's tables are the report's, rendered by `--markdown`: regenerate them after a run.
+    page = (ROOT / "docs" / "mutation.md").read_text(encoding="utf-8")
+    start, end = "<!-- mutation-table:start -->\n", "<!-- mutation-table:end -->"
+    shown = page[page.index(start) + len(start) : page.index(end)]
+    report = json.loads((ROOT / "bench" / "mutation.json").read_text(encoding="utf-8"))
+    assert shown == MUTATE.markdown(report)
