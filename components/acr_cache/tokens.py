@@ -181,8 +181,9 @@ class Tokens(pulumi.ComponentResource):
                 rotation=token.rotation,
                 # The vault id is the vault's output already (a dependency); `after` says it outright.
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=list(after or [])
-                ),  # mutation: equivalent
+                    parent=self,
+                    depends_on=list(after or []),  # mutation: equivalent
+                ),
             )
         self.token_ids = pulumi.Output.all(**{k: t.id for k, t in self.tokens.items()}).apply(dict)
         self.register_outputs({"tokenIds": self.token_ids})
