@@ -924,6 +924,10 @@ def test_how_far_a_delete_first_replacement_reaches() -> None:
             "Azure deletes 7 resource(s) below it with it (r0, r1, r2, r3, r4 and 2 more), which the state keeps"
         )
     )
+    for count, shown in ((5, "r0, r1, r2, r3, r4"), (6, "r0, r1, r2, r3, r4 and 1 more")):
+        some = diff_plans(plan(held, *rules[:count]), plan({**moved, "id": SCOPE}, *rules[:count]))
+        expected = f"Azure deletes {count} resource(s) below it with it ({shown}),"
+        assert some.changes[0].warnings[-1].startswith(expected)
     # A dynamic dependent is judged by its provider's diff with that input unknown.
     typ = "pulumi-python:dynamic/acr-cache:ImageImport"
     imported = resource(typ, "i", {"registryName": "a", "target": "x:1"}, propertyDependencies=deps)
@@ -969,6 +973,7 @@ def test_which_locks_refuse_what() -> None:
     assert blocked([lock(SCOPE), rule("r", retainOnDelete=True)], [lock(SCOPE)]) == []
     registry = resource(REGISTRY, "reg", {"registryName": "a"}, id=SCOPE)
     assert blocked([lock(SCOPE), registry], [lock(SCOPE)]) == ["reg"]
+    assert blocked([lock(SCOPE + "/"), registry], [lock(SCOPE + "/")]) == ["reg"]
     typ = "pulumi-python:dynamic/acr-cache:ImageImport"
     imported = resource(typ, "i", {"target": "x:1"}, id=f"{SCOPE}/imports/x")
     assert blocked([lock(SCOPE), imported], [lock(SCOPE)]) == []
@@ -1438,6 +1443,12 @@ def test_an_array_element_added_or_removed_never_replaces(monkeypatch: pytest.Mo
             {"properties": {"softDeleteRetentionInDays": 7}},
             "properties.softDeleteRetentionInDays",
         ),
+        (
+            "azure-native:keyvault:Vault",
+            {"properties": {"enablePurgeProtection": True}},
+            {"properties": {"enablePurgeProtection": False}},
+            "properties.enablePurgeProtection",
+        ),
         # Purge protection refused only when a true value goes: unset to false, false to true are fine.
         (
             "azure-native:keyvault:Vault",
@@ -1714,3 +1725,64 @@ def test_what_azure_deletes_with_a_replacement_is_looked_for_past_other_changes(
     kept = {**held, "retainOnDelete": True}
     diff = diff_plans(plan(kept, child), plan({**moved, "retainOnDelete": True}, child))
     assert not any("Azure deletes" in w for c in diff.changes for w in c.warnings)
+
+
+def test_deletes_components_and_what_a_dropped_member_meets() -> None:
+    # A component the head drops is counted, and the deletes after it are still listed.
+    component = resource("acr-cache:index:Registry", "c", {})
+    gone = resource(RULE, "r", RULE_INPUTS)
+    diff = diff_plans(plan(component, gone), plan())
+    assert (diff.components["delete"], actions(diff)) == (1, [("delete", "CacheRule", "r")])
+    # A registry dropped from the program takes the rules the program keeps with it in Azure.
+    registry = resource(REGISTRY, "reg", {"registryName": "a"}, id=SCOPE)
+    kept = resource(RULE, "k", RULE_INPUTS, id=f"{SCOPE}/cacheRules/k")
+    (dropped,) = [c for c in diff_plans(plan(registry, kept), plan(kept)).changes if c.name == "reg"]
+    assert dropped.warnings[-1].startswith("Azure deletes 1 resource(s) below it with it (k)")
+    # A dependency an input names without the input being set puts nothing in a chain.
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    bare = resource(
+        RULE,
+        "b",
+        {k: v for k, v in RULE_INPUTS.items() if k != "registryName"},
+        propertyDependencies={"registryName": [registry["urn"]]},
+    )
+    assert actions(diff_plans(plan(registry, bare), plan(moved, bare))) == [("replace", "Registry", "reg")]
+
+
+def test_a_member_the_head_drops_meets_the_locks_the_head_keeps() -> None:
+    # The rule goes with the registry's chain (a delete, most-dependent first) and the lock whose
+    # scope comes from the registry is a member too; both depend on the registry alike, so no order
+    # puts the lock's delete first for sure: the rule's delete is shown as refused.
+    registry = resource(REGISTRY, "reg", {"registryName": "a", "location": "westeurope"}, id=SCOPE)
+    moved = {**registry, "inputs": {**registry["inputs"], "location": "northeurope"}}
+    deps = {"registryName": [registry["urn"]]}
+    rule = resource(RULE, "r", RULE_INPUTS, id=f"{SCOPE}/cacheRules/r", propertyDependencies=deps)
+    lock = resource(
+        "azure-native:authorization:ManagementLockByScope",
+        "l",
+        {"scope": SCOPE, "level": "CanNotDelete"},
+        id=f"{SCOPE}/providers/Microsoft.Authorization/locks/l",
+        propertyDependencies={"scope": [registry["urn"]]},
+    )
+    changes = {c.name: c for c in diff_plans(plan(registry, lock, rule), plan(moved, lock)).changes}
+    assert (changes["r"].action, changes["r"].follows) == ("delete", "reg")
+    assert changes["r"].blocked == ["locked by l (CanNotDelete): Azure refuses with ScopeLocked"]
+
+
+def test_the_next_replacement_is_looked_at_past_a_retained_one() -> None:
+    retained = resource(
+        REGISTRY,
+        "first",
+        {"registryName": "f", "location": "westeurope"},
+        id=SCOPE + "f",
+        retainOnDelete=True,
+    )
+    registry = resource(REGISTRY, "second", {"registryName": "a", "location": "westeurope"}, id=SCOPE)
+    child = resource(RULE, "r", RULE_INPUTS, id=f"{SCOPE}/cacheRules/r")
+
+    def moved(res: dict[str, Any]) -> dict[str, Any]:
+        return {**res, "inputs": {**res["inputs"], "location": "northeurope"}}
+
+    diff = diff_plans(plan(retained, registry, child), plan(moved(retained), moved(registry), child))
+    second = next(c for c in diff.changes if c.name == "second")
+    assert second.warnings[-1].startswith("Azure deletes 1 resource(s) below it with it (r)")

@@ -378,10 +378,7 @@ def _refused_updates(change: ResourceChange, olds: dict[str, Any], news: dict[st
     """What Azure refuses of an in-place update azure-native sends, with what to do instead."""
     found = []
     for rule in REFUSED_UPDATES.get(change.type, ()):
-        if any(
-            p.path == rule.path or p.path.startswith((rule.path + ".", rule.path + "["))
-            for p in change.properties
-        ):
+        if any(covered(p.path, (rule.path,)) for p in change.properties):
             before, after = _at(olds, rule.path), _at(news, rule.path)
             if _refuses(rule, before, after):
                 found.append(f"{rule.path}: Azure refuses this update ({rule.source}): {rule.fix}")
@@ -644,20 +641,19 @@ def _replaced_through(res: _Resource, replaced: set[str]) -> bool:
         for prop, sources in (res.doc.get("propertyDependencies") or {}).items()
         if prop in res.inputs and any(source in replaced for source in sources)
     )
-    if not (res.custom and hit):
-        return False
     if res.type.startswith(DYNAMIC_PREFIX):
         from pulumi.runtime.rpc import UNKNOWN  # what a Python dynamic provider sees of an unknown
 
         verdict = _dynamic_diff(res.type, res.inputs, {**res.inputs, **dict.fromkeys(hit, UNKNOWN)})
         return verdict is not None and any(prop in verdict[1] for prop in hit)
-    keys = provider_replace_keys(res.type)
     # An unknown top-level value replaces only where that very property is a replace key (diff.go).
+    # A component has none (no provider of its own): it is never in a chain.
+    keys = provider_replace_keys(res.type)
     return any(prop in keys for prop in hit)
 
 
 def _dependency_order(resources: dict[str, _Resource]) -> dict[str, int]:
-    """Each URN's place in an order where every resource comes after its parent and dependencies."""
+    """Each URN's place in an order where every resource comes after what its inputs come from."""
     order: dict[str, int] = {}
     visiting: set[str] = set()
 
@@ -668,7 +664,6 @@ def _dependency_order(resources: dict[str, _Resource]) -> dict[str, int]:
         # A chain grows through inputs only, so the order that matters is theirs.
         for before in (u for urns in _input_sources(resources[urn]) for u in urns):
             visit(before)
-        visiting.discard(urn)
         order[urn] = len(order)
 
     for urn in sorted(resources):
