@@ -801,8 +801,10 @@ def test_alerts_used_directly_refuse_log_alerts_without_a_workspace() -> None:
     ("window", "size", "frequency"),
     [
         (5, "PT5M", "PT5M"),
+        (15, "PT15M", "PT5M"),
         (30, "PT30M", "PT5M"),
         (60, "PT1H", "PT15M"),
+        (360, "PT6H", "PT1H"),
         (720, "PT12H", "PT1H"),
         (1440, "P1D", "PT1H"),
     ],

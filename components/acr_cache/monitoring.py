@@ -399,10 +399,13 @@ class Diagnostics(pulumi.ComponentResource):
         self.register_outputs(outputs)
 
 
+# How often each window is evaluated: Azure Monitor evaluates at most as often as the window is
+# long; a short window every 5 minutes, an hour every 15, longer windows hourly.
+FREQUENCIES = {5: "PT5M", 15: "PT5M", 30: "PT5M", 60: "PT15M", 360: "PT1H", 720: "PT1H", 1440: "PT1H"}
+
+
 def _frequency(window: int) -> str:
-    # Azure Monitor evaluates at most as often as the window is long: a short window every
-    # 5 minutes, an hour every 15, longer windows hourly.
-    return "PT5M" if window <= 30 else "PT15M" if window == 60 else "PT1H"
+    return FREQUENCIES[window]
 
 
 GIB = 1024**3
@@ -489,7 +492,7 @@ class Alerts(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            groups.insert(0, self.action_group.id)
+            groups = [self.action_group.id, *groups]  # the stack's own group first
         self.rules: dict[str, pulumi.CustomResource] = {}
         """Alert rules by alert."""
         storage = settings.alert("storage_used_gib")
