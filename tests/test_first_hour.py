@@ -926,6 +926,10 @@ def test_the_policy_pack_refuses_user_access_administrator_too() -> None:
         ("0 0 * 13 *", "month 13 is out of range (months go 1-12)"),
         ("0 0 * * 7", "weekday 7 is out of range (weekdays go 0-6)"),
         ("*/0 * * * *", "a step is at least 1"),
+        # A step equal to the number before it does not make that number a step: hour 30 is out.
+        ("0 30/30 * * *", "hour 30 is out of range (hours go 0-23)"),
+        ("0 1-30/2 * * *", "hour 30 is out of range (hours go 0-23)"),
+        ("0,5/0 * * * *", "minute 0 is out of range (minutes go 0-59, and a step is at least 1)"),
         ("0 5-2 * * *", "the hour range 5-2 runs backwards"),
         ("every day", "is not a cron schedule: five fields"),
     ],
@@ -943,6 +947,7 @@ def test_a_purge_schedule_must_be_a_valid_cron_expression(schedule: str, said: s
         parse_stack_config(as_pulumi_config(document))
     [problem] = caught.value.problems
     assert problem.key == "acr-cache:purge.dockerhub-library.schedule" and said in problem.message
+    assert problem.message.startswith(f"'{schedule}' is not a")
 
 
 @pytest.mark.parametrize(

@@ -90,22 +90,26 @@ class PurgeConfig(ConfigModel):
                 f"'{shown(value)}' is not a cron schedule: five fields, minute hour day month weekday, "
                 "e.g. '0 3 * * *' (every day at 03:00 UTC)"
             )
-        # ACR's timer triggers take standard five-field cron (NCronTab): each number within its field.
-        for text, (what, low, high) in zip(value.split(" "), _CRON_RANGES, strict=True):
-            for number in map(int, re.findall(r"\d+", text)):
-                step = re.search(rf"/0*{number}\b", text) is not None
-                if (step and number == 0) or (not step and not low <= number <= high):
+        # ACR's timer triggers take standard five-field cron (NCronTab): each number within its field,
+        # each step at least 1. A part is `*` or `a` or `a-b`, then `/step`: the pattern above made
+        # five fields, one per range, so `strict` cannot fail here.
+        fields = zip(value.split(" "), _CRON_RANGES, strict=True)  # mutation: equivalent
+        for text, (what, low, high) in fields:
+            for part in text.split(","):
+                base, _, step = part.partition("/")
+                numbers = [int(n) for n in re.findall(r"\d+", base)]
+                out = [(n, "") for n in numbers if not low <= n <= high]
+                out += [(0, ", and a step is at least 1")] if step and int(step) == 0 else []
+                if out:
+                    (number, also), *_ = out
                     raise ValueError(
                         f"'{shown(value)}' is not a valid cron schedule: {what} {number} is out of range "
-                        f"({what}s go {low}-{high}{', and a step is at least 1' if step else ''}), e.g. '0 3 * * *' "
-                        "(every day at 03:00 UTC)"
+                        f"({what}s go {low}-{high}{also}), e.g. '0 3 * * *' (every day at 03:00 UTC)"
                     )
-            for part in text.split(","):
-                bounds = re.fullmatch(r"(\d+)-(\d+)(/\d+)?", part)
-                if bounds and int(bounds.group(1)) > int(bounds.group(2)):
+                if len(numbers) == 2 and numbers[0] > numbers[1]:
                     raise ValueError(
-                        f"'{shown(value)}' is not a valid cron schedule: the {what} range {bounds.group(1)}-"
-                        f"{bounds.group(2)} runs backwards: write the smaller number first"
+                        f"'{shown(value)}' is not a valid cron schedule: the {what} range {numbers[0]}-"
+                        f"{numbers[1]} runs backwards: write the smaller number first"
                     )
         return value
 
