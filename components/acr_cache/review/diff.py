@@ -13,7 +13,7 @@ import functools
 import inspect
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -588,7 +588,7 @@ def _chains(
     for res in olds.values():
         # Only a dependency through an input can put a resource in a chain (the engine sets that
         # input unknown and asks the provider): `dependsOn` alone never does.
-        for source in {u for urns in _input_sources(res) for u in urns}:
+        for source in _input_sources(res):
             dependents.setdefault(source, set()).add(res.urn)
     by_base: dict[str, _Chain] = {}
     roots = [
@@ -629,9 +629,9 @@ def _chains(
     return by_base
 
 
-def _input_sources(res: _Resource) -> Iterator[list[str]]:
-    """The URNs each input of a resource comes from (its `propertyDependencies`)."""
-    yield from (res.doc.get("propertyDependencies") or {}).values()
+def _input_sources(res: _Resource) -> set[str]:
+    """The URNs a resource's inputs come from (its `propertyDependencies`)."""
+    return {urn for urns in (res.doc.get("propertyDependencies") or {}).values() for urn in urns}
 
 
 def _replaced_through(res: _Resource, replaced: set[str]) -> bool:
@@ -662,7 +662,7 @@ def _dependency_order(resources: dict[str, _Resource]) -> dict[str, int]:
             return
         visiting.add(urn)
         # A chain grows through inputs only, so the order that matters is theirs.
-        for before in (u for urns in _input_sources(resources[urn]) for u in urns):
+        for before in sorted(_input_sources(resources[urn])):
             visit(before)
         order[urn] = len(order)
 
