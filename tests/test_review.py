@@ -1786,3 +1786,21 @@ def test_the_next_replacement_is_looked_at_past_a_retained_one() -> None:
     diff = diff_plans(plan(retained, registry, child), plan(moved(retained), moved(registry), child))
     second = next(c for c in diff.changes if c.name == "second")
     assert second.warnings[-1].startswith("Azure deletes 1 resource(s) below it with it (r)")
+
+
+def test_a_create_first_replacement_takes_what_is_below_it_with_it() -> None:
+    # The engine replaces the registry create-first (replaceOnChanges, no force-new of azure-native):
+    # the new registry is the old one updated under the same id, and the old one's delete at the end
+    # deletes it and the rule below it, which the state keeps.
+    held = resource(REGISTRY, "reg", {"registryName": "a", "sku": {"name": "Premium"}}, id=SCOPE)
+    edited = resource(
+        REGISTRY,
+        "reg",
+        {"registryName": "a", "sku": {"name": "Standard"}},
+        id=SCOPE,
+        replaceOnChanges=["sku"],
+    )
+    child = resource(RULE, "r", RULE_INPUTS, id=f"{SCOPE}/cacheRules/r")
+    registry = next(c for c in diff_plans(plan(held, child), plan(edited, child)).changes if c.name == "reg")
+    assert (registry.action, registry.delete_before_replace) == ("replace", False)
+    assert registry.warnings[-1].startswith("Azure deletes 1 resource(s) below it with it (r)")

@@ -785,11 +785,9 @@ def _deleted_with(changes: dict[str, ResourceChange], olds: dict[str, _Resource]
     """Resources Azure deletes with another one (children and extensions below its id) that the
     deploy neither deletes nor replaces: they stay in Pulumi's state, and the next `pulumi up`
     finds them unchanged and does not recreate them."""
-    going = {
-        (c.old_urn or c.urn)
-        for c in changes.values()
-        if c.action == "delete" or (c.action == "replace" and c.delete_before_replace)
-    }
+    # A replacement deletes the old resource in either order: create-first deletes it last, and
+    # under the same Azure name that delete takes the new resource's id and all below it.
+    going = {(c.old_urn or c.urn) for c in changes.values() if c.action in ("delete", "replace")}
     for change in changes.values():
         base = olds.get(change.old_urn or change.urn)
         if base is None or (change.old_urn or change.urn) not in going:
