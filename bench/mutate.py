@@ -583,6 +583,23 @@ class ForkServer:
         self.process.wait()
 
 
+FIRST_STAGE = 20
+"""Tests run on their own before the rest (see `stages`)."""
+
+
+def stages(ordered: list[str]) -> list[list[str]]:
+    """The likeliest killers first, on their own, then the rest.
+
+    pytest imports every test file it is given before it runs a test, about ten seconds for the
+    whole suite, while most mutants fall to one of the first few tests: a mutant of a line run at
+    import (which selects the whole suite) should not wait for the collection of files whose tests
+    it never reaches. A mutant that survives the first stage runs the rest in a second child.
+    """
+    if len(ordered) <= 2 * FIRST_STAGE:
+        return [ordered]
+    return [ordered[:FIRST_STAGE], ordered[FIRST_STAGE:]]
+
+
 def run_mutant(
     mutant: Mutant,
     selection: tuple[list[str], int],
@@ -597,37 +614,38 @@ def run_mutant(
         copy_root = Path(tmp) / "components"
         shutil.copytree(package(work), copy_root / "acr_cache", ignore=shutil.ignore_patterns("__pycache__"))
         (copy_root / "acr_cache" / source_file(mutant.module)).write_text(mutant.source, encoding="utf-8")
-        # The test ids go through a file: a module's import-time mutants select the whole suite.
-        listed = Path(tmp) / "tests.txt"
-        listed.write_text("\n".join(killers.order(tests, first)) + "\n", encoding="utf-8")
         log = Path(tmp) / "pytest.log"
-        # A mutant can make a loop endless: one that runs far past its tests' time is caught.
-        budget = 60 + 5 * sum(killers.durations.get(test, 1.0) for test in tests)
-        server = servers.get()
-        try:
-            code = server.run(
-                {
-                    "path": str(copy_root),
-                    "cwd": str(work),
-                    "module": mutant.module,
-                    "args": ["-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", f"@{listed}"],
-                    "timeout": budget,
-                    "log": str(log),
-                }
-            )
-        finally:
-            servers.put(server)
-        if code == NOT_VIABLE:
-            return "not viable"
-        # 5: no test collected (a selected id that no longer exists): an error, never a survivor.
-        if code == 5:
-            raise SystemExit(f"the line map is stale for {mutant.module}:{mutant.line}; run again")
-        if code == 0:
-            return "survived"
-        failed = re.search(r"^(?:FAILED|ERROR) (\S+)", log.read_text(errors="replace"), re.MULTILINE)
-        if failed:
-            killers.record(failed.group(1))
-        return "killed"
+        for stage, chosen in enumerate(stages(killers.order(tests, first))):
+            # The test ids go through a file: a module's import-time mutants select the whole suite.
+            listed = Path(tmp) / f"tests-{stage}.txt"
+            listed.write_text("\n".join(chosen) + "\n", encoding="utf-8")
+            # A mutant can make a loop endless: one that runs far past its tests' time is caught.
+            budget = 60 + 5 * sum(killers.durations.get(test, 1.0) for test in chosen)
+            server = servers.get()
+            try:
+                code = server.run(
+                    {
+                        "path": str(copy_root),
+                        "cwd": str(work),
+                        "module": mutant.module,
+                        "args": ["-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=", f"@{listed}"],
+                        "timeout": budget,
+                        "log": str(log),
+                    }
+                )
+            finally:
+                servers.put(server)
+            if code == NOT_VIABLE:
+                return "not viable"
+            # 5: no test collected (a selected id that no longer exists): an error, never a survivor.
+            if code == 5:
+                raise SystemExit(f"the line map is stale for {mutant.module}:{mutant.line}; run again")
+            if code != 0:
+                failed = re.search(r"^(?:FAILED|ERROR) (\S+)", log.read_text(errors="replace"), re.MULTILINE)
+                if failed:
+                    killers.record(failed.group(1))
+                return "killed"
+        return "survived"
 
 
 def main() -> int:

@@ -229,3 +229,51 @@ def test_the_mutation_page_shows_the_report() -> None:
     shown = page[page.index(start) + len(start) : page.index(end)]
     report = json.loads((ROOT / "bench" / "mutation.json").read_text(encoding="utf-8"))
     assert shown == MUTATE.markdown(report)
+
+
+class _FakeServer:
+    """Answers as bench/forkserver.py would: each stage's exit code, and the failure in its log."""
+
+    def __init__(self, codes: list[int]) -> None:
+        self.codes = codes
+        self.asked: list[list[str]] = []
+
+    def run(self, request: dict[str, object]) -> int:
+        listed = str(request["args"][-1]).removeprefix("@")  # type: ignore[index]
+        self.asked.append(Path(listed).read_text(encoding="utf-8").split())
+        code = self.codes[len(self.asked) - 1]
+        if code == 1:
+            Path(str(request["log"])).write_text(f"FAILED {self.asked[-1][0]} - assert\n", encoding="utf-8")
+        return code
+
+
+def _run(tmp_path: Path, tests: list[str], codes: list[int]) -> tuple[str, _FakeServer, object]:
+    import queue
+
+    work = _work(tmp_path)
+    mutant = next(iter(MUTATE.mutants("sample", work)))
+    server = _FakeServer(codes)
+    servers: queue.Queue[object] = queue.Queue()
+    servers.put(server)
+    killers = MUTATE.Killers({test: 0.1 for test in tests})
+    outcome = MUTATE.run_mutant(mutant, (tests, len(tests)), servers, killers, work)
+    return outcome, server, killers
+
+
+def test_the_likeliest_killers_run_before_the_rest_is_collected(tmp_path: Path) -> None:
+    suite = [f"tests/test_{n // 10}.py::t{n:03}" for n in range(100)]
+    head = MUTATE.FIRST_STAGE
+    # Caught by the first stage: the rest is never collected.
+    outcome, server, killers = _run(tmp_path / "a", suite, [1])
+    assert outcome == "killed" and server.asked == [suite[:head]]
+    assert killers.caught == {suite[0]: 1}  # type: ignore[attr-defined]
+    # Caught by the second: every test ran, each once.
+    outcome, server, _ = _run(tmp_path / "b", suite, [0, 1])
+    assert outcome == "killed" and server.asked == [suite[:head], suite[head:]]
+    outcome, server, _ = _run(tmp_path / "c", suite, [0, 0])
+    assert outcome == "survived" and len(server.asked) == 2
+    # A mutant that does not import is told at the first stage; a short selection runs in one.
+    assert _run(tmp_path / "d", suite, [MUTATE.NOT_VIABLE])[0] == "not viable"
+    short = suite[: 2 * head]
+    outcome, server, _ = _run(tmp_path / "e", short, [0])
+    assert outcome == "survived" and server.asked == [short]
