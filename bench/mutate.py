@@ -174,12 +174,19 @@ def _innermost_statements(tree: ast.AST) -> dict[int, ast.stmt]:
 
 
 def _marked_nodes(tree: ast.AST, marked: set[int], statement_of: dict[int, ast.stmt]) -> set[int]:
-    """Nodes a mark covers: those on its line, and those whose innermost statement it opens."""
+    """Nodes a mark covers: those on its line, and those whose innermost statement it opens or, for
+    a statement without a body of its own, closes (the formatter moves a trailing comment of a
+    wrapped `assert (...)` after its closing parenthesis)."""
+
+    def covers(statement: ast.stmt) -> bool:
+        closes = not hasattr(statement, "body") and statement.end_lineno in marked
+        return statement.lineno in marked or closes
+
     return {
         id(node)
         for node in ast.walk(tree)
         if getattr(node, "lineno", 0) in marked
-        or (id(node) in statement_of and statement_of[id(node)].lineno in marked)
+        or (id(node) in statement_of and covers(statement_of[id(node)]))
     }
 
 

@@ -413,6 +413,12 @@ def test_an_existing_identity_and_key_are_referenced_not_made() -> None:
         "identity": CLIENT,
         "keyIdentifier": "https://kv-platform01.vault.azure.net/keys/acr-cmk",
     }
+    # A created identity with a given key: the registry waits for the identity through its input.
+    run = run_stack(sections(encryption={**encryption, "identity": {"name": "id-acr-cmk"}}))
+    identity = one(run, "azure-native:managedidentity:UserAssignedIdentity")
+    registry_resource = one(run, "azure-native:containerregistry:Registry")
+    assert identity.urn in registry_resource.depends_on
+    assert "keyVaultProperties" in registry_resource.inputs["encryption"]
 
 
 @pytest.mark.parametrize(

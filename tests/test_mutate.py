@@ -117,6 +117,29 @@ def test_an_equivalence_mark_keeps_a_lines_mutants_out(tmp_path: Path) -> None:
     assert MUTATE.marked_count("sample", tmp_path) == 1
 
 
+def test_a_mark_after_a_wrapped_statement_covers_it_and_only_a_simple_one(tmp_path: Path) -> None:
+    # ruff format puts the trailing comment of a wrapped assert after its closing parenthesis.
+    source = (
+        "def f(a, b, c):\n"
+        "    assert (\n"
+        "        a is not None and b is not None\n"
+        "    )  # mutation: equivalent (narrows types)\n"
+        "    if c:\n"
+        "        return c == 1  # mutation: equivalent (the body's own line only)\n"
+        "    return a\n"
+    )
+    found = mutated(tmp_path, source)
+    # The `if` ends on the marked line too, but its condition stays mutated: a mark covers no block.
+    assert {change: len(sources) for change, sources in found.items()} == {
+        "condition negated": 1,
+        "returns None": 1,
+    }
+    (unmarked,) = found["returns None"]
+    assert "return c == 1" in unmarked and "return a" not in unmarked
+    # and/or, two `is not` flips, == -> !=, 1 -> 2, 1 -> 0 and the returned comparison: all marked.
+    assert MUTATE.marked_count("sample", tmp_path) == 7
+
+
 def test_every_mutant_of_a_real_module_parses() -> None:
     # What the tool writes must be Python the forkserver can import (or it is "not viable").
     changes = set()

@@ -199,8 +199,9 @@ class CustomerManagedKey(pulumi.ComponentResource):
             )
             identity_id: pulumi.Input[str] = created.id
             client_id: pulumi.Input[str] = created.client_id
+            # Not in `ready`: the registry's identity input is this identity's id, an output that
+            # already makes the registry wait for it.
             principal_id: pulumi.Input[str] | None = created.principal_id
-            ready.append(created)
         else:
             identity_id, client_id = str(identity.existing_id), str(identity.client_id)
             principal_id = identity.principal_id
