@@ -56,6 +56,22 @@ NAME_RULES = {
         "'' is not a valid network interface name: 1-80 letters, digits, `_ . -`, starting with a letter or digit "
         "and ending with a letter, digit or `_`",
     ),
+    "WORKSPACE_NAME": (
+        ["log1", "log-acr-01", "l" * 63],
+        ["log", "l" * 64, "-log", "log-", "log_acr"],
+        "'log' is not a valid Log Analytics workspace name: 4-63 letters, digits and hyphens, starting and "
+        "ending with a letter or digit",
+    ),
+    "WEBHOOK_NAME": (
+        ["hook1", "w" * 50],
+        ["hook", "w" * 51, "hook-1"],
+        "'hook' is not a valid webhook name: 5-50 letters and digits",
+    ),
+    "AGENT_POOL_NAME": (
+        ["ap1", "pool-01", "p" * 20],
+        ["ap", "p" * 21, "pool_1"],
+        "'ap' is not a valid agent pool name: 3-20 letters, digits and hyphens",
+    ),
 }
 
 
@@ -115,6 +131,48 @@ ARM_KINDS = {
         "Microsoft.ContainerRegistry/registries/<registry>/credentialSets/<name> (`az acr credential-set show -r "
         "<registry> -n <name> --query id -o tsv` prints it)",
     ),
+    "LOG_ANALYTICS_WORKSPACE": (
+        f"{GROUP}/providers/Microsoft.OperationalInsights/workspaces/log-acr-01",
+        ("log-acr-01",),
+        "is not the ARM id of a Log Analytics workspace: expected /subscriptions/<guid>/resourceGroups/<group>/"
+        "providers/Microsoft.OperationalInsights/workspaces/<name> (`az monitor log-analytics workspace show -g "
+        "<group> -n <name> --query id -o tsv` prints it)",
+    ),
+    "STORAGE_ACCOUNT": (
+        f"{GROUP}/providers/Microsoft.Storage/storageAccounts/stacrlogs01",
+        ("stacrlogs01",),
+        "is not the ARM id of a storage account: expected /subscriptions/<guid>/resourceGroups/<group>/providers/"
+        "Microsoft.Storage/storageAccounts/<name> (`az storage account show -n <name> --query id -o tsv` prints it)",
+    ),
+    "EVENT_HUB_RULE": (
+        f"{GROUP}/providers/Microsoft.EventHub/namespaces/evhns-acr/authorizationRules/RootManageSharedAccessKey",
+        ("evhns-acr", "RootManageSharedAccessKey"),
+        "is not the ARM id of an Event Hubs namespace authorization rule: expected /subscriptions/<guid>/"
+        "resourceGroups/<group>/providers/Microsoft.EventHub/namespaces/<namespace>/authorizationRules/<rule> "
+        "(`az eventhubs namespace authorization-rule show -g <group> --namespace-name <namespace> -n <rule> "
+        "--query id -o tsv` prints it)",
+    ),
+    "ACTION_GROUP": (
+        f"{GROUP}/providers/Microsoft.Insights/actionGroups/ag-platform on-call",
+        ("ag-platform on-call",),
+        "is not the ARM id of an action group: expected /subscriptions/<guid>/resourceGroups/<group>/providers/"
+        "Microsoft.Insights/actionGroups/<name> (`az monitor action-group show -g <group> -n <name> --query id "
+        "-o tsv` prints it)",
+    ),
+    "USER_ASSIGNED_IDENTITY": (
+        f"{GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr_cmk",
+        ("id-acr_cmk",),
+        "is not the ARM id of a user-assigned managed identity: expected /subscriptions/<guid>/resourceGroups/"
+        "<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name> (`az identity show -g <group> "
+        "-n <name> --query id -o tsv` prints it)",
+    ),
+    "APPLICATION_SECURITY_GROUP": (
+        f"{GROUP}/providers/Microsoft.Network/applicationSecurityGroups/asg-acr.clients",
+        ("asg-acr.clients",),
+        "is not the ARM id of an application security group: expected /subscriptions/<guid>/resourceGroups/"
+        "<group>/providers/Microsoft.Network/applicationSecurityGroups/<name> (`az network asg show -g <group> "
+        "-n <name> --query id -o tsv` prints it)",
+    ),
 }
 OTHER = f"{GROUP}/providers/Microsoft.Storage/storageAccounts/stacr01"
 
@@ -130,11 +188,14 @@ def test_each_id_kind_parses_its_ids_and_refuses_others(kind: str) -> None:
         names[-1],
     )
     assert parsed.value == valid
+    other = OTHER if kind != "STORAGE_ACCOUNT" else ARM_KINDS["VIRTUAL_NETWORK"][0]
     with pytest.raises(ValueError) as caught:
-        arm.parse_arm_id(OTHER, getattr(arm, kind))
-    assert str(caught.value) == f"'{OTHER}' {message}"
+        arm.parse_arm_id(other, getattr(arm, kind))
+    assert str(caught.value) == f"'{other}' {message}"
     # A trailing segment, a missing one, and a name outside the rule are not ids of the kind.
-    for wrong in (f"{valid}/extra", valid.rsplit("/", 1)[0], f"{valid.rsplit('/', 1)[0]}/*"):
+    # An action group's name may hold any character but `/`, up to 260 of them.
+    outside = "a" * 261 if kind == "ACTION_GROUP" else "*"
+    for wrong in (f"{valid}/extra", valid.rsplit("/", 1)[0], f"{valid.rsplit('/', 1)[0]}/{outside}"):
         with pytest.raises(ValueError):
             arm.parse_arm_id(wrong, getattr(arm, kind))
 

@@ -238,7 +238,6 @@ ACTION_GROUP = ArmKind(
     "`az monitor action-group show -g <group> -n <name> --query id -o tsv` prints it",
 )
 WEBHOOK_NAME = NameRule("webhook name", r"[a-zA-Z0-9]{5,50}", "5-50 letters and digits")
-TASK_NAME = NameRule("task name", r"[a-zA-Z0-9-_]{5,50}", "5-50 letters, digits, hyphens and underscores")
 AGENT_POOL_NAME = NameRule("agent pool name", r"[a-zA-Z0-9-]{3,20}", "3-20 letters, digits and hyphens")
 USER_ASSIGNED_IDENTITY = ArmKind(
     "a user-assigned managed identity",
