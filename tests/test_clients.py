@@ -66,6 +66,9 @@ def cli(*argv: str) -> tuple[int, str, str]:
         ("bitnami/redis", "docker.io", "bitnami/redis", None, None),
         ("docker.io/nginx", "docker.io", "library/nginx", None, None),
         ("index.docker.io/library/nginx:1", "docker.io", "library/nginx", "1", None),
+        # Docker Hub's other names: the registry API host and the old hub host.
+        ("registry-1.docker.io/nginx", "docker.io", "library/nginx", None, None),
+        ("registry.hub.docker.com/bitnami/redis:7", "docker.io", "bitnami/redis", "7", None),
         (f"nginx@{DIGEST}", "docker.io", "library/nginx", None, DIGEST),
         (f"nginx:1.27@{DIGEST}", "docker.io", "library/nginx", "1.27", DIGEST),
         ("ghcr.io/org/app:v1", "ghcr.io", "org/app", "v1", None),
@@ -105,6 +108,9 @@ def test_references_normalise_as_docker_does(
         ("nginx@sha256:abc", "is not a digest"),
         ("nginx@sha256:" + "A" * 64, "64 lowercase hex digits"),
         ("ghcr.io//app", "is not a repository name"),
+        ("my_registry.example.com/app", "'my_registry.example.com' is not a registry host"),
+        # A colon in a path segment before the last is no tag separator: the path is what is wrong.
+        ("example.com/a:b/c", "'a:b/c' is not a repository name"),
         ("ghcr.io/app/", "is not a repository name"),
         ("a" * 300, "at most 255 characters"),
     ],
@@ -198,7 +204,17 @@ def test_a_wildcard_target_a_static_rule_holds_is_not_served_by_the_wildcard() -
         ]
     )
     found = resolve(parse_reference("nginx"), rules, "acr.azurecr.io")
-    assert found.cache is None and "rule odd holds that repository" in found.note
+    assert (found.cache, found.rule) == (None, None)
+    assert found.note == (
+        "rule hub-library would serve it as library/nginx, but rule odd holds that repository for "
+        "docker.io/bitnami/nginx"
+    )
+    unserved = resolve(parse_reference("quay.io/x/y"), rules, "acr.azurecr.io")
+    assert (unserved.cache, unserved.rule, unserved.note) == (
+        None,
+        None,
+        "no cache rule serves it: pull it as it is",
+    )
     assert (
         resolve(parse_reference("bitnami/nginx:1"), rules, "acr.azurecr.io").cache
         == "acr.azurecr.io/library/nginx:1"
@@ -521,3 +537,16 @@ def test_a_token_reading_the_whole_target_covers_the_rule() -> None:
     )
     [ghcr] = containerd_hosts(cache, "mirror-pull")
     assert ghcr.unreadable == [] and "does not read" not in ghcr.text
+
+
+def test_references_rules_and_resolutions_are_values() -> None:
+    # Callers keep them in sets and as dict keys (one resolution per image, rules by prefix).
+    ref = parse_reference("nginx:1.27")
+    (rule,) = mappings([("hub", "docker.io/library/*", "library/*")])
+    found = resolve(ref, [rule], "acr.azurecr.io")
+    assert len({ref, parse_reference("docker.io/library/nginx:1.27")}) == 1
+    assert len({rule, *mappings([("hub", "docker.io/library/*", "library/*")])}) == 1
+    assert {found: 1}[resolve(ref, [rule], "acr.azurecr.io")] == 1
+    for value, field in ((ref, "tag"), (rule, "target"), (found, "cache")):
+        with pytest.raises(AttributeError):
+            setattr(value, field, "changed")

@@ -54,10 +54,6 @@ class ImageRef:
     tag: str | None
     digest: str | None
 
-    @property
-    def name(self) -> str:
-        return f"{self.host}/{self.repository}"
-
     def at(self, host: str, repository: str) -> str:
         """The same tag or digest under another host and repository (`latest` when neither was given)."""
         tag = f":{self.tag}" if self.tag else ("" if self.digest else ":latest")
@@ -90,7 +86,7 @@ def parse_reference(text: str) -> ImageRef:
     elif not _HOST.fullmatch(host):
         raise ReferenceError(f"'{shown(written)}': '{shown(host)}' is not a registry host")
     repository, colon, tag = (
-        remainder.rpartition(":") if ":" in remainder.rsplit("/", 1)[-1] else (remainder, "", "")
+        remainder.rpartition(":") if ":" in remainder.rpartition("/")[2] else (remainder, "", "")
     )
     if colon and not _TAG.fullmatch(tag):
         raise ReferenceError(
