@@ -889,8 +889,9 @@ def _measure(
     args: argparse.Namespace, linemap: dict[str, Any], servers: queue.Queue[ForkServer], work: Path
 ) -> int:
     earlier: dict[str, Any] = json.loads(args.again.read_text(encoding="utf-8")) if args.again else {}
-    # Modules not run now keep their earlier figures: the report stays whole.
-    report: dict[str, dict[str, object]] = {k: v for k, v in earlier.items() if k not in args.modules}
+    # Modules not run now, or not reached by a run that stops, keep their earlier figures: the
+    # report stays whole.
+    report: dict[str, dict[str, object]] = dict(earlier)
     for module in args.modules:
         found = list(mutants(module, work))
         if args.limit:
