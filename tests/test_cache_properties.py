@@ -114,3 +114,12 @@ def test_long_targets_are_hashed_to_distinct_names() -> None:
     assert len(derive_rule_name(long_a)) <= 50
     assert derive_rule_name("*") == "all-cache"
     assert derive_rule_name("library/*") == "library-all"
+
+
+def test_derived_rule_names_at_the_length_limits() -> None:
+    # ACR takes 5-50 characters: shorter ones gain `-cache`, longer ones a digest of the target.
+    assert derive_rule_name("abcd") == "abcd-cache"
+    assert derive_rule_name("abcde") == "abcde"
+    assert derive_rule_name("a" * 50) == "a" * 50
+    longer = derive_rule_name("a" * 51)
+    assert len(longer) == 50 and longer.startswith("a" * 41 + "-") and longer != "a" * 50

@@ -68,7 +68,7 @@ def supported_hosts() -> str:
     return ", ".join(u.pattern for u in UPSTREAMS)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)  # mutation: equivalent (its size only bounds memory)
 def find_upstream(host: str) -> Upstream | None:
     # Cached: a stack names a handful of hosts, each asked about by every rule and its checks.
     return next((u for u in UPSTREAMS if u.matches(host)), None)
@@ -177,14 +177,12 @@ def check_target(target: str) -> None:
 def _check_path(path: str, whole: str) -> None:
     if len(path) > MAX_REPOSITORY_LENGTH:
         raise ValueError(f"'{shown(whole)}' is longer than {MAX_REPOSITORY_LENGTH} characters")
-    if _PATH.fullmatch(path):  # mutation: equivalent (a shortcut: the walk below gives the same answers)
-        return  # the common case in one match; the walk below finds the component to name
-    components = path.split("/")
-    for index, component in enumerate(components):
-        last = index == len(components) - 1
+    if _PATH.fullmatch(path):
+        return
+    # Not a valid path: the walk names the first component that is wrong (a `*` that ends the path
+    # after valid components would have made it valid).
+    for component in path.split("/"):
         if "*" in component:
-            if component == "*" and last:
-                continue
             raise ValueError(
                 f"'{shown(whole)}' has a `*` that is not a trailing `/*`: a wildcard rule ends in `/*` "
                 "(or is `*`), e.g. 'library/*'"
