@@ -176,8 +176,25 @@ class AlertConfig(ConfigModel):
         return self
 
 
-WINDOWS = {5: "PT5M", 15: "PT15M", 30: "PT30M", 60: "PT1H", 360: "PT6H", 720: "PT12H", 1440: "P1D"}
-"""Window sizes both metric and log alerts accept, in minutes, with their ISO 8601 durations."""
+class Window(NamedTuple):
+    """One alert window, as ISO 8601 durations."""
+
+    size: str
+    frequency: str
+    """How often it is evaluated: Azure Monitor evaluates at most as often as the window is long; a
+    short window every 5 minutes, an hour every 15, longer windows hourly."""
+
+
+WINDOWS = {
+    5: Window("PT5M", "PT5M"),
+    15: Window("PT15M", "PT5M"),
+    30: Window("PT30M", "PT5M"),
+    60: Window("PT1H", "PT15M"),
+    360: Window("PT6H", "PT1H"),
+    720: Window("PT12H", "PT1H"),
+    1440: Window("P1D", "PT1H"),
+}
+"""Window sizes both metric and log alerts accept, in minutes."""
 
 
 class Alert(NamedTuple):
@@ -399,15 +416,6 @@ class Diagnostics(pulumi.ComponentResource):
         self.register_outputs(outputs)
 
 
-# How often each window is evaluated: Azure Monitor evaluates at most as often as the window is
-# long; a short window every 5 minutes, an hour every 15, longer windows hourly.
-FREQUENCIES = {5: "PT5M", 15: "PT5M", 30: "PT5M", 60: "PT15M", 360: "PT1H", 720: "PT1H", 1440: "PT1H"}
-
-
-def _frequency(window: int) -> str:
-    return FREQUENCIES[window]
-
-
 GIB = 1024**3
 
 
@@ -507,8 +515,8 @@ class Alerts(pulumi.ComponentResource):
                 severity=storage.severity,
                 enabled=True,
                 scopes=[registry_id],
-                evaluation_frequency=_frequency(storage.window_minutes),
-                window_size=WINDOWS[storage.window_minutes],
+                evaluation_frequency=WINDOWS[storage.window_minutes].frequency,
+                window_size=WINDOWS[storage.window_minutes].size,
                 # The SDK writes each criteria's discriminator itself, whatever is passed (the
                 # wire values are asserted in tests/test_operations.py).
                 criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
@@ -549,8 +557,8 @@ class Alerts(pulumi.ComponentResource):
                 severity=alert.severity,
                 enabled=True,
                 scopes=[workspace_id],
-                evaluation_frequency=_frequency(alert.window_minutes),
-                window_size=WINDOWS[alert.window_minutes],
+                evaluation_frequency=WINDOWS[alert.window_minutes].frequency,
+                window_size=WINDOWS[alert.window_minutes].size,
                 criteria=monitor.ScheduledQueryRuleCriteriaArgs(
                     all_of=[
                         monitor.ConditionArgs(
