@@ -641,6 +641,8 @@ def _replaced_through(res: _Resource, replaced: set[str]) -> bool:
         for prop, sources in (res.doc.get("propertyDependencies") or {}).items()
         if prop in res.inputs and any(source in replaced for source in sources)
     )
+    if not hit:  # mutation: equivalent (spares the provider diff below, which could name no input)
+        return False
     if res.type.startswith(DYNAMIC_PREFIX):
         from pulumi.runtime.rpc import UNKNOWN  # what a Python dynamic provider sees of an unknown
 
