@@ -199,8 +199,10 @@ class CustomerManagedKey(pulumi.ComponentResource):
             )
             identity_id: pulumi.Input[str] = created.id
             client_id: pulumi.Input[str] = created.client_id
-            # Not in `ready`: the registry's identity input is this identity's id, an output that
-            # already makes the registry wait for it.
+            # Not in `ready`: the registry's identity input is this identity's id, and the SDK sends
+            # every resource an input's outputs come from among the registration's dependencies
+            # (pulumi sdk/python/lib/pulumi/runtime/resource.py `prepare_resource`: `dependencies`
+            # is the explicit ones plus each property's), which the engine waits for.
             principal_id: pulumi.Input[str] | None = created.principal_id
         else:
             identity_id, client_id = str(identity.existing_id), str(identity.client_id)
