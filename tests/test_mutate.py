@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import queue
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -271,8 +272,6 @@ class _FakeServer:
 
 
 def _run(tmp_path: Path, tests: list[str], codes: list[int]) -> tuple[str, _FakeServer, object]:
-    import queue
-
     work = _work(tmp_path)
     mutant = next(iter(MUTATE.mutants("sample", work)))
     server = _FakeServer(codes)
