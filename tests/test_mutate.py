@@ -299,3 +299,44 @@ def test_the_likeliest_killers_run_before_the_rest_is_collected(tmp_path: Path) 
     short = suite[: 2 * head]
     outcome, server, _ = _run(tmp_path / "e", short, [0])
     assert outcome == "survived" and server.asked == [short]
+
+
+class _StopAt(_FakeServer):
+    """Kills every mutant of `sample`, then stops the run (Ctrl-C) at the first of any other module."""
+
+    def run(self, request: dict[str, object]) -> int:
+        if request["module"] != "sample":
+            raise KeyboardInterrupt
+        return super().run(request)
+
+
+def test_a_stopped_run_keeps_the_figures_of_the_modules_it_did_not_reach(tmp_path: Path) -> None:
+    import argparse
+
+    import pytest
+
+    work = _work(tmp_path)
+    package = work / "components" / "acr_cache"
+    (package / "later.py").write_text("def f(x):\n    return x == 1\n", encoding="utf-8")
+    earlier = {
+        name: {"score": 0.5, "killed": 1, "survived": 1, "notViable": 0, "survivors": [], "sourceSha": "old"}
+        for name in ("sample", "later", "untouched")
+    }
+    again = tmp_path / "earlier.json"
+    again.write_text(json.dumps(earlier), encoding="utf-8")
+    written = tmp_path / "report.json"
+    test = "tests/test_a.py::t"
+    every_line = {str(n): [test] for n in range(1, 40)}
+    linemap = {"lines": {"sample": every_line, "later": every_line}, "durations": {test: 0.1}}
+    servers: queue.Queue[object] = queue.Queue()
+    servers.put(_StopAt([1] * 1000))
+    args = argparse.Namespace(
+        modules=["sample", "later"], json=written, again=again, limit=0, sample=0, jobs=1
+    )
+    with pytest.raises(KeyboardInterrupt):
+        MUTATE._measure(args, linemap, servers, work)
+    report = json.loads(written.read_text(encoding="utf-8"))
+    # The module measured has its new figures; the one the stop cut off and the one not named keep
+    # theirs, so the report never loses a module.
+    assert report["sample"]["survived"] == 0 and report["sample"]["killed"] > 1
+    assert report["later"] == earlier["later"] and report["untouched"] == earlier["untouched"]
