@@ -129,6 +129,87 @@ def test_clouds_by_the_names_azure_native_takes(name: str, arm: str) -> None:
     assert LoginSettings.read({"azure-native:environment": name}).arm_endpoint == arm
 
 
+# pulumi-azure-native provider/pkg/provider/auth_azidentity.go `readAuthConfig`: each setting and the
+# variable it falls back to, written out here so a name changed in the module is caught.
+AZURE_NATIVE_SETTINGS = [
+    ("clientId", "ARM_CLIENT_ID"),
+    ("tenantId", "ARM_TENANT_ID"),
+    ("subscriptionId", "ARM_SUBSCRIPTION_ID"),
+    ("auxiliaryTenantIds", "ARM_AUXILIARY_TENANT_IDS"),
+    ("clientSecret", "ARM_CLIENT_SECRET"),
+    ("clientCertificatePath", "ARM_CLIENT_CERTIFICATE_PATH"),
+    ("clientCertificatePassword", "ARM_CLIENT_CERTIFICATE_PASSWORD"),
+    ("useMsi", "ARM_USE_MSI"),
+    ("useOidc", "ARM_USE_OIDC"),
+    ("oidcAudience", "ARM_OIDC_AUDIENCE"),
+    ("oidcToken", "ARM_OIDC_TOKEN"),
+    ("oidcTokenFilePath", "ARM_OIDC_TOKEN_FILE_PATH"),
+    ("oidcRequestToken", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    ("oidcRequestUrl", "ACTIONS_ID_TOKEN_REQUEST_URL"),
+    ("useDefaultAzureCredential", "ARM_USE_DEFAULT_AZURE_CREDENTIAL"),
+    ("environment", "ARM_ENVIRONMENT"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "variable"), AZURE_NATIVE_SETTINGS, ids=[n for n, _ in AZURE_NATIVE_SETTINGS]
+)
+def test_each_setting_is_read_from_azure_natives_key_and_variable(name: str, variable: str) -> None:
+    from_env = LoginSettings.read({}, {variable: "v"})
+    assert (from_env.values, from_env.sources) == ({name: "v"}, {name: variable})
+    from_config = LoginSettings.read({f"azure-native:{name}": "c"}, {variable: "v"})
+    assert (from_config.values, from_config.sources) == ({name: "c"}, {name: f"azure-native:{name}"})
+    assert len(SETTINGS) == len(AZURE_NATIVE_SETTINGS)
+
+
+# cloud.go `FromName` (case-insensitive): every name, the cloud, its Entra authority and its ARM.
+PUBLIC = ("AzureCloud", "login.microsoftonline.com", "https://management.azure.com")
+CHINA = ("AzureChinaCloud", "login.chinacloudapi.cn", "https://management.chinacloudapi.cn")
+USGOV = ("AzureUSGovernment", "login.microsoftonline.us", "https://management.usgovcloudapi.net")
+CLOUD_NAMES = {
+    "": PUBLIC,
+    "public": PUBLIC,
+    "AzureCloud": PUBLIC,
+    "china": CHINA,
+    "AzureChinaCloud": CHINA,
+    "usgov": USGOV,
+    "usgovernment": USGOV,
+    "AzureUSGovernment": USGOV,
+    "AzureUSGovernmentCloud": USGOV,
+    "usgovernmentl4": USGOV,
+}
+
+
+@pytest.mark.parametrize("name", list(CLOUD_NAMES))
+def test_every_cloud_name_azure_native_takes_and_where_it_signs_in(name: str) -> None:
+    settings = LoginSettings.read({"azure-native:environment": name})
+    assert tuple(settings.cloud) == CLOUD_NAMES[name]
+    if name:
+        # The credential asks that cloud's Entra ID, not the public one.
+        credential = settings.credential()
+        assert type(credential).__name__ == "AzureCliCredential"
+        secret = LoginSettings.read(
+            {
+                "azure-native:environment": name,
+                "azure-native:clientSecret": "s",
+                "azure-native:clientId": CLIENT,
+                "azure-native:tenantId": TENANT,
+                "azure-native:subscriptionId": SUB,
+            }
+        ).credential()
+        assert secret._authority == f"https://{CLOUD_NAMES[name][1]}"
+
+
+def test_login_settings_cannot_be_changed_once_read() -> None:
+    # One LoginSettings serves every resource of a provider process (SignedInProvider): a caller
+    # that could change it would change the sign-in of all the others.
+    import dataclasses
+
+    settings = LoginSettings.read({"azure-native:clientId": CLIENT})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.values = {}  # type: ignore[misc]
+
+
 def test_an_unknown_cloud_is_named() -> None:
     with pytest.raises(LoginError) as caught:
         _ = LoginSettings.read({"azure-native:environment": "mars"}).arm_endpoint
@@ -164,8 +245,17 @@ def test_an_unknown_cloud_is_named() -> None:
             {"azure-native:auxiliaryTenantIds": "t1,t2"},
             "azure-native:auxiliaryTenantIds must be a JSON list of tenant ids, e.g. '[\"<guid>\"]'",
         ),
+        (
+            {"azure-native:useDefaultAzureCredential": "true"},
+            "signing in with the default Azure credential needs azure-native:subscriptionId or ARM_SUBSCRIPTION_ID",
+        ),
+        (
+            {"azure-native:clientCertificatePath": "/c.pfx", "azure-native:clientId": CLIENT},
+            "signing in with a client certificate needs azure-native:subscriptionId or ARM_SUBSCRIPTION_ID; "
+            "azure-native:tenantId or ARM_TENANT_ID",
+        ),
     ],
-    ids=["secret", "msi", "oidc-no-token", "aux-tenants"],
+    ids=["secret", "msi", "oidc-no-token", "aux-tenants", "default", "certificate"],
 )
 def test_what_is_missing_is_named_and_no_value_is_shown(config: dict[str, str], message: str) -> None:
     with pytest.raises(LoginError) as caught:

