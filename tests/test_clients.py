@@ -550,3 +550,16 @@ def test_references_rules_and_resolutions_are_values() -> None:
     for value, field in ((ref, "tag"), (rule, "target"), (found, "cache")):
         with pytest.raises(AttributeError):
             setattr(value, field, "changed")
+
+
+def test_a_cache_and_its_mirror_files_cannot_be_changed() -> None:
+    # One Cache feeds every renderer of a command (hosts.toml, daemon.json, Kyverno): a renderer that
+    # changed it would change what the next one writes.
+    import dataclasses
+
+    cache = cache_of(dockerMirror=MIRROR, cacheRules={})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cache.login_server = "other.azurecr.io"  # type: ignore[misc]
+    [mirror] = containerd_hosts(cache)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mirror.text = ""  # type: ignore[misc]

@@ -299,3 +299,16 @@ def test_a_credential_or_control_character_inside_a_list_or_map_is_refused() -> 
     with pytest.raises(ValidationError, match="contains a control character"):
         Section.model_validate({"names": ["ok", "bad\n"]})
     assert Section.model_validate({"names": ["ok"], "labels": {"team": "platform"}}).names == ["ok"]
+
+
+def test_a_config_problem_cannot_be_changed() -> None:
+    # Problems are collected from every section and sorted for the one message: one changed on the
+    # way would name a key the user never wrote.
+    import dataclasses
+
+    from acr_cache.model import ConfigProblem
+
+    problem = ConfigProblem("acr-cache:registry.name", "use 5-50 letters and digits")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        problem.key = "acr-cache:other"  # type: ignore[misc]
+    assert str(problem) == "acr-cache:registry.name: use 5-50 letters and digits"

@@ -983,3 +983,29 @@ def test_registry_cross_section_refusals_name_the_argument() -> None:
         "Registry('r').args.network.ip_rules: an IP firewall needs the Premium tier (sku is Standard): set "
         "`args.registry.sku: Premium` or remove `ip_rules`"
     ) in str(caught.value.cause)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "acr_cache",
+        "acr_cache.clients",
+        "acr_cache.config",
+        "acr_cache.package",
+        "acr_cache.plan",
+        "acr_cache.plan.stackfile",
+        "acr_cache.policy",
+    ],
+)
+def test_every_name_a_module_exports_is_there(module: str) -> None:
+    # `from acr_cache.clients import *` takes exactly `__all__`: a name listed but missing (or
+    # misspelt) fails a consumer's import, not ours.
+    import importlib
+
+    loaded = importlib.import_module(module)
+    names: list[str] = loaded.__all__
+    assert names and all(name and hasattr(loaded, name) for name in names)
+    assert len(set(names)) == len(names)
+    namespace: dict[str, Any] = {}
+    exec(f"from {module} import *", namespace)
+    assert set(names) <= set(namespace)

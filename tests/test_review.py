@@ -1148,6 +1148,12 @@ def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
     assert sources["Registry"].startswith(f"{specs}: RegistryUpdateParameters has no zoneRedundancy")
     with pytest.raises(dataclasses.FrozenInstanceError):
         REFUSED_IN_PLACE[RULE].paths = ()  # type: ignore[misc]
+    from acr_cache.azure_types import REFUSED_UPDATES
+
+    # The tables are shared by every diff of the process: an entry one caller could change would
+    # change what the next diff predicts.
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        REFUSED_UPDATES["azure-native:keyvault:Vault"][0].when = "never"  # type: ignore[misc]
     assert list(NO_EFFECT_IN_PLACE) == ["azure-native:keyvault:Key"]
     assert {typ.split(":")[-1]: what for typ, what in DATA_LOSS.items()} == {
         "ResourceGroup": "every resource in the group",
