@@ -195,7 +195,18 @@ def marked_count(module: str, work: Path) -> int:
     tree = ast.parse((package(work) / source_file(module)).read_text(encoding="utf-8"))
     skipped = _marked_nodes(tree, marked_lines(module, work), _innermost_statements(tree))
     indexes = _index_constants(tree)
-    return sum(1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set(), indexes))
+    marked_here = sum(
+        1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set(), indexes)
+    )
+    # A marked decorator's removal is made on its function's node, which the mark does not cover.
+    decorators = sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and id(node) not in skipped
+        for decorator in node.decorator_list
+        if id(decorator) in skipped
+    )
+    return marked_here + decorators
 
 
 _CACHING = {"cache", "lru_cache", "cached_property"}
@@ -251,7 +262,7 @@ def mutants(module: str, work: Path) -> Iterator[Mutant]:
     for index, node in enumerate(points):
         if id(node) in skipped:
             continue
-        for change, apply in _changes(node, docstrings, indexes):
+        for change, apply in _changes(node, docstrings, indexes, skipped):
             mutated = copy.deepcopy(tree)
             target = [n for n in ast.walk(mutated)][index]
             if apply(target):
@@ -303,10 +314,14 @@ Change = Callable[[ast.AST], bool]
 
 
 def _changes(
-    node: ast.AST, docstrings: set[int], indexes: frozenset[int] | set[int] = frozenset()
+    node: ast.AST,
+    docstrings: set[int],
+    indexes: frozenset[int] | set[int] = frozenset(),
+    marked: frozenset[int] | set[int] = frozenset(),
 ) -> Iterator[tuple[str, Change]]:
     """Every change the tool makes to one node: `indexes` are the ids of integer constants that index
-    a subscript (`x[0]`), whose change to -1 is the index operator's."""
+    a subscript (`x[0]`), whose change to -1 is the index operator's; `marked` the ids of nodes an
+    equivalence mark covers (a decorator on a marked line is not removed)."""
     if isinstance(node, ast.Compare):
         for position, op in enumerate(node.ops):
             if type(op) in _FLIPS:
@@ -412,6 +427,8 @@ def _changes(
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         names = [ast.unparse(d).split("(", 1)[0] for d in node.decorator_list]
         for position, name in enumerate(names):
+            if id(node.decorator_list[position]) in marked:
+                continue  # its own line says why taking it away changes nothing (a cache, say)
             if name == "classmethod" and any(other.endswith("_validator") for other in names):
                 # pydantic makes a field or model validator a classmethod itself (its docs: the
                 # `@classmethod` is optional), so taking it away changes nothing.

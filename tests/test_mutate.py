@@ -118,6 +118,17 @@ def test_an_equivalence_mark_keeps_a_lines_mutants_out(tmp_path: Path) -> None:
     assert MUTATE.marked_count("sample", tmp_path) == 1
 
 
+def test_a_mark_on_a_decorators_line_covers_its_removal_and_nothing_else(tmp_path: Path) -> None:
+    # The removal is made on the function's node (its line is the `def`), so the mark on the
+    # decorator's own line must reach it; the function's body keeps its mutants.
+    assert len(mutated(tmp_path)["decorator functools.cache removed"]) == 1
+    marked = SOURCE.replace("@functools.cache\n", "@functools.cache  # mutation: equivalent (a cache)\n")
+    found = mutated(tmp_path, marked)
+    assert "decorator functools.cache removed" not in found
+    assert len(found["call removed"]) == 2
+    assert MUTATE.marked_count("sample", tmp_path) == 1
+
+
 def test_a_mark_after_a_wrapped_statement_covers_it_and_only_a_simple_one(tmp_path: Path) -> None:
     # ruff format puts the trailing comment of a wrapped assert after its closing parenthesis.
     source = (

@@ -68,7 +68,7 @@ def supported_hosts() -> str:
     return ", ".join(u.pattern for u in UPSTREAMS)
 
 
-@functools.lru_cache(maxsize=1024)  # mutation: equivalent (its size only bounds memory)
+@functools.lru_cache(maxsize=1024)  # mutation: equivalent (a cache of a pure function: speed and memory only)
 def find_upstream(host: str) -> Upstream | None:
     # Cached: a stack names a handful of hosts, each asked about by every rule and its checks.
     return next((u for u in UPSTREAMS if u.matches(host)), None)
