@@ -325,3 +325,148 @@ def test_an_unreachable_github_endpoint_says_so_without_the_bearer() -> None:
         fetch()
     assert "GitHub's OIDC token could not be had" in str(caught.value)
     assert "SECRET" not in str(caught.value)
+
+
+class _Recorded:
+    """Stands in for an azure-identity credential class: what azure_login hands it."""
+
+    def __init__(self, kind: str, calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
+        self.kind, self.calls = kind, calls
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        self.calls.append((self.kind, args, kwargs))
+        return self.kind
+
+
+@pytest.fixture
+def handed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    from azure import identity
+
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    for kind in (
+        "DefaultAzureCredential",
+        "CertificateCredential",
+        "ClientSecretCredential",
+        "ClientAssertionCredential",
+        "ManagedIdentityCredential",
+        "AzureCliCredential",
+    ):
+        monkeypatch.setattr(identity, kind, _Recorded(kind, calls))
+    return calls
+
+
+IDS = {"azure-native:clientId": CLIENT, "azure-native:tenantId": TENANT, "azure-native:subscriptionId": SUB}
+
+
+def test_what_each_credential_is_given(handed: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
+    aux = {"azure-native:auxiliaryTenantIds": '["t1", "t2"]'}
+    china = {"azure-native:environment": "china"}
+    LoginSettings.read({**IDS, **aux, **china, "azure-native:useDefaultAzureCredential": "true"}).credential(
+        disable_instance_discovery=True
+    )
+    # The default chain takes the cloud's authority, and no option meant for one credential.
+    assert handed[-1] == (
+        "DefaultAzureCredential",
+        (),
+        {"additionally_allowed_tenants": ["t1", "t2"], "authority": "login.chinacloudapi.cn"},
+    )
+    certificate = {
+        "azure-native:clientCertificatePath": "/c.pem",
+        "azure-native:clientCertificatePassword": "pw",
+    }
+    LoginSettings.read({**IDS, **certificate}).credential()
+    assert handed[-1] == (
+        "CertificateCredential",
+        (TENANT, CLIENT),
+        {"certificate_path": "/c.pem", "password": "pw", "additionally_allowed_tenants": []},
+    )
+    LoginSettings.read({**IDS, "azure-native:clientCertificatePath": "/c.pem"}).credential()
+    assert handed[-1][2]["password"] is None
+    LoginSettings.read({**IDS, "azure-native:useMsi": "true"}).credential()
+    assert handed[-1] == ("ManagedIdentityCredential", (), {"client_id": CLIENT})
+    LoginSettings.read({**IDS, **aux}).credential()
+    assert handed[-1] == (
+        "AzureCliCredential",
+        (),
+        {"tenant_id": TENANT, "subscription": SUB, "additionally_allowed_tenants": ["t1", "t2"]},
+    )
+    LoginSettings.read({}).credential()
+    assert handed[-1] == (
+        "AzureCliCredential",
+        (),
+        {"tenant_id": "", "subscription": None, "additionally_allowed_tenants": []},
+    )
+    LoginSettings.read({**IDS, "azure-native:useOidc": "true", "azure-native:oidcToken": "jwt"}).credential()
+    kind, args, _ = handed[-1]
+    assert kind == "ClientAssertionCredential" and args[:2] == (TENANT, CLIENT) and args[2]() == "jwt"
+
+
+def test_azure_environment_names_the_cloud_when_arm_environment_does_not() -> None:
+    settings = LoginSettings.read({}, {"AZURE_ENVIRONMENT": "china"})
+    assert (settings.values, settings.sources) == (
+        {"environment": "china"},
+        {"environment": "AZURE_ENVIRONMENT"},
+    )
+    assert settings.arm_endpoint == "https://management.chinacloudapi.cn"
+    both = LoginSettings.read({}, {"AZURE_ENVIRONMENT": "china", "ARM_ENVIRONMENT": "usgov"})
+    assert both.sources == {"environment": "ARM_ENVIRONMENT"}
+    with pytest.raises(LoginError, match="^AZURE_ENVIRONMENT names an unknown cloud"):
+        _ = LoginSettings.read({}, {"AZURE_ENVIRONMENT": "mars"}).cloud
+
+
+class _GitHubAnswers(BaseHTTPRequestHandler):
+    """GitHub's token endpoint answering with `body`, recording each request's headers."""
+
+    body: ClassVar[bytes] = b"{}"
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def log_message(self, *_: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self.seen.append({"path": self.path, **dict(self.headers.items())})
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+
+def _github(body: bytes) -> tuple[HTTPServer, str]:
+    _GitHubAnswers.body, _GitHubAnswers.seen = body, []
+    server = HTTPServer(("127.0.0.1", 0), _GitHubAnswers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/token"
+
+
+def test_github_oidc_with_another_audience_and_an_answer_without_a_token() -> None:
+    server, url = _github(b'{"value": "jwt-1"}')
+    try:
+        settings = LoginSettings.read(
+            {
+                **IDS,
+                "azure-native:useOidc": "true",
+                "azure-native:oidcRequestUrl": url,
+                "azure-native:oidcRequestToken": "job-bearer",
+                "azure-native:oidcAudience": "api://custom",
+            }
+        )
+        assert settings._assertion()() == "jwt-1"
+        _GitHubAnswers.body = b"{}"
+        with pytest.raises(LoginError) as caught:
+            settings._assertion()()
+        assert str(caught.value) == "GitHub's OIDC token endpoint answered without a token"
+    finally:
+        server.shutdown()
+    first = _GitHubAnswers.seen[0]
+    assert first["path"] == "/token?audience=api%3A%2F%2Fcustom"
+    assert (first["Authorization"], first["Accept"]) == ("Bearer job-bearer", "application/json")
+
+
+def test_github_oidc_needs_both_its_url_and_its_token() -> None:
+    for half in (
+        {"azure-native:oidcRequestUrl": "http://127.0.0.1:9/t"},
+        {"azure-native:oidcRequestToken": "b"},
+    ):
+        settings = LoginSettings.read({**IDS, "azure-native:useOidc": "true", **half})
+        with pytest.raises(LoginError, match="^signing in with OIDC needs a token"):
+            settings.credential()

@@ -130,7 +130,7 @@ class LoginSettings:
         cloud = _CLOUDS.get(name.lower())
         if cloud is None:
             raise LoginError(
-                f"{self.sources.get('environment', 'ARM_ENVIRONMENT')} names an unknown cloud: use public, "
+                f"{self.sources['environment']} names an unknown cloud: use public, "
                 "usgovernment or china, as azure-native does"
             )
         return cloud
@@ -205,11 +205,8 @@ class LoginSettings:
         )
 
     def _auxiliary_tenants(self) -> list[str]:
-        text = self.get("auxiliaryTenantIds")
-        if not text:
-            return []
         try:
-            tenants = json.loads(text)
+            tenants = json.loads(self.get("auxiliaryTenantIds") or "[]")
         except ValueError:
             tenants = None
         if not isinstance(tenants, list) or not all(isinstance(t, str) for t in tenants):
@@ -256,7 +253,6 @@ _METHODS = {
     "secret": "a client secret",
     "oidc": "OIDC",
     "msi": "a managed identity",
-    "cli": "the Azure CLI",
 }
 
 
@@ -326,12 +322,6 @@ class SignedInProvider:
     def arm_scope(self) -> str:
         """The scope of ARM tokens: the audience of the login's cloud's Resource Manager."""
         return f"{self.login().arm_endpoint}/.default"
-
-
-def azure_native_credential(config: Mapping[str, Any] | None = None) -> Any:
-    """A TokenCredential for azure-native's login from the environment (and a stack's plain
-    `azure-native:*` config, when given)."""
-    return LoginSettings.read(config).credential()
 
 
 def error_text(exc: Exception) -> str:
