@@ -410,7 +410,7 @@ def test_azure_environment_names_the_cloud_when_arm_environment_does_not() -> No
     assert settings.arm_endpoint == "https://management.chinacloudapi.cn"
     both = LoginSettings.read({}, {"AZURE_ENVIRONMENT": "china", "ARM_ENVIRONMENT": "usgov"})
     assert both.sources == {"environment": "ARM_ENVIRONMENT"}
-    with pytest.raises(LoginError, match="^AZURE_ENVIRONMENT names an unknown cloud"):
+    with pytest.raises(LoginError, match=r"^AZURE_ENVIRONMENT names an unknown cloud"):
         _ = LoginSettings.read({}, {"AZURE_ENVIRONMENT": "mars"}).cloud
 
 
@@ -468,5 +468,5 @@ def test_github_oidc_needs_both_its_url_and_its_token() -> None:
         {"azure-native:oidcRequestToken": "b"},
     ):
         settings = LoginSettings.read({**IDS, "azure-native:useOidc": "true", **half})
-        with pytest.raises(LoginError, match="^signing in with OIDC needs a token"):
+        with pytest.raises(LoginError, match=r"^signing in with OIDC needs a token"):
             settings.credential()
