@@ -19,10 +19,12 @@ from acr_cache.cli import main
 from acr_cache.clients import (
     Cache,
     ClientsError,
+    as_json,
     containerd_hosts,
     docker_daemon,
     kyverno_policy,
     kyverno_yaml,
+    table,
 )
 from acr_cache.config import offline_placeholders, parse_stack_config
 from acr_cache.plan.stackfile import load_stack_files
@@ -563,3 +565,155 @@ def test_a_cache_and_its_mirror_files_cannot_be_changed() -> None:
     [mirror] = containerd_hosts(cache)
     with pytest.raises(dataclasses.FrozenInstanceError):
         mirror.text = ""  # type: ignore[misc]
+
+
+# --- The whole generated text, pinned ----------------------------------------------------------------
+
+RICH_RULES = {
+    "hub-nginx": {
+        "source": "docker.io/library/nginx",
+        "target": "library/nginx",
+        "credentialSet": "dockerhub",
+    },
+    "hub-library": {"source": "docker.io/library/*", "target": "hub/library/*", "credentialSet": "dockerhub"},
+    "ghcr-all": {"source": "ghcr.io/*", "target": "ghcr/*"},
+    "mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"},
+    "mcr-renamed": {"source": "mcr.microsoft.com/azure-cli", "target": "tools/az"},
+    "quay-same": {"source": "quay.io/prometheus/*", "target": "prometheus/*"},
+}
+RICH_TOKENS = {"mirror-pull": {"repositories": {"library/nginx": ["read"], "ghcr/*": ["read"]}}}
+IMAGES = [
+    "nginx:1.27",
+    "docker.io/library/redis@" + DIGEST,
+    "ghcr.io/org/app:v1",
+    "quay.io/other/x:1",
+    "mcr.microsoft.com/azure-cli",
+]
+SNAPSHOT = ROOT / "tests" / "snapshots" / "clients.txt"
+
+
+def _every_output() -> str:
+    """What `acr-cache clients` writes for a stack with every kind of rule, a token and, apart,
+    anonymous pull: each format, as a user pastes it into a cluster or a node."""
+    signed = cache_of(cacheRules=RICH_RULES, tokens=RICH_TOKENS)
+    # With anonymous pull the registry-wide Docker Hub rule (`*`) leaves room for static rules only.
+    anonymous = cache_of(
+        dockerMirror=MIRROR,
+        cacheRules={k: v for k, v in RICH_RULES.items() if k in ("hub-nginx", "mcr-renamed")},
+    )
+    parts = {
+        "kyverno": kyverno_yaml(signed),
+        "containerd --token mirror-pull": "".join(
+            f"## {f.path} (unserved: {f.unserved}; unreadable: {f.unreadable})\n{f.text}"
+            for f in containerd_hosts(signed, "mirror-pull")
+        ),
+        "containerd, anonymous pull": "".join(f"## {f.path}\n{f.text}" for f in containerd_hosts(anonymous)),
+        "docker": docker_daemon(anonymous),
+        "resolve, table": table(signed.resolve(IMAGES)),
+        "resolve, json": as_json(signed.resolve(IMAGES)),
+    }
+    return "".join(f"### {name}\n{text}\n" for name, text in parts.items())
+
+
+def test_the_generated_client_configuration_is_exactly_as_reviewed() -> None:
+    # The parsing tests above check what each format means; this one holds every character of it
+    # (a Kyverno precondition's operator, a hosts.toml comment a user follows), so a change to the
+    # text is a reviewed change of tests/snapshots/clients.txt. ACR_CACHE_UPDATE_SNAPSHOTS=1 rewrites it.
+    import os
+
+    text = _every_output()
+    if os.environ.get("ACR_CACHE_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(text, encoding="utf-8")
+    assert text == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_what_a_token_reads_and_the_mirror_files_of_the_hosts_it_can_serve() -> None:
+    import dataclasses
+
+    rules = {
+        # ghcr.io's only rule renames its repository: no file for ghcr.io, and the hosts after it
+        # (sorted) still get theirs.
+        "ghcr-renamed": {"source": "ghcr.io/org/app", "target": "apps/app"},
+        "quay-all": {"source": "quay.io/*", "target": "quay/*"},
+        "hub-library": {
+            "source": "docker.io/library/*",
+            "target": "hub/library/*",
+            "credentialSet": "dockerhub",
+        },
+    }
+
+    def unreadable(repositories: dict[str, list[str]]) -> dict[str, list[str]]:
+        cache = cache_of(cacheRules=rules, tokens={"node-pull": {"repositories": repositories}})
+        return {f.path.split("/")[-2]: f.unreadable for f in containerd_hosts(cache, "node-pull")}
+
+    # Registry-wide, the prefix itself, a parent prefix: each reads; a static repository named like
+    # a prefix reads only itself, never what lies below it.
+    assert unreadable({"quay/*": ["read"], "hub/library/*": ["read"]}) == {"docker.io": [], "quay.io": []}
+    assert unreadable({"quay/*": ["read"], "hub/*": ["read"]}) == {"docker.io": [], "quay.io": []}
+    assert unreadable({"quay": ["read"], "hub": ["read"]}) == {
+        "docker.io": ["hub-library"],
+        "quay.io": ["quay-all"],
+    }
+    only_renamed = cache_of(
+        cacheRules={"ghcr-renamed": rules["ghcr-renamed"]},
+        tokens={"node-pull": {"repositories": {"apps/*": ["read"]}}},
+    )
+    with pytest.raises(ClientsError) as caught:
+        containerd_hosts(only_renamed, "node-pull")
+    assert str(caught.value) == "no cache rule of this stack can be served through a node-level mirror"
+    # A Cache made directly, without a vault: the sign-in comment says where the vault's name goes.
+    [hub] = containerd_hosts(
+        dataclasses.replace(only_renamed, rules=cache_of(cacheRules=rules).rules, vault=None), "node-pull"
+    )[:1]
+    assert "az keyvault secret show --vault-name <vault> --name acr-token-node-pull" in hub.text
+
+
+def test_an_unknown_token_is_named_with_those_there_are() -> None:
+    none = cache_of(cacheRules={"quay-all": {"source": "quay.io/*", "target": "quay/*"}})
+    with pytest.raises(ClientsError, match=r"^no token 'pull' in acr-cache:tokens \(defined: none\)"):
+        containerd_hosts(none, "pull")
+    two = cache_of(
+        cacheRules={"quay-all": {"source": "quay.io/*", "target": "quay/*"}},
+        tokens={
+            "zulu-pull": {"repositories": {"quay/*": ["read"]}},
+            "alpha-pull": {"repositories": {"quay/*": ["read"]}},
+        },
+    )
+    with pytest.raises(
+        ClientsError, match=r"^no token 'pull' in acr-cache:tokens \(defined: alpha-pull, zulu-pull\)"
+    ):
+        containerd_hosts(two, "pull")
+
+
+def test_docker_engine_needs_the_registry_wide_hub_rule_and_anonymous_pull_both() -> None:
+    import dataclasses
+
+    hub_all = {"hub-all": {"source": "docker.io/*", "target": "*", "credentialSet": "dockerhub"}}
+    signed_in_only = cache_of(cacheRules=hub_all)
+    with pytest.raises(ClientsError, match=r"^Docker Engine's registry-mirrors"):
+        docker_daemon(signed_in_only)
+    # Anonymous pull with Docker Hub rules that are not registry-wide: Docker Engine's mirror sends
+    # `library/nginx` as is, which only a `docker.io/*` -> `*` rule serves.
+    for rules in (
+        {
+            "hub-library": {
+                "source": "docker.io/library/*",
+                "target": "hub/library/*",
+                "credentialSet": "dockerhub",
+            }
+        },
+        {
+            "hub-nginx": {
+                "source": "docker.io/library/nginx",
+                "target": "library/nginx",
+                "credentialSet": "dockerhub",
+            }
+        },
+        {"quay-all": {"source": "quay.io/*", "target": "*"}},
+    ):
+        anonymous = dataclasses.replace(cache_of(cacheRules=rules), anonymous_pull=True)
+        with pytest.raises(ClientsError, match=r"^Docker Engine's registry-mirrors"):
+            docker_daemon(anonymous)
+    assert docker_daemon(dataclasses.replace(signed_in_only, anonymous_pull=True)).startswith(
+        '{\n  "registry-mirrors"'
+    )

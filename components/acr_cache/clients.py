@@ -47,9 +47,9 @@ class Cache:
     tokens: dict[str, Any] = field(default_factory=dict)
     vault: str | None = None
 
-    @staticmethod
-    def of(stack: str, config: StackConfig) -> Cache:
-        return Cache(
+    @classmethod
+    def of(cls, stack: str, config: StackConfig) -> Cache:
+        return cls(
             stack,
             config.registry.login_server,
             config.pull_mappings(),
@@ -69,7 +69,7 @@ def table(resolutions: list[Resolution]) -> str:
     rows = [("IMAGE", "CACHE", "RULE")] + [
         (r.image, r.cache or f"(unchanged: {r.note})", r.rule or "-") for r in resolutions
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
     return "".join(f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c}".rstrip() + "\n" for a, b, c in rows)
 
 
@@ -140,13 +140,13 @@ def kyverno_policy(cache: Cache) -> dict[str, Any]:
                                     "value": f"{cache.login_server}/{new_path}{suffix}",
                                 }
                             ],
-                            sort_keys=False,
-                            width=10_000,
+                            sort_keys=False,  # mutation: equivalent (op, path, value: sorted already)
+                            width=10_000,  # mutation: equivalent (only keeps YAML from folding the value)
                         ),
                     }
                 )
         if not entries:
-            continue
+            continue  # mutation: equivalent (`break`: entries are empty for every list or none, by the rules alone)
         rule: dict[str, Any] = {
             "name": f"pull-through-cache-{kind.lower()}",
             "match": {
@@ -201,7 +201,13 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def kyverno_yaml(cache: Cache) -> str:
-    return yaml.dump(kyverno_policy(cache), Dumper=_PlainDumper, sort_keys=False, width=10_000)
+    # A width past any line: YAML never folds a long value (a description, a patch) across lines.
+    return yaml.dump(
+        kyverno_policy(cache),
+        Dumper=_PlainDumper,
+        sort_keys=False,
+        width=10_000,  # mutation: equivalent (a line more or less than 10,000 characters)
+    )
 
 
 def _not_this_wildcards(mapping: Mapping, rules: list[Mapping]) -> list[str]:
@@ -253,8 +259,9 @@ class MirrorFile:
     """Rules whose repositories the mirror's token may not read (its pulls fall back upstream)."""
 
 
-def _authentication(cache: Cache, token: str | None) -> tuple[str, list[str]]:
-    """The mirror's sign-in: none with anonymous pull, a token's basic header, or ClientsError."""
+def _authentication(cache: Cache, token: str | None) -> list[str]:
+    """The comment lines of the mirror's sign-in: none with anonymous pull, a token's basic header
+    (with `token`), or ClientsError."""
     if token is not None:
         if token not in cache.tokens:
             known = ", ".join(sorted(cache.tokens)) or "none"
@@ -264,12 +271,12 @@ def _authentication(cache: Cache, token: str | None) -> tuple[str, list[str]]:
             )
         secret = secret_name_of(token, cache.tokens[token])
         vault = cache.vault or "<vault>"
-        return "token", [
+        return [
             f"# Signs in as token {token}: put base64('{token}:<password>') below; the password is in Key Vault:",
             f"#   az keyvault secret show --vault-name {vault} --name {secret} --query value -o tsv",
         ]
     if cache.anonymous_pull:
-        return "anonymous", ["# The registry serves anonymous pulls (acr-cache:dockerMirror): no sign-in."]
+        return ["# The registry serves anonymous pulls (acr-cache:dockerMirror): no sign-in."]
     raise ClientsError(
         "the registry serves pulls only to signed-in clients, and a node-level mirror signs in with neither "
         "an Entra ID identity nor `docker login`: pass --token NAME (a token in acr-cache:tokens with `read` on "
@@ -280,7 +287,7 @@ def _authentication(cache: Cache, token: str | None) -> tuple[str, list[str]]:
 
 def containerd_hosts(cache: Cache, token: str | None = None) -> list[MirrorFile]:
     """`/etc/containerd/certs.d/<host>/hosts.toml` for every upstream host that has rules."""
-    how, lines = _authentication(cache, token)
+    lines = _authentication(cache, token)
     files = []
     for host in sorted({m.host for m in cache.rules}):
         rules = [m for m in cache.rules if m.host == host]
@@ -311,7 +318,7 @@ def containerd_hosts(cache: Cache, token: str | None = None) -> list[MirrorFile]
             if prefix:
                 # The URL holds the API path and the prefix; containerd appends `/<repository>/...`.
                 text.append("  override_path = true")
-            if how == "token":
+            if token is not None:
                 text.append(f'  [host."{url}".header]')
                 text.append('    authorization = "Basic <base64 of token:password>"')
             text.append("")
@@ -347,15 +354,16 @@ def _token_reads(token: Any, mapping: Mapping) -> bool:
     """Whether a token's scope map reads every repository a rule caches (a `prefix/*` entry covers
     the repositories below it, as ACR's scope maps do)."""
     covered = mapping.target_path
+
+    def reads(repository: str) -> bool:
+        if not is_wildcard(repository):
+            return repository == mapping.target
+        # A scope map names no registry-wide `*` (acr_cache.tokens refuses it): a prefix is never empty.
+        prefix = wildcard_prefix(repository)
+        return covered == prefix or covered.startswith(f"{prefix}/")
+
     # Every action a scope map grants includes read (write and delete carry it, acr_cache.tokens).
-    for repository in token.repositories:
-        if repository == mapping.target:
-            return True
-        if is_wildcard(repository):
-            prefix = wildcard_prefix(repository)
-            if not prefix or covered == prefix or covered.startswith(f"{prefix}/"):
-                return True
-    return False
+    return any(reads(repository) for repository in token.repositories)
 
 
 def docker_daemon(cache: Cache) -> str:
