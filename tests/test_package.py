@@ -734,6 +734,22 @@ def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
             "ArtifactCache('c').args.cache_rules[\"ab\"]: 'ab' is not a valid rule name: 5-50 letters, digits and hyphens",
         ),
         (
+            # A component's sets are a plain map (the stack's keys are typed): the name is checked here.
+            {
+                "cache_rules": {},
+                "credential_sets": {
+                    "hub": {
+                        "login_server": "docker.io",
+                        "username": {"secret_name": "u"},
+                        "password": {"secret_name": "p"},
+                    }
+                },
+                "key_vault": {"name": "kv-team01", "location": "westeurope"},
+            },
+            "ArtifactCache('c').args.credential_sets[\"hub\"]: 'hub' is not a valid credential set name: 5-50 letters, "
+            "digits and hyphens",
+        ),
+        (
             {
                 "cache_rules": {},
                 "credential_sets": {
@@ -1009,3 +1025,60 @@ def test_every_name_a_module_exports_is_there(module: str) -> None:
     namespace: dict[str, Any] = {}
     exec(f"from {module} import *", namespace)
     assert set(names) <= set(namespace)
+
+
+def test_a_set_named_on_a_registry_in_another_subscription_keeps_that_subscription() -> None:
+    # The login's subscription stands in only for a registry given without one.
+    def program() -> None:
+        ArtifactCache(
+            "c",
+            {
+                "registry_id": OTHER_PLATFORM,
+                "cache_rules": {
+                    "dh-redis": {
+                        "source": "docker.io/library/redis",
+                        "target": "redis",
+                        "registry_credential_set": "platform-hub",
+                    }
+                },
+            },
+        )
+
+    run = run_program(program, project="team", stack="t", config={}, preview=False)
+    (rule,) = [r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"]
+    assert rule.inputs["credentialSetResourceId"] == f"{OTHER_PLATFORM}/credentialSets/platform-hub"
+
+
+def test_a_set_whose_key_repeats_the_component_name_keeps_its_children_former_names() -> None:
+    # `team-b` with set `team-b-hub` named its children `team-b-team-b-hub-...` before names were
+    # shortened: each child, the vault readers included, carries that name as an alias.
+    def program() -> None:
+        ArtifactCache(
+            "team-b",
+            {
+                "registry_id": PLATFORM,
+                "cache_rules": {},
+                **_HUB_IN_A_VAULT,
+                "credential_sets": {"team-b-hub": _HUB["credential_sets"]["dockerhub"]},
+            },
+        )
+
+    run = run_program(program, project="team", stack="t", config={}, preview=False)
+    named = {r.name: r for r in run.resources if r.custom}
+    for role in ("username", "password"):
+        reader = named[f"team-b-hub-{role}-reader"]
+        assert f"team-b-team-b-hub-{role}-reader" in [spec["name"] for spec in reader.alias_specs]
+
+
+def test_every_bad_rule_key_of_a_component_is_named_at_once() -> None:
+    rules = {key: {"source": f"mcr.microsoft.com/{key}", "target": key} for key in ("ab", "cd")}
+    with pytest.raises(ProgramFailed) as caught:
+        run_program(
+            lambda: ArtifactCache("c", {"registry_id": PLATFORM, "cache_rules": rules}),
+            project="t",
+            stack="t",
+            config={},
+        )
+    text = str(caught.value.cause)
+    assert "args.cache_rules[\"ab\"]: 'ab' is not a valid rule name" in text
+    assert "args.cache_rules[\"cd\"]: 'cd' is not a valid rule name" in text

@@ -264,10 +264,12 @@ class DockerMirrorConfig(ConfigModel):
                 )
             try:
                 self.rule()
-            except ValidationError as exc:
-                # What only the rule checks (one credential set, not several), under the mirror's
-                # key: the shapes of ids and names the mirror's own fields have checked already.
-                error = exc.errors()[0]
+            # What only the rule checks (one credential set, not several), under the mirror's key:
+            # the shapes of ids and names the mirror's own fields have checked already. pydantic-core
+            # today merges a ValidationError raised in a validator into the outer one the same way,
+            # but pydantic's docs ask validators to raise ValueError: this does not lean on that.
+            except ValidationError as exc:  # mutation: equivalent (pydantic-core gives the same problem)
+                error = exc.errors()[0]  # mutation: equivalent (the rule stops at its first problem)
                 raise field_error(error["ctx"]["field"], error["ctx"]["message"]) from None
         return self
 
@@ -524,7 +526,9 @@ class ArtifactCache(pulumi.ComponentResource):
 
         # Quoted: evaluated at definition, the annotation would load the whole authorization module
         # (0.15 s) in every program, whether or not it signs anything in.
-        def login() -> "pulumi.Output[authorization.GetClientConfigResult]":
+        def login() -> (
+            "pulumi.Output[authorization.GetClientConfigResult]"  # mutation: equivalent (never evaluated)
+        ):
             nonlocal client_config
             if client_config is None:
                 client_config = authorization.get_client_config_output(
