@@ -221,8 +221,10 @@ def _not_this_wildcards(mapping: Mapping, rules: list[Mapping]) -> list[str]:
             continue
         if other.host == mapping.host:
             path = other.source_path
+            # Below this rule's prefix, hence longer than it (a static path always is; another
+            # registry-wide wildcard, with no path at all, is not).
             inside = not prefix or path.startswith(f"{prefix}/")
-            if inside and (not other.wildcard or len(path) > len(prefix)):
+            if inside and len(path) > len(prefix):
                 found.append(f"{path}/*" if other.wildcard else path)
         if not other.wildcard and (not target or other.target.startswith(f"{target}/")):
             rest = other.target[len(target) + 1 :] if target else other.target
