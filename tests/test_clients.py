@@ -579,6 +579,7 @@ RICH_RULES = {
     "ghcr-all": {"source": "ghcr.io/*", "target": "ghcr/*"},
     "mcr-dotnet": {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"},
     "mcr-renamed": {"source": "mcr.microsoft.com/azure-cli", "target": "tools/az"},
+    "mcr-renamed-too": {"source": "mcr.microsoft.com/powershell", "target": "tools/pwsh"},
     "quay-same": {"source": "quay.io/prometheus/*", "target": "prometheus/*"},
 }
 RICH_TOKENS = {"mirror-pull": {"repositories": {"library/nginx": ["read"], "ghcr/*": ["read"]}}}

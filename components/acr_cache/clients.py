@@ -92,9 +92,7 @@ def kyverno_policy(cache: Cache) -> dict[str, Any]:
     are left alone. Static rules come before wildcard rules, and among wildcards the longest prefix
     first, as `acr-cache clients --resolve` decides.
     """
-    ordered = sorted(
-        cache.rules, key=lambda m: (m.wildcard, -len(m.source_path) if m.wildcard else 0, m.rule)
-    )
+    ordered = sorted(cache.rules, key=lambda m: (m.wildcard, -len(m.source_path), m.rule))
     rules = []
     for kind in CONTAINER_LISTS:
         info = f'images.{kind}."{{{{element.name}}}}"'
@@ -312,7 +310,8 @@ def containerd_hosts(cache: Cache, token: str | None = None) -> list[MirrorFile]
             "",
         ]
         # The longest prefix first: containerd asks the hosts in file order.
-        for prefix, names in sorted(prefixes.items(), key=lambda item: (-len(item[0]), item[0])):
+        for prefix in sorted(prefixes, key=lambda prefix: (-len(prefix), prefix)):
+            names = prefixes[prefix]
             url = f"https://{cache.login_server}" + (f"/v2/{prefix.rstrip('/')}" if prefix else "")
             text.append(f"# rules: {', '.join(sorted(names))}")
             text.append(f'[host."{url}"]')
