@@ -28,6 +28,7 @@ import argparse
 import ast
 import copy
 import hashlib
+import io
 import json
 import os
 import queue
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -745,15 +747,28 @@ def run_all(
 
 
 def source_sha(module: str, work: Path) -> str:
-    """The module's source without its equivalence marks: marking a line after a run leaves the
-    other mutants as they were (a mark is a trailing comment, so no line moves), and `--again`
-    keeps their results instead of running the module whole."""
+    """The module's source without its comments: a comment reworded, or a line marked equivalent
+    after a run (a mark is a comment), leaves every mutant on the line it was, so `--again` keeps
+    their results instead of running the module whole. A comment line added or removed moves the
+    lines below it, and changes the hash."""
+    text = (package(work) / source_file(module)).read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT:
+            row, column = token.start
+            lines[row - 1] = lines[row - 1][:column].rstrip() + "\n"
+    return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
+
+
+def earlier_shas(module: str, work: Path) -> set[str]:
+    """The hashes reports written by earlier versions of the tool hold for this source: the file's
+    own, and the file without its equivalence marks."""
     text = (package(work) / source_file(module)).read_text(encoding="utf-8")
     unmarked = "".join(
         line.split(EQUIVALENT, 1)[0].rstrip() + "\n" if EQUIVALENT in line else line
         for line in text.splitlines(keepends=True)
     )
-    return hashlib.sha256(unmarked.encode()).hexdigest()[:16]
+    return {hashlib.sha256(form.encode()).hexdigest()[:16] for form in (text, unmarked)}
 
 
 # The operator behind each change the tool makes (`Mutant.change` -> operator), for the per-operator
@@ -920,9 +935,7 @@ def _measure(
         sha = source_sha(module, work)
         before = earlier.get(module)
         carried = {"killed": 0, "killedBehaviour": 0, "notViable": 0}
-        # Reports written before marks were left out of the hash hold the file's own hash.
-        raw = hashlib.sha256((package(work) / source_file(module)).read_bytes()).hexdigest()[:16]
-        unchanged = before is not None and before.get("sourceSha") in (sha, raw)
+        unchanged = before is not None and before.get("sourceSha") in {sha, *earlier_shas(module, work)}
         if before is not None and unchanged and not (args.limit or args.sample):
             # The module is as it was: what was killed stays killed (tests were only added), so only
             # the survivors (by line and change) run again.

@@ -214,6 +214,28 @@ def test_a_mark_added_later_keeps_the_source_hash(tmp_path: Path) -> None:
     assert MUTATE.source_sha("sample", work) != before
 
 
+def test_a_reworded_comment_keeps_the_hash_and_a_moved_line_does_not(tmp_path: Path) -> None:
+    work = _work(tmp_path)
+    path = work / "components" / "acr_cache" / "sample.py"
+    commented = SOURCE.replace("    total -= 1\n", "    # one said\n    total -= 1  # why\n")
+    path.write_text(commented)
+    before = MUTATE.source_sha("sample", work)
+    path.write_text(commented.replace("# one said", "# another said").replace("# why", "# because"))
+    assert MUTATE.source_sha("sample", work) == before
+    # A comment line more moves every line below it, where the earlier survivors were found.
+    path.write_text(commented.replace("# one said\n", "# one said\n    # and more\n"))
+    assert MUTATE.source_sha("sample", work) != before
+    # A `#` inside a string is no comment.
+    path.write_text(commented.replace('"one"', '"#one"'))
+    assert MUTATE.source_sha("sample", work) != before
+    # Reports of earlier versions of the tool hashed the file itself, or the file without its marks.
+    import hashlib
+
+    assert hashlib.sha256(commented.replace('"one"', '"#one"').encode()).hexdigest()[
+        :16
+    ] in MUTATE.earlier_shas("sample", work)
+
+
 def test_the_report_keeps_the_first_figures_and_renders_them() -> None:
     # A module's entry keeps its figures with the first operator set (`before`) and its first run with
     # the new operators (`firstRun`) across later runs; --markdown renders both beside the current one.
