@@ -99,6 +99,14 @@ def test_endpoints_join_security_groups_and_can_wait_for_approval() -> None:
             "(mode is policy)",
         ),
         (
+            {
+                "dnsZone": {"mode": "policy", "subscriptionId": "11111111-2222-3333-4444-555555555555"},
+                "endpoints": {"hub": HUB},
+            },
+            "acr-cache:privateAccess.dnsZone.subscriptionId: `subscriptionId` is only used with `mode: create` "
+            "(mode is policy); an existing zone's id says its subscription",
+        ),
+        (
             {"endpoints": {"hub": {**HUB, "requestMessage": "please"}}},
             "acr-cache:privateAccess.endpoints.hub.requestMessage: a request message goes with "
             "`manualApproval: true`: set it, or remove the message",

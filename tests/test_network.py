@@ -726,6 +726,23 @@ def test_subnet_capacity_refusals_in_full() -> None:
         "acr-cache:privateAccess.endpoints.b.subnetPrefixLength: endpoints a, b share a subnet but give different "
         "prefix lengths: give the same one"
     ]
+    # Every subnet is judged, whatever an earlier one (by key) gave: mixed lengths in one, none at
+    # all in another, a full one after both.
+    other, full = subnet("rg-hub", "vnet-other"), subnet("rg-hub", "vnet-full")
+    several = endpoints(
+        a={"subnetId": shared, "subnetPrefixLength": 28},
+        b={"subnetId": shared, "subnetPrefixLength": 27},
+        c={"subnetId": other},
+        d={"subnetId": full, "subnetPrefixLength": 29},
+        e={"subnetId": full, "subnetPrefixLength": 29},
+    )
+    assert problems_of(sections(privateAccess=several)) == [
+        "acr-cache:privateAccess.endpoints.b.subnetPrefixLength: endpoints a, b share a subnet but give different "
+        "prefix lengths: give the same one",
+        "acr-cache:privateAccess.endpoints.d.subnetPrefixLength: a /29 subnet has 3 usable addresses, and the "
+        "endpoints in it (d, e) need 4: 2 each (the login server plus one data endpoint for each of 1 "
+        "regions): use a larger subnet",
+    ]
 
 
 def test_explicit_links_let_endpoints_in_same_named_vnets_through() -> None:

@@ -888,24 +888,26 @@ def test_private_access_as_a_library_counts_one_region_unless_told() -> None:
     # Five endpoints in one /28 (11 usable addresses): 2 each for the home region alone, 3 with a replica.
     shared = {"subnet_id": SUBNET, "subnet_prefix_length": 28}
 
-    def program(**extra: Any) -> None:
+    def program(count: int = 5, **extra: Any) -> None:
         PrivateAccess(
             "p",
             {
                 "registry_id": PLATFORM,
                 "home_region": "westeurope",
-                "endpoints": {f"e{i}": dict(shared) for i in range(5)},
+                "endpoints": {f"e{i}": dict(shared) for i in range(count)},
                 **extra,
             },
         )
 
     run_program(program, project="t", stack="t", config={})
-    with pytest.raises(ProgramFailed) as caught:
-        run_program(lambda: program(region_count=2), project="t", stack="t", config={})
-    assert (
-        "PrivateAccess('p').args.endpoints[\"e0\"].subnet_prefix_length: a /28 subnet has 11 usable addresses"
-        in str(caught.value.cause)
-    )
+    # A sixth needs 12 with the home region counted: refused without being told of any region.
+    for refused in (lambda: program(region_count=2), lambda: program(count=6)):
+        with pytest.raises(ProgramFailed) as caught:
+            run_program(refused, project="t", stack="t", config={})
+        assert (
+            "PrivateAccess('p').args.endpoints[\"e0\"].subnet_prefix_length: a /28 subnet has 11 usable addresses"
+            in str(caught.value.cause)
+        )
 
 
 def test_private_access_zones_and_links_keep_their_names_and_former_places() -> None:
@@ -1082,3 +1084,42 @@ def test_every_bad_rule_key_of_a_component_is_named_at_once() -> None:
     text = str(caught.value.cause)
     assert "args.cache_rules[\"ab\"]: 'ab' is not a valid rule name" in text
     assert "args.cache_rules[\"cd\"]: 'cd' is not a valid rule name" in text
+
+
+def test_private_access_as_a_library_says_what_it_cannot_place() -> None:
+    # Used alone, the component has no stack subscription to compare with: what names another
+    # subscription goes through the default provider, and the component says so once.
+    spoke = SUBNET.replace(SUB, OTHER_SUB).replace("rg-hub", "rg-spoke")
+
+    def program() -> None:
+        PrivateAccess(
+            "p",
+            {
+                "registry_id": PLATFORM,
+                "home_region": "westeurope",
+                "endpoints": {"spoke": {"subnet_id": spoke}},
+                "dns_zone": {"mode": "perEndpoint"},
+            },
+        )
+
+    run = run_program(program, project="t", stack="t", config={}, preview=False)
+    assert not [r for r in run.resources if r.provider]
+    (warning,) = [m for m in run.messages if "subscription is not in its config" in m]
+    assert f"(subscription {OTHER_SUB}: DNS zone zone-rg-spoke, private endpoint spoke)" in warning
+
+
+def test_an_endpoint_key_that_repeats_the_component_name_keeps_its_former_names() -> None:
+    def program() -> None:
+        PrivateAccess(
+            "p",
+            {
+                "registry_id": PLATFORM,
+                "home_region": "westeurope",
+                "endpoints": {"p-hub": {"subnet_id": SUBNET}},
+            },
+        )
+
+    run = run_program(program, project="t", stack="t", config={}, preview=False)
+    named = {r.name: r for r in run.resources if r.custom}
+    for child, former in (("p-hub", "p-p-hub"), ("p-hub-dns", "p-p-hub-dns")):
+        assert former in [spec["name"] for spec in named[child].alias_specs], child
