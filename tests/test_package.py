@@ -941,6 +941,15 @@ def test_private_access_zones_and_links_keep_their_names_and_former_places() -> 
         component = name.split("-", 1)[0]
         assert resource.alias_specs[0]["name"] == f"{component}-private-{name.split('-', 1)[1]}"
         assert resource.alias_specs[0]["parentUrn"] == f"{former}::{component}-private"
+    # So are the endpoints and their DNS zone groups.
+    named = {r.name: r for r in run.resources if r.custom}
+    for name in ("p-hub", "p-hub-dns", "q-hub", "q-hub-dns"):
+        component = name.split("-", 1)[0]
+        spec = named[name].alias_specs[0]
+        assert (spec["name"], spec["parentUrn"]) == (
+            f"{component}-private-{name.split('-', 1)[1]}",
+            f"{former}::{component}-private",
+        )
 
 
 def test_a_registry_whose_endpoints_come_from_elsewhere_closes_its_public_endpoint() -> None:
