@@ -329,6 +329,31 @@ def test_tokens_left_in_old_state_never_cause_a_diff() -> None:
     # Stacks deployed before the provider signed in itself hold tokens in their state's inputs.
     old = {**props(_NoServer()), "accessToken": "old-run", "registryAccessToken": "old-run-acr"}
     assert ImageImportProvider().diff("id", old, props(_NoServer())).changes is False
+    # Nor reach the outputs: an update of such a resource (nothing to import) writes none of them.
+    outs = ImageImportProvider().update("id", old, {**old, "force": True}).outs
+    assert not {"accessToken", "registryAccessToken", "username", "password"} & set(outs)
+    assert "old-run" not in repr(outs)
+
+
+def test_a_sign_in_that_fails_for_the_registry_alone_says_so_with_the_hint() -> None:
+    # A tag already there is compared by digest with a registry-scoped token; with OIDC each exchange
+    # asks GitHub again, so that sign-in can fail after the import's own succeeded.
+    from acr_cache.azure_login import REGISTRY_SCOPE, LoginError
+
+    class ArmOnly(StaticCredential):
+        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            if REGISTRY_SCOPE in scopes:
+                raise LoginError("GitHub's OIDC token endpoint answered without a token")
+            return super().get_token(*scopes, **kwargs)
+
+    scenario = Scenario(polls_before_done=0, existing_tags={"base/alpine:3.20": DIGEST})
+    with ArmServer(scenario) as server, pytest.raises(ImportFailed) as caught:
+        provider(server, ArmOnly(VALID_TOKEN)).create(
+            props(server, source=f"docker.io/library/alpine@{DIGEST}")
+        )
+    assert str(caught.value) == (
+        "acrtest01/base/alpine:3.20: GitHub's OIDC token endpoint answered without a token; " + LOGIN_HINT
+    )
 
 
 class _NoServer:

@@ -325,11 +325,13 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
                 {
                     "registry_id": PLATFORM,
                     "images": {
+                        # One without credentials first: the images after it are still checked.
+                        "a/public:1": {"source": "mcr.microsoft.com/a/public:1"},
                         "x/y:1": {
                             "source": "ghcr.io/org/y:1",
                             "username_config_key": "ghcr-user",
                             "password_config_key": "ghcr-token",
-                        }
+                        },
                     },
                     "secrets": {"ghcr-user": "octocat"},
                 },

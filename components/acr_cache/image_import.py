@@ -318,13 +318,14 @@ class ImageImportProvider(SignedInProvider, ResourceProvider):
                 poller = client.registries.begin_import_image(
                     str(props["resourceGroupName"]), str(props["registryName"]), parameters, **extra
                 )
+                # wait() raises the operation's failure itself (azure-core LROPoller.wait); the
+                # import has no result to read.
                 poller.wait(timeout=timeout)
                 if not poller.done():
                     raise ImportFailed(
                         f"importing {props['source']} into {where} did not finish within {timeout:g} s; "
                         "it may still complete in Azure: run `pulumi refresh`, then `pulumi up` again"
                     )
-                poller.result()
         except LoginError as exc:
             raise ImportFailed(f"importing {props['source']} into {where}: {exc}; {LOGIN_HINT}") from None
         except ClientAuthenticationError as exc:
@@ -385,11 +386,11 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
         login_server: pulumi.Input[str] | None = None,
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
-        arm_endpoint: str | None = None,
         timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        # `arm_endpoint`: tests only; a deployment's cloud is the login's (`azure-native:environment`).
+        # ARM is the login's cloud's (`azure-native:environment`); provider tests put a loopback ARM in
+        # the props (`armEndpoint`).
         props: dict[str, Any] = {
             "loginServer": login_server,
             "subscriptionId": subscription_id,
@@ -398,7 +399,6 @@ class ImageImport(pulumi.dynamic.Resource, module="acr-cache", name="ImageImport
             "target": target,
             "source": source,
             "force": force,
-            "armEndpoint": arm_endpoint,
             "timeoutSeconds": timeout_seconds,
             "username": pulumi.Output.secret(username) if username is not None else None,
             "password": pulumi.Output.secret(password) if password is not None else None,
