@@ -864,12 +864,23 @@ def test_the_readers_role_is_qualified_with_the_registrys_subscription(
     }
 
 
-def test_a_set_named_on_a_registry_known_only_by_name_takes_the_logins_subscription() -> None:
+@pytest.mark.parametrize(
+    ("registry_id", "by_name", "subscription_of"),
+    [
+        # Known only by name: the login's subscription stands in.
+        (PLATFORM, True, PLATFORM),
+        # Known by an id in another subscription: that one, never the login's.
+        (OTHER_PLATFORM, False, OTHER_PLATFORM),
+    ],
+)
+def test_a_set_named_on_the_registry_takes_its_subscription_or_else_the_logins(
+    registry_id: str, by_name: bool, subscription_of: str
+) -> None:
     def program() -> None:
         ArtifactCache(
             "c",
             {
-                "registry_id": PLATFORM,
+                "registry_id": registry_id,
                 "cache_rules": {
                     "dh-redis": {
                         "source": "docker.io/library/redis",
@@ -878,12 +889,12 @@ def test_a_set_named_on_a_registry_known_only_by_name_takes_the_logins_subscript
                     }
                 },
             },
-            registry=RegistryRef(PLATFORM, "rg-platform", "platformacr01"),
+            registry=RegistryRef(PLATFORM, "rg-platform", "platformacr01") if by_name else None,
         )
 
     run = run_program(program, project="team", stack="t", config={}, preview=False)
     (rule,) = [r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"]
-    assert rule.inputs["credentialSetResourceId"] == f"{PLATFORM}/credentialSets/platform-hub"
+    assert rule.inputs["credentialSetResourceId"] == f"{subscription_of}/credentialSets/platform-hub"
 
 
 def test_private_access_as_a_library_counts_one_region_unless_told() -> None:
@@ -1038,28 +1049,6 @@ def test_every_name_a_module_exports_is_there(module: str) -> None:
     namespace: dict[str, Any] = {}
     exec(f"from {module} import *", namespace)
     assert set(names) <= set(namespace)
-
-
-def test_a_set_named_on_a_registry_in_another_subscription_keeps_that_subscription() -> None:
-    # The login's subscription stands in only for a registry given without one.
-    def program() -> None:
-        ArtifactCache(
-            "c",
-            {
-                "registry_id": OTHER_PLATFORM,
-                "cache_rules": {
-                    "dh-redis": {
-                        "source": "docker.io/library/redis",
-                        "target": "redis",
-                        "registry_credential_set": "platform-hub",
-                    }
-                },
-            },
-        )
-
-    run = run_program(program, project="team", stack="t", config={}, preview=False)
-    (rule,) = [r for r in run.resources if r.type == "azure-native:containerregistry:CacheRule"]
-    assert rule.inputs["credentialSetResourceId"] == f"{OTHER_PLATFORM}/credentialSets/platform-hub"
 
 
 def test_a_set_whose_key_repeats_the_component_name_keeps_its_children_former_names() -> None:
