@@ -266,6 +266,13 @@ _HUB: dict[str, Any] = {
     }
 }
 
+# A Docker Hub set whose secrets are in the vault already.
+_SET_IN_THE_VAULT: dict[str, Any] = {
+    "login_server": "docker.io",
+    "username": {"secret_name": "u"},
+    "password": {"secret_name": "p"},
+}
+
 # The Docker Hub set with a vault the component creates and the two secret values it reads.
 _HUB_IN_A_VAULT: dict[str, Any] = {
     **_HUB,
@@ -739,13 +746,7 @@ def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
             # A component's sets are a plain map (the stack's keys are typed): the name is checked here.
             {
                 "cache_rules": {},
-                "credential_sets": {
-                    "hub": {
-                        "login_server": "docker.io",
-                        "username": {"secret_name": "u"},
-                        "password": {"secret_name": "p"},
-                    }
-                },
+                "credential_sets": {"hub": _SET_IN_THE_VAULT},
                 "key_vault": {"name": "kv-team01", "location": "westeurope"},
             },
             "ArtifactCache('c').args.credential_sets[\"hub\"]: 'hub' is not a valid credential set name: 5-50 letters, "
@@ -755,11 +756,7 @@ def test_a_registry_given_without_its_subscription_takes_the_logins() -> None:
             {
                 "cache_rules": {},
                 "credential_sets": {
-                    "dockerhub": {
-                        "login_server": "docker.io",
-                        "username": {"secret_name": "u"},
-                        "password": {"secret_name": "p"},
-                    },
+                    "dockerhub": _SET_IN_THE_VAULT,
                     "dockerhub2": {
                         "login_server": "docker.io",
                         "username": {"config_key": "u"},
@@ -801,8 +798,8 @@ def test_artifact_cache_refusals_name_the_argument(args: dict[str, Any], problem
     )
 
 
-def test_a_thousand_and_one_rules_name_the_argument() -> None:
-    rules = {f"r-{i:04d}": {"source": f"mcr.microsoft.com/r{i}", "target": f"r{i}"} for i in range(1001)}
+def _refusal_of_rules(rules: dict[str, Any]) -> str:
+    """What an ArtifactCache `c` with these rules (and nothing else) is refused with."""
     with pytest.raises(ProgramFailed) as caught:
         run_program(
             lambda: ArtifactCache("c", {"registry_id": PLATFORM, "cache_rules": rules}),
@@ -810,10 +807,16 @@ def test_a_thousand_and_one_rules_name_the_argument() -> None:
             stack="t",
             config={},
         )
+    return str(caught.value.cause)
+
+
+def test_a_thousand_and_one_rules_name_the_argument() -> None:
+    rules = {f"r-{i:04d}": {"source": f"mcr.microsoft.com/r{i}", "target": f"r{i}"} for i in range(1001)}
+    refusal = _refusal_of_rules(rules)
     assert (
         "ArtifactCache('c').args.cache_rules: 1001 cache rules; a registry holds at most 1000: replace groups of "
         "rules by wildcard rules (`library/*`)"
-    ) in str(caught.value.cause)
+    ) in refusal
 
 
 OTHER_SUB = "11111111-2222-3333-4444-555555555555"
@@ -1073,53 +1076,36 @@ def test_a_set_whose_key_repeats_the_component_name_keeps_its_children_former_na
 
 
 def test_every_bad_rule_key_of_a_component_is_named_at_once() -> None:
-    rules = {key: {"source": f"mcr.microsoft.com/{key}", "target": key} for key in ("ab", "cd")}
-    with pytest.raises(ProgramFailed) as caught:
-        run_program(
-            lambda: ArtifactCache("c", {"registry_id": PLATFORM, "cache_rules": rules}),
-            project="t",
-            stack="t",
-            config={},
-        )
-    text = str(caught.value.cause)
+    text = _refusal_of_rules(
+        {key: {"source": f"mcr.microsoft.com/{key}", "target": key} for key in ("ab", "cd")}
+    )
     assert "args.cache_rules[\"ab\"]: 'ab' is not a valid rule name" in text
     assert "args.cache_rules[\"cd\"]: 'cd' is not a valid rule name" in text
+
+
+def _private_access_alone(endpoints: dict[str, Any], **extra: Any) -> Any:
+    """A run of a program holding one PrivateAccess `p` (registry PLATFORM, home westeurope)."""
+
+    def program() -> None:
+        PrivateAccess(
+            "p", {"registry_id": PLATFORM, "home_region": "westeurope", "endpoints": endpoints, **extra}
+        )
+
+    return run_program(program, project="t", stack="t", config={}, preview=False)
 
 
 def test_private_access_as_a_library_says_what_it_cannot_place() -> None:
     # Used alone, the component has no stack subscription to compare with: what names another
     # subscription goes through the default provider, and the component says so once.
     spoke = SUBNET.replace(SUB, OTHER_SUB).replace("rg-hub", "rg-spoke")
-
-    def program() -> None:
-        PrivateAccess(
-            "p",
-            {
-                "registry_id": PLATFORM,
-                "home_region": "westeurope",
-                "endpoints": {"spoke": {"subnet_id": spoke}},
-                "dns_zone": {"mode": "perEndpoint"},
-            },
-        )
-
-    run = run_program(program, project="t", stack="t", config={}, preview=False)
+    run = _private_access_alone({"spoke": {"subnet_id": spoke}}, dns_zone={"mode": "perEndpoint"})
     assert not [r for r in run.resources if r.provider]
     (warning,) = [m for m in run.messages if "subscription is not in its config" in m]
     assert f"(subscription {OTHER_SUB}: DNS zone zone-rg-spoke, private endpoint spoke)" in warning
 
 
 def test_an_endpoint_key_that_repeats_the_component_name_keeps_its_former_names() -> None:
-    def program() -> None:
-        PrivateAccess(
-            "p",
-            {
-                "registry_id": PLATFORM,
-                "home_region": "westeurope",
-                "endpoints": {"p-hub": {"subnet_id": SUBNET}},
-            },
-        )
-
-    run = run_program(program, project="t", stack="t", config={}, preview=False)
+    run = _private_access_alone({"p-hub": {"subnet_id": SUBNET}})
     named = {r.name: r for r in run.resources if r.custom}
     for child, former in (("p-hub", "p-p-hub"), ("p-hub-dns", "p-p-hub-dns")):
         assert former in [spec["name"] for spec in named[child].alias_specs], child
