@@ -197,18 +197,15 @@ def marked_count(module: str, work: Path) -> int:
     tree = ast.parse((package(work) / source_file(module)).read_text(encoding="utf-8"))
     skipped = _marked_nodes(tree, marked_lines(module, work), _innermost_statements(tree))
     indexes = _index_constants(tree)
-    marked_here = sum(
-        1 for node in ast.walk(tree) if id(node) in skipped for _ in _changes(node, set(), indexes)
-    )
-    # A marked decorator's removal is made on its function's node, which the mark does not cover.
-    decorators = sum(
-        1
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and id(node) not in skipped
-        for decorator in node.decorator_list
-        if id(decorator) in skipped
-    )
-    return marked_here + decorators
+    count = 0
+    for node in ast.walk(tree):
+        every = sum(1 for _ in _changes(node, set(), indexes))
+        # A node the marks cover gives none of its changes; another can lose some to a mark on a
+        # part of it (a decorator's removal is made on its function's node): `_changes` knows which.
+        count += (
+            every if id(node) in skipped else every - sum(1 for _ in _changes(node, set(), indexes, skipped))
+        )
+    return count
 
 
 _CACHING = {"cache", "lru_cache", "cached_property"}

@@ -647,8 +647,8 @@ def test_what_a_token_reads_and_the_mirror_files_of_the_hosts_it_can_serve() -> 
         cache = cache_of(cacheRules=rules, tokens={"node-pull": {"repositories": repositories}})
         return {f.path.split("/")[-2]: f.unreadable for f in containerd_hosts(cache, "node-pull")}
 
-    # Registry-wide, the prefix itself, a parent prefix: each reads; a static repository named like
-    # a prefix reads only itself, never what lies below it.
+    # The target's own prefix or a parent prefix reads it; a static repository named like a prefix
+    # reads only itself, never what lies below it.
     assert unreadable({"quay/*": ["read"], "hub/library/*": ["read"]}) == {"docker.io": [], "quay.io": []}
     assert unreadable({"quay/*": ["read"], "hub/*": ["read"]}) == {"docker.io": [], "quay.io": []}
     assert unreadable({"quay": ["read"], "hub": ["read"]}) == {
@@ -663,9 +663,9 @@ def test_what_a_token_reads_and_the_mirror_files_of_the_hosts_it_can_serve() -> 
         containerd_hosts(only_renamed, "node-pull")
     assert str(caught.value) == "no cache rule of this stack can be served through a node-level mirror"
     # A Cache made directly, without a vault: the sign-in comment says where the vault's name goes.
-    [hub] = containerd_hosts(
+    hub = containerd_hosts(
         dataclasses.replace(only_renamed, rules=cache_of(cacheRules=rules).rules, vault=None), "node-pull"
-    )[:1]
+    )[0]
     assert "az keyvault secret show --vault-name <vault> --name acr-token-node-pull" in hub.text
 
 
