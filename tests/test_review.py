@@ -1169,6 +1169,40 @@ def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
     assert all(typ.startswith("azure-native:") for typ in DATA_LOSS)
 
 
+REFUSALS_SNAPSHOT = Path(__file__).parent / "snapshots" / "refusals.txt"
+
+
+def _refusal_texts() -> str:
+    """What `acr-cache diff` prints for an update Azure refuses or ignores, and the source it cites
+    for a property Azure cannot change in place, type by type."""
+    from acr_cache.azure_types import NO_EFFECT_IN_PLACE, REFUSED_IN_PLACE, REFUSED_UPDATES
+
+    lines: list[str] = []
+    for typ, refused in REFUSED_IN_PLACE.items():
+        lines += [f"## {typ}: replaced on {', '.join(refused.paths)}", refused.source]
+    for typ, updates in REFUSED_UPDATES.items():
+        for update in updates:
+            lines += [
+                f"## {typ}: {update.path} ({update.when})",
+                f"fix: {update.fix}",
+                f"source: {update.source}",
+            ]
+    for typ, why in NO_EFFECT_IN_PLACE.items():
+        lines += [f"## {typ}: no effect in place", why]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_refusals_a_diff_cites_are_exactly_as_reviewed() -> None:
+    # A diff's WILL FAIL line is only as good as its fix and its source: a user follows the one and
+    # checks the other. ACR_CACHE_UPDATE_SNAPSHOTS=1 rewrites tests/snapshots/refusals.txt.
+    import os
+
+    text = _refusal_texts()
+    if os.environ.get("ACR_CACHE_UPDATE_SNAPSHOTS") == "1":
+        REFUSALS_SNAPSHOT.write_text(text, encoding="utf-8")
+    assert text == REFUSALS_SNAPSHOT.read_text(encoding="utf-8")
+
+
 def test_an_alias_under_a_parent_names_the_parent_type() -> None:
     parent = resource("acr-cache:index:ArtifactCache", "cache", {})
     old = {**resource(RULE, "cache-old", RULE_INPUTS), "parent": parent["urn"]}
