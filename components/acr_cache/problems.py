@@ -112,7 +112,7 @@ def shape_example(loc: list[int | str], root: type[BaseModel]) -> str:
     value = examples[0] if examples else _example(annotation, 0)
     if value is None:
         return ""
-    text = yaml.safe_dump({steps[-1]: value}, default_flow_style=True, sort_keys=False, width=10_000)
+    text = yaml.safe_dump({steps[-1]: value}, default_flow_style=True, sort_keys=False, width=float("inf"))
     return f"`{text.strip().removeprefix('{').removesuffix('}')}`"
 
 
@@ -180,10 +180,10 @@ def _model_at(loc: list[int | str], root: type[BaseModel]) -> type[BaseModel] | 
             # The branch of a tagged union (`cacheRules` as a `<map>` or a `<list>`).
             annotation = _tagged_branch(annotation, part)
         elif isinstance(part, str) and model is not None:
-            match = [i for n, i in model.model_fields.items() if part in (n, i.alias)]
-            if not match:
+            info = next((i for n, i in model.model_fields.items() if part in (n, i.alias)), None)
+            if info is None:
                 return None
-            annotation = match[0].annotation
+            annotation = info.annotation
         else:
             # A list index or a map key: step into the element type.
             args = [a for a in get_args(annotation) if a is not type(None)]
@@ -273,13 +273,13 @@ def salvage(
     exc: ValidationError,
     prefix: str,
     validate: Callable[[dict[str, Any]], BaseModel],
-    rounds: int = 64,
+    rounds: int = 64,  # mutation: equivalent (a bound for termination, never reached)
 ) -> Salvage:
     """Every validation problem of `document` (the first round's `exc` and those behind it), and
     the root model of what remains. The document is not changed."""
     work = copy.deepcopy(document)
     found = Salvage(None, problems_from(exc, prefix, root))
-    errors = exc.errors(include_input=False)
+    errors = exc.errors(include_input=False)  # mutation: equivalent (only loc and type read)
     text = json.dumps(document, default=str)
     for _ in range(rounds):
         if not _set_aside(root, work, errors, found, text, prefix):
@@ -288,7 +288,7 @@ def salvage(
             found.model = validate(work)
             return found
         except ValidationError as again:
-            errors = again.errors(include_input=False)
+            errors = again.errors(include_input=False)  # mutation: equivalent (only loc and type read)
             later = problems_from(again, prefix, root)
             found.problems.extend(p for p in later if not found.mentions(p) and p not in found.problems)
     return found
@@ -303,46 +303,38 @@ def _set_aside(
     prefix: str,
 ) -> bool:
     """Leave out (or stand in for) what each error is about; False when one cannot be."""
-    removals: dict[tuple[int, int | str], tuple[dict[Any, Any] | list[Any], int | str]] = {}
+    # Keyed by container and step: two errors about one entry leave it out once.
+    keys: dict[tuple[int, int | str], tuple[dict[Any, Any], int | str]] = {}
+    indexes: dict[tuple[int, int], tuple[list[Any], int]] = {}
     for error in errors:
         located = _steps(error)
         steps = [step for step, _ in located]
-        nodes: list[Any] = [work]
-        for step in steps:
-            node = nodes[-1]
-            inside = (isinstance(node, dict) and step in node) or (
-                isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
-            )
-            if not inside:
-                break
-            nodes.append(node[step])
+        nodes = _walk(work, steps)
         placed = False
-        for depth in range(len(steps), 0, -1):
-            if depth - 1 >= len(nodes):
+        # The deepest place first: an entry of a map or list, else the map or list holding it.
+        for index in reversed(range(len(steps))):
+            if index >= len(nodes):
+                # Deeper than the document goes (a `before` validator made the value it is about).
                 continue
-            container, step = nodes[depth - 1], steps[depth - 1]
-            if not isinstance(container, dict | list):
-                continue
-            model = _model_at(located[depth - 1][1], root)
+            container, step = nodes[index], steps[index]
+            model = _model_at(located[index][1], root)
             info = None
             if model is not None:
                 info = next((i for n, i in model.model_fields.items() if step in (n, i.alias)), None)
-            present = step in container if isinstance(container, dict) else isinstance(step, int)
-            if present and (model is None or info is None or not info.is_required()):
-                # An entry of a map or list, an optional key (its default applies), an unknown key.
-                removals[(id(container), step)] = (container, step)
-                found.set_aside.add(str(step))
-                found.emptied.add(_key_path(list(located[depth - 1][1]), prefix))
-                if isinstance(container, list) and depth >= 2 and isinstance(steps[depth - 2], str):
-                    # A list left shorter: what its model says of the list (`userAssignedIds`) is no news.
-                    found.set_aside.add(str(steps[depth - 2]))
-                if model is not None and info is None and (meant := closest(str(step), _aliases(model))):
-                    # A misspelt key: what its model says of the key meant (`name` unset) is no news.
-                    found.set_aside.add(meant)
-                placed = True
-                break
-            examples = [e for e in ((info.examples if info else None) or []) if isinstance(e, str)]
-            if depth == len(steps) and isinstance(container, dict) and examples:
+            optional = model is None or info is None or not info.is_required()
+            if isinstance(container, dict) and step in container and optional:
+                # An entry of a map, an optional key (its default applies), an unknown key.
+                keys[(id(container), step)] = (container, step)
+            elif isinstance(container, list):
+                position = int(step)  # pydantic places an entry of a list by its index
+                indexes[(id(container), position)] = (container, position)
+                # A list left shorter: what its model says of the list (`userAssignedIds`) is no
+                # news. The root is a mapping, so a list is always below a step.
+                found.set_aside.add(str(steps[index - 1]))
+            else:
+                examples = [e for e in ((info.examples if info else None) or []) if isinstance(e, str)]
+                if index < len(steps) - 1 or not isinstance(container, dict) or not examples:
+                    continue
                 # A required key: the first example the document does not use stands in for it.
                 stand_in = next((e for e in examples if e not in text), examples[0])
                 if container.get(step) == stand_in:
@@ -351,14 +343,33 @@ def _set_aside(
                 found.set_aside.add(stand_in)
                 placed = True
                 break
+            found.set_aside.add(str(step))
+            found.emptied.add(_key_path(list(located[index][1]), prefix))
+            if model is not None and info is None and (meant := closest(str(step), _aliases(model))):
+                # A misspelt key: what its model says of the key meant (`name` unset) is no news.
+                found.set_aside.add(meant)
+            placed = True
+            break
         if not placed:
             return False
+    for mapping, key in keys.values():
+        del mapping[key]
     # Lists lose entries from the end first, so the indexes of the others still hold.
-    for container, step in sorted(
-        removals.values(), key=lambda item: item[1] if isinstance(item[1], int) else 0, reverse=True
-    ):
-        if isinstance(container, dict):
-            container.pop(step, None)
-        elif isinstance(step, int) and step < len(container):
-            del container[step]
+    for sequence, position in sorted(indexes.values(), key=lambda entry: entry[1], reverse=True):
+        del sequence[position]
     return True
+
+
+def _walk(document: dict[str, Any], steps: list[int | str]) -> list[Any]:
+    """The document's nodes along the steps (the document first), as far as it holds them."""
+    nodes: list[Any] = [document]
+    node: Any = document
+    for step in steps:
+        held = (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and step < len(node)
+        )
+        if not held:
+            return nodes
+        node = node[step]
+        nodes.append(node)
+    return nodes
