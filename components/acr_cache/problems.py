@@ -338,7 +338,8 @@ def _set_aside(
                 # A required key: the first example the document does not use stands in for it.
                 stand_in = next((e for e in examples if e not in text), examples[0])
                 if container.get(step) == stand_in:
-                    return False  # the stand-in itself fails: a rule across its model's fields
+                    # The stand-in itself fails: a rule across its model's fields.
+                    return False  # mutation: equivalent (the caller reads a truth value)
                 container[step] = stand_in
                 found.set_aside.add(stand_in)
                 placed = True
@@ -351,7 +352,7 @@ def _set_aside(
             placed = True
             break
         if not placed:
-            return False
+            return False  # mutation: equivalent (the caller reads a truth value)
     for mapping, key in keys.values():
         del mapping[key]
     # Lists lose entries from the end first, so the indexes of the others still hold.
