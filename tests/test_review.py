@@ -1100,6 +1100,10 @@ def test_prices_per_type() -> None:
         ("PT15M", 0.5),
         ("PT1H", 0.5),
         ("PT2M", 3.0),
+        # Each tier's last minute before the next (a table read with `>=`).
+        ("PT4M", 3.0),
+        ("PT9M", 1.5),
+        ("PT14M", 1.0),
     ]:
         assert one(rule, {"evaluationFrequency": frequency})[0][2] == price, frequency
     assert (_minutes("PT1H"), _minutes("PT30M"), _minutes("P1D"), _minutes("PTxM"), _minutes("pt5m")) == (
@@ -1109,10 +1113,12 @@ def test_prices_per_type() -> None:
         15,
         5,
     )
+    # Seconds are not minutes: a duration the table cannot read is priced as every 15 minutes.
+    assert _minutes("PT30S") == 15
     assert estimate([{"type": "azure-native:containerregistry:Task", "inputs": {}}]).usage == [
         "task run time ($0.0001 per second)"
     ]
-    assert (money(-1234.5), money(0), money(2)) == ("-$1,234.50", "$0.00", "$2.00")
+    assert (money(-1234.5), money(-0.5), money(0), money(2)) == ("-$1,234.50", "-$0.50", "$0.00", "$2.00")
     up = CostDelta(estimate([]), estimate([{"type": REGISTRY, "inputs": {}}]))
     assert up.line() == "Estimated monthly cost: $0.00 -> $50.70 (+$50.70; list prices as of 2026-06)"
     same = CostDelta(estimate([]), estimate([]))
@@ -1126,6 +1132,75 @@ def test_prices_per_type() -> None:
     assert "Total" in text and "Usage-based, not in the total: registry storage" in text
     empty = estimate([]).render("p/s")
     assert "Nothing here has a monthly price of its own" in empty and "Usage-based" not in empty
+
+
+COST_SNAPSHOT = Path(__file__).parent / "snapshots" / "cost.txt"
+
+
+def _every_cost_output() -> str:
+    """What `acr-cache cost` and a diff's cost lines print (text, Markdown, JSON) for a plan with
+    every priced and usage-only kind, in two subscriptions, and for changes up, down and by cents."""
+    from acr_cache.review.cost import CostDelta
+
+    def one(typ: str, inputs: dict[str, Any], subscription: str = "sub-a") -> dict[str, Any]:
+        kind = typ.rsplit(":", 1)[-1].lower()
+        return {
+            "type": typ,
+            "inputs": inputs,
+            "id": f"/subscriptions/{subscription}/resourceGroups/rg/{kind}",
+        }
+
+    resources = [
+        one(REGISTRY, {"sku": {"name": "Premium"}, "location": "westeurope"}),
+        one("azure-native:containerregistry:Replication", {"location": "northeurope"}),
+        one("azure-native:containerregistry:Replication", {"location": "swedencentral"}),
+        one("azure-native:network:PrivateEndpoint", {}, "sub-b"),
+        one("azure-native:privatedns:PrivateZone", {}, "sub-b"),
+        one(
+            "azure-native:operationalinsights:Workspace",
+            {"location": "westeurope", "workspaceCapping": {"dailyQuotaGb": 1.5}, "retentionInDays": 45},
+        ),
+        one("azure-native:keyvault:Vault", {"properties": {"sku": {"name": "standard"}}}),
+        one("azure-native:keyvault:Key", {}),
+        one("azure-native:monitor:MetricAlert", {}),
+        one("azure-native:monitor:ScheduledQueryRule", {"evaluationFrequency": "PT5M"}),
+        one("azure-native:monitor:ActionGroup", {}),
+        one("azure-native:containerregistry:Task", {}),
+        one("azure-native:containerregistry:AgentPool", {}),
+    ]
+    existing = [
+        {
+            "type": "azure-native:monitor:DiagnosticSetting",
+            "inputs": {"workspaceId": "/s/x/workspaces/log-hub"},
+        },
+        {"type": "azure-native:monitor:ScheduledQueryRule", "inputs": {"evaluationFrequency": "PT1H"}},
+    ]
+    full, small = estimate(resources), estimate(existing)
+    zone = estimate([*existing, {"type": "azure-native:privatedns:PrivateZone", "inputs": {}}])
+    parts = {
+        "render": full.render("acr-cache/prod"),
+        "markdown": "\n".join(full.markdown("acr-cache/prod")),
+        "json": json.dumps(full.to_json(), indent=2),
+        "existing workspace, render": small.render("acr-cache/corp"),
+        "existing workspace, markdown": "\n".join(small.markdown("acr-cache/corp")),
+        "nothing priced, markdown": "\n".join(estimate([]).markdown("acr-cache/team-a")),
+    }
+    for name, delta in {"down": CostDelta(full, small), "up by cents": CostDelta(small, zone)}.items():
+        parts[f"delta {name}, markdown"] = "\n".join(delta.markdown())
+        parts[f"delta {name}, json"] = json.dumps(delta.to_json(), indent=2)
+    return "".join(f"### {name}\n{text}\n" for name, text in parts.items())
+
+
+def test_the_cost_outputs_are_exactly_as_reviewed() -> None:
+    # The tests above check the prices; this one holds the text around them (sources, usage notes,
+    # columns, signs, the JSON keys a pipeline reads). ACR_CACHE_UPDATE_SNAPSHOTS=1 rewrites
+    # tests/snapshots/cost.txt for a reviewed change.
+    import os
+
+    text = _every_cost_output()
+    if os.environ.get("ACR_CACHE_UPDATE_SNAPSHOTS") == "1":
+        COST_SNAPSHOT.write_text(text, encoding="utf-8")
+    assert text == COST_SNAPSHOT.read_text(encoding="utf-8")
 
 
 def test_the_tables_of_refused_properties_and_of_data_loss() -> None:

@@ -42,8 +42,10 @@ LOG_RETENTION_PER_GB_MONTH = 0.10
 LOG_INCLUDED_RETENTION_DAYS = 31
 METRIC_ALERT_PER_MONTH = 0.10
 """Per monitored time series; one per rule here (Azure Monitor)."""
-LOG_ALERT_PER_MONTH = {1: 3.00, 5: 1.50, 10: 1.00, 15: 0.50}
-"""Per log search alert rule by evaluation frequency in minutes (Azure Monitor)."""
+LOG_ALERT_PER_MONTH = {5: 1.50, 10: 1.00, 15: 0.50}
+"""Per log search alert rule evaluated every so many minutes or less often (Azure Monitor)."""
+LOG_ALERT_MOST_FREQUENT = 3.00
+"""Per log search alert rule evaluated more often than every 5 minutes (every minute)."""
 
 USAGE_ONLY = {
     "azure-native:keyvault:Vault": "vault operations ($0.03 per 10,000)",
@@ -208,7 +210,8 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
         elif typ == "azure-native:monitor:ScheduledQueryRule":
             minutes = _minutes(str(inputs.get("evaluationFrequency", "PT15M")))
             price = next(
-                (p for m, p in sorted(LOG_ALERT_PER_MONTH.items(), reverse=True) if minutes >= m), 3.00
+                (p for m, p in sorted(LOG_ALERT_PER_MONTH.items(), reverse=True) if minutes >= m),
+                LOG_ALERT_MOST_FREQUENT,
             )
             add(f"Log search alert rule (every {minutes} min)", price)
         elif typ in USAGE_ONLY:
