@@ -1184,11 +1184,33 @@ def _every_cost_output() -> str:
         "existing workspace, render": small.render("acr-cache/corp"),
         "existing workspace, markdown": "\n".join(small.markdown("acr-cache/corp")),
         "nothing priced, markdown": "\n".join(estimate([]).markdown("acr-cache/team-a")),
+        # Items shorter than the column's least width; one subscription named by every id: no suffix.
+        "one subscription, render": estimate(resources[3:5]).render("acr-cache/dev"),
     }
-    for name, delta in {"down": CostDelta(full, small), "up by cents": CostDelta(small, zone)}.items():
+    deltas = {
+        "down": CostDelta(full, small),
+        "up": CostDelta(small, full),
+        "up by cents": CostDelta(small, zone),
+    }
+    for name, delta in deltas.items():
         parts[f"delta {name}, markdown"] = "\n".join(delta.markdown())
         parts[f"delta {name}, json"] = json.dumps(delta.to_json(), indent=2)
     return "".join(f"### {name}\n{text}\n" for name, text in parts.items())
+
+
+def test_the_subscription_of_a_resource_is_read_from_its_id() -> None:
+    from acr_cache.review.cost import _subscription
+
+    assert [
+        _subscription({"id": resource_id})
+        for resource_id in (
+            "/subscriptions/SUB-A",
+            "/subscriptions/sub-b/resourceGroups/rg",
+            "/subscriptions",
+            "/x/y/z",
+        )
+    ] == ["sub-a", "sub-b", "", ""]
+    assert _subscription({}) == _subscription({"id": None}) == ""
 
 
 def test_the_cost_outputs_are_exactly_as_reviewed() -> None:

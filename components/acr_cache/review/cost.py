@@ -136,7 +136,7 @@ def money(amount: float) -> str:
 def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
     """The monthly estimate of a JSON plan's resources (or of any resource documents)."""
     lines: dict[str, CostLine] = {}
-    usage: dict[str, str] = {}
+    usage: dict[str, str] = {}  # one note per type
     premium_day = REGISTRY_PER_DAY["Premium"]
 
     all_resources = list(resources)
@@ -161,12 +161,12 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
                 f"Registry {sku} ({inputs.get('location', '?')}, {INCLUDED_STORAGE_GIB.get(sku, 0)} GiB included)",
                 day * DAYS_PER_MONTH,
             )
-            usage["storage"] = "registry storage beyond the included allowance ($0.10 per GiB-month)"
+            usage[typ] = "registry storage beyond the included allowance ($0.10 per GiB-month)"
         elif typ == "azure-native:containerregistry:Replication":
             add(f"Geo-replica ({inputs.get('location', '?')}, Premium rate)", premium_day * DAYS_PER_MONTH)
         elif typ == "azure-native:network:PrivateEndpoint":
             add("Private endpoint", PRIVATE_ENDPOINT_PER_HOUR * HOURS_PER_MONTH)
-            usage["endpoint data"] = "data through private endpoints ($0.01 per GB)"
+            usage[typ] = "data through private endpoints ($0.01 per GB)"
         elif typ == "azure-native:privatedns:PrivateZone":
             add("Private DNS zone", PRIVATE_ZONE_PER_MONTH)
         elif typ == "azure-native:operationalinsights:Workspace":
@@ -187,7 +187,7 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
                         quota * (days - LOG_INCLUDED_RETENTION_DAYS) * LOG_RETENTION_PER_GB_MONTH,
                     )
             else:
-                usage["logs"] = (
+                usage[typ] = (
                     f"Log Analytics ingestion (${LOG_INGESTION_PER_GB:.2f} per GB; set "
                     "`monitoring.diagnostics.workspace.dailyQuotaGb` to cap and estimate it)"
                 )
@@ -201,7 +201,7 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
         ):
             workspace = str(inputs.get("workspaceId") or "")
             if workspace:
-                usage["existing workspace"] = (
+                usage[typ] = (
                     f"ingestion into the existing workspace {workspace.rsplit('/', 1)[-1]} "
                     f"(${LOG_INGESTION_PER_GB:.2f} per GB, billed to that workspace's subscription)"
                 )
