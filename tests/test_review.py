@@ -1167,6 +1167,8 @@ def _every_cost_output() -> str:
         one("azure-native:monitor:ActionGroup", {}),
         one("azure-native:containerregistry:Task", {}),
         one("azure-native:containerregistry:AgentPool", {}),
+        # Into the stack's own workspace: its ingestion is the workspace's line, not a usage note.
+        one("azure-native:monitor:DiagnosticSetting", {"workspaceId": "/s/x/workspaces/log-own"}),
     ]
     existing = [
         {

@@ -202,7 +202,7 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
             workspace = str(inputs.get("workspaceId") or "")
             if workspace:
                 usage[typ] = (
-                    f"ingestion into the existing workspace {workspace.rsplit('/', 1)[-1]} "
+                    f"ingestion into the existing workspace {workspace.rpartition('/')[2]} "
                     f"(${LOG_INGESTION_PER_GB:.2f} per GB, billed to that workspace's subscription)"
                 )
         elif typ == "azure-native:monitor:MetricAlert":
