@@ -823,3 +823,61 @@ def test_a_key_no_model_describes_is_only_unknown() -> None:
 )
 def test_map_keys_in_key_paths(document: dict[str, Any], problems: list[str]) -> None:
     assert _all_problems(as_pulumi_config(document)) == problems
+
+
+def test_problems_are_ordered_by_their_place_in_the_file_down_to_the_walks_depth() -> None:
+    import copy
+
+    from acr_cache.config import MAX_DEPTH, in_file_order
+    from acr_cache.model import ConfigProblem
+
+    # The node at MAX_DEPTH has a place but no places below it: a problem deeper than that takes its
+    # deepest placed ancestor's, and problems that share a place keep the order they were found in.
+    end = {"m": {"x": 1, "y": 1}, "n": {"x": 1, "y": 1}}
+    chain: Any = end
+    for _ in range(MAX_DEPTH - 1):
+        chain = {"k": chain}
+    listed: Any = copy.deepcopy(end)
+    for _ in range(MAX_DEPTH - 1):
+        listed = [listed]
+    values = {
+        "acr-cache:first": json.dumps({"x": {"y": 1}, "list": [{"k": 1}, {"k": 2}]}),
+        "acr-cache:chain": json.dumps(chain),
+        "acr-cache:listed": json.dumps(listed),
+        "acr-cache:last": "1",
+    }
+    deep = "acr-cache:chain" + ".k" * (MAX_DEPTH - 1)
+    in_lists = "acr-cache:listed" + "[0]" * (MAX_DEPTH - 1)
+    found = [
+        "acr-cache:unknown",
+        "acr-cache:last",
+        f"{in_lists}.n.y",
+        f"{in_lists}.n.x",
+        f"{in_lists}.m.y",
+        f"{in_lists}.m.x",
+        f"{deep}.n.y",
+        f"{deep}.n.x",
+        f"{deep}.m.y",
+        f"{deep}.m.x",
+        "acr-cache:first.list[1].k",
+        "acr-cache:first.x.y.z",
+        "acr-cache:first.list[0].k",
+        "acr-cache:first.x.y",
+    ]
+    problems = [ConfigProblem(key, "bad") for key in found]
+    assert [p.key for p in in_file_order(problems, values)] == [
+        "acr-cache:first.x.y.z",
+        "acr-cache:first.x.y",
+        "acr-cache:first.list[0].k",
+        "acr-cache:first.list[1].k",
+        f"{deep}.m.y",
+        f"{deep}.m.x",
+        f"{deep}.n.y",
+        f"{deep}.n.x",
+        f"{in_lists}.m.y",
+        f"{in_lists}.m.x",
+        f"{in_lists}.n.y",
+        f"{in_lists}.n.x",
+        "acr-cache:last",
+        "acr-cache:unknown",
+    ]
