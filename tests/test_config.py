@@ -513,6 +513,18 @@ def test_an_unset_user_name_key_is_named_at_its_own_path() -> None:
     ]
 
 
+def test_unset_secret_keys_are_placeholders_only_inside_the_offline_block() -> None:
+    from acr_cache.config import offline_placeholders
+
+    values = as_pulumi_config(HUB_READING_CONFIG_KEYS)
+    with offline_placeholders() as missing:
+        parse_stack_config(values)
+    assert missing == ["acr-cache:hub-token", "acr-cache:hub-user"]
+    # After the block the next read (the next stack, a test) is strict again.
+    after = problems_of(HUB_READING_CONFIG_KEYS)
+    assert len(after) == 2 and all("is not set: run `pulumi config set --secret" in p for p in after)
+
+
 def test_an_import_target_without_a_tag_is_reported_once_even_under_a_root_wildcard() -> None:
     document = sections(
         cacheRules={"mcr-root": {"source": "mcr.microsoft.com/*", "target": "*"}},
@@ -563,6 +575,9 @@ def test_nesting_is_refused_past_32_levels(lists: int, too_deep: bool) -> None:
         "the indentation"
     )
     assert (depth in [str(p) for p in caught.value.problems]) is too_deep
+    if too_deep:
+        # The refused section is not validated: no "required key is missing" follows for it.
+        assert [str(p) for p in caught.value.problems] == [depth]
 
 
 def test_a_plain_user_name_key_that_holds_a_token_is_refused() -> None:

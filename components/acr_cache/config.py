@@ -311,10 +311,10 @@ def _scan(value: Any, path: str) -> _Scan | None:
                 below = naming
                 if naming and lowered.endswith("configkey") and isinstance(item, str):
                     found.named.add(item)
-                    below = False
+                    below = False  # mutation: equivalent (nothing lies below a string)
                 elif naming and lowered.endswith("configkeys") and isinstance(item, dict):
                     found.named |= {v for v in item.values() if isinstance(v, str)}
-                    below = False
+                    below = False  # mutation: equivalent (its values are strings, or refused)
                 stack.append((item, f"{where}.{key}" if not kind else where, depth + 1, below))
         elif isinstance(node, list):
             stack.extend((item, f"{where}[{index}]", depth + 1, naming) for index, item in enumerate(node))
