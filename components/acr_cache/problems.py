@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from acr_cache.model import ConfigProblem, closest, did_you_mean
@@ -104,7 +105,7 @@ def shape_example(loc: list[int | str], root: type[BaseModel]) -> str:
     annotation: Any = None
     examples: list[Any] = []
     if container is not None:
-        info = next((i for n, i in container.model_fields.items() if steps[-1] in (n, i.alias)), None)
+        info = _field(container, steps[-1])
         if info is not None:
             annotation, examples = info.annotation, list(info.examples or [])
     if annotation is None:
@@ -162,13 +163,14 @@ def _aliases(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+def _field(model: type[BaseModel], key: int | str) -> FieldInfo | None:
+    """The model's field a document key names (its alias, or its Python name)."""
+    return next((i for n, i in model.model_fields.items() if key in (n, i.alias)), None)
+
+
 def _field_description(model: type[BaseModel] | None, alias: str) -> str | None:
-    if model is None:
-        return None
-    for name, info in model.model_fields.items():
-        if alias in (name, info.alias):
-            return info.description
-    return None
+    info = _field(model, alias) if model is not None else None
+    return info.description if info is not None else None
 
 
 def _model_at(loc: list[int | str], root: type[BaseModel]) -> type[BaseModel] | None:
@@ -180,7 +182,7 @@ def _model_at(loc: list[int | str], root: type[BaseModel]) -> type[BaseModel] | 
             # The branch of a tagged union (`cacheRules` as a `<map>` or a `<list>`).
             annotation = _tagged_branch(annotation, part)
         elif isinstance(part, str) and model is not None:
-            info = next((i for n, i in model.model_fields.items() if part in (n, i.alias)), None)
+            info = _field(model, part)
             if info is None:
                 return None
             annotation = info.annotation
@@ -320,7 +322,7 @@ def _set_aside(
             model = _model_at(located[index][1], root)
             info = None
             if model is not None:
-                info = next((i for n, i in model.model_fields.items() if step in (n, i.alias)), None)
+                info = _field(model, step)
             optional = model is None or info is None or not info.is_required()
             if isinstance(container, dict) and step in container and optional:
                 # An entry of a map, an optional key (its default applies), an unknown key.
