@@ -7,6 +7,7 @@ import atexit
 import copy
 import gc
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -162,3 +163,12 @@ def loopback_entra(monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_path))
 
     return trust
+
+
+def reviewed_snapshot(text: str, name: str) -> str:
+    """tests/snapshots/<name> as reviewed, for `assert text == reviewed_snapshot(text, name)`; with
+    ACR_CACHE_UPDATE_SNAPSHOTS=1 it is rewritten from `text` first (a reviewed change of the text)."""
+    snapshot = ROOT / "tests" / "snapshots" / name
+    if os.environ.get("ACR_CACHE_UPDATE_SNAPSHOTS") == "1":
+        snapshot.write_text(text, encoding="utf-8")
+    return snapshot.read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ from acr_cache.config import offline_placeholders, parse_stack_config
 from acr_cache.plan.stackfile import load_stack_files
 from acr_cache.references import ReferenceError, mappings, parse_reference, resolve
 
-from tests.conftest import HUB_SET_FROM_CONFIG, ROOT, as_pulumi_config, sections
+from tests.conftest import HUB_SET_FROM_CONFIG, ROOT, as_pulumi_config, reviewed_snapshot, sections
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -590,7 +590,6 @@ IMAGES = [
     "quay.io/other/x:1",
     "mcr.microsoft.com/azure-cli",
 ]
-SNAPSHOT = ROOT / "tests" / "snapshots" / "clients.txt"
 
 
 def _every_output() -> str:
@@ -620,12 +619,8 @@ def test_the_generated_client_configuration_is_exactly_as_reviewed() -> None:
     # The parsing tests above check what each format means; this one holds every character of it
     # (a Kyverno precondition's operator, a hosts.toml comment a user follows), so a change to the
     # text is a reviewed change of tests/snapshots/clients.txt. ACR_CACHE_UPDATE_SNAPSHOTS=1 rewrites it.
-    import os
-
     text = _every_output()
-    if os.environ.get("ACR_CACHE_UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOT.write_text(text, encoding="utf-8")
-    assert text == SNAPSHOT.read_text(encoding="utf-8")
+    assert text == reviewed_snapshot(text, "clients.txt")
 
 
 def test_what_a_token_reads_and_the_mirror_files_of_the_hosts_it_can_serve() -> None:

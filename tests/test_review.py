@@ -21,6 +21,8 @@ from acr_cache.review.diff import PlanDiff, diff_plans, exit_code
 from acr_cache.review.graph import mermaid, svg, topology
 from acr_cache.review.render import render_markdown, render_table
 
+from tests.conftest import reviewed_snapshot
+
 ROOT = Path(__file__).resolve().parent.parent
 PROD = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
 CIPHERTEXT = "v1:c2VjcmV0Tm9uY2U=:Zmlyc3QgY2lwaGVydGV4dA=="
@@ -1134,9 +1136,6 @@ def test_prices_per_type() -> None:
     assert "Nothing here has a monthly price of its own" in empty and "Usage-based" not in empty
 
 
-COST_SNAPSHOT = Path(__file__).parent / "snapshots" / "cost.txt"
-
-
 def _every_cost_output() -> str:
     """What `acr-cache cost` and a diff's cost lines print (text, Markdown, JSON) for a plan with
     every priced and usage-only kind, in two subscriptions, and for changes up, down and by cents."""
@@ -1219,12 +1218,8 @@ def test_the_cost_outputs_are_exactly_as_reviewed() -> None:
     # The tests above check the prices; this one holds the text around them (sources, usage notes,
     # columns, signs, the JSON keys a pipeline reads). ACR_CACHE_UPDATE_SNAPSHOTS=1 rewrites
     # tests/snapshots/cost.txt for a reviewed change.
-    import os
-
     text = _every_cost_output()
-    if os.environ.get("ACR_CACHE_UPDATE_SNAPSHOTS") == "1":
-        COST_SNAPSHOT.write_text(text, encoding="utf-8")
-    assert text == COST_SNAPSHOT.read_text(encoding="utf-8")
+    assert text == reviewed_snapshot(text, "cost.txt")
 
 
 def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
@@ -1268,9 +1263,6 @@ def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
     assert all(typ.startswith("azure-native:") for typ in DATA_LOSS)
 
 
-REFUSALS_SNAPSHOT = Path(__file__).parent / "snapshots" / "refusals.txt"
-
-
 def _refusal_texts() -> str:
     """What `acr-cache diff` prints for an update Azure refuses or ignores, and the source it cites
     for a property Azure cannot change in place, type by type."""
@@ -1294,12 +1286,8 @@ def _refusal_texts() -> str:
 def test_the_refusals_a_diff_cites_are_exactly_as_reviewed() -> None:
     # A diff's WILL FAIL line is only as good as its fix and its source: a user follows the one and
     # checks the other. ACR_CACHE_UPDATE_SNAPSHOTS=1 rewrites tests/snapshots/refusals.txt.
-    import os
-
     text = _refusal_texts()
-    if os.environ.get("ACR_CACHE_UPDATE_SNAPSHOTS") == "1":
-        REFUSALS_SNAPSHOT.write_text(text, encoding="utf-8")
-    assert text == REFUSALS_SNAPSHOT.read_text(encoding="utf-8")
+    assert text == reviewed_snapshot(text, "refusals.txt")
 
 
 def test_an_alias_under_a_parent_names_the_parent_type() -> None:
