@@ -1222,6 +1222,127 @@ def test_the_cost_outputs_are_exactly_as_reviewed() -> None:
     assert text == reviewed_snapshot(text, "cost.txt")
 
 
+def _shipped_plans() -> dict[str, dict[str, Any]]:
+    return {
+        stack: make_plan(load_stack_files(stack, None, directory)).to_json() for directory, stack in SHIPPED
+    }
+
+
+def _azure(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in plan["resources"]
+        if r["type"].startswith("azure-native:") and r["type"].endswith(f":{kind}")
+    ]
+
+
+def _graph_variants() -> dict[str, dict[str, Any]]:
+    """The shipped stacks and the prod stack edited into each shape the picture draws differently."""
+    plans = _shipped_plans()
+    prod = plans["prod"]
+
+    def edited(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        plan = copy.deepcopy(prod)
+        edit(plan)
+        return plan
+
+    def rules(count: int) -> Callable[[dict[str, Any]], None]:
+        def edit(plan: dict[str, Any]) -> None:
+            template = next(r for r in _azure(plan, "CacheRule") if r["name"] == "cache-ghcr-fluxcd")
+            for index in range(1, count):
+                extra = copy.deepcopy(template)
+                extra["name"] = f"cache-ghcr-{index}"
+                extra["inputs"].update(
+                    cacheRuleName=f"ghcr-{index}",
+                    sourceRepository=f"ghcr.io/org{index}/*",
+                    targetRepository=f"org{index}/*",
+                )
+                plan["resources"].append(extra)
+
+        return edit
+
+    def without(*kinds: str) -> Callable[[dict[str, Any]], None]:
+        def edit(plan: dict[str, Any]) -> None:
+            plan["resources"] = [r for r in plan["resources"] if not any(r in _azure(plan, k) for k in kinds)]
+
+        return edit
+
+    def firewall(access: str, count: int | None) -> Callable[[dict[str, Any]], None]:
+        def edit(plan: dict[str, Any]) -> None:
+            registry = _azure(plan, "Registry")[0]["inputs"]
+            registry["publicNetworkAccess"] = access
+            if count is None:
+                registry.pop("networkRuleSet")
+            else:
+                registry["networkRuleSet"]["ipRules"] = [
+                    {"action": "Allow", "iPAddressOrRange": f"203.0.113.{n}"} for n in range(count)
+                ]
+
+        return edit
+
+    def zone_outside_any_group(plan: dict[str, Any]) -> None:
+        without("PrivateZone", "VirtualNetworkLink")(plan)
+        group = _azure(plan, "PrivateDnsZoneGroup")[1]
+        group["inputs"]["privateDnsZoneConfigs"] = [
+            {"name": "odd", "privateDnsZoneId": "/zones/privatelink.azurecr.io"},
+            {"name": "empty", "privateDnsZoneId": ""},
+        ]
+
+    def component_first(plan: dict[str, Any]) -> None:
+        plan["resources"].sort(key=lambda r: not r["type"].startswith("acr-cache:"))
+
+    def grants_odd(plan: dict[str, Any]) -> None:
+        grants = _azure(plan, "RoleAssignment")
+        grants[0].pop("parent")
+        grants[1]["inputs"]["roleDefinitionId"] = (
+            "/providers/Microsoft.Authorization/roleDefinitions/not-a-registry-role"
+        )
+
+    return {
+        **plans,
+        "prod, the component listed before the registry it wraps": edited(component_first),
+        "prod, 6 rules for ghcr.io": edited(rules(6)),
+        "prod, 7 rules for ghcr.io": edited(rules(7)),
+        "prod, records by the landing zone's policy": edited(
+            without("PrivateZone", "VirtualNetworkLink", "PrivateDnsZoneGroup")
+        ),
+        "prod, a hub's existing zone": edited(without("PrivateZone", "VirtualNetworkLink")),
+        "prod, a zone id outside any group": edited(zone_outside_any_group),
+        "prod, no workspace and no diagnostics": edited(without("Workspace", "DiagnosticSetting")),
+        "prod, a grant without parent, one of another role": edited(grants_odd),
+        "prod, open": edited(firewall("Enabled", None)),
+        "prod, restricted, no IP rule": edited(firewall("Enabled", 0)),
+        "prod, restricted, 1 IP rule": edited(firewall("Enabled", 1)),
+        "prod, restricted, 9 IP rules": edited(firewall("Enabled", 9)),
+        "prod, restricted, 10 IP rules": edited(firewall("Enabled", 10)),
+        "nothing": {},
+    }
+
+
+def _every_graph_output() -> str:
+    variants = _graph_variants()
+    parts = {f"{name}, mermaid": mermaid(plan) for name, plan in variants.items()}
+    for name in ("prod", "corp", "prod, 7 rules for ghcr.io", "prod, restricted, 10 IP rules", "nothing"):
+        parts[f"{name}, svg"] = svg(variants[name])
+    return "".join(f"### {name}\n{text}" for name, text in parts.items())
+
+
+def test_the_pictures_are_exactly_as_reviewed() -> None:
+    # The picture is what a reviewer reads a PR's topology from: every node, label, edge and box
+    # position of each shape a stack can take. ACR_CACHE_UPDATE_SNAPSHOTS=1 rewrites
+    # tests/snapshots/graph.txt for a reviewed change.
+    text = _every_graph_output()
+    assert text == reviewed_snapshot(text, "graph.txt")
+
+
+def test_a_component_never_stands_in_for_what_it_wraps() -> None:
+    variants = _graph_variants()
+    first = variants["prod, the component listed before the registry it wraps"]
+    assert first["resources"][0]["type"].startswith("acr-cache:")
+    assert mermaid(first) == mermaid(variants["prod"])
+    assert "acrcacheprod01" in topology(first).nodes["registry"].label
+
+
 def test_the_tables_of_refused_properties_and_of_data_loss() -> None:
     import dataclasses
 

@@ -71,7 +71,10 @@ def topology(plan: dict[str, Any]) -> Topology:
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     urns = {r["urn"]: r for r in plan.get("resources", [])}
     for resource in plan.get("resources", []):
-        by_type[resource["type"].rsplit(":", 1)[-1]].append(resource)
+        # Components share the last part of their type with what they wrap (acr-cache:index:Registry
+        # holds the azure-native Registry): only what they register is drawn.
+        if not resource["type"].startswith("acr-cache:"):
+            by_type[resource["type"].rsplit(":", 1)[-1]].append(resource)
     top = Topology()
     sets = {str(r["inputs"].get("credentialSetName")): r for r in by_type["CredentialSet"]}
     # With providers of other subscriptions, the network is drawn per subscription.
