@@ -1159,7 +1159,7 @@ def _every_cost_output() -> str:
             "azure-native:operationalinsights:Workspace",
             {"location": "westeurope", "workspaceCapping": {"dailyQuotaGb": 1.5}, "retentionInDays": 45},
         ),
-        one("azure-native:keyvault:Vault", {"properties": {"sku": {"name": "standard"}}}),
+        one("azure-native:keyvault:Vault", {"properties": {"sku": {"name": "premium"}}}),
         one("azure-native:keyvault:Key", {}),
         one("azure-native:monitor:MetricAlert", {}),
         one("azure-native:monitor:ScheduledQueryRule", {"evaluationFrequency": "PT5M"}),
@@ -1187,6 +1187,20 @@ def _every_cost_output() -> str:
         "nothing priced, markdown": "\n".join(estimate([]).markdown("acr-cache/team-a")),
         # Items shorter than the column's least width; one subscription named by every id: no suffix.
         "one subscription, render": estimate(resources[3:5]).render("acr-cache/dev"),
+        # What a plan may leave out (an imported or hand-written plan): the defaults each line reads,
+        # a SKU with no price of its own, whole numbers written as floats.
+        "inputs left out, render": estimate(
+            [
+                one(REGISTRY, {"sku": {"name": "Classic"}}),
+                one("azure-native:containerregistry:Replication", {}),
+                one(
+                    "azure-native:operationalinsights:Workspace",
+                    {"workspaceCapping": {"dailyQuotaGb": 2.0}, "retentionInDays": 90.0},
+                ),
+                one("azure-native:keyvault:Vault", {"properties": {}}),
+                one("azure-native:monitor:ScheduledQueryRule", {}),
+            ]
+        ).render("acr-cache/bare"),
     }
     deltas = {
         "down": CostDelta(full, small),

@@ -208,7 +208,7 @@ def estimate(resources: Iterable[dict[str, Any]]) -> Estimate:
         elif typ == "azure-native:monitor:MetricAlert":
             add("Metric alert rule", METRIC_ALERT_PER_MONTH)
         elif typ == "azure-native:monitor:ScheduledQueryRule":
-            minutes = _minutes(str(inputs.get("evaluationFrequency", "PT15M")))
+            minutes = _minutes(str(inputs.get("evaluationFrequency") or ""))
             price = next(
                 (p for m, p in sorted(LOG_ALERT_PER_MONTH.items(), reverse=True) if minutes >= m),
                 LOG_ALERT_MOST_FREQUENT,
@@ -238,7 +238,8 @@ def _rank(item: str) -> int:
 
 
 def _minutes(duration: str) -> int:
-    """`PT5M`, `PT1H`: the ISO 8601 durations alert rules use."""
+    """`PT5M`, `PT1H`: the ISO 8601 durations alert rules use; 15 for none or one not in minutes or
+    hours (a middle tier: an estimate, not a refusal)."""
     text = duration.upper().removeprefix("PT")
     try:
         if text.endswith("H"):
