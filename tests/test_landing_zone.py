@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from acr_cache.config import ConfigError, parse_stack_config
+from acr_cache.plan.mocks import principal_id_for
 
 from tests.conftest import DOCKER_HUB_SET, as_pulumi_config, by_type, one, run_stack, sections, stack_plan
 from tests.test_network import ENDPOINT, HUB, LINK, SUB, ZONE, ZONE_GROUP, subnet
@@ -412,6 +413,10 @@ def test_an_existing_identity_and_key_are_referenced_not_made() -> None:
     )
     types = {r.type for r in run.resources}
     assert not types & {"azure-native:managedidentity:UserAssignedIdentity", "azure-native:keyvault:Key"}
+    # The system-assigned identity's principal id is kept in the state (grants in other stacks read it).
+    (outputs,) = [o for urn, o in run.registered_outputs.items() if urn.endswith("index:Registry::acr")]
+    registry_arm_id = one(run, "azure-native:containerregistry:Registry").arm_id
+    assert outputs["principalId"] == principal_id_for(registry_arm_id)
     registry = one(run, "azure-native:containerregistry:Registry").inputs
     assert registry["identity"] == {
         "type": "SystemAssigned, UserAssigned",

@@ -291,6 +291,27 @@ _HUB_IN_A_VAULT: dict[str, Any] = {
             "Registry('r').args.registry.name: 'ab' is not a valid registry name",
         ),
         (
+            lambda: Registry(
+                "r",
+                {
+                    "resource_group": {"name": "rg?"},
+                    "registry": {"name": "teamacr01", "location": "westeurope"},
+                },
+            ),
+            "Registry('r').args.resource_group.name: ",
+        ),
+        (
+            lambda: Registry(
+                "r",
+                {
+                    "resource_group": {"name": "rg"},
+                    "registry": {"name": "teamacr01", "location": "westeurope"},
+                    "network": {"public_access": "Sometimes"},
+                },
+            ),
+            "Registry('r').args.network.public_access: ",
+        ),
+        (
             lambda: Replicas("x", {"registry_id": PLATFORM, "replicas": {"North Europe": {}}}),
             "Replicas('x').args.replicas[\"North Europe\"]: 'North Europe' is not an Azure region name",
         ),
