@@ -896,3 +896,145 @@ def test_problems_are_ordered_by_their_place_in_the_file_down_to_the_walks_depth
         "acr-cache:last",
         "acr-cache:unknown",
     ]
+
+
+# --- Rules across sections, each problem in full ---------------------------------------------------
+
+_POOL_SUBNET = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-hub/subnets/tasks"
+)
+_DOTNET = {"source": "mcr.microsoft.com/dotnet/*", "target": "dotnet/*"}
+_LONG = "a" * 44  # a rule name whose purge task name (`purge-` + name, cut to 50) ends inside it
+
+
+@pytest.mark.parametrize(
+    ("document", "problems"),
+    [
+        pytest.param(
+            sections(
+                cacheRules={"mcr-all": _DOTNET},
+                imports={
+                    # Refused by the import rules: the checks against the cache rules go on past it.
+                    "dotnet-runtime": {"source": "mcr.microsoft.com/dotnet/runtime:8.0"},
+                    "dotnet/runtime:8.0": {"source": "mcr.microsoft.com/dotnet/runtime:8.0"},
+                },
+            ),
+            [
+                "acr-cache:imports.dotnet-runtime: 'dotnet-runtime' must be `repository:tag`, e.g. 'base/alpine:3.20'",
+                "acr-cache:imports.dotnet/runtime:8.0: repository 'dotnet/runtime' belongs to cache rule 'mcr-all' "
+                "(target 'dotnet/*'); a cache rule's repositories must not already exist: import under another "
+                "path, e.g. 'base/dotnet/runtime:8.0'",
+            ],
+            id="import-after-one-without-tag",
+        ),
+        pytest.param(
+            sections(
+                cacheRules={
+                    f"{_LONG}-one": {"source": "mcr.microsoft.com/one/*", "target": "one/*"},
+                    f"{_LONG}-two": {"source": "mcr.microsoft.com/two/*", "target": "two/*"},
+                },
+                purge={f"{_LONG}-one": {}, f"{_LONG}-two": {}},
+            ),
+            [
+                f"acr-cache:purge.{_LONG}-two: its task name 'purge-{_LONG}' is also {_LONG}-one's (cut to 50): "
+                "rename a rule"
+            ],
+            id="purge-task-names-collide",
+        ),
+        pytest.param(
+            sections(purge={"mcr-dotnet": {}}),
+            [
+                "acr-cache:purge.mcr-dotnet: no cache rule 'mcr-dotnet' to purge: the key is a rule name (none)"
+            ],
+            id="purge-without-rules",
+        ),
+        pytest.param(
+            sections(
+                cacheRules={
+                    "mcr-dotnet": _DOTNET,
+                    "ghcr-flux": {"source": "ghcr.io/fluxcd/*", "target": "fluxcd/*"},
+                },
+                purge={"mcr-dotnets": {}},
+            ),
+            [
+                "acr-cache:purge.mcr-dotnets: no cache rule 'mcr-dotnets' to purge: the key is a rule name "
+                "(ghcr-flux, mcr-dotnet)"
+            ],
+            id="purge-among-rules",
+        ),
+        pytest.param(
+            sections(
+                cacheRules={"mcr-dotnet": _DOTNET},
+                agentPools={"purgepool": {"subnetId": _POOL_SUBNET}, "otherpool": {"subnetId": _POOL_SUBNET}},
+                purge={"mcr-dotnet": {"agentPool": "thirdpool"}},
+            ),
+            [
+                "acr-cache:purge.mcr-dotnet.agentPool: 'thirdpool' is not one of `agentPools` (otherpool, "
+                "purgepool): name one of them (a pool made outside the stack is fine when `agentPools` is empty)"
+            ],
+            id="purge-pool-among-pools",
+        ),
+        pytest.param(
+            sections(
+                keyVault={"name": "kv-acrtest01"},
+                encryption={"identity": {"name": "id-acr-cmk"}, "key": {"name": "acr-cmk"}},
+                resourceGroup={"name": "rg-acr-test", "create": False},
+                adoption={"subscriptionId": "11111111-2222-3333-4444-555555555555", "registry": True},
+            ),
+            [
+                "acr-cache:encryption: Azure sets a registry's encryption at creation only, and an adopted "
+                "registry exists: remove `encryption` (or adopt a registry made with this key, and check the "
+                "preview shows no change)"
+            ],
+            id="encryption-of-an-adopted-registry",
+        ),
+        pytest.param(
+            sections(
+                keyVault={"name": "kv-acrtest01"},
+                credentialSets={
+                    "dockerhub": {
+                        "loginServer": "docker.io",
+                        "username": {"secretName": "u"},
+                        "password": {"secretName": "p"},
+                    }
+                },
+                dockerMirror={
+                    "enabled": True,
+                    "reason": "Docker daemons on the build farm cannot sign in.",
+                    "credentialSet": "dockerhub",
+                    "token": "mirror-clients",
+                },
+                tokens={
+                    "ci-read": {"repositories": {"library/*": ["read"]}},
+                    "team-b": {"repositories": {"library/*": ["read"]}},
+                },
+            ),
+            [
+                "acr-cache:dockerMirror.token: no token 'mirror-clients' in `acr-cache:tokens` (ci-read, team-b): "
+                "add it there, with `read` on the repositories the mirror serves"
+            ],
+            id="mirror-token-among-tokens",
+        ),
+        pytest.param(
+            # One config key read twice: reported once, under the key path that named it first.
+            sections(
+                webhooks={"releasehook": {"serviceUriConfigKey": "hookUrl"}},
+                monitoring={
+                    "diagnostics": {"workspace": {"name": "log-acrcache-test"}},
+                    "alerts": {"actionGroup": {"webhookUrlConfigKey": "hookUrl"}},
+                },
+            ),
+            [
+                "acr-cache:webhooks.releasehook.serviceUriConfigKey: config key `acr-cache:hookUrl` is not set: run "
+                "`pulumi config set --secret hookUrl <value>` (it is never committed in plain text), or set it in "
+                "the stack's Pulumi ESC environment under `values.pulumiConfig`"
+            ],
+            id="a-config-key-read-twice",
+        ),
+    ],
+)
+def test_rules_across_sections_in_full(document: dict[str, Any], problems: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(as_pulumi_config(document))
+    assert [str(p) for p in caught.value.problems] == problems
