@@ -312,3 +312,17 @@ def test_a_config_problem_cannot_be_changed() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         problem.key = "acr-cache:other"  # type: ignore[misc]
     assert str(problem) == "acr-cache:registry.name: use 5-50 letters and digits"
+
+
+def test_a_number_setting_is_never_a_boolean() -> None:
+    # YAML's `true` would otherwise be read as 1.0 (a threshold of one).
+    from acr_cache.model import ConfigModel, Number
+    from pydantic import Field, ValidationError
+
+    class Threshold(ConfigModel):
+        value: Number = Field(description="a threshold")
+
+    assert Threshold.model_validate({"value": 2}).value == 2.0
+    for flag, word in ((True, "true"), (False, "false")):
+        with pytest.raises(ValidationError, match=f"expected a number, not `{word}`"):
+            Threshold.model_validate({"value": flag})

@@ -117,7 +117,7 @@ def closest(value: str, choices: Iterable[str]) -> str | None:
     def plain(text: str) -> str:
         return re.sub(r"[\s_-]", "", text).lower()
 
-    for option in options:
+    for option in options:  # mutation: equivalent (a shortcut: difflib ranks an exact match first)
         if plain(option) == plain(value):
             return option
     match = difflib.get_close_matches(plain(value), [plain(o) for o in options], cutoff=0.75)
