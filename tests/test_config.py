@@ -284,6 +284,8 @@ HUB_WITH_VAULT_SECRETS = {
     "username": {"secretName": "u"},
     "password": {"secretName": "p"},
 }
+# Docker mirror mode on the Docker Hub set above.
+MIRROR = {"enabled": True, "credentialSet": "dockerhub", "reason": "daemons cannot sign in here"}
 RESTRICTED_NO_BYPASS = {"publicAccess": "Restricted", "trustedServicesBypass": False}
 STANDARD = {"name": "acrcachetest01", "location": "westeurope", "sku": "Standard"}
 
@@ -340,11 +342,7 @@ STANDARD = {"name": "acrcachetest01", "location": "westeurope", "sku": "Standard
                 registry={**STANDARD, "sku": "Basic"},
                 keyVault={"name": "kv-acrtest01"},
                 credentialSets={"dockerhub": HUB_WITH_VAULT_SECRETS},
-                dockerMirror={
-                    "enabled": True,
-                    "credentialSet": "dockerhub",
-                    "reason": "daemons cannot sign in here",
-                },
+                dockerMirror=MIRROR,
             ),
             "acr-cache:dockerMirror.enabled: mirror mode needs anonymous pull, which Azure offers on Standard and "
             "Premium only: set `acr-cache:registry.sku` to Standard or Premium",
@@ -992,19 +990,8 @@ _LONG = "a" * 44  # a rule name whose purge task name (`purge-` + name, cut to 5
         pytest.param(
             sections(
                 keyVault={"name": "kv-acrtest01"},
-                credentialSets={
-                    "dockerhub": {
-                        "loginServer": "docker.io",
-                        "username": {"secretName": "u"},
-                        "password": {"secretName": "p"},
-                    }
-                },
-                dockerMirror={
-                    "enabled": True,
-                    "reason": "Docker daemons on the build farm cannot sign in.",
-                    "credentialSet": "dockerhub",
-                    "token": "mirror-clients",
-                },
+                credentialSets={"dockerhub": HUB_WITH_VAULT_SECRETS},
+                dockerMirror={**MIRROR, "token": "mirror-clients"},
                 tokens={
                     "ci-read": {"repositories": {"library/*": ["read"]}},
                     "team-b": {"repositories": {"library/*": ["read"]}},
