@@ -44,11 +44,10 @@ class Topology:
     groups: dict[str, list[str]] = field(default_factory=dict)
     """Mermaid subgraphs: title -> node ids."""
 
-    def add(self, node_id: str, label: list[str], kind: str, column: int, group: str | None = None) -> str:
+    def add(self, node_id: str, label: list[str], kind: str, column: int, group: str) -> str:
         if node_id not in self.nodes:
             self.nodes[node_id] = Node(node_id, label, kind, column)
-            if group:
-                self.groups.setdefault(group, []).append(node_id)
+            self.groups.setdefault(group, []).append(node_id)
         return node_id
 
     def link(self, source: str, target: str, label: str = "", dashed: bool = False) -> None:
@@ -410,7 +409,7 @@ def svg(plan: dict[str, Any]) -> str:
         return 12 + LINE_HEIGHT * len(_box_lines(node))
 
     spans = {column: sum(box_height(n) + GAP for n in nodes) for column, nodes in columns.items()}
-    tallest = max(spans.values(), default=0.0)
+    tallest = max(spans.values())  # never empty: every topology has its registry
     height = 50.0 + tallest + 30
     for column, nodes in sorted(columns.items()):
         # Each column centred on the tallest, so the registry sits in the middle of what feeds it.
@@ -418,7 +417,7 @@ def svg(plan: dict[str, Any]) -> str:
         for node in nodes:
             positions[node.id] = (20 + column * COLUMN_WIDTH, y, box_height(node))
             y += box_height(node) + GAP
-    width = 20 + (max(columns) + 1 if columns else 1) * COLUMN_WIDTH
+    width = 20 + (max(columns) + 1) * COLUMN_WIDTH
     title = f"{plan.get('project', '')}/{plan.get('stack', '')}"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{int(height)}" '
