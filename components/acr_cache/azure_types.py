@@ -295,8 +295,6 @@ def provider_replace_keys(typ: str) -> dict[str, str]:
     path parameter of the PUT and every force-new property (provider/pkg/provider/diff.go
     `calculateDetailedDiff`; provider/pkg/gen/properties.go `forceNew`)."""
     keys: dict[str, str] = {}
-    if not typ.startswith("azure-native:"):
-        return keys
     for name in path_parameters(typ):
         keys[name] = "part of the resource's ARM path (azure-native replaces on path parameters)"
     entry = force_new_table()["types"].get(typ, {})
