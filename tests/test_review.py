@@ -1264,15 +1264,16 @@ def _graph_variants() -> dict[str, dict[str, Any]]:
         edit(plan)
         return plan
 
-    def rules(count: int) -> Callable[[dict[str, Any]], None]:
+    def rules(count: int, like: str = "cache-ghcr-fluxcd") -> Callable[[dict[str, Any]], None]:
         def edit(plan: dict[str, Any]) -> None:
-            template = next(r for r in _azure(plan, "CacheRule") if r["name"] == "cache-ghcr-fluxcd")
+            template = next(r for r in _azure(plan, "CacheRule") if r["name"] == like)
+            host = template["inputs"]["sourceRepository"].split("/", 1)[0]
             for index in range(1, count):
                 extra = copy.deepcopy(template)
-                extra["name"] = f"cache-ghcr-{index}"
+                extra["name"] = f"{like}-{index}"
                 extra["inputs"].update(
-                    cacheRuleName=f"ghcr-{index}",
-                    sourceRepository=f"ghcr.io/org{index}/*",
+                    cacheRuleName=f"{like}-{index}",
+                    sourceRepository=f"{host}/org{index}/*",
                     targetRepository=f"org{index}/*",
                 )
                 plan["resources"].append(extra)
@@ -1316,11 +1317,29 @@ def _graph_variants() -> dict[str, dict[str, Any]]:
             "/providers/Microsoft.Authorization/roleDefinitions/not-a-registry-role"
         )
 
+    def characters_to_escape(plan: dict[str, Any]) -> None:
+        # Azure's names never hold them, but a plan is JSON a user may edit: neither picture may break.
+        _azure(plan, "Registry")[0]["inputs"]["registryName"] = 'a"b|c<d>&e'
+        _azure(plan, "Webhook")[0]["inputs"]["actions"] = ["push|<delete>"]
+
+    def inputs_left_out(plan: dict[str, Any]) -> None:
+        for kind, keys in (
+            ("Registry", ("registryName", "location", "sku")),
+            ("Replication", ("location", "zoneRedundancy")),
+            ("CacheRule", ("sourceRepository",)),
+        ):
+            for resource in _azure(plan, kind):
+                for key in keys:
+                    resource["inputs"].pop(key, None)
+
     return {
         **plans,
         "prod, the component listed before the registry it wraps": edited(component_first),
         "prod, 6 rules for ghcr.io": edited(rules(6)),
         "prod, 7 rules for ghcr.io": edited(rules(7)),
+        "prod, 7 rules for docker.io, signing in with one set": edited(rules(7, "cache-dockerhub-library")),
+        "prod, characters Mermaid and SVG escape": edited(characters_to_escape),
+        "prod, inputs left out": edited(inputs_left_out),
         "prod, records by the landing zone's policy": edited(
             without("PrivateZone", "VirtualNetworkLink", "PrivateDnsZoneGroup")
         ),
@@ -1340,7 +1359,14 @@ def _graph_variants() -> dict[str, dict[str, Any]]:
 def _every_graph_output() -> str:
     variants = _graph_variants()
     parts = {f"{name}, mermaid": mermaid(plan) for name, plan in variants.items()}
-    for name in ("prod", "corp", "prod, 7 rules for ghcr.io", "prod, restricted, 10 IP rules", "nothing"):
+    for name in (
+        "prod",
+        "corp",
+        "prod, 7 rules for ghcr.io",
+        "prod, restricted, 10 IP rules",
+        "prod, characters Mermaid and SVG escape",
+        "nothing",
+    ):
         parts[f"{name}, svg"] = svg(variants[name])
     return "".join(f"### {name}\n{text}" for name, text in parts.items())
 

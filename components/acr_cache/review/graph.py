@@ -33,8 +33,8 @@ class Node:
 class Edge:
     source: str
     target: str
-    label: str = ""
-    dashed: bool = False
+    label: str
+    dashed: bool
 
 
 @dataclass
@@ -347,21 +347,20 @@ SHAPES = {
     "principal": ('(["', '"])'),
     "sink": ('[("', '")]'),
 }
+"""Mermaid's shape of each node kind `topology` draws (every kind is here: a kind left out fails
+at once rather than drawing as a plain box)."""
 
 
 def mermaid(plan: dict[str, Any]) -> str:
     """A Mermaid flowchart of the stack (GitHub renders it in markdown)."""
     top = topology(plan)
     lines = ["flowchart LR"]
-    grouped = {node for members in top.groups.values() for node in members}
+    # Every node is in a group: `Topology.add` files each under one.
     for index, (title, members) in enumerate(top.groups.items()):
         lines.append(f'  subgraph g{index}["{_text(title)}"]')
         for node_id in members:
             lines.append("    " + _mermaid_node(top.nodes[node_id]))
         lines.append("  end")
-    for node in top.nodes.values():
-        if node.id not in grouped:
-            lines.append("  " + _mermaid_node(node))
     for edge in top.edges:
         arrow = "-.->" if edge.dashed else "-->"
         label = f"|{_text(edge.label)}|" if edge.label else ""
@@ -374,7 +373,7 @@ def _text(value: str) -> str:
 
 
 def _mermaid_node(node: Node) -> str:
-    start, end = SHAPES.get(node.kind, ('["', '"]'))
+    start, end = SHAPES[node.kind]
     return f"{node.id}{start}{'<br/>'.join(_text(line) for line in node.label if line)}{end}"
 
 
@@ -395,6 +394,7 @@ FILL = {
     "principal": "#ffe1d6",
     "sink": "#eeeeee",
 }
+"""The SVG fill of each node kind, as complete as `SHAPES`."""
 
 
 def svg(plan: dict[str, Any]) -> str:
@@ -460,7 +460,7 @@ def svg(plan: dict[str, Any]) -> str:
         stroke = ' stroke-width="2"' if node.kind == "registry" else ""
         out.append(
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_WIDTH}" height="{box:.0f}" rx="6" '
-            f'fill="{FILL.get(node.kind, "#f5f5f5")}" stroke="#444"{stroke}/>'
+            f'fill="{FILL[node.kind]}" stroke="#444"{stroke}/>'
         )
         for index, (line, first) in enumerate(_box_lines(node)):
             weight = ' font-weight="bold"' if first else ""
