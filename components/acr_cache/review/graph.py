@@ -125,7 +125,7 @@ def topology(plan: dict[str, Any]) -> Topology:
     rules_by_upstream: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rule in by_type["CacheRule"]:
         source = str(rule["inputs"].get("sourceRepository", "?"))
-        rules_by_upstream[source.split("/", 1)[0]].append(rule)
+        rules_by_upstream[source.partition("/")[0]].append(rule)
     for host in sorted(rules_by_upstream):
         rules = sorted(rules_by_upstream[host], key=lambda r: str(r["inputs"].get("cacheRuleName")))
         upstream = upstream_node(host)
@@ -171,7 +171,7 @@ def topology(plan: dict[str, Any]) -> Topology:
         node = set_node(set_name)
         for auth in cred["inputs"].get("authCredentials") or []:
             uri = str(auth.get("passwordSecretIdentifier") or "")
-            vault_name = uri.removeprefix("https://").split(".", 1)[0]
+            vault_name = uri.removeprefix("https://").partition(".")[0]
             if vault_name:
                 label = [f"Key Vault {vault_name}", "created here" if vault_name in vaults else "existing"]
                 vault = top.add(_slug("vault", vault_name), label, "vault", 0, "Credentials")
