@@ -1302,9 +1302,10 @@ def _graph_variants() -> dict[str, dict[str, Any]]:
     def zone_outside_any_group(plan: dict[str, Any]) -> None:
         without("PrivateZone", "VirtualNetworkLink")(plan)
         group = _azure(plan, "PrivateDnsZoneGroup")[1]
+        # The empty id first: the configs after it are still drawn.
         group["inputs"]["privateDnsZoneConfigs"] = [
-            {"name": "odd", "privateDnsZoneId": "/zones/privatelink.azurecr.io"},
             {"name": "empty", "privateDnsZoneId": ""},
+            {"name": "odd", "privateDnsZoneId": "/zones/privatelink.azurecr.io"},
         ]
 
     def component_first(plan: dict[str, Any]) -> None:
@@ -1321,6 +1322,23 @@ def _graph_variants() -> dict[str, dict[str, Any]]:
         # Azure's names never hold them, but a plan is JSON a user may edit: neither picture may break.
         _azure(plan, "Registry")[0]["inputs"]["registryName"] = 'a"b|c<d>&e'
         _azure(plan, "Webhook")[0]["inputs"]["actions"] = ["push|<delete>"]
+
+    def twin(resource: dict[str, Any], key: str) -> dict[str, Any]:
+        second = copy.deepcopy(resource)
+        second["name"] = f"zz-{resource['name']}"
+        second["inputs"][key] = f"zz-{resource['inputs'][key]}"
+        return second
+
+    def listed_in_reverse(plan: dict[str, Any]) -> None:
+        # Replicas, endpoints, tokens, webhooks and imports are drawn in name order whatever order
+        # the plan lists them in: two of each, listed last name first.
+        token = copy.deepcopy(_azure(plans["corp"], "Token")[0])  # prod has none
+        hook = _azure(plan, "Webhook")[0]
+        plan["resources"] += [token, twin(token, "tokenName"), twin(hook, "webhookName")]
+        plan["resources"].reverse()
+
+    def across_subscriptions(plan: dict[str, Any]) -> None:
+        plan["providers"] = dict(plans["corp"]["providers"])
 
     def inputs_left_out(plan: dict[str, Any]) -> None:
         for kind, keys in (
@@ -1340,6 +1358,12 @@ def _graph_variants() -> dict[str, dict[str, Any]]:
         "prod, 7 rules for docker.io, signing in with one set": edited(rules(7, "cache-dockerhub-library")),
         "prod, characters Mermaid and SVG escape": edited(characters_to_escape),
         "prod, inputs left out": edited(inputs_left_out),
+        "prod, listed in reverse": edited(listed_in_reverse),
+        "prod, across subscriptions": edited(across_subscriptions),
+        "prod, its vault another stack's": edited(without("Vault")),
+        "prod, its registry another stack's, signing in with sets only": edited(
+            without("Registry", "CacheRule")
+        ),
         "prod, records by the landing zone's policy": edited(
             without("PrivateZone", "VirtualNetworkLink", "PrivateDnsZoneGroup")
         ),
@@ -1365,6 +1389,7 @@ def _every_graph_output() -> str:
         "prod, 7 rules for ghcr.io",
         "prod, restricted, 10 IP rules",
         "prod, characters Mermaid and SVG escape",
+        "prod, a hub's existing zone",
         "nothing",
     ):
         parts[f"{name}, svg"] = svg(variants[name])
@@ -2096,3 +2121,24 @@ def test_a_create_first_replacement_takes_what_is_below_it_with_it() -> None:
     registry = next(c for c in diff_plans(plan(held, child), plan(edited, child)).changes if c.name == "reg")
     assert (registry.action, registry.delete_before_replace) == ("replace", False)
     assert registry.warnings[-1].startswith("Azure deletes 1 resource(s) below it with it (r)")
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("a" * 36, ["a" * 36]),
+        ("a" * 37, ["a" * 36, "a"]),
+        # A break at or before a third of the line would leave a stub: cut at the limit instead.
+        ("a" * 10 + " " + "b" * 30, ["a" * 10 + " " + "b" * 25, "b" * 5]),
+        ("a" * 12 + "/" + "b" * 30, ["a" * 12 + "/" + "b" * 23, "b" * 7]),
+        ("a" * 13 + "-" + "b" * 30, ["a" * 13 + "-", "b" * 30]),
+        ("a" * 15 + "." + "b" * 30, ["a" * 15 + ".", "b" * 30]),
+        ("a" * 20 + "·" + "b" * 30, ["a" * 20 + "·", "b" * 30]),
+        ("a" * 30 + " " * 11, ["a" * 30]),
+        ("a" * 20 + " " + "b" * 20 + " " + "c" * 20, ["a" * 20, "b" * 20, "c" * 20]),
+    ],
+)
+def test_a_long_label_breaks_after_a_separator_or_at_the_limit(text: str, lines: list[str]) -> None:
+    from acr_cache.review.graph import _wrapped
+
+    assert _wrapped(text) == lines

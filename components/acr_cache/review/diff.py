@@ -642,7 +642,7 @@ def _replaced_through(res: _Resource, replaced: set[str]) -> bool:
         if prop in res.inputs and any(source in replaced for source in sources)
     )
     if not hit:  # mutation: equivalent (spares the provider diff below, which could name no input)
-        return False
+        return False  # mutation: equivalent (its one caller reads it as a condition: None as False)
     if res.type.startswith(DYNAMIC_PREFIX):
         from pulumi.runtime.rpc import UNKNOWN  # what a Python dynamic provider sees of an unknown
 

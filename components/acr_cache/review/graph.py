@@ -73,7 +73,7 @@ def topology(plan: dict[str, Any]) -> Topology:
         # Components share the last part of their type with what they wrap (acr-cache:index:Registry
         # holds the azure-native Registry): only what they register is drawn.
         if not resource["type"].startswith("acr-cache:"):
-            by_type[resource["type"].rsplit(":", 1)[-1]].append(resource)
+            by_type[resource["type"].rpartition(":")[2]].append(resource)
     top = Topology()
     sets = {str(r["inputs"].get("credentialSetName")): r for r in by_type["CredentialSet"]}
     # With providers of other subscriptions, the network is drawn per subscription.
@@ -99,7 +99,7 @@ def topology(plan: dict[str, Any]) -> Topology:
 
     registries = by_type["Registry"]
     if registries:
-        reg = registries[0]["inputs"]
+        reg = registries[0]["inputs"]  # mutation: equivalent (a stack makes one registry: its plan holds one)
         name = str(reg.get("registryName", "registry"))
         home = str(reg.get("location", "?"))
         sku = str((reg.get("sku") or {}).get("name", ""))
@@ -192,7 +192,8 @@ def topology(plan: dict[str, Any]) -> Topology:
             ],
             "endpoint",
             3,
-            network_group(str(endpoint.get("id") or subnet)),
+            # Drawn with the VNet it sits in: the subnet says whose network that is.
+            network_group(subnet),
         )
         top.link(node, registry, "private link")
         if vnet:
@@ -224,12 +225,8 @@ def topology(plan: dict[str, Any]) -> Topology:
             zone_id = str(config.get("privateDnsZoneId") or "")
             if not zone_id or zone_id.lower() in created:
                 continue
-            zone_name = _segment(zone_id, "privateDnsZones") or zone_id.rsplit("/", 1)[-1]
-            group_name = (
-                zone_id.split("/resourceGroups/", 1)[-1].split("/", 1)[0]
-                if "/resourceGroups/" in zone_id
-                else ""
-            )
+            zone_name = zone_id.rpartition("/")[2]
+            group_name = _segment(zone_id, "resourceGroups")
             zone_node = top.add(
                 _slug("zone", zone_id),
                 [zone_name, "existing private DNS zone", f"in {group_name}" if group_name else ""],
@@ -241,7 +238,8 @@ def topology(plan: dict[str, Any]) -> Topology:
             for pe in by_type["PrivateEndpoint"]:
                 if str(pe["inputs"].get("privateEndpointName")) == endpoint_name:
                     top.link(zone_node, _slug("pe", pe["name"]), "A records", True)
-    if by_type["PrivateEndpoint"] and not by_type["PrivateZone"] and not by_type["PrivateDnsZoneGroup"]:
+    # A zone the stack creates gets its records through zone groups too: no group, no record from here.
+    if by_type["PrivateEndpoint"] and not by_type["PrivateDnsZoneGroup"]:
         policy = top.add(
             "dns_policy",
             ["privatelink.azurecr.io", "records by the landing zone's policy"],
@@ -264,7 +262,7 @@ def topology(plan: dict[str, Any]) -> Topology:
 
     # Who may pull and push: grants at the registry's scope.
     for grant in sorted(by_type["RoleAssignment"], key=lambda r: r["name"]):
-        role = str(grant["inputs"].get("roleDefinitionId", "")).rsplit("/", 1)[-1]
+        role = str(grant["inputs"].get("roleDefinitionId", "")).rpartition("/")[2]
         if role not in ROLE_NAMES:
             continue
         parent = urns.get(grant.get("parent") or "", {}).get("name", "")
@@ -307,7 +305,8 @@ def topology(plan: dict[str, Any]) -> Topology:
         )
         top.link(registry, node, "logs", True)
     if not by_type["Workspace"]:
-        for setting in by_type["DiagnosticSetting"][:1]:
+        # Settings into one existing workspace (the registry's and the vault's) draw it once.
+        for setting in by_type["DiagnosticSetting"]:
             workspace_id = str(setting["inputs"].get("workspaceId") or "")
             if workspace_id:
                 node = top.add(
@@ -320,7 +319,7 @@ def topology(plan: dict[str, Any]) -> Topology:
                 top.link(registry, node, "logs", True)
     for image in sorted(by_type["ImageImport"], key=lambda r: str(r["inputs"].get("target"))):
         source = str(image["inputs"].get("source", ""))
-        host = source.split("/", 1)[0]
+        host = source.partition("/")[0]
         upstream = upstream_node(host)
         node = top.add(
             _slug("import", image["name"]),
@@ -406,7 +405,7 @@ def svg(plan: dict[str, Any]) -> str:
     positions: dict[str, tuple[float, float, float]] = {}  # x, y, height
 
     def box_height(node: Node) -> float:
-        return 12 + LINE_HEIGHT * len(_box_lines(node))
+        return float(12 + LINE_HEIGHT * len(_box_lines(node)))
 
     spans = {column: sum(box_height(n) + GAP for n in nodes) for column, nodes in columns.items()}
     tallest = max(spans.values())  # never empty: every topology has its registry
@@ -415,7 +414,7 @@ def svg(plan: dict[str, Any]) -> str:
         # Each column centred on the tallest, so the registry sits in the middle of what feeds it.
         y = 50.0 + (tallest - spans[column]) / 2
         for node in nodes:
-            positions[node.id] = (20 + column * COLUMN_WIDTH, y, box_height(node))
+            positions[node.id] = (float(20 + column * COLUMN_WIDTH), y, box_height(node))
             y += box_height(node) + GAP
     width = 20 + (max(columns) + 1) * COLUMN_WIDTH
     title = f"{plan.get('project', '')}/{plan.get('stack', '')}"
@@ -446,10 +445,11 @@ def svg(plan: dict[str, Any]) -> str:
             f'fill="none" stroke="#555" stroke-width="1.2"{dash} marker-end="url(#arrow)"><title>{html.escape(edge.label)}</title></path>'
         )
         if edge.label in ROLE_NAMES.values():
-            # Who may push is what a reviewer looks for: the role is written on the grant's edge.
+            # Who may push is what a reviewer looks for: the role is written on the grant's edge, at
+            # the principal's end (principals stand right of the registry, so the edge runs left).
             out.append(
-                f'<text x="{start_x + (6 if start_x <= end_x else -6):.0f}" y="{start_y - 4:.0f}" font-size="10" '
-                f'fill="#7a2e00" text-anchor="{"start" if start_x <= end_x else "end"}">{edge.label}</text>'
+                f'<text x="{start_x - 6:.0f}" y="{start_y - 4:.0f}" font-size="10" '
+                f'fill="#7a2e00" text-anchor="end">{edge.label}</text>'
             )
     out.append(
         f'<text x="20" y="{height - 8:.0f}" font-size="10" fill="#555">solid: pulls, pull-through and '
@@ -483,7 +483,7 @@ def _access_lines(registry: dict[str, Any]) -> list[str]:
     if str(registry.get("publicNetworkAccess", "")) == "Disabled":
         return ["public access Disabled", "private endpoints only"]
     rules = registry.get("networkRuleSet") or {}
-    if str(rules.get("defaultAction", "Allow")) == "Deny":
+    if rules.get("defaultAction") == "Deny":
         allowed = [str(rule.get("iPAddressOrRange")) for rule in rules.get("ipRules") or []]
         if not allowed:
             return ["public access Restricted", "no IP rule: trusted services only"]
@@ -503,8 +503,10 @@ def _wrapped(text: str, limit: int = 36) -> list[str]:
     it can be: an SVG box never cuts a name short."""
     lines: list[str] = []
     while len(text) > limit:
-        cut = max(text.rfind(c, 0, limit) for c in " /-.·")
+        head = text[:limit]
+        cut = max(head.rfind(c) for c in " /-.·")
         cut = cut + 1 if cut > limit // 3 else limit
         lines.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
-    return [*lines, text] if text or not lines else lines
+    # Empty when the last cut left only spaces; `_box_lines` never passes an empty label.
+    return [*lines, text] if text else lines
